@@ -1,0 +1,64 @@
+# The two commands of the README:
+#   make run    install everything, migrate, load demo data, serve http://127.0.0.1:5000
+#   make test   install test dependencies, run the suite on SQLite, then on PostgreSQL
+# Everything below is what those two need; each step is skipped when already done.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PG_SERVER_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+PYTEST_WORKERS ?= auto
+export FLASK_APP := wsgi:app
+
+.PHONY: run test setup setup-test services chromium test-sqlite test-postgres translations
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask shop demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: setup-test services chromium
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== test suite on SQLite"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-postgres:
+	@echo "== test suite on PostgreSQL (a fresh database per worker, dropped afterwards)"
+	TEST_DATABASE_URL=$(PG_SERVER_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+setup: $(VENV)/.installed static/vendor/htmx.min.js translations
+
+setup-test: setup $(VENV)/.installed-test node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d shop/translations
+
+# PostgreSQL and Redis run on this machine kind; start them if they are down.
+services:
+	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser here.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

@@ -1,0 +1,118 @@
+"""The shop: create_app() wires one named step per concern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shop.config import INSTANCE, ROOT, Config
+
+BLUEPRINTS = (
+    "shop.media:bp",
+    "shop.accounts:bp",
+    "shop.catalog:bp",
+    "shop.catalog:admin_bp",
+    "shop.admin:bp",
+)
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE),
+    )
+    configure(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, config) -> None:
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Path(app.config["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+
+
+def select_locale() -> str:
+    languages = list(Config.LANGUAGES)
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    # Accept-Language says zh-CN / zh-Hans / en-US; map to our two catalogues.
+    for lang, _quality in request.accept_languages:
+        lang = lang.lower()
+        if lang.startswith("zh"):
+            return "zh_Hans"
+        if lang.startswith("en"):
+            return "en"
+    return Config.BABEL_DEFAULT_LOCALE
+
+
+def init_extensions(app: Flask) -> None:
+    from shop.accounts.models import User
+    from shop.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from shop.web import init_lifecycle
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.signin"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    init_lifecycle(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from importlib import import_module
+
+    for target in BLUEPRINTS:
+        module, name = target.split(":")
+        app.register_blueprint(getattr(import_module(module), name))
+
+
+def register_errors(app: Flask) -> None:
+    from shop.web import render_error
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(error)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        return render_error(error)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from shop.web.templating import init_templating
+
+    init_templating(app)
+
+
+def register_cli(app: Flask) -> None:
+    from shop.cli import shop_cli
+
+    app.cli.add_command(shop_cli)

@@ -1,0 +1,50 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)])
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            InputRequired(),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+        ],
+    )
+    nickname = StringField(_l("Nickname"), validators=[InputRequired(), Length(min=1, max=32)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            InputRequired(),
+            Length(min=8, max=128, message=_l("Use 8 to 128 characters.")),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    next = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    nickname = StringField(_l("Nickname"), validators=[InputRequired(), Length(min=1, max=32)])
+    phone = StringField(
+        _l("Phone (optional)"),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\+?[0-9][0-9 -]{5,18}[0-9]$",
+                message=_l("Enter a phone number such as 13800138000."),
+            ),
+        ],
+    )
+    avatar = FileField(_l("Avatar"))

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.db import TimestampMixin, UTCDateTime, db
+
+ROLES = ("shopper", "editor", "staff", "admin")
+BACKOFFICE_ROLES = ("editor", "staff", "admin")
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('shopper', 'editor', 'staff', 'admin')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    nickname: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    avatar_key: Mapped[str | None] = mapped_column(String(32))
+    avatar_widths: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(16), default="shopper")
+    active: Mapped[bool] = mapped_column(default=True)
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def in_backoffice(self) -> bool:
+        return self.role in BACKOFFICE_ROLES
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,74 @@
+"""Accounts: register, authenticate, edit the profile. Services flush, never commit."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shop.accounts.models import ROLES, User
+from shop.db import db, utcnow
+from shop.media.services import StoredImage
+
+# Werkzeug's scrypt (n=2**15, r=8, p=1): memory-hard, no extra dependency.
+PASSWORD_METHOD = "scrypt"
+# Compared against when the email is unknown, so both paths cost one hash.
+_DUMMY_HASH = generate_password_hash("not-a-password", method=PASSWORD_METHOD)
+
+
+class AccountError(ValueError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def register_user(email: str, password: str, nickname: str, role: str = "shopper") -> User:
+    """Create an account. The unique key on email settles races; no count-then-insert."""
+    if role not in ROLES:
+        raise AccountError(_("Unknown role."))
+    user = User(
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+        nickname=nickname.strip(),
+        role=role,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        raise AccountError(_("An account with this email already exists.")) from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_signin_at = utcnow()
+    return user
+
+
+def update_profile(
+    user: User, nickname: str, phone: str | None, avatar: StoredImage | None = None
+) -> User:
+    user.nickname = nickname.strip()
+    user.phone = (phone or "").strip() or None
+    if avatar is not None:
+        user.avatar_key = avatar.key
+        user.avatar_widths = ",".join(str(w) for w in avatar.widths)
+    db.session.flush()
+    return user
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User)) or 0

@@ -1,0 +1,6 @@
+from flask import Blueprint
+
+bp = Blueprint("catalog", __name__)
+admin_bp = Blueprint("catalog_admin", __name__, url_prefix="/admin/catalog")
+
+from shop.catalog import admin_views, views  # noqa: E402,F401

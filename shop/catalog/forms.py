@@ -1,0 +1,69 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from shop.catalog.models import PRODUCT_STATUSES
+from shop.web.fields import MoneyField
+
+STATUS_LABELS = {"draft": _l("Draft"), "on_sale": _l("On sale"), "off_sale": _l("Off sale")}
+MAX_STOCK = 1_000_000_000
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Name (Chinese)"), validators=[InputRequired(), Length(max=64)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=64)])
+    slug = StringField(
+        _l("Slug"),
+        validators=[InputRequired(), Length(max=64),
+                    Regexp(r"^[a-z0-9-]+$", message=_l("Use lower-case letters, digits and dashes."))],
+    )
+    parent_id = SelectField(_l("Parent"), coerce=int, default=0)
+    position = IntegerField(_l("Position"), default=0,
+                            validators=[InputRequired(), NumberRange(min=0, max=10000)])
+    active = BooleanField(_l("Shown to shoppers"), default=True)
+
+
+class SkuForm(Form):
+    """One SKU row; a row left entirely blank is ignored."""
+
+    id = HiddenField()
+    code = StringField(_l("SKU code"), validators=[Optional(), Length(max=64)])
+    options = StringField(_l("Option values"), validators=[Optional(), Length(max=200)])
+    price = MoneyField(_l("Price"))
+    stock = IntegerField(
+        _l("Stock"), default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_STOCK, message=_l("Stock is a whole number from 0."))],
+    )
+    stock_seen = HiddenField(default="0")
+    active = BooleanField(_l("Active"), default=True)
+
+    def is_blank(self) -> bool:
+        return not (self.id.data or self.code.data or self.options.data or self.price.raw)
+
+
+class ProductForm(FlaskForm):
+    title = StringField(_l("Title (Chinese)"), validators=[InputRequired(), Length(max=120)])
+    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=120)])
+    subtitle = StringField(_l("Subtitle (Chinese)"), validators=[Optional(), Length(max=200)])
+    subtitle_en = StringField(_l("Subtitle (English)"), validators=[Optional(), Length(max=200)])
+    selling_points = TextAreaField(_l("Selling points, one per line (Chinese)"), validators=[Optional(), Length(max=2000)])
+    selling_points_en = TextAreaField(_l("Selling points, one per line (English)"), validators=[Optional(), Length(max=2000)])
+    description = TextAreaField(_l("Description (Chinese)"), validators=[Optional(), Length(max=20000)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=20000)])
+    category_id = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
+    cost_price = MoneyField(_l("Cost price"), validators=[InputRequired()])
+    status = SelectField(_l("Status"), choices=[(s, STATUS_LABELS[s]) for s in PRODUCT_STATUSES])
+    featured = BooleanField(_l("Featured on the home page"))
+    option_names = StringField(_l("Option names, separated by commas (e.g. 颜色, 尺码)"),
+                               validators=[Optional(), Length(max=200)])
+    option_labels_en = TextAreaField(
+        _l("English labels for options and values, one per line (颜色=Colour)"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    skus = FieldList(FormField(SkuForm), min_entries=1)
+
+
+class ImageForm(FlaskForm):
+    image = FileField(_l("Image"), validators=[FileRequired(message=_l("Choose an image file."))])

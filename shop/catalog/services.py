@@ -1,0 +1,332 @@
+"""Catalog rules: what shoppers see, how products, SKUs, stock and images change.
+
+Services take plain values and models, flush, and raise CatalogError with a message fit
+for the person; they never commit (the request edge or the CLI does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
+from shop.db import db, utcnow
+from shop.media.services import StoredImage
+
+SORTS = {
+    "new": (Product.created_at.desc(), Product.id.desc()),
+    "sales": (Product.sales_count.desc(), Product.id.desc()),
+    "price_asc": (Product.price_minor.asc(), Product.id.asc()),
+    "price_desc": (Product.price_minor.desc(), Product.id.desc()),
+}
+DEFAULT_SORT = "new"
+
+
+class CatalogError(ValueError):
+    pass
+
+
+# --- what shoppers see -----------------------------------------------------------------
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` literally (escape character: backslash)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _on_sale():
+    return select(Product).where(Product.status == "on_sale", Product.archived_at.is_(None))
+
+
+def top_categories() -> list[Category]:
+    return list(
+        db.session.scalars(
+            select(Category)
+            .where(Category.parent_id.is_(None), Category.active.is_(True))
+            .options(selectinload(Category.children))
+            .order_by(Category.position, Category.id)
+        )
+    )
+
+
+def featured_products(limit: int = 8) -> list[Product]:
+    query = (
+        _on_sale()
+        .where(Product.featured.is_(True))
+        .options(selectinload(Product.images))
+        .order_by(Product.sales_count.desc(), Product.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def list_products(*, category: Category | None = None, q: str = "", sort: str = DEFAULT_SORT,
+                  page: int = 1, per_page: int = 20):
+    """A page of products on sale (Flask-SQLAlchemy Pagination: two queries + images)."""
+    query = _on_sale().options(selectinload(Product.images))
+    if category is not None:
+        ids = [category.id] + [child.id for child in category.children if child.active]
+        query = query.where(Product.category_id.in_(ids))
+    if q:
+        pattern = _contains(q)
+        query = query.where(
+            or_(
+                Product.title.ilike(pattern, escape="\\"),
+                Product.subtitle.ilike(pattern, escape="\\"),
+                cast(Product.translations, String).ilike(pattern, escape="\\"),
+            )
+        )
+    query = query.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+    return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+
+
+def get_category(category_id: int) -> Category | None:
+    category = db.session.get(Category, category_id)
+    return category if category is not None and category.active else None
+
+
+def get_product_for_shoppers(product_id: int) -> Product | None:
+    return db.session.scalar(
+        _on_sale()
+        .where(Product.id == product_id)
+        .options(selectinload(Product.skus), selectinload(Product.images))
+    )
+
+
+def choose_sku(product: Product, values: list[str]) -> Sku | None:
+    """The active SKU whose option values are `values`; the first in stock when no
+    choice was made yet."""
+    skus = [sku for sku in product.skus if sku.active]
+    if not values:
+        return next((s for s in skus if s.stock > 0), skus[0] if skus else None)
+    return next((s for s in skus if list(s.option_values) == values), None)
+
+
+def option_groups(product: Product) -> list[tuple[str, list[str]]]:
+    """[(name, [values in SKU order, unique])] for the picker."""
+    groups = []
+    for index, name in enumerate(product.option_names or []):
+        values: list[str] = []
+        for sku in product.skus:
+            if sku.active and index < len(sku.option_values):
+                value = sku.option_values[index]
+                if value not in values:
+                    values.append(value)
+        groups.append((name, values))
+    return groups
+
+
+# --- stock ledger ----------------------------------------------------------------------
+
+
+def move_stock(sku_id: int, delta: int, *, reason: str, ref_type: str, ref_id: str,
+               actor_id: int | None = None) -> int:
+    """Add `delta` (may be negative) to a SKU's stock atomically, with its ledger row.
+
+    A guarded UPDATE ... WHERE stock + delta >= 0 claims the units; the unique business
+    reference on the ledger makes a retried call fail instead of moving stock twice.
+    Returns the new stock.
+    """
+    if delta == 0:
+        raise CatalogError(_("Nothing to change."))
+    new_stock = db.session.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.stock + delta >= 0)
+        .values(stock=Sku.stock + delta)
+        .returning(Sku.stock)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if new_stock is None:
+        raise CatalogError(_("Not enough stock."))
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                StockMovement(sku_id=sku_id, delta=delta, balance_after=new_stock, reason=reason,
+                              ref_type=ref_type, ref_id=ref_id, actor_id=actor_id)
+            )
+    except IntegrityError:
+        raise CatalogError(_("This stock change was already recorded.")) from None
+    sku = db.session.get(Sku, sku_id)
+    if sku is not None:
+        db.session.refresh(sku, ["stock"])
+    return new_stock
+
+
+# --- backoffice ------------------------------------------------------------------------
+
+
+def save_category(category: Category | None, *, name: str, name_en: str, slug: str,
+                  parent_id: int | None, position: int, active: bool) -> Category:
+    """Create or edit a category, keeping the tree two levels deep."""
+    parent = db.session.get(Category, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        raise CatalogError(_("The parent category does not exist."))
+    if parent is not None:
+        if parent.parent_id is not None:
+            raise CatalogError(_("Categories have two levels: choose a top-level parent."))
+        if category is not None and (parent.id == category.id or category.children):
+            raise CatalogError(_("A category with sub-categories cannot move under another."))
+    if category is None:
+        category = Category()
+        db.session.add(category)
+    category.name = name.strip()
+    category.slug = slug.strip()
+    category.parent = parent
+    category.position = position
+    category.active = active
+    category.translations = {"en": {"name": name_en.strip()}} if name_en.strip() else {}
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise CatalogError(_("Another category already uses this slug.")) from None
+    return category
+
+
+@dataclass
+class SkuRow:
+    """One SKU row from the backoffice form. `stock_seen` is the stock shown when the form
+    was drawn: the change applied is stock - stock_seen, so orders placed meanwhile are
+    not overwritten."""
+
+    id: int | None
+    code: str
+    option_values: list[str]
+    price_minor: int
+    stock: int
+    stock_seen: int
+    active: bool = True
+
+
+@dataclass
+class ProductData:
+    title: str
+    subtitle: str
+    selling_points: str
+    description: str
+    category_id: int
+    cost_price_minor: int
+    status: str
+    featured: bool
+    option_names: list[str]
+    translations: dict
+
+
+def save_product(product: Product | None, data: ProductData, rows: list[SkuRow], *,
+                 currency: str, actor_id: int | None) -> Product:
+    """Create or edit a product with its SKUs; stock changes go through the ledger."""
+    if data.status not in PRODUCT_STATUSES:
+        raise CatalogError(_("Unknown status."))
+    category = db.session.get(Category, data.category_id)
+    if category is None:
+        raise CatalogError(_("Choose a category."))
+    if not rows and (product is None or not product.skus):
+        raise CatalogError(_("Add at least one SKU."))
+    width = len(data.option_names)
+    for row in rows:
+        if len(row.option_values) != width:
+            raise CatalogError(
+                _("SKU %(code)s needs one value for each option (%(n)d).", code=row.code, n=width)
+            )
+    if product is None:
+        product = Product(code=uuid.uuid4().hex[:12], currency=currency, sales_count=0)
+        db.session.add(product)
+    product.title = data.title.strip()
+    product.subtitle = data.subtitle.strip()
+    product.selling_points = data.selling_points.strip()
+    product.description = data.description.strip()
+    product.category = category
+    product.cost_price_minor = data.cost_price_minor
+    product.status = data.status
+    product.featured = data.featured
+    product.option_names = data.option_names
+    product.translations = data.translations
+
+    by_id = {sku.id: sku for sku in product.skus}
+    pending_stock: list[tuple[Sku, int]] = []
+    for position, row in enumerate(rows):
+        if row.id is not None:
+            sku = by_id.get(row.id)
+            if sku is None:
+                raise CatalogError(_("That SKU does not belong to this product."))
+        else:
+            sku = Sku(stock=0)
+            product.skus.append(sku)
+        sku.code = row.code.strip()
+        sku.option_values = row.option_values
+        sku.price_minor = row.price_minor
+        sku.position = position
+        sku.active = row.active
+        if row.stock != row.stock_seen or (row.id is None and row.stock):
+            pending_stock.append((sku, row.stock - (row.stock_seen if row.id else 0)))
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise CatalogError(_("A SKU code is already used by another SKU.")) from None
+    for sku, delta in pending_stock:
+        if delta:
+            move_stock(sku.id, delta, reason="adjustment", ref_type="backoffice",
+                       ref_id=uuid.uuid4().hex, actor_id=actor_id)
+    refresh_price(product)
+    return product
+
+
+def refresh_price(product: Product) -> None:
+    prices = [sku.price_minor for sku in product.skus if sku.active]
+    product.price_minor = min(prices) if prices else 0
+    db.session.flush()
+
+
+def archive_product(product: Product) -> None:
+    product.archived_at = utcnow()
+    product.status = "off_sale"
+    db.session.flush()
+
+
+def restore_product(product: Product) -> None:
+    product.archived_at = None
+    db.session.flush()
+
+
+def add_image(product: Product, stored: StoredImage) -> ProductImage:
+    image = ProductImage(
+        key=stored.key, width=stored.width, height=stored.height,
+        widths=",".join(str(w) for w in stored.widths), position=len(product.images),
+    )
+    product.images.append(image)
+    db.session.flush()
+    return image
+
+
+def remove_image(product: Product, image_id: int) -> None:
+    image = next((img for img in product.images if img.id == image_id), None)
+    if image is None:
+        raise CatalogError(_("That image does not belong to this product."))
+    product.images.remove(image)
+    db.session.flush()
+
+
+def admin_products(q: str = "", status: str = "", archived: bool = False, page: int = 1):
+    query = select(Product).options(selectinload(Product.images), selectinload(Product.category))
+    query = query.where(Product.archived_at.is_not(None) if archived else Product.archived_at.is_(None))
+    if status in PRODUCT_STATUSES:
+        query = query.where(Product.status == status)
+    if q:
+        pattern = _contains(q)
+        query = query.where(or_(Product.title.ilike(pattern, escape="\\"),
+                                Product.code.ilike(pattern, escape="\\"),
+                                cast(Product.translations, String).ilike(pattern, escape="\\")))
+    query = query.order_by(Product.id.desc())
+    return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
+
+
+def all_categories() -> list[Category]:
+    return list(db.session.scalars(
+        select(Category).order_by(func.coalesce(Category.parent_id, Category.id), Category.parent_id.is_not(None), Category.position, Category.id)
+    ))

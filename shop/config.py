@@ -1,0 +1,90 @@
+"""Settings. The embedded default needs nothing: SQLite under instance/, no keys, no network.
+
+Production reads the environment: DATABASE_URL (PostgreSQL), REDIS_URL (cache, rate limits,
+job queue), SECRET_KEY and the Stripe keys.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("SHOP_INSTANCE_PATH", ROOT / "instance"))
+
+
+def normalise_database_url(url: str) -> str:
+    """Heroku-style and bare PostgreSQL URLs use psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; otherwise one generated once and kept in instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'shop.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+
+    # Languages: English msgids, Chinese (Simplified) as the shop's home language.
+    LANGUAGES = ("zh_Hans", "en")
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("SHOP_TIMEZONE", "Asia/Shanghai")
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "shop" / "translations")
+
+    # Money
+    SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "CNY")
+    SHOP_NAME = os.environ.get("SHOP_NAME", "")
+
+    # Uploads: one image at most 5 MB; the request at most 12 MB (413 page past that).
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(INSTANCE / "media"))
+    MAX_IMAGE_BYTES = 5 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    IMAGE_WIDTHS = (240, 480, 960)
+
+    # Rate limits (Flask-Limiter). Redis when REDIS_URL is set, memory otherwise.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    # Stripe (used from the commerce issue on)
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+
+    PAGE_SIZE = 20
+    # Pages use no more than this many SQL queries; the bench prints the real figure.
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests pass their own database
+    RATELIMIT_STORAGE_URI = "memory://"
+    SERVER_NAME = None

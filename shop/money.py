@@ -1,0 +1,65 @@
+"""Money: integer minor units plus an ISO currency. No floats anywhere.
+
+Parsing of what people type ("12.50") goes through Decimal and is refused when it
+has more decimals than the currency allows, is negative, or is not a number.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_precision
+
+MAX_MINOR = 10**12  # one hundred thousand million yuan: beyond any real price
+
+
+class MoneyError(ValueError):
+    pass
+
+
+def exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def to_decimal(amount_minor: int, currency: str) -> Decimal:
+    if not isinstance(amount_minor, int):
+        raise TypeError("money is an integer count of minor units")
+    return Decimal(amount_minor).scaleb(-exponent(currency))
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """'12.5' -> 1250 for CNY. Raises MoneyError with a message fit for a person."""
+    from flask_babel import gettext as _
+
+    text = (text or "").strip().replace(",", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise MoneyError(_("Enter an amount such as 12.50.")) from None
+    if not value.is_finite():
+        raise MoneyError(_("Enter an amount such as 12.50."))
+    if value < 0:
+        raise MoneyError(_("The amount cannot be negative."))
+    places = exponent(currency)
+    minor = value.scaleb(places)
+    if minor != minor.to_integral_value():
+        raise MoneyError(_("Use at most %(n)d decimal places.", n=places))
+    minor = int(minor)
+    if minor >= MAX_MINOR:
+        raise MoneyError(_("The amount is too large."))
+    return minor
+
+
+def format_minor(amount_minor: int, currency: str, locale: str | None = None) -> str:
+    """Format for display in the current locale, e.g. ¥12.50 or US$3.00."""
+    from flask_babel import get_locale
+
+    loc = locale or str(get_locale() or "zh_Hans")
+    return format_currency(to_decimal(amount_minor, currency), currency, locale=loc)
+
+
+def input_value(amount_minor: int | None, currency: str) -> str:
+    """The value to put back into a form field: 1250 -> '12.50'."""
+    if amount_minor is None:
+        return ""
+    return f"{to_decimal(amount_minor, currency):f}"

@@ -1,0 +1,15 @@
+"""The request edge: one transaction per request, htmx-aware rendering, error pages,
+role checks and safe redirects. Views import from here; services never do."""
+
+from shop.web.auth import roles_required, safe_next_url
+from shop.web.lifecycle import after_commit, init_lifecycle
+from shop.web.rendering import render, render_error
+
+__all__ = [
+    "after_commit",
+    "init_lifecycle",
+    "render",
+    "render_error",
+    "roles_required",
+    "safe_next_url",
+]

@@ -1,0 +1,46 @@
+"""Render a full page, or one named block of it for an htmx request.
+
+Every URL htmx pushes into history returns the full page when loaded directly; the
+response varies on HX-Request so caches keep the two apart.
+"""
+
+from __future__ import annotations
+
+from flask import make_response, render_template
+from flask_babel import lazy_gettext as _l
+from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException
+
+from shop.extensions import htmx
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context):
+    """The page, or `block` of it when htmx asked (and it is not a boosted navigation)."""
+    if block and htmx and not htmx.boosted:
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+ERROR_MESSAGES = {
+    400: _l("The request was not understood. Check what you entered and try again."),
+    401: _l("Please sign in first."),
+    403: _l("You do not have permission to do this."),
+    404: _l("We could not find that page."),
+    405: _l("This action is not allowed here."),
+    413: _l("The upload is too large."),
+    422: _l("Some of what you entered needs fixing."),
+    429: _l("Too many attempts. Wait a minute and try again."),
+    500: _l("Something went wrong on our side. Please try again."),
+}
+
+
+def render_error(error: HTTPException | None, code: int | None = None, message: str | None = None):
+    """The error page (or its fragment for htmx), with a message people can act on."""
+    code = code or (error.code if error is not None else None) or 500
+    message = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+    return render("errors/error.html", block="error", status=code, code=code, error=error,
+                  message=message)

@@ -1,0 +1,53 @@
+"""Filters and globals the templates share."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from shop.money import format_minor, input_value
+
+LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
+
+# The phone tab bar: (endpoint, label, icon). A tab shows once its blueprint exists.
+TABS = (
+    ("catalog.home", _l("Home"), "home"),
+    ("catalog.categories", _l("Categories"), "grid"),
+    ("cart.view", _l("Cart"), "cart"),
+    ("accounts.me", _l("Me"), "user"),
+)
+
+
+def money(amount_minor: int, currency: str | None = None) -> str:
+    return format_minor(amount_minor, currency or current_app.config["SHOP_CURRENCY"])
+
+
+def srcset(key: str, widths: str) -> str:
+    return ", ".join(
+        f"{url_for('media.serve', name=f'{key}-{w}.webp')} {w}w" for w in widths.split(",")
+    )
+
+
+def image_url(key: str, widths: str, want: int = 480) -> str:
+    available = [int(w) for w in widths.split(",")]
+    width = min((w for w in available if w >= want), default=max(available))
+    return url_for("media.serve", name=f"{key}-{width}.webp")
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money_input"] = lambda m, c=None: input_value(
+        m, c or current_app.config["SHOP_CURRENCY"]
+    )
+    app.jinja_env.globals.update(srcset=srcset, image_url=image_url, LANGUAGE_NAMES=LANGUAGE_NAMES)
+
+    @app.context_processor
+    def shell_context():
+        endpoints = app.view_functions
+        return {
+            "tabs": [tab for tab in TABS if tab[0] in endpoints],
+            "current_locale": str(get_locale()),
+            "html_lang": "zh-Hans" if str(get_locale()).startswith("zh") else "en",
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }

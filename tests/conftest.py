@@ -1,0 +1,212 @@
+"""Test harness: one database per xdist worker, built by the Alembic migrations.
+
+- SQLite (default): a file per worker, so a live server thread sees the same data.
+- PostgreSQL: TEST_DATABASE_URL names a server (any database on it); each worker creates
+  a fresh database `shop_test_<run>_<worker>` and drops it at the end.
+Every test gets a new app; tables are emptied after each test. Tests do not hold an app
+context across requests (Flask-Login caches the user in `g`, which lives on the app
+context): use `with app.app_context():` for direct database work, and the factories,
+which open their own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from shop import create_app
+from shop.config import TestConfig, normalise_database_url
+from shop.db import db
+
+PG_SERVER = os.environ.get("TEST_DATABASE_URL", "")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_collection_modifyitems(config, items):
+    if PG_SERVER:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_id):
+    if not PG_SERVER:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db')}/shop.db"
+        return
+    server = normalise_database_url(PG_SERVER)
+    name = f"shop_test_{RUN_ID}_{worker_id}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, tmp_path_factory):
+    """Create the schema once per worker the only way it is ever created: migrations."""
+    from flask_migrate import upgrade
+
+    app = create_app(_config(database_url, tmp_path_factory.mktemp("media0")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def _config(url: str, media) -> type:
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        MEDIA_ROOT = str(media)
+
+    return Config
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f'DELETE FROM "{table}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(migrated, tmp_path):
+    from tests import factories
+
+    app = create_app(_config(migrated, tmp_path / "media"))
+    app.test_client_class = ShopClient
+    factories.use_app(app)
+    yield app
+    factories.use_app(None)
+    with app.app_context():
+        db.session.rollback()
+        _empty_tables()
+        db.engine.dispose()
+
+
+class ShopClient(FlaskClient):
+    """A test client that knows how to send forms with a CSRF token, as a browser does."""
+
+    _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+    def csrf_token(self) -> str:
+        html = self.get("/signin").get_data(as_text=True)
+        match = self._TOKEN.search(html)
+        assert match, "no CSRF token on the sign-in page"
+        return match.group(1) or match.group(2)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def signin(self, email: str, password: str = "password123"):
+        response = self.post_form("/signin", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def signed_in(app, role: str = "shopper"):
+    from tests.factories import UserFactory
+
+    user = UserFactory(role=role)
+    client = app.test_client()
+    client.signin(user.email)
+    return client, user
+
+
+@pytest.fixture
+def admin_client(app):
+    return signed_in(app, "admin")[0]
+
+
+@pytest.fixture
+def shopper_client(app):
+    return signed_in(app, "shopper")[0]
+
+
+# --- live server and browser ------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a loopback port from a thread, for the browser tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(5)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+         "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A phone-sized page (390x844) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+AXE = os.path.join(os.path.dirname(__file__), "..", "node_modules", "axe-core", "axe.min.js")
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no WCAG 2 A/AA violation on the page as it is now."""
+    page.add_script_tag(path=AXE)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_A_AA
+    )
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"]) for n in v["nodes"][:5])
+        for v in result["violations"]
+    ]
+    assert not problems, f"axe on {page.url}:\n" + "\n".join(problems)

@@ -1,0 +1,124 @@
+"""One factory per model. Each create runs in its own app context and commits, so the
+data is there for the next request; the returned object is detached with its columns
+loaded (use ids, not lazy relationships, across requests)."""
+
+from __future__ import annotations
+
+import factory
+from werkzeug.security import generate_password_hash
+
+from shop.accounts.models import User
+from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
+from shop.db import db
+
+PASSWORD = "password123"
+# One real scrypt hash computed once: hashing per user would dominate the suite's time.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
+
+_app = None
+
+
+def use_app(app) -> None:
+    global _app
+    _app = app
+
+
+class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        assert _app is not None, "factories need the `app` fixture"
+        with _app.app_context():
+            session = db.session()
+            session.expire_on_commit = False
+            obj = super()._create(model_class, *args, **kwargs)
+            session.commit()
+            return obj
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    nickname = factory.Sequence(lambda n: f"用户{n}")
+    password_hash = PASSWORD_HASH
+    role = "shopper"
+
+
+class CategoryFactory(BaseFactory):
+    class Meta:
+        model = Category
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name = factory.Sequence(lambda n: f"分类{n}")
+    translations = factory.LazyAttribute(lambda o: {"en": {"name": f"Category {o.slug}"}})
+
+
+class ProductFactory(BaseFactory):
+    class Meta:
+        model = Product
+
+    code = factory.Sequence(lambda n: f"p{n}")
+    category = factory.SubFactory(CategoryFactory)
+    title = factory.Sequence(lambda n: f"商品{n}")
+    subtitle = "好东西"
+    selling_points = "新鲜\n实惠"
+    description = "第一段。\n\n第二段。"
+    translations = factory.LazyAttribute(
+        lambda o: {"en": {"title": f"Product {o.code}", "subtitle": "Good stuff",
+                          "options": {"颜色": "Colour", "红": "Red", "蓝": "Blue"}}}
+    )
+    option_names = factory.LazyFunction(list)
+    currency = "CNY"
+    price_minor = 1990
+    cost_price_minor = 1000
+    status = "on_sale"
+    sales_count = 0
+
+
+class SkuFactory(BaseFactory):
+    class Meta:
+        model = Sku
+
+    product = factory.SubFactory(ProductFactory)
+    code = factory.Sequence(lambda n: f"sku-{n}")
+    option_values = factory.LazyFunction(list)
+    price_minor = 1990
+    stock = 10
+
+
+class ProductImageFactory(BaseFactory):
+    class Meta:
+        model = ProductImage
+
+    product = factory.SubFactory(ProductFactory)
+    key = factory.Sequence(lambda n: f"{n:024d}")
+    width = 960
+    height = 960
+    widths = "240,480,960"
+
+
+class StockMovementFactory(BaseFactory):
+    class Meta:
+        model = StockMovement
+
+    sku = factory.SubFactory(SkuFactory)
+    delta = 5
+    balance_after = 15
+    reason = "adjustment"
+    ref_type = "test"
+    ref_id = factory.Sequence(str)
+
+
+def product_with_skus(*, options=("颜色",), skus=(("红", 1990, 10), ("蓝", 2590, 0)), **kwargs):
+    """A product on sale with SKUs given as (value, price_minor, stock); price kept = min."""
+    product = ProductFactory(option_names=list(options),
+                             price_minor=min(price for _v, price, _s in skus), **kwargs)
+    made = [SkuFactory(product=product, option_values=[v], price_minor=p, stock=s)
+            for v, p, s in skus]
+    return product, made

@@ -1,0 +1,79 @@
+"""The request edge: commit on success, roll back on refusal or error; error pages."""
+
+import io
+
+from flask import abort
+from sqlalchemy import func, select
+
+from shop.accounts.models import User
+from shop.catalog.models import ProductImage
+from shop.db import db
+
+
+def _add_routes(app):
+    """Routes registered for this test only: a write followed by success, a 4xx, a crash."""
+
+    def write(then):
+        db.session.add(User(email=f"{then}@example.com", password_hash="x", nickname=then))
+        db.session.flush()
+        if then == "refuse":
+            abort(409)
+        if then == "crash":
+            raise RuntimeError("boom")
+        return "ok"
+
+    app.add_url_rule("/_t/<then>", "t_write", lambda then: write(then))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+
+def _count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_success_commits_refusal_and_crash_roll_back(app, client):
+    _add_routes(app)
+    assert client.get("/_t/ok").status_code == 200
+    assert _count(app) == 1
+    assert client.get("/_t/refuse").status_code == 409
+    assert _count(app) == 1
+    response = client.get("/_t/crash")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)
+    assert _count(app) == 1
+
+
+def test_error_pages_are_full_pages_or_htmx_fragments(client):
+    full = client.get("/no-such-page", headers={"Accept-Language": "en"})
+    assert full.status_code == 404
+    body = full.get_data(as_text=True)
+    assert "<html" in body and "We could not find that page." in body
+    frag = client.get("/no-such-page", headers={"HX-Request": "true", "Accept-Language": "en"})
+    assert frag.status_code == 404
+    body = frag.get_data(as_text=True)
+    assert "<html" not in body and "We could not find that page." in body
+    assert "HX-Request" in frag.headers.get("Vary", "")
+
+
+def test_forbidden_and_bad_request_pages(client, shopper_client):
+    assert shopper_client.get("/admin/", headers={"Accept-Language": "en"}).status_code == 403
+    response = client.post("/signin", data={"email": "a@b.c", "password": "x"},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+
+
+def test_upload_over_the_request_limit_gets_413_page(admin_client, app):
+    from tests.factories import ProductFactory
+
+    product = ProductFactory()
+    # 13 MB of body: refused from its Content-Length before any of it is parsed.
+    response = admin_client.post(
+        f"/admin/catalog/products/{product.id}/images",
+        data=b"x" * (13 * 1024 * 1024), content_type="multipart/form-data; boundary=zzz",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 413
+    assert "The upload is too large." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProductImage)) == 0
