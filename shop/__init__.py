@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -45,6 +45,8 @@ def configure(app: Flask, config) -> None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI, jobs: the shop's home language
+        return Config.BABEL_DEFAULT_LOCALE
     languages = list(Config.LANGUAGES)
     chosen = session.get("lang")
     if chosen in languages:

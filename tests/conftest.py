@@ -210,3 +210,35 @@ def assert_accessible(page) -> None:
         for v in result["violations"]
     ]
     assert not problems, f"axe on {page.url}:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def png_bytes():
+    """A real PNG made with Pillow, as a fresh BytesIO each call."""
+    import io
+
+    from PIL import Image
+
+    def make(size=(64, 48), color=(200, 30, 40)):
+        buffer = io.BytesIO()
+        Image.new("RGB", size, color).save(buffer, "PNG")
+        buffer.seek(0)
+        return buffer
+
+    return make
+
+
+def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body built in memory. Werkzeug's test client spools large
+    uploads to temp files it never closes; a prepared body avoids that for big files."""
+    boundary = "shop-test-boundary"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from shop.catalog import admin_bp as bp
 from shop.catalog import services
@@ -35,12 +36,12 @@ def _labels(text: str | None) -> dict[str, str]:
 
 
 def _category_choices(include_none: str | None = None, top_only: bool = False):
-    choices = [(0, include_none)] if include_none else []
+    choices = [SelectChoice(0, include_none)] if include_none else []
     for category in services.all_categories():
         if top_only and category.parent_id is not None:
             continue
         prefix = "— " if category.parent_id else ""
-        choices.append((category.id, prefix + category.name))
+        choices.append(SelectChoice(category.id, prefix + category.name))
     return choices
 
 
@@ -97,7 +98,7 @@ def products():
     archived = request.args.get("archived") == "1"
     pagination = services.admin_products(q=q, status=status, archived=archived, page=max(page, 1))
     return render("admin/catalog/products.html", block="results", pagination=pagination,
-                  q=q, status=status, archived=archived)
+                  q=q, status_filter=status, archived=archived)
 
 
 def _product_form_data(product: Product) -> dict:

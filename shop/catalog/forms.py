@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from shop.catalog.models import PRODUCT_STATUSES
@@ -54,7 +54,7 @@ class ProductForm(FlaskForm):
     description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=20000)])
     category_id = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
     cost_price = MoneyField(_l("Cost price"), validators=[InputRequired()])
-    status = SelectField(_l("Status"), choices=[(s, STATUS_LABELS[s]) for s in PRODUCT_STATUSES])
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, STATUS_LABELS[s]) for s in PRODUCT_STATUSES])
     featured = BooleanField(_l("Featured on the home page"))
     option_names = StringField(_l("Option names, separated by commas (e.g. 颜色, 尺码)"),
                                validators=[Optional(), Length(max=200)])

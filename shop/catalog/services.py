@@ -134,17 +134,18 @@ def move_stock(sku_id: int, delta: int, *, reason: str, ref_type: str, ref_id: s
     """
     if delta == 0:
         raise CatalogError(_("Nothing to change."))
-    new_stock = db.session.execute(
-        update(Sku)
-        .where(Sku.id == sku_id, Sku.stock + delta >= 0)
-        .values(stock=Sku.stock + delta)
-        .returning(Sku.stock)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if new_stock is None:
-        raise CatalogError(_("Not enough stock."))
     try:
+        # One savepoint for both: a refused claim or a duplicate reference undoes both.
         with db.session.begin_nested():
+            new_stock = db.session.execute(
+                update(Sku)
+                .where(Sku.id == sku_id, Sku.stock + delta >= 0)
+                .values(stock=Sku.stock + delta)
+                .returning(Sku.stock)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            if new_stock is None:
+                raise CatalogError(_("Not enough stock."))
             db.session.add(
                 StockMovement(sku_id=sku_id, delta=delta, balance_after=new_stock, reason=reason,
                               ref_type=ref_type, ref_id=ref_id, actor_id=actor_id)
@@ -171,17 +172,19 @@ def save_category(category: Category | None, *, name: str, name_en: str, slug: s
             raise CatalogError(_("Categories have two levels: choose a top-level parent."))
         if category is not None and (parent.id == category.id or category.children):
             raise CatalogError(_("A category with sub-categories cannot move under another."))
-    if category is None:
-        category = Category()
-        db.session.add(category)
-    category.name = name.strip()
-    category.slug = slug.strip()
-    category.parent = parent
-    category.position = position
-    category.active = active
-    category.translations = {"en": {"name": name_en.strip()}} if name_en.strip() else {}
     try:
+        # Changes happen inside the savepoint, so a clash undoes them all and leaves the
+        # request's transaction usable for showing the form again.
         with db.session.begin_nested():
+            if category is None:
+                category = Category()
+                db.session.add(category)
+            category.name = name.strip()
+            category.slug = slug.strip()
+            category.parent = parent
+            category.position = position
+            category.active = active
+            category.translations = {"en": {"name": name_en.strip()}} if name_en.strip() else {}
             db.session.flush()
     except IntegrityError:
         raise CatalogError(_("Another category already uses this slug.")) from None
@@ -233,6 +236,15 @@ def save_product(product: Product | None, data: ProductData, rows: list[SkuRow],
             raise CatalogError(
                 _("SKU %(code)s needs one value for each option (%(n)d).", code=row.code, n=width)
             )
+    try:
+        with db.session.begin_nested():
+            product = _apply_product(product, data, rows, category, currency, actor_id)
+    except IntegrityError:
+        raise CatalogError(_("A SKU code is already used by another SKU.")) from None
+    return product
+
+
+def _apply_product(product, data, rows, category, currency, actor_id) -> Product:
     if product is None:
         product = Product(code=uuid.uuid4().hex[:12], currency=currency, sales_count=0)
         db.session.add(product)
@@ -248,7 +260,7 @@ def save_product(product: Product | None, data: ProductData, rows: list[SkuRow],
     product.translations = data.translations
 
     by_id = {sku.id: sku for sku in product.skus}
-    pending_stock: list[tuple[Sku, int]] = []
+    stock_changes: list[tuple[Sku, int]] = []
     for position, row in enumerate(rows):
         if row.id is not None:
             sku = by_id.get(row.id)
@@ -262,17 +274,13 @@ def save_product(product: Product | None, data: ProductData, rows: list[SkuRow],
         sku.price_minor = row.price_minor
         sku.position = position
         sku.active = row.active
-        if row.stock != row.stock_seen or (row.id is None and row.stock):
-            pending_stock.append((sku, row.stock - (row.stock_seen if row.id else 0)))
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        raise CatalogError(_("A SKU code is already used by another SKU.")) from None
-    for sku, delta in pending_stock:
+        delta = row.stock - (row.stock_seen if row.id is not None else 0)
         if delta:
-            move_stock(sku.id, delta, reason="adjustment", ref_type="backoffice",
-                       ref_id=uuid.uuid4().hex, actor_id=actor_id)
+            stock_changes.append((sku, delta))
+    db.session.flush()
+    for sku, delta in stock_changes:
+        move_stock(sku.id, delta, reason="adjustment", ref_type="backoffice",
+                   ref_id=uuid.uuid4().hex, actor_id=actor_id)
     refresh_price(product)
     return product
 

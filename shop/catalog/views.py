@@ -5,10 +5,10 @@ from shop.web import render
 
 
 def _page_arg() -> int:
-    page = request.args.get("page", 1, type=int)
-    if page is None or page < 1:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
         abort(404)
-    return page
+    return int(raw)
 
 
 def _sort_arg() -> str:

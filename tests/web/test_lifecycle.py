@@ -37,7 +37,7 @@ def test_success_commits_refusal_and_crash_roll_back(app, client):
     assert _count(app) == 1
     assert client.get("/_t/refuse").status_code == 409
     assert _count(app) == 1
-    response = client.get("/_t/crash")
+    response = client.get("/_t/crash", headers={"Accept-Language": "en"})
     assert response.status_code == 500
     assert "Something went wrong" in response.get_data(as_text=True)
     assert _count(app) == 1

@@ -1,0 +1,141 @@
+from sqlalchemy import func, select
+
+from shop.accounts.models import User
+from shop.db import db
+from tests.factories import UserFactory
+
+EN = {"Accept-Language": "en"}
+
+
+def _users(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def _register(client, **overrides):
+    data = {"email": "new@example.com", "nickname": "小新", "password": "longenough1",
+            "confirm": "longenough1"}
+    data.update(overrides)
+    return client.post_form("/register", data, headers=EN)
+
+
+def test_register_signs_in_and_hashes_the_password(app, client):
+    response = _register(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.email == "new@example.com" and user.role == "shopper"
+        assert user.password_hash.startswith("scrypt:") and "longenough1" not in user.password_hash
+    assert "小新" in client.get("/me").get_data(as_text=True)
+
+
+def test_register_refuses_bad_input_and_changes_nothing(app, client):
+    UserFactory(email="taken@example.com")
+    cases = [
+        ({"email": "TAKEN@example.com"}, "An account with this email already exists."),
+        ({"email": "not-an-email"}, "Enter a valid email address."),
+        ({"password": "short", "confirm": "short"}, "Use 8 to 128 characters."),
+        ({"confirm": "different1"}, "The passwords differ."),
+    ]
+    for overrides, message in cases:
+        response = _register(client, **overrides)
+        assert response.status_code == 422, overrides
+        assert message in response.get_data(as_text=True), overrides
+    assert _users(app) == 1
+
+
+def test_signin_starts_a_new_session_and_signout_ends_it(app, client):
+    user = UserFactory()
+    with client.session_transaction() as session:
+        session["planted"] = "from before sign-in"
+    client.signin(user.email)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] == str(user.id)
+    assert client.get("/me").status_code == 200
+    client.post_form("/signout")
+    assert client.get("/me").status_code == 302
+
+
+def test_wrong_password_is_refused_with_a_message(client):
+    user = UserFactory()
+    response = client.post_form("/signin", {"email": user.email, "password": "wrong-one"}, headers=EN)
+    assert response.status_code == 422
+    assert "The email or password is wrong." in response.get_data(as_text=True)
+    assert client.get("/me").status_code == 302
+
+
+def test_signin_is_rate_limited(app, client):
+    app.config["SIGNIN_RATE_LIMIT"] = "3 per minute"
+    user = UserFactory()
+    token = client.csrf_token()
+    codes = [client.post("/signin", data={"csrf_token": token, "email": user.email,
+                                          "password": "wrong"}, headers=EN).status_code
+             for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    response = client.post("/signin", data={"csrf_token": token, "email": user.email,
+                                            "password": "password123"}, headers=EN)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.get_data(as_text=True)
+    assert client.get("/me").status_code == 302
+
+
+def test_next_redirects_only_to_same_site_paths(client):
+    user = UserFactory()
+    for target, expected in [("/categories", "/categories"), ("//evil.example", "/me"),
+                             ("https://evil.example/", "/me"), ("/\\evil.example", "/me"),
+                             ("javascript:alert(1)", "/me")]:
+        response = client.post_form("/signin", {"email": user.email, "password": "password123",
+                                                "next": target})
+        assert response.status_code == 302
+        assert response.headers["Location"] == expected, target
+        client.post_form("/signout")
+
+
+def test_signin_page_drops_an_offsite_next(client):
+    html = client.get("/signin?next=//evil.example").get_data(as_text=True)
+    assert '<input id="next" name="next" type="hidden" value="">' in html
+    html = client.get("/signin?next=/categories").get_data(as_text=True)
+    assert '<input id="next" name="next" type="hidden" value="/categories">' in html
+
+
+def test_profile_edit_with_avatar(app, client, png_bytes):
+    user = UserFactory()
+    client.signin(user.email)
+    response = client.post_form("/me/profile", {"nickname": "新名字", "phone": "13800138000",
+                                                "avatar": (png_bytes(), "me.png")},
+                                content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.get(User, user.id)
+        assert (saved.nickname, saved.phone) == ("新名字", "13800138000")
+        assert saved.avatar_key and saved.avatar_widths
+    with client.get(f"/media/{saved.avatar_key}-{saved.avatar_widths.split(',')[0]}.webp") as served:
+        assert served.status_code == 200 and served.mimetype == "image/webp"
+        assert "immutable" in served.headers["Cache-Control"]
+
+
+def test_profile_refuses_a_bad_phone_and_a_fake_image(app, client):
+    user = UserFactory(nickname="原名")
+    client.signin(user.email)
+    response = client.post_form("/me/profile", {"nickname": "改名", "phone": "call me"}, headers=EN)
+    assert response.status_code == 422
+    assert "Enter a phone number" in response.get_data(as_text=True)
+    import io
+    response = client.post_form("/me/profile", {"nickname": "改名", "avatar": (io.BytesIO(b"<?php evil"), "x.png")},
+                                content_type="multipart/form-data", headers=EN)
+    assert response.status_code == 422
+    assert "not an image" in response.get_data(as_text=True)
+    with app.app_context():
+        saved = db.session.get(User, user.id)
+        assert saved.nickname == "原名" and saved.avatar_key is None
+
+
+def test_language_switch_is_a_post_and_sticks(client):
+    assert client.get("/language").status_code == 405
+    response = client.post_form("/language", {"lang": "en", "next": "/categories"})
+    assert response.status_code == 302 and response.headers["Location"] == "/categories"
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    assert client.post_form("/language", {"lang": "xx"}).status_code == 400
+    client.post_form("/language", {"lang": "zh_Hans"})
+    assert '<html lang="zh-Hans">' in client.get("/").get_data(as_text=True)

@@ -1,0 +1,179 @@
+import io
+
+import pytest
+
+from sqlalchemy import func, select
+
+from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
+from shop.db import db
+from tests.conftest import multipart
+from tests.factories import CategoryFactory, ProductFactory, product_with_skus
+
+EN = {"Accept-Language": "en"}
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _product_form(category, **overrides):
+    data = {
+        "title": "新品", "title_en": "New thing", "subtitle": "副标题", "category_id": str(category),
+        "cost_price": "5.00", "status": "on_sale", "option_names": "颜色",
+        "option_labels_en": "颜色=Colour\n红=Red",
+        "skus-0-code": "NEW-RED", "skus-0-options": "红", "skus-0-price": "12.50",
+        "skus-0-stock": "7", "skus-0-stock_seen": "0", "skus-0-active": "y",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_admin_creates_a_product_with_skus_and_a_stock_ledger(app, admin_client):
+    category = CategoryFactory()
+    response = admin_client.post_form("/admin/catalog/products/new", _product_form(category.id))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        product = db.session.scalar(select(Product))
+        assert (product.title, product.price_minor, product.cost_price_minor) == ("新品", 1250, 500)
+        assert product.translations["en"]["options"] == {"颜色": "Colour", "红": "Red"}
+        (sku,) = product.skus
+        assert (sku.code, sku.option_values, sku.stock) == ("NEW-RED", ["红"], 7)
+        (movement,) = db.session.scalars(select(StockMovement)).all()
+        assert (movement.delta, movement.balance_after, movement.reason) == (7, 7, "adjustment")
+
+
+def test_bad_prices_and_stock_are_refused_and_change_nothing(app, admin_client):
+    category = CategoryFactory()
+    cases = [
+        ({"skus-0-price": "-1"}, "The amount cannot be negative."),
+        ({"skus-0-price": "1.234"}, "Use at most 2 decimal places."),
+        ({"skus-0-price": "abc"}, "Enter an amount such as 12.50."),
+        ({"cost_price": "-5"}, "The amount cannot be negative."),
+        ({"skus-0-stock": "-1"}, "Stock is a whole number from 0."),
+        ({"skus-0-stock": "1.5"}, "Not a valid integer value."),
+        ({"skus-0-price": ""}, "Give the SKU a price."),
+        ({"skus-0-options": "红 / L"}, "needs one value for each option"),
+        ({"category_id": "99999"}, "Not a valid choice."),
+    ]
+    for overrides, message in cases:
+        response = admin_client.post_form("/admin/catalog/products/new",
+                                          _product_form(category.id, **overrides), headers=EN)
+        assert response.status_code == 422, overrides
+        assert message in response.get_data(as_text=True), overrides
+    assert _count(app, Product) == 0 and _count(app, Sku) == 0 and _count(app, StockMovement) == 0
+
+
+def test_editing_stock_applies_the_change_since_the_form_was_drawn(app, admin_client):
+    product, (red, _blue) = product_with_skus()
+    form = _product_form(product.category_id, **{
+        "skus-0-id": str(red.id), "skus-0-code": red.code, "skus-0-options": "红",
+        "skus-0-price": "19.90", "skus-0-stock_seen": "10", "skus-0-stock": "15",
+    })
+    # Meanwhile two units were sold: the ledger moves +5 from 8, not back to 15.
+    with app.app_context():
+        from shop.catalog.services import move_stock
+        move_stock(red.id, -2, reason="sale", ref_type="order", ref_id="1")
+        db.session.commit()
+    response = admin_client.post_form(f"/admin/catalog/products/{product.id}", form)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Sku, red.id).stock == 13
+        deltas = db.session.scalars(select(StockMovement.delta).order_by(StockMovement.id)).all()
+        assert deltas == [-2, 5]
+
+
+def test_stock_can_not_go_below_zero_and_a_retry_moves_nothing(app):
+    from shop.catalog.services import CatalogError, move_stock
+
+    _product, (red, _blue) = product_with_skus()
+    with app.app_context():
+        with pytest.raises(CatalogError):
+            move_stock(red.id, -11, reason="sale", ref_type="order", ref_id="7")
+        move_stock(red.id, -3, reason="sale", ref_type="order", ref_id="8")
+        with pytest.raises(CatalogError):
+            move_stock(red.id, -3, reason="sale", ref_type="order", ref_id="8")
+        db.session.commit()
+    with app.app_context():
+        assert db.session.get(Sku, red.id).stock == 7
+        assert db.session.scalars(select(StockMovement.delta)).all() == [-3]
+
+
+def test_archive_hides_and_restore_brings_back(app, admin_client, client):
+    product, _ = product_with_skus()
+    assert client.get(f"/p/{product.id}").status_code == 200
+    admin_client.post_form(f"/admin/catalog/products/{product.id}/archive")
+    assert client.get(f"/p/{product.id}").status_code == 404
+    listing = admin_client.get("/admin/catalog/products?archived=1").get_data(as_text=True)
+    assert product.title in listing
+    admin_client.post_form(f"/admin/catalog/products/{product.id}/archive")
+    with app.app_context():
+        restored = db.session.get(Product, product.id)
+        assert restored.archived_at is None and restored.status == "off_sale"
+
+
+def test_admin_product_search_and_unknown_ids(admin_client):
+    ProductFactory(title="苹果", code="apple-1")
+    ProductFactory(title="香蕉", code="banana-1")
+    html = admin_client.get("/admin/catalog/products?q=apple", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "苹果" in html and "香蕉" not in html and "<html" not in html
+    assert admin_client.get("/admin/catalog/products/999999").status_code == 404
+    assert admin_client.post_form("/admin/catalog/products/999999/archive").status_code == 404
+
+
+def test_image_upload_checks_reencodes_and_serves_srcset(app, admin_client, png_bytes):
+    product = ProductFactory()
+    url = f"/admin/catalog/products/{product.id}/images"
+    response = admin_client.post_form(url, {"image": (png_bytes((1200, 900)), "photo.png")},
+                                      content_type="multipart/form-data", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    with app.app_context():
+        image = db.session.scalar(select(ProductImage))
+        assert (image.width, image.height, image.widths) == (1200, 900, "240,480,960")
+        assert not image.key.startswith("photo")
+    assert f"{image.key}-480.webp 480w" in response.get_data(as_text=True)
+
+    refused = [
+        ((io.BytesIO(b"GIF89a not really"), "x.gif"), "This file is not an image we can read."),
+        ((io.BytesIO(b"%PDF-1.4"), "x.png"), "This file is not an image we can read."),
+    ]
+    for upload, message in refused:
+        response = admin_client.post_form(url, {"image": upload}, content_type="multipart/form-data",
+                                          headers={"HX-Request": "true", **EN})
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    # A 10 MB file: under the request limit, over the image limit -> a form error.
+    body, content_type = multipart({"csrf_token": admin_client.csrf_token()},
+                                   {"image": ("big.png", b"\0" * (10 * 1024 * 1024))})
+    response = admin_client.post(url, data=body, content_type=content_type,
+                                 headers={"HX-Request": "true", **EN})
+    assert response.status_code == 422
+    assert "The image is larger than 5 MB." in response.get_data(as_text=True)
+    assert _count(app, ProductImage) == 1
+
+
+def test_image_delete_only_within_its_product(app, admin_client, png_bytes):
+    product = ProductFactory()
+    other = ProductFactory()
+    admin_client.post_form(f"/admin/catalog/products/{product.id}/images",
+                           {"image": (png_bytes(), "a.png")}, content_type="multipart/form-data")
+    with app.app_context():
+        image_id = db.session.scalar(select(ProductImage.id))
+    assert admin_client.post_form(f"/admin/catalog/products/{other.id}/images/{image_id}/delete").status_code == 404
+    assert _count(app, ProductImage) == 1
+    response = admin_client.post_form(f"/admin/catalog/products/{product.id}/images/{image_id}/delete")
+    assert response.status_code == 302 and _count(app, ProductImage) == 0
+
+
+def test_categories_stay_two_levels_deep(app, admin_client):
+    top = CategoryFactory(slug="top")
+    child = CategoryFactory(slug="child", parent=top)
+    data = {"name": "孙", "name_en": "Grandchild", "slug": "grand", "parent_id": str(child.id), "position": "0", "active": "y"}
+    response = admin_client.post_form("/admin/catalog/categories/new", data, headers=EN)
+    assert response.status_code == 422
+    assert _count(app, Category) == 2
+    data.update(parent_id=str(top.id))
+    assert admin_client.post_form("/admin/catalog/categories/new", data).status_code == 302
+    dup = admin_client.post_form("/admin/catalog/categories/new", dict(data, name="重复"), headers=EN)
+    assert dup.status_code == 422 and "Another category already uses this slug." in dup.get_data(as_text=True)
+    assert _count(app, Category) == 3

@@ -1,0 +1,48 @@
+from sqlalchemy import func, select
+
+from shop.accounts.models import User
+from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
+from shop.db import db
+from shop.demo import DEMO_ACCOUNTS, load_demo
+
+MODELS = (User, Category, Product, Sku, ProductImage, StockMovement)
+
+
+def _snapshot():
+    counts = {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+    stock = db.session.scalar(select(func.sum(Sku.stock)))
+    return counts, stock
+
+
+def test_demo_fills_an_empty_database_and_a_second_run_changes_nothing(app):
+    app.config["IMAGE_WIDTHS"] = (120,)  # one small WebP per picture: the suite stays fast
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["shop", "demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        first = _snapshot()
+        counts, _stock = first
+        assert counts["Category"] >= 8 and counts["Product"] >= 60
+        assert counts["Sku"] > counts["Product"] and counts["ProductImage"] >= counts["Product"]
+        top = db.session.scalar(select(func.count()).select_from(Category).where(Category.parent_id.is_(None)))
+        assert top >= 8
+        roles = set(db.session.scalars(select(User.role)))
+        assert roles == {"shopper", "editor", "staff", "admin"}
+        product = db.session.scalar(select(Product).where(Product.status == "on_sale"))
+        assert product.translations["en"]["title"] and product.price_minor > product.cost_price_minor
+    result = runner.invoke(args=["shop", "demo"])
+    assert result.exit_code == 0 and "nothing changed" in result.output
+    with app.app_context():
+        assert _snapshot() == first
+
+
+def test_demo_accounts_sign_in_with_the_readme_passwords(app, client, monkeypatch):
+    monkeypatch.setattr("shop.demo.CATEGORIES", [])  # accounts only
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    for email, password, _nickname, role in DEMO_ACCOUNTS:
+        client.signin(email, password)
+        expected = 200 if role != "shopper" else 403
+        assert client.get("/admin/").status_code == expected
+        client.post_form("/signout")

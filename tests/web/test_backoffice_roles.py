@@ -1,0 +1,55 @@
+"""Every backoffice route, fragments included, checks the role with the one decorator."""
+
+import re
+
+import pytest
+
+from tests.conftest import signed_in
+
+
+def _backoffice_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
+
+
+def _url(rule) -> str:
+    return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", rule.rule)
+
+
+def test_every_backoffice_view_carries_the_role_decorator(app):
+    rules = _backoffice_rules(app)
+    assert len(rules) >= 8
+    for rule in rules:
+        view = app.view_functions[rule.endpoint]
+        assert getattr(view, "required_roles", None), f"{rule.endpoint} has no role check"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "shopper", "editor", "staff"])
+def test_catalog_backoffice_refuses_other_roles(app, role):
+    if role == "anonymous":
+        client = app.test_client()
+    else:
+        client, _user = signed_in(app, role)
+    token = client.csrf_token()
+    admin_only = [rule for rule in _backoffice_rules(app)
+                  if app.view_functions[rule.endpoint].required_roles == {"admin"}]
+    assert len(admin_only) >= 7
+    for rule in admin_only:
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            for headers in ({}, {"HX-Request": "true"}):
+                response = client.open(_url(rule), method=method, headers=headers,
+                                       data={"csrf_token": token} if method == "POST" else None)
+                if role == "anonymous":
+                    expected = 401 if headers else 302
+                    assert response.status_code == expected, (rule.rule, method, headers)
+                    if headers:
+                        assert response.headers["HX-Redirect"].startswith("/signin?next=")
+                    else:
+                        assert response.headers["Location"].startswith("/signin?next=")
+                else:
+                    assert response.status_code == 403, (rule.rule, method, role, headers)
+
+
+def test_backoffice_home_is_for_backoffice_roles(app):
+    for role, expected in [("shopper", 403), ("editor", 200), ("staff", 200), ("admin", 200)]:
+        client, _user = signed_in(app, role)
+        assert client.get("/admin/").status_code == expected, role
