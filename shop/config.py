@@ -78,7 +78,6 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 
     PAGE_SIZE = 20
-    # Pages use no more than this many SQL queries; the bench prints the real figure.
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
 
