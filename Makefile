@@ -52,7 +52,7 @@ static/vendor/htmx.min.js: node_modules/.installed
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d shop/translations 2>&1 | grep -v "^compiling" || true
+	$(BIN)/pybabel compile -d shop/translations
 
 # PostgreSQL and Redis run on this machine kind; start them if they are down.
 services:
