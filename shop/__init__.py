@@ -63,7 +63,7 @@ def select_locale() -> str:
 
 def init_extensions(app: Flask) -> None:
     from shop.accounts.models import User
-    from shop.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from shop.extensions import babel, cache, csrf, db, htmx, limiter, login_manager, migrate
     from shop.web import init_lifecycle
 
     db.init_app(app)
@@ -71,6 +71,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     htmx.init_app(app)
+    cache.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.signin"

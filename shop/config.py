@@ -39,8 +39,20 @@ class Config:
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'shop.db'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A dropped PostgreSQL connection is replaced before use; SQLite files need no ping.
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {} if SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {"pool_pre_ping": True}
+    )
     REDIS_URL = os.environ.get("REDIS_URL", "")
+    # Rendered fragments (shop.web.rendering.cached_blocks): Redis shared by all app
+    # servers when REDIS_URL is set, otherwise each process keeps its own. Keys carry a
+    # version read from the database, so a catalogue edit is seen at once everywhere;
+    # the timeout bounds how long counters updated without a version bump (sales) lag.
+    CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
+    CACHE_REDIS_URL = REDIS_URL
+    CACHE_KEY_PREFIX = "shop:"
+    CACHE_DEFAULT_TIMEOUT = 300
+    CACHE_THRESHOLD = 2000
 
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True
@@ -86,4 +98,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests pass their own database
     RATELIMIT_STORAGE_URI = "memory://"
+    CACHE_TYPE = "SimpleCache"
     SERVER_NAME = None

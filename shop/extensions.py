@@ -1,6 +1,7 @@
 """Extension instances only; create_app() wires them to an app."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -15,6 +16,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
+cache = Cache()
 limiter = Limiter(key_func=get_remote_address)
 
-__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "htmx", "limiter"]
+__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "htmx", "limiter", "cache"]

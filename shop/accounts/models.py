@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +11,8 @@ from shop.db import TimestampMixin, UTCDateTime, db
 
 ROLES = ("shopper", "editor", "staff", "admin")
 BACKOFFICE_ROLES = ("editor", "staff", "admin")
+ROLE_LABELS = {"shopper": _l("Shopper"), "editor": _l("Editor"), "staff": _l("Store staff"),
+               "admin": _l("Admin")}
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -32,6 +35,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @property
+    def role_label(self) -> str:
+        return str(ROLE_LABELS[self.role])
 
     @property
     def in_backoffice(self) -> bool:

@@ -10,9 +10,9 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
 from shop.db import db, utcnow
@@ -43,15 +43,57 @@ def _on_sale():
     return select(Product).where(Product.status == "on_sale", Product.archived_at.is_(None))
 
 
-def top_categories() -> list[Category]:
-    return list(
-        db.session.scalars(
-            select(Category)
-            .where(Category.parent_id.is_(None), Category.active.is_(True))
-            .options(selectinload(Category.children))
-            .order_by(Category.position, Category.id)
-        )
+# The two queries every product page runs are built once: a constant Core statement keeps
+# its compiled form and cache key, which costs a fraction of building an ORM select anew.
+_GENERATION = select(
+    select(func.max(Product.__table__.c.updated_at)).scalar_subquery(),
+    select(func.max(Category.__table__.c.updated_at)).scalar_subquery(),
+)
+_S, _P = Sku.__table__.c, Product.__table__.c
+_LIVE_SKUS = (
+    select(_S.id, _S.option_values, _S.price_minor, _S.stock, _P.currency)
+    .join_from(Sku.__table__, Product.__table__, _S.product_id == _P.id)
+    .where(_P.id == bindparam("product_id"), _P.status == "on_sale", _P.archived_at.is_(None),
+           _S.active.is_(True))
+    .order_by(_S.position, _S.id)
+)
+
+
+def catalog_generation() -> tuple:
+    """A version of everything listings show: the newest change to any product or
+    category (two index lookups, one round trip). Part of every cached fragment's key.
+    Stock and sales counters change without it (stock is always rendered live)."""
+    return tuple(db.session.execute(_GENERATION).one())
+
+
+@dataclass(frozen=True)
+class LiveSku:
+    """What the product page shows per request: price and stock, read without the ORM."""
+
+    id: int
+    option_values: tuple[str, ...]
+    price_minor: int
+    stock: int
+    currency: str
+
+
+def live_skus(product_id: int) -> list[LiveSku]:
+    """The active SKUs of a product on sale, in order. Empty when the product is not for
+    sale: the page is then a 404."""
+    rows = db.session.execute(_LIVE_SKUS, {"product_id": product_id})
+    return [LiveSku(id, tuple(values), price, stock, currency)
+            for id, values, price, stock, currency in rows]
+
+
+def top_categories(with_children: bool = False) -> list[Category]:
+    query = (
+        select(Category)
+        .where(Category.parent_id.is_(None), Category.active.is_(True))
+        .order_by(Category.position, Category.id)
     )
+    if with_children:
+        query = query.options(selectinload(Category.children))
+    return list(db.session.scalars(query))
 
 
 def featured_products(limit: int = 8) -> list[Product]:
@@ -86,22 +128,26 @@ def list_products(*, category: Category | None = None, q: str = "", sort: str = 
 
 
 def get_category(category_id: int) -> Category | None:
-    category = db.session.get(Category, category_id)
-    return category if category is not None and category.active else None
+    """An active category with its children loaded (one query)."""
+    return db.session.scalar(
+        select(Category)
+        .where(Category.id == category_id, Category.active.is_(True))
+        .options(joinedload(Category.children))
+    )
 
 
 def get_product_for_shoppers(product_id: int) -> Product | None:
     return db.session.scalar(
         _on_sale()
         .where(Product.id == product_id)
-        .options(selectinload(Product.skus), selectinload(Product.images))
+        .options(selectinload(Product.skus), selectinload(Product.images),
+                 joinedload(Product.category))
     )
 
 
-def choose_sku(product: Product, values: list[str]) -> Sku | None:
-    """The active SKU whose option values are `values`; the first in stock when no
-    choice was made yet."""
-    skus = [sku for sku in product.skus if sku.active]
+def choose_sku(skus: list[LiveSku], values: list[str]) -> LiveSku | None:
+    """The SKU whose option values are `values`; the first in stock when no choice was
+    made yet."""
     if not values:
         return next((s for s in skus if s.stock > 0), skus[0] if skus else None)
     return next((s for s in skus if list(s.option_values) == values), None)
@@ -230,6 +276,8 @@ def save_product(product: Product | None, data: ProductData, rows: list[SkuRow],
         raise CatalogError(_("Choose a category."))
     if not rows and (product is None or not product.skus):
         raise CatalogError(_("Add at least one SKU."))
+    if data.status == "on_sale" and not any(row.active for row in rows):
+        raise CatalogError(_("A product on sale needs at least one active SKU."))
     width = len(data.option_names)
     for row in rows:
         if len(row.option_values) != width:
@@ -288,6 +336,14 @@ def _apply_product(product, data, rows, category, currency, actor_id) -> Product
 def refresh_price(product: Product) -> None:
     prices = [sku.price_minor for sku in product.skus if sku.active]
     product.price_minor = min(prices) if prices else 0
+    touch(product)
+
+
+def touch(product: Product) -> None:
+    """Mark the product changed: a new updated_at moves catalog_generation(), so every
+    cached page showing it is rendered anew. Called for changes to its SKUs and images,
+    which do not update the product row by themselves. (Stock is always read live.)"""
+    product.updated_at = utcnow()
     db.session.flush()
 
 
@@ -308,7 +364,7 @@ def add_image(product: Product, stored: StoredImage) -> ProductImage:
         widths=",".join(str(w) for w in stored.widths), position=len(product.images),
     )
     product.images.append(image)
-    db.session.flush()
+    touch(product)
     return image
 
 
@@ -317,7 +373,7 @@ def remove_image(product: Product, image_id: int) -> None:
     if image is None:
         raise CatalogError(_("That image does not belong to this product."))
     product.images.remove(image)
-    db.session.flush()
+    touch(product)
 
 
 def admin_products(q: str = "", status: str = "", archived: bool = False, page: int = 1):

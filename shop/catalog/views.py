@@ -1,7 +1,11 @@
+"""Shopper pages. What every visitor sees alike (cards, product text, images) is rendered
+once per catalogue version and locale (cached_blocks); stock, the chosen SKU and
+everything about the visitor are rendered on each request around it."""
+
 from flask import abort, current_app, request
 
 from shop.catalog import bp, services
-from shop.web import render
+from shop.web import cached_blocks, render
 
 
 def _page_arg() -> int:
@@ -18,28 +22,40 @@ def _sort_arg() -> str:
 
 @bp.get("/")
 def home():
-    return render(
-        "catalog/home.html",
-        categories=services.top_categories(),
-        products=services.featured_products(),
+    parts = cached_blocks(
+        ("home", services.catalog_generation()), "catalog/_home.html", ["content"],
+        lambda: {"categories": services.top_categories(),
+                 "products": services.featured_products()},
     )
+    return render("catalog/home.html", parts=parts)
 
 
 @bp.get("/categories")
 def categories():
-    return render("catalog/categories.html", categories=services.top_categories())
+    parts = cached_blocks(
+        ("categories", services.catalog_generation()), "catalog/_categories.html", ["content"],
+        lambda: {"categories": services.top_categories(with_children=True)},
+    )
+    return render("catalog/categories.html", parts=parts)
 
 
 @bp.get("/c/<int:category_id>")
 def category(category_id: int):
-    category = services.get_category(category_id) or abort(404)
-    sort = _sort_arg()
-    pagination = services.list_products(
-        category=category, sort=sort, page=_page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
+    sort, page, per_page = _sort_arg(), _page_arg(), current_app.config["PAGE_SIZE"]
+
+    def load():
+        category = services.get_category(category_id) or abort(404)
+        pagination = services.list_products(category=category, sort=sort, page=page,
+                                            per_page=per_page)
+        return {"category": category, "pagination": pagination,
+                "args": {"category_id": category_id, "sort": sort}}
+
+    parts = cached_blocks(
+        ("category", category_id, sort, page, per_page, services.catalog_generation()),
+        "catalog/_category.html", ["title", "header", "results"], load,
     )
-    return render("catalog/category.html", block="results", category=category,
-                  pagination=pagination, sort=sort)
+    return render("catalog/category.html", block="results", parts=parts, sort=sort,
+                  args={"category_id": category_id})
 
 
 @bp.get("/search")
@@ -49,18 +65,29 @@ def search():
     pagination = services.list_products(
         q=q, sort=sort, page=_page_arg(), per_page=current_app.config["PAGE_SIZE"]
     ) if q else None
-    return render("catalog/search.html", block="results", q=q, pagination=pagination, sort=sort)
+    return render("catalog/search.html", block="results", q=q, pagination=pagination, sort=sort,
+                  args={"q": q, "sort": sort})
 
 
 @bp.get("/p/<int:product_id>")
 def product(product_id: int):
-    """The product page; with option values chosen (o0, o1, ...), the SKU panel for htmx."""
-    product = services.get_product_for_shoppers(product_id) or abort(404)
-    chosen = [request.args.get(f"o{i}", "") for i in range(len(product.option_names or []))]
+    """The product page; with option values chosen (o0, o1, ...), the SKU panel for htmx.
+
+    Per request: the catalogue generation and the live SKUs (two light queries). The
+    rest, text and picker for this choice included, comes from the fragment cache."""
+    skus = services.live_skus(product_id) or abort(404)
+    width = len(skus[0].option_values)
+    chosen = [request.args.get(f"o{i}", "") for i in range(width)]
     chosen = chosen if all(chosen) else []
-    sku = services.choose_sku(product, chosen)
-    return render(
-        "catalog/product.html", block="sku_panel", product=product, sku=sku,
-        chosen=chosen or (list(sku.option_values) if sku else []),
-        groups=services.option_groups(product),
+    sku = services.choose_sku(skus, chosen)
+    chosen = chosen or (list(sku.option_values) if sku else [])
+
+    def load():
+        full = services.get_product_for_shoppers(product_id) or abort(404)
+        return {"product": full, "chosen": chosen, "groups": services.option_groups(full)}
+
+    parts = cached_blocks(
+        ("product", product_id, tuple(chosen), services.catalog_generation()),
+        "catalog/_product.html", ["title", "description", "meta", "top", "label", "details"], load,
     )
+    return render("catalog/product.html", block="sku_panel", sku=sku, skus=skus, parts=parts)

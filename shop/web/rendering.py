@@ -6,12 +6,16 @@ response varies on HX-Request so caches keep the two apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import make_response, render_template
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from shop.extensions import htmx
+from shop.extensions import cache, htmx
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context):
@@ -23,6 +27,25 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def cached_blocks(key: tuple, template: str, blocks: list[str],
+                  load: Callable[[], dict]) -> dict[str, Markup]:
+    """Named blocks of `template`, rendered once and kept in the fragment cache.
+
+    `key` must name everything the blocks depend on, including a version read from the
+    database (e.g. catalog_generation()); the locale is added here. On a miss, load()
+    returns the template context. Cached blocks must not depend on the user or the
+    request (no CSRF token, no current_user, no request.args): those are rendered live
+    around them.
+    """
+    cache_key = "frag:" + ":".join(str(part) for part in (*key, get_locale()))
+    html = cache.get(cache_key)
+    if html is None:
+        context = load()
+        html = {name: render_block(template, name, **context) for name in blocks}
+        cache.set(cache_key, html)
+    return {name: Markup(part) for name, part in html.items()}
 
 
 ERROR_MESSAGES = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, url_for
-from flask_babel import get_locale
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from shop.money import format_minor, input_value
@@ -35,7 +35,25 @@ def image_url(key: str, widths: str, want: int = 480) -> str:
     return url_for("media.serve", name=f"{key}-{width}.webp")
 
 
+def _translations():
+    """The current locale's catalogue, looked up once per request and locale.
+
+    Flask-Babel's Jinja callables resolve domain, locale and catalogue on every call, and
+    a page makes dozens; this keeps the result on `g` while the locale stays the same
+    (force_locale inside a request still gets its own catalogue)."""
+    locale = get_locale()
+    cached = g.get("_shop_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._shop_translations = (locale, get_translations())
+    return cached[1]
+
+
 def init_templating(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["money_input"] = lambda m, c=None: input_value(
         m, c or current_app.config["SHOP_CURRENCY"]

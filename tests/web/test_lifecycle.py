@@ -22,7 +22,7 @@ def _add_routes(app):
             raise RuntimeError("boom")
         return "ok"
 
-    app.add_url_rule("/_t/<then>", "t_write", lambda then: write(then))
+    app.add_url_rule("/_t/<then>", "t_write", lambda then: write(then), methods=["GET", "POST"])
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
 
@@ -33,14 +33,21 @@ def _count(app) -> int:
 
 def test_success_commits_refusal_and_crash_roll_back(app, client):
     _add_routes(app)
-    assert client.get("/_t/ok").status_code == 200
+    token = client.csrf_token()
+    assert client.post("/_t/ok", data={"csrf_token": token}).status_code == 200
     assert _count(app) == 1
-    assert client.get("/_t/refuse").status_code == 409
+    assert client.post("/_t/refuse", data={"csrf_token": token}).status_code == 409
     assert _count(app) == 1
-    response = client.get("/_t/crash", headers={"Accept-Language": "en"})
+    response = client.post("/_t/crash", data={"csrf_token": token}, headers={"Accept-Language": "en"})
     assert response.status_code == 500
     assert "Something went wrong" in response.get_data(as_text=True)
     assert _count(app) == 1
+
+
+def test_a_get_never_changes_state_even_when_a_view_writes(app, client):
+    _add_routes(app)
+    assert client.get("/_t/ok").status_code == 200
+    assert _count(app) == 0
 
 
 def test_error_pages_are_full_pages_or_htmx_fragments(client):
