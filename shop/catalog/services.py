@@ -45,13 +45,14 @@ def _on_sale():
 
 # The two queries every product page runs are built once: a constant Core statement keeps
 # its compiled form and cache key, which costs a fraction of building an ORM select anew.
-_GENERATION = select(
+_GENERATION_COLUMNS = (
     select(func.max(Product.__table__.c.updated_at)).scalar_subquery(),
     select(func.max(Category.__table__.c.updated_at)).scalar_subquery(),
 )
+_GENERATION = select(*_GENERATION_COLUMNS)
 _S, _P = Sku.__table__.c, Product.__table__.c
 _LIVE_SKUS = (
-    select(_S.id, _S.option_values, _S.price_minor, _S.stock, _P.currency)
+    select(_S.id, _S.option_values, _S.price_minor, _S.stock, _P.currency, *_GENERATION_COLUMNS)
     .join_from(Sku.__table__, Product.__table__, _S.product_id == _P.id)
     .where(_P.id == bindparam("product_id"), _P.status == "on_sale", _P.archived_at.is_(None),
            _S.active.is_(True))
@@ -77,12 +78,13 @@ class LiveSku:
     currency: str
 
 
-def live_skus(product_id: int) -> list[LiveSku]:
-    """The active SKUs of a product on sale, in order. Empty when the product is not for
-    sale: the page is then a 404."""
-    rows = db.session.execute(_LIVE_SKUS, {"product_id": product_id})
-    return [LiveSku(id, tuple(values), price, stock, currency)
-            for id, values, price, stock, currency in rows]
+def live_skus(product_id: int) -> tuple[list[LiveSku], tuple]:
+    """The active SKUs of a product on sale, in order, and the catalog_generation(), in
+    one round trip. No SKUs when the product is not for sale: the page is then a 404."""
+    rows = db.session.execute(_LIVE_SKUS, {"product_id": product_id}).all()
+    skus = [LiveSku(id, tuple(values), price, stock, currency)
+            for id, values, price, stock, currency, *_generation in rows]
+    return skus, (tuple(rows[0][-2:]) if rows else ())
 
 
 def top_categories(with_children: bool = False) -> list[Category]:

@@ -47,15 +47,14 @@ def category(category_id: int):
         category = services.get_category(category_id) or abort(404)
         pagination = services.list_products(category=category, sort=sort, page=page,
                                             per_page=per_page)
-        return {"category": category, "pagination": pagination,
-                "args": {"category_id": category_id, "sort": sort}}
+        return {"category": category, "pagination": pagination, "sort": sort,
+                "endpoint": "catalog.category", "args": {"category_id": category_id, "sort": sort}}
 
     parts = cached_blocks(
         ("category", category_id, sort, page, per_page, services.catalog_generation()),
         "catalog/_category.html", ["title", "header", "results"], load,
     )
-    return render("catalog/category.html", block="results", parts=parts, sort=sort,
-                  args={"category_id": category_id})
+    return render("catalog/category.html", block="results", parts=parts)
 
 
 @bp.get("/search")
@@ -66,16 +65,18 @@ def search():
         q=q, sort=sort, page=_page_arg(), per_page=current_app.config["PAGE_SIZE"]
     ) if q else None
     return render("catalog/search.html", block="results", q=q, pagination=pagination, sort=sort,
-                  args={"q": q, "sort": sort})
+                  endpoint="catalog.search", args={"q": q, "sort": sort})
 
 
 @bp.get("/p/<int:product_id>")
 def product(product_id: int):
     """The product page; with option values chosen (o0, o1, ...), the SKU panel for htmx.
 
-    Per request: the catalogue generation and the live SKUs (two light queries). The
+    Per request: the live SKUs and the catalogue generation (one light query). The
     rest, text and picker for this choice included, comes from the fragment cache."""
-    skus = services.live_skus(product_id) or abort(404)
+    skus, generation = services.live_skus(product_id)
+    if not skus:
+        abort(404)
     width = len(skus[0].option_values)
     chosen = [request.args.get(f"o{i}", "") for i in range(width)]
     chosen = chosen if all(chosen) else []
@@ -87,7 +88,7 @@ def product(product_id: int):
         return {"product": full, "chosen": chosen, "groups": services.option_groups(full)}
 
     parts = cached_blocks(
-        ("product", product_id, tuple(chosen), services.catalog_generation()),
+        ("product", product_id, tuple(chosen), generation),
         "catalog/_product.html", ["title", "description", "meta", "top", "label", "details"], load,
     )
     return render("catalog/product.html", block="sku_panel", sku=sku, skus=skus, parts=parts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale, get_translations
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from flask_babel import lazy_gettext as _l
 
 from shop.money import format_minor, input_value
@@ -48,6 +50,18 @@ def _translations():
     return cached[1]
 
 
+def chrome(name: str) -> Markup:
+    """A static block of templates/_chrome.html (top bar, tab bar and icons), rendered
+    once per process, language and endpoint: the layout costs as much as a page body
+    otherwise. Re-rendered every time in debug, so template edits show."""
+    parts = current_app.extensions.setdefault("shop_chrome", {})
+    key = (name, str(get_locale()), request.endpoint)
+    html = parts.get(key)
+    if html is None or current_app.debug:
+        html = parts[key] = Markup(render_block("_chrome.html", name))
+    return html
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
@@ -58,7 +72,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["money_input"] = lambda m, c=None: input_value(
         m, c or current_app.config["SHOP_CURRENCY"]
     )
-    app.jinja_env.globals.update(srcset=srcset, image_url=image_url, LANGUAGE_NAMES=LANGUAGE_NAMES)
+    app.jinja_env.globals.update(srcset=srcset, image_url=image_url, chrome=chrome,
+                                 LANGUAGE_NAMES=LANGUAGE_NAMES)
 
     @app.context_processor
     def shell_context():
