@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, has_request_context, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import INSTANCE, ROOT, Config
 
@@ -27,6 +28,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         instance_path=str(INSTANCE),
     )
     configure(app, config)
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     init_extensions(app)
     register_blueprints(app)
     register_errors(app)

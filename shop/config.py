@@ -61,6 +61,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    # How many proxies (nginx, a load balancer) stand in front of the app: their
+    # X-Forwarded-For/-Proto are then trusted, so rate limits see the visitor's address.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
     # Languages: English msgids, Chinese (Simplified) as the shop's home language.
     LANGUAGES = ("zh_Hans", "en")

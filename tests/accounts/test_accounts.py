@@ -139,3 +139,24 @@ def test_language_switch_is_a_post_and_sticks(client):
     assert client.post_form("/language", {"lang": "xx"}).status_code == 400
     client.post_form("/language", {"lang": "zh_Hans"})
     assert '<html lang="zh-Hans">' in client.get("/").get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_limit_counts_the_visitor_address(app):
+    from shop import create_app
+    from tests.conftest import ShopClient, _config
+
+    class Proxied(_config(app.config["SQLALCHEMY_DATABASE_URI"], app.config["MEDIA_ROOT"])):
+        PROXY_COUNT = 1
+        SIGNIN_RATE_LIMIT = "2 per minute"
+
+    proxied = create_app(Proxied)
+    proxied.test_client_class = ShopClient
+    client = proxied.test_client()
+    token = client.csrf_token()
+
+    def attempt(ip):
+        return client.post("/signin", data={"csrf_token": token, "email": f"{ip}@example.com",
+                                            "password": "x"}, headers={"X-Forwarded-For": ip}).status_code
+
+    assert [attempt("1.1.1.1") for _ in range(3)] == [422, 422, 429]
+    assert attempt("2.2.2.2") == 422  # another visitor behind the same proxy is not locked out
