@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from collections.abc import Callable
+
+from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,15 +58,62 @@ class TimestampMixin:
     )
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL and a busy timeout, so several workers' writes wait instead of failing."""
+def _sqlite_connect(dbapi_connection, connection_record):
+    """SQLite: WAL and a busy timeout, so several workers' writes wait instead of
+    failing; and transactions begun by SQLAlchemy (below), not by pysqlite, which sends
+    no BEGIN before a SAVEPOINT, so a released savepoint would commit the request."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """A request that may write takes SQLite's write lock up front (BEGIN IMMEDIATE), so
+    it waits its turn instead of failing when it upgrades from reading; reads don't."""
+    if connection.dialect.name == "sqlite":
+        reads_only = has_request_context() and request.method in SAFE_METHODS
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+
+
+# --- work that must wait for the transaction's outcome ---------------------------------
+
+
+def on_commit(fn: Callable[[], None]) -> None:
+    """Run fn once the current transaction has committed (signals, emails, jobs, deleting
+    files of removed images); dropped if it rolls back. Services may call it."""
+    db.session.info.setdefault("on_commit", []).append(fn)
+
+
+def on_rollback(fn: Callable[[], None]) -> None:
+    """Run fn if the current transaction rolls back (e.g. delete a file written for it)."""
+    db.session.info.setdefault("on_rollback", []).append(fn)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session):
+    if session.in_nested_transaction():  # a savepoint released: the outer may still fail
+        return
+    session.info.pop("on_rollback", None)
+    for fn in session.info.pop("on_commit", []):
+        fn()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _run_on_rollback(session, previous_transaction):
+    if previous_transaction.nested:  # a savepoint: the outer transaction may still commit
+        return
+    session.info.pop("on_commit", None)
+    for fn in session.info.pop("on_rollback", []):
+        fn()
 
 
 def render_migration_item(type_, obj, autogen_context):

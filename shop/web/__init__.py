@@ -2,11 +2,10 @@
 role checks and safe redirects. Views import from here; services never do."""
 
 from shop.web.auth import roles_required, safe_next_url
-from shop.web.lifecycle import after_commit, init_lifecycle
+from shop.web.lifecycle import init_lifecycle
 from shop.web.rendering import cached_blocks, render, render_error
 
 __all__ = [
-    "after_commit",
     "cached_blocks",
     "init_lifecycle",
     "render",

@@ -4,42 +4,28 @@ Views call one service; services flush and raise. Here, after the view has produ
 response, the session commits when the request may change state (POST, PUT, PATCH,
 DELETE) and succeeded (< 400); it rolls back otherwise. So a refused request (form error,
 4xx page, exception) changes nothing, and no GET can change state even by mistake.
-Callbacks registered with after_commit() (signals, emails, jobs) run only once the
+Work registered with shop.db.on_commit() (signals, emails, jobs) runs only after the
 commit has succeeded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from flask import Flask, request
 
-from flask import Flask, g, request
-
-from shop.db import db
-
-
-def after_commit(fn: Callable[[], None]) -> None:
-    """Run fn after this request's transaction commits; dropped on rollback."""
-    g.setdefault("_after_commit", []).append(fn)
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from shop.db import SAFE_METHODS, db
 
 
 def _finish(response):
-    callbacks = g.pop("_after_commit", [])
     if response.status_code >= 400 or request.method in SAFE_METHODS:
         db.session.rollback()
-        return response
-    db.session.commit()
-    for fn in callbacks:
-        fn()
+    else:
+        db.session.commit()
     return response
 
 
 def _teardown(exc):
     if exc is not None:
         db.session.rollback()
-        g.pop("_after_commit", None)
 
 
 def init_lifecycle(app: Flask) -> None:

@@ -84,3 +84,35 @@ def test_upload_over_the_request_limit_gets_413_page(admin_client, app):
     assert "The upload is too large." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ProductImage)) == 0
+
+
+def test_a_refused_request_undoes_writes_made_in_savepoints(app, client):
+    """pysqlite would start the transaction at the SAVEPOINT and commit it at RELEASE."""
+    from shop.accounts.services import register_user
+
+    def write_then_refuse():
+        register_user("saved@example.com", "longenough1", "保存")  # a savepoint inside
+        abort(409)
+
+    app.add_url_rule("/_t/savepoint", "t_savepoint", write_then_refuse, methods=["POST"])
+    assert client.post("/_t/savepoint", data={"csrf_token": client.csrf_token()}).status_code == 409
+    assert _count(app) == 0
+
+
+def test_on_commit_runs_after_commit_and_on_rollback_after_rollback(app):
+    from shop.db import on_commit, on_rollback
+
+    ran = []
+    with app.app_context():
+        on_commit(lambda: ran.append("commit 1"))
+        on_rollback(lambda: ran.append("rollback 1"))
+        with db.session.begin_nested():
+            db.session.add(User(email="a@example.com", password_hash="x", nickname="a"))
+        assert ran == []  # releasing a savepoint is not the commit
+        db.session.commit()
+        on_commit(lambda: ran.append("commit 2"))
+        on_rollback(lambda: ran.append("rollback 2"))
+        db.session.add(User(email="b@example.com", password_hash="x", nickname="b"))
+        db.session.flush()
+        db.session.rollback()
+    assert ran == ["commit 1", "rollback 2"]
