@@ -61,6 +61,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    # The shop's public address: absolute links in shared previews (OpenGraph, canonical)
+    # are built from it, never from the request's Host header, which a visitor controls.
+    SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     # How many proxies (nginx, a load balancer) stand in front of the app: their
     # X-Forwarded-For/-Proto are then trusted, so rate limits see the visitor's address.
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))

@@ -147,6 +147,15 @@ def get_product_for_shoppers(product_id: int) -> Product | None:
     )
 
 
+def valid_choice(skus: list[LiveSku], values: list[str]) -> list[str]:
+    """`values` when each is one of the product's own option values, else [] (no choice):
+    the choice is part of a cache key, so what a visitor types must not widen it."""
+    if not values or not all(values):
+        return []
+    known = [{sku.option_values[i] for sku in skus} for i in range(len(values))]
+    return values if all(value in known[i] for i, value in enumerate(values)) else []
+
+
 def choose_sku(skus: list[LiveSku], values: list[str]) -> LiveSku | None:
     """The SKU whose option values are `values`; the first in stock when no choice was
     made yet."""

@@ -77,9 +77,8 @@ def product(product_id: int):
     skus, generation = services.live_skus(product_id)
     if not skus:
         abort(404)
-    width = len(skus[0].option_values)
-    chosen = [request.args.get(f"o{i}", "") for i in range(width)]
-    chosen = chosen if all(chosen) else []
+    chosen = services.valid_choice(skus, [request.args.get(f"o{i}", "")
+                                          for i in range(len(skus[0].option_values))])
     sku = services.choose_sku(skus, chosen)
     chosen = chosen or (list(sku.option_values) if sku else [])
 

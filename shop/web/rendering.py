@@ -19,13 +19,14 @@ from shop.extensions import cache, htmx
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context):
-    """The page, or `block` of it when htmx asked (and it is not a boosted navigation)."""
-    if block and htmx and not htmx.boosted:
+    """The page, or `block` of it when htmx asked for a swap (not for a boosted
+    navigation, nor for restoring history after Back, which replaces the whole body)."""
+    if block and htmx and not htmx.boosted and not htmx.history_restore_request:
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
-    response.vary.add("HX-Request")
+    response.vary.update(("HX-Request", "Accept-Language"))
     return response
 
 

@@ -31,6 +31,11 @@ def srcset(key: str, widths: str) -> str:
     )
 
 
+def absolute_url(endpoint: str, **values) -> str:
+    """url_for() under SHOP_BASE_URL: the same for every visitor, so safe in a cache."""
+    return current_app.config["SHOP_BASE_URL"] + url_for(endpoint, **values)
+
+
 def image_url(key: str, widths: str, want: int = 480) -> str:
     available = [int(w) for w in widths.split(",")]
     width = min((w for w in available if w >= want), default=max(available))
@@ -73,6 +78,7 @@ def init_templating(app: Flask) -> None:
         m, c or current_app.config["SHOP_CURRENCY"]
     )
     app.jinja_env.globals.update(srcset=srcset, image_url=image_url, chrome=chrome,
+                                 absolute_url=absolute_url,
                                  LANGUAGE_NAMES=LANGUAGE_NAMES)
 
     @app.context_processor

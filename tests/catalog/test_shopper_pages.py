@@ -75,8 +75,37 @@ def test_choosing_a_sku_swaps_price_and_stock_through_htmx(client):
     assert 'id="sku-panel"' in body and "¥25.90" in body and "Sold out" in body
     full = client.get(f"/p/{product.id}?o0=蓝", headers=EN).get_data(as_text=True)
     assert "<html" in full and "¥25.90" in full  # the pushed URL loads as a full page
-    missing = client.get(f"/p/{product.id}?o0=绿", headers={"HX-Request": "true", **EN})
-    assert "This combination is not available." in missing.get_data(as_text=True)
+    unknown = client.get(f"/p/{product.id}?o0=绿", headers={"HX-Request": "true", **EN})
+    assert "¥19.90" in unknown.get_data(as_text=True)  # not a value of this product: no choice
+
+
+def test_a_missing_combination_says_so(client):
+    from tests.factories import SkuFactory
+
+    product = ProductFactory(option_names=["颜色", "尺码"])
+    SkuFactory(product=product, option_values=["红", "M"], price_minor=1990, stock=3)
+    SkuFactory(product=product, option_values=["蓝", "L"], price_minor=1990, stock=3)
+    response = client.get(f"/p/{product.id}?o0=红&o1=L", headers={"HX-Request": "true", **EN})
+    assert "This combination is not available." in response.get_data(as_text=True)
+
+
+def test_junk_choices_do_not_grow_the_cache(app, client):
+    from shop.extensions import cache
+
+    product, _ = product_with_skus()
+    for n in range(20):
+        assert client.get(f"/p/{product.id}?o0=junk{n}").status_code == 200
+    with app.app_context():
+        keys = [k for k in cache.cache._cache if "frag:product" in k]
+    assert len(keys) == 1, keys
+
+
+def test_shared_links_ignore_the_host_header(app, client):
+    product, _ = product_with_skus()
+    html = client.get(f"/p/{product.id}", headers={"Host": "evil.example"}).get_data(as_text=True)
+    base = app.config["SHOP_BASE_URL"]
+    assert f'<meta property="og:url" content="{base}/p/{product.id}">' in html
+    assert "evil.example" not in html
 
 
 def test_english_shows_translations(client):

@@ -57,6 +57,14 @@ def test_browse_switch_sku_and_language_on_a_phone(page, catalog):
     assert "已售罄" in stock.inner_text() and "蓝" in stock.inner_text()
     assert_accessible(page)
 
+    # Back restores the whole earlier page, not a bare fragment.
+    page.go_back()
+    page.wait_for_function("document.querySelector('[data-testid=price]').innerText.includes('19.90')")
+    assert page.locator(".tabbar").is_visible()
+    assert page.get_by_role("heading", name="纯棉T恤").is_visible()
+    page.get_by_text("蓝", exact=True).click()
+    page.wait_for_function("document.querySelector('[data-testid=price]').innerText.includes('25.90')")
+
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
