@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import BigInteger, DateTime, MetaData, String, TypeDecorator, event, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -56,6 +57,35 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class CacheVersion(db.Model):
+    """A counter per kind of cached content ("catalog", ...): every change to that
+    content adds one in its transaction, and cached fragments carry the number in their
+    key. The row lock orders concurrent bumps, and clocks play no part."""
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+def bump_version(name: str) -> None:
+    bumped = db.session.execute(
+        update(CacheVersion).where(CacheVersion.name == name)
+        .values(version=CacheVersion.version + 1)
+    ).rowcount
+    if not bumped:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CacheVersion(name=name, version=1))
+        except IntegrityError:  # created meanwhile by another transaction: count on it
+            bump_version(name)
+
+
+def version_of(name: str):
+    """A scalar subquery reading the version, to ride along in another query."""
+    return select(CacheVersion.version).where(CacheVersion.name == name).scalar_subquery()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

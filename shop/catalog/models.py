@@ -30,7 +30,6 @@ class Category(Translatable, TimestampMixin, db.Model):
     """Two levels: a top category, or a child of a top category."""
 
     __tablename__ = "categories"
-    __table_args__ = (Index("ix_categories_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
@@ -55,7 +54,6 @@ class Product(Translatable, TimestampMixin, db.Model):
         Index("ix_products_status_category", "status", "category_id"),
         Index("ix_products_status_sales", "status", "sales_count"),
         Index("ix_products_status_featured", "status", "featured"),
-        Index("ix_products_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
-from shop.db import db, utcnow
+from shop.db import bump_version, db, utcnow, version_of
 from shop.media.services import StoredImage
 
 SORTS = {
@@ -43,28 +43,25 @@ def _on_sale():
     return select(Product).where(Product.status == "on_sale", Product.archived_at.is_(None))
 
 
-# The two queries every product page runs are built once: a constant Core statement keeps
-# its compiled form and cache key, which costs a fraction of building an ORM select anew.
-_GENERATION_COLUMNS = (
-    select(func.max(Product.__table__.c.updated_at)).scalar_subquery(),
-    select(func.max(Category.__table__.c.updated_at)).scalar_subquery(),
-)
-_GENERATION = select(*_GENERATION_COLUMNS)
+# The query every product page runs is built once: a constant Core statement keeps its
+# compiled form and cache key, which costs a fraction of building an ORM select anew.
+_CATALOG_VERSION = version_of("catalog")
 _S, _P = Sku.__table__.c, Product.__table__.c
 _LIVE_SKUS = (
-    select(_S.id, _S.option_values, _S.price_minor, _S.stock, _P.currency, *_GENERATION_COLUMNS)
+    select(_S.id, _S.option_values, _S.price_minor, _S.stock, _P.currency, _CATALOG_VERSION)
     .join_from(Sku.__table__, Product.__table__, _S.product_id == _P.id)
     .where(_P.id == bindparam("product_id"), _P.status == "on_sale", _P.archived_at.is_(None),
            _S.active.is_(True))
     .order_by(_S.position, _S.id)
 )
+_VERSION = select(_CATALOG_VERSION)
 
 
-def catalog_generation() -> tuple:
-    """A version of everything listings show: the newest change to any product or
-    category (two index lookups, one round trip). Part of every cached fragment's key.
-    Stock and sales counters change without it (stock is always rendered live)."""
-    return tuple(db.session.execute(_GENERATION).one())
+def catalog_generation():
+    """The catalogue's version: part of every cached fragment's key. Each change to a
+    product, SKU, image or category bumps it (touch(), save_category()); stock and sales
+    counters do not (stock is always rendered live)."""
+    return db.session.execute(_VERSION).scalar()
 
 
 @dataclass(frozen=True)
@@ -78,13 +75,13 @@ class LiveSku:
     currency: str
 
 
-def live_skus(product_id: int) -> tuple[list[LiveSku], tuple]:
+def live_skus(product_id: int) -> tuple[list[LiveSku], int | None]:
     """The active SKUs of a product on sale, in order, and the catalog_generation(), in
     one round trip. No SKUs when the product is not for sale: the page is then a 404."""
     rows = db.session.execute(_LIVE_SKUS, {"product_id": product_id}).all()
     skus = [LiveSku(id, tuple(values), price, stock, currency)
-            for id, values, price, stock, currency, *_generation in rows]
-    return skus, (tuple(rows[0][-2:]) if rows else ())
+            for id, values, price, stock, currency, _version in rows]
+    return skus, (rows[0][-1] if rows else None)
 
 
 def top_categories(with_children: bool = False) -> list[Category]:
@@ -243,6 +240,7 @@ def save_category(category: Category | None, *, name: str, name_en: str, slug: s
             category.active = active
             category.translations = {"en": {"name": name_en.strip()}} if name_en.strip() else {}
             db.session.flush()
+            bump_version("catalog")
     except IntegrityError:
         raise CatalogError(_("Another category already uses this slug.")) from None
     return category
@@ -351,22 +349,22 @@ def refresh_price(product: Product) -> None:
 
 
 def touch(product: Product) -> None:
-    """Mark the product changed: a new updated_at moves catalog_generation(), so every
-    cached page showing it is rendered anew. Called for changes to its SKUs and images,
-    which do not update the product row by themselves. (Stock is always read live.)"""
+    """Mark the product changed, its SKUs and images included: a new updated_at, and a
+    new catalog_generation() so every cached page showing it is rendered anew."""
     product.updated_at = utcnow()
+    bump_version("catalog")
     db.session.flush()
 
 
 def archive_product(product: Product) -> None:
     product.archived_at = utcnow()
     product.status = "off_sale"
-    db.session.flush()
+    touch(product)
 
 
 def restore_product(product: Product) -> None:
     product.archived_at = None
-    db.session.flush()
+    touch(product)
 
 
 def add_image(product: Product, stored: StoredImage) -> ProductImage:

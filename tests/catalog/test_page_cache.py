@@ -80,3 +80,20 @@ def test_image_upload_refreshes_the_cached_page(app, client, admin_client, png_b
     with app.app_context():
         assert db.session.get(Product, product.id).images
     assert "srcset" in client.get(f"/p/{product.id}").get_data(as_text=True)
+
+
+def test_sales_counters_do_not_empty_the_cache_but_edits_do(app):
+    from sqlalchemy import update
+
+    from shop.catalog.services import catalog_generation, touch
+
+    product, _ = product_with_skus()
+    with app.test_request_context():
+        before = catalog_generation()
+        db.session.execute(update(Product).where(Product.id == product.id)
+                           .values(sales_count=Product.sales_count + 1))
+        db.session.commit()
+        assert catalog_generation() == before
+        touch(db.session.get(Product, product.id))
+        db.session.commit()
+        assert catalog_generation() != before
