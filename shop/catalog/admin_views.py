@@ -14,10 +14,10 @@ from shop.catalog.models import Category, Product
 from shop.db import db
 from shop.extensions import htmx
 from shop.media.services import ImageError, read_upload, store_image
-from shop.money import input_value
 from shop.web import render, roles_required
 
 BLANK_SKU_ROWS = 2
+BLANK_SKU = {"price": None, "stock": None, "active": True}
 
 
 def _split(text: str | None, sep: str) -> list[str]:
@@ -117,7 +117,7 @@ def _product_form_data(product: Product) -> dict:
              "price": sku.price_minor, "stock": sku.stock, "stock_seen": str(sku.stock),
              "active": sku.active}
             for sku in product.skus
-        ] + [{"price": None, "stock": None, "active": True}] * BLANK_SKU_ROWS,
+        ] + [BLANK_SKU] * BLANK_SKU_ROWS,
     }
 
 
@@ -158,19 +158,26 @@ def _sku_rows(form: ProductForm) -> list[services.SkuRow] | None:
     return rows if ok else None
 
 
+def _product_page(product: Product | None, form: ProductForm | None = None,
+                  image_form: ImageForm | None = None, status: int = 200):
+    """The product form page, with the form drawn from the product when none is given."""
+    if form is None:
+        form = ProductForm(data=_product_form_data(product) if product else {
+            "skus": [BLANK_SKU] * (BLANK_SKU_ROWS + 1), "status": "draft",
+        })
+    form.category_id.choices = _category_choices()
+    return render("admin/catalog/product_form.html", form=form, product=product,
+                  image_form=image_form or ImageForm(), status=status)
+
+
 @bp.route("/products/new", methods=["GET", "POST"])
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def product_form(product_id: int | None = None):
     product = _get_product(product_id) if product_id else None
     if request.method == "GET":
-        data = _product_form_data(product) if product else {
-            "skus": [{"price": None, "stock": None, "active": True}] * (BLANK_SKU_ROWS + 1),
-            "status": "draft",
-        }
-        form = ProductForm(data=data)
-    else:
-        form = ProductForm()
+        return _product_page(product)
+    form = ProductForm()
     form.category_id.choices = _category_choices()
     if form.validate_on_submit():
         rows = _sku_rows(form)
@@ -193,9 +200,7 @@ def product_form(product_id: int | None = None):
             else:
                 flash(_("Product saved."))
                 return redirect(url_for("catalog_admin.product_form", product_id=product.id))
-    status = 422 if request.method == "POST" else 200
-    return render("admin/catalog/product_form.html", form=form, product=product,
-                  image_form=ImageForm(), status=status, input_value=input_value)
+    return _product_page(product, form, status=422)
 
 
 @bp.post("/products/<int:product_id>/archive")
@@ -222,13 +227,14 @@ def upload_image(product_id: int):
             services.add_image(product, store_image(data))
         except ImageError as exc:
             form.image.errors.append(str(exc))
-        else:
-            if not htmx:
-                flash(_("Image added."))
-                return redirect(url_for("catalog_admin.product_form", product_id=product.id))
     status = 422 if form.errors else 200
-    return render("admin/catalog/product_form.html", block="images", product=product,
-                  image_form=form, status=status, form=None, input_value=input_value)
+    if htmx:
+        return render("admin/catalog/product_form.html", block="images", product=product,
+                      image_form=form if form.errors else ImageForm(), status=status)
+    if form.errors:
+        return _product_page(product, image_form=form, status=422)
+    flash(_("Image added."))
+    return redirect(url_for("catalog_admin.product_form", product_id=product.id))
 
 
 @bp.post("/products/<int:product_id>/images/<int:image_id>/delete")
@@ -242,4 +248,4 @@ def delete_image(product_id: int, image_id: int):
     if not htmx:
         return redirect(url_for("catalog_admin.product_form", product_id=product.id))
     return render("admin/catalog/product_form.html", block="images", product=product,
-                  image_form=ImageForm(), form=None, input_value=input_value)
+                  image_form=ImageForm())

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import String, bindparam, cast, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -34,9 +34,14 @@ class CatalogError(ValueError):
 # --- what shoppers see -----------------------------------------------------------------
 
 
-def _contains(text: str) -> str:
-    """A LIKE pattern matching `text` literally (escape character: backslash)."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _text_matches(q: str, *extra):
+    """Products whose title or subtitle, in Chinese or English, contains `q` literally
+    (LIKE wildcards escaped); `extra` columns are searched too."""
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    columns = (Product.title, Product.subtitle,
+               Product.translations[("en", "title")].as_string(),
+               Product.translations[("en", "subtitle")].as_string(), *extra)
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
 def _on_sale():
@@ -114,14 +119,7 @@ def list_products(*, category: Category | None = None, q: str = "", sort: str = 
         ids = [category.id] + [child.id for child in category.children if child.active]
         query = query.where(Product.category_id.in_(ids))
     if q:
-        pattern = _contains(q)
-        query = query.where(
-            or_(
-                Product.title.ilike(pattern, escape="\\"),
-                Product.subtitle.ilike(pattern, escape="\\"),
-                cast(Product.translations, String).ilike(pattern, escape="\\"),
-            )
-        )
+        query = query.where(_text_matches(q))
     query = query.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
     return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
 
@@ -391,10 +389,7 @@ def admin_products(q: str = "", status: str = "", archived: bool = False, page: 
     if status in PRODUCT_STATUSES:
         query = query.where(Product.status == status)
     if q:
-        pattern = _contains(q)
-        query = query.where(or_(Product.title.ilike(pattern, escape="\\"),
-                                Product.code.ilike(pattern, escape="\\"),
-                                cast(Product.translations, String).ilike(pattern, escape="\\")))
+        query = query.where(_text_matches(q, Product.code))
     query = query.order_by(Product.id.desc())
     return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
 

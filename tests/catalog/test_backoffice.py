@@ -177,3 +177,14 @@ def test_categories_stay_two_levels_deep(app, admin_client):
     dup = admin_client.post_form("/admin/catalog/categories/new", dict(data, name="重复"), headers=EN)
     assert dup.status_code == 422 and "Another category already uses this slug." in dup.get_data(as_text=True)
     assert _count(app, Category) == 3
+
+
+def test_upload_errors_without_htmx_show_the_whole_form(app, admin_client):
+    product = ProductFactory(title="无脚本")
+    response = admin_client.post_form(f"/admin/catalog/products/{product.id}/images",
+                                      {"image": (io.BytesIO(b"not an image"), "x.png")},
+                                      content_type="multipart/form-data", headers=EN)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<html" in body and "This file is not an image we can read." in body and "无脚本" in body
+    assert _count(app, ProductImage) == 0

@@ -48,6 +48,19 @@ def test_search_matches_both_languages_and_escapes_wildcards(client):
     english = client.get("/search?q=Product berry", headers=EN).get_data(as_text=True)
     assert "Product berry" in english and "Product milk" not in english
     assert "No products match" in client.get("/search?q=%25", headers=EN).get_data(as_text=True)
+    # the JSON's own keys are not text to search
+    assert "No products match" in client.get("/search?q=title", headers=EN).get_data(as_text=True)
+    assert "Product berry" in client.get("/search?q=Good stuff", headers=EN).get_data(as_text=True)
+
+
+def test_sort_links_live_inside_the_swapped_results(client):
+    category = CategoryFactory()
+    ProductFactory(category=category)
+    fragment = client.get(f"/c/{category.id}?sort=sales", headers={"HX-Request": "true"}).get_data(as_text=True)
+    import re
+
+    current = re.findall(r'<a href="[^"]*sort=(\w+)"[^>]*aria-current="true"', fragment)
+    assert current == ["sales"]
 
 
 def test_unknown_and_hidden_products_are_404(client):
