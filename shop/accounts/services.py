@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.accounts.models import ROLES, User
 from shop.db import db, utcnow
-from shop.media.services import StoredImage
+from shop.media.services import StoredImage, forget_files
 
 # Werkzeug's scrypt (n=2**15, r=8, p=1): memory-hard, no extra dependency.
 PASSWORD_METHOD = "scrypt"
@@ -64,11 +64,10 @@ def update_profile(
     user.nickname = nickname.strip()
     user.phone = (phone or "").strip() or None
     if avatar is not None:
+        if user.avatar_key:
+            forget_files(user.avatar_key, user.avatar_widths)
         user.avatar_key = avatar.key
         user.avatar_widths = ",".join(str(w) for w in avatar.widths)
     db.session.flush()
     return user
 
-
-def count_users() -> int:
-    return db.session.scalar(select(func.count()).select_from(User)) or 0

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
 from shop.db import bump_version, db, utcnow, version_of
-from shop.media.services import StoredImage
+from shop.media.services import StoredImage, forget_files
 
 SORTS = {
     "new": (Product.created_at.desc(), Product.id.desc()),
@@ -380,6 +380,7 @@ def remove_image(product: Product, image_id: int) -> None:
     if image is None:
         raise CatalogError(_("That image does not belong to this product."))
     product.images.remove(image)
+    forget_files(image.key, image.widths)
     touch(product)
 
 

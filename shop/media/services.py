@@ -16,6 +16,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from shop.db import on_commit, on_rollback
+
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; more is a decompression bomb
 
@@ -38,6 +40,18 @@ def _media_root() -> Path:
 
 def path_for(key: str, width: int) -> Path:
     return _media_root() / key[:2] / f"{key}-{width}.webp"
+
+
+def forget_files(key: str, widths: str) -> None:
+    """Delete a stored image's files ("240,480,960") once this transaction commits: the
+    row that named them is gone by then. A rollback keeps them."""
+    paths = [path_for(key, int(width)) for width in widths.split(",")]
+    on_commit(lambda: _unlink(paths))
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def read_upload(stream, max_bytes: int) -> bytes:
@@ -77,8 +91,10 @@ def save_pixels(img: Image.Image) -> StoredImage:
     folder = _media_root() / key[:2]
     folder.mkdir(parents=True, exist_ok=True)
     widths = sorted({min(w, img.width) for w in current_app.config["IMAGE_WIDTHS"]})
-    for width in widths:
+    paths = [path_for(key, width) for width in widths]
+    on_rollback(lambda: _unlink(paths))  # files of a transaction that failed go too
+    for width, path in zip(widths, paths):
         height = max(1, img.height * width // img.width)
         resized = img if width == img.width else img.resize((width, height), Image.LANCZOS)
-        resized.save(path_for(key, width), "WEBP", quality=78, method=4)
+        resized.save(path, "WEBP", quality=78, method=4)
     return StoredImage(key=key, width=img.width, height=img.height, widths=tuple(widths))

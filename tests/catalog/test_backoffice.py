@@ -188,3 +188,30 @@ def test_upload_errors_without_htmx_show_the_whole_form(app, admin_client):
     assert response.status_code == 422
     assert "<html" in body and "This file is not an image we can read." in body and "无脚本" in body
     assert _count(app, ProductImage) == 0
+
+
+def test_removed_images_leave_the_disk_and_failed_uploads_leave_nothing(app, admin_client, png_bytes):
+    from pathlib import Path
+
+    product = ProductFactory()
+    media = Path(app.config["MEDIA_ROOT"])
+    admin_client.post_form(f"/admin/catalog/products/{product.id}/images",
+                           {"image": (png_bytes((600, 600)), "a.png")}, content_type="multipart/form-data")
+    files = sorted(media.rglob("*.webp"))
+    assert len(files) == 3
+    with app.app_context():
+        image_id = db.session.scalar(select(ProductImage.id))
+    admin_client.post_form(f"/admin/catalog/products/{product.id}/images/{image_id}/delete")
+    assert not any(f.exists() for f in files)
+
+    # The files of an upload whose transaction fails are removed with it.
+    from shop.catalog import services
+    from shop.media.services import save_pixels
+    from PIL import Image
+
+    with app.app_context():
+        stored = save_pixels(Image.new("RGB", (300, 300)))
+        services.add_image(db.session.get(Product, product.id), stored)
+        assert len(list(media.rglob("*.webp"))) == 2
+        db.session.rollback()
+    assert list(media.rglob("*.webp")) == []
