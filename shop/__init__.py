@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, current_app, has_request_context, request, session
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import INSTANCE, ROOT, Config
@@ -49,9 +48,10 @@ def configure(app: Flask, config) -> None:
 
 
 def select_locale() -> str:
+    config = current_app.config
     if not has_request_context():  # CLI, jobs: the shop's home language
-        return Config.BABEL_DEFAULT_LOCALE
-    languages = list(Config.LANGUAGES)
+        return config["BABEL_DEFAULT_LOCALE"]
+    languages = config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
@@ -62,7 +62,7 @@ def select_locale() -> str:
             return "zh_Hans"
         if lang.startswith("en"):
             return "en"
-    return Config.BABEL_DEFAULT_LOCALE
+    return config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_extensions(app: Flask) -> None:
@@ -100,17 +100,8 @@ def register_blueprints(app: Flask) -> None:
 def register_errors(app: Flask) -> None:
     from shop.web import render_error
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        return render_error(error)
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        return render_error(error)
-
-    @app.errorhandler(InternalServerError)
-    def server_error(error: InternalServerError):
-        return render_error(error)
+    # Every HTTP error, CSRF failures (400) and unhandled exceptions (500) included.
+    app.register_error_handler(HTTPException, render_error)
 
 
 def register_template_helpers(app: Flask) -> None:

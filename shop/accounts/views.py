@@ -17,12 +17,17 @@ def _email_key() -> str:
     return "signin-email:" + services.normalise_email(request.form.get("email", ""))
 
 
-def _start_session(user) -> None:
-    """A fresh session at sign-in: nothing from before survives but the language."""
+def _fresh_session() -> None:
+    """Forget everything in the session but the chosen language."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def _start_session(user) -> None:
+    """A new session at sign-in, so nothing planted before it carries over."""
+    _fresh_session()
     login_user(user)
 
 
@@ -44,6 +49,7 @@ def signin():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register():
     form = RegisterForm()
     if request.method == "GET":
@@ -66,10 +72,7 @@ def register():
 @bp.post("/signout")
 def signout():
     logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _fresh_session()
     return redirect(url_for("catalog.home"))
 
 

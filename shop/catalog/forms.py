@@ -1,11 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectChoice, BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from flask_wtf.i18n import translations as wtforms_translations
+from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, SelectChoice, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from shop.catalog.models import PRODUCT_STATUSES
-from shop.web.fields import MoneyField
+from shop.web.fields import CountField, MoneyField
 
 STATUS_LABELS = {"draft": _l("Draft"), "on_sale": _l("On sale"), "off_sale": _l("Off sale")}
 MAX_STOCK = 1_000_000_000
@@ -20,22 +22,23 @@ class CategoryForm(FlaskForm):
                     Regexp(r"^[a-z0-9-]+$", message=_l("Use lower-case letters, digits and dashes."))],
     )
     parent_id = SelectField(_l("Parent"), coerce=int, default=0)
-    position = IntegerField(_l("Position"), default=0,
-                            validators=[InputRequired(), NumberRange(min=0, max=10000)])
+    position = CountField(_l("Position"), default=0, minimum=0, maximum=10000,
+                          validators=[InputRequired()])
     active = BooleanField(_l("Shown to shoppers"), default=True)
 
 
 class SkuForm(Form):
     """One SKU row; a row left entirely blank is ignored."""
 
+    class Meta:  # a plain Form: take WTForms' own messages in the page's language too
+        def get_translations(self, form):
+            return wtforms_translations
+
     id = HiddenField()
     code = StringField(_l("SKU code"), validators=[Optional(), Length(max=64)])
     options = StringField(_l("Option values"), validators=[Optional(), Length(max=200)])
     price = MoneyField(_l("Price"))
-    stock = IntegerField(
-        _l("Stock"), default=0,
-        validators=[Optional(), NumberRange(min=0, max=MAX_STOCK, message=_l("Stock is a whole number from 0."))],
-    )
+    stock = CountField(_l("Stock"), minimum=0, maximum=MAX_STOCK)
     stock_seen = HiddenField(default="0")
     active = BooleanField(_l("Active"), default=True)
 

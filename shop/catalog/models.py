@@ -146,6 +146,8 @@ class StockMovement(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    sku: Mapped[Sku] = relationship()
+
 
 class ProductImage(db.Model):
     __tablename__ = "product_images"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
 from shop.db import bump_version, db, utcnow, version_of
@@ -125,10 +125,15 @@ def list_products(*, category: Category | None = None, q: str = "", sort: str = 
 
 
 def get_category(category_id: int) -> Category | None:
-    """An active category with its children loaded (one query)."""
+    """A category shoppers may see, with its children loaded (one query): active, and
+    under an active parent. (Hiding a category hides it from navigation; its products
+    stay on sale until they are taken off sale.)"""
+    parent = aliased(Category)
     return db.session.scalar(
         select(Category)
-        .where(Category.id == category_id, Category.active.is_(True))
+        .outerjoin(parent, Category.parent_id == parent.id)
+        .where(Category.id == category_id, Category.active.is_(True),
+               or_(parent.id.is_(None), parent.active.is_(True)))
         .options(joinedload(Category.children))
     )
 

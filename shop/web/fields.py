@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from wtforms import StringField
 
 from shop.money import MoneyError, input_value, parse_amount
@@ -28,3 +29,27 @@ class MoneyField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return input_value(self.data, current_app.config["SHOP_CURRENCY"]) if self.data is not None else ""
+
+
+class CountField(StringField):
+    """A whole number from `minimum` to `maximum` (stock, quantities), held as an int;
+    anything else ("1.5", "-1", "1e3", a list) is one clear error. Empty gives None."""
+
+    def __init__(self, label=None, validators=None, minimum: int = 0, maximum: int = 10**9, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not self.raw:
+            return
+        if not (self.raw.isascii() and self.raw.isdigit()) or not self.minimum <= int(self.raw) <= self.maximum:
+            raise ValueError(_("Enter a whole number from %(min)d to %(max)d.",
+                               min=self.minimum, max=self.maximum))
+        self.data = int(self.raw)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)

@@ -50,8 +50,10 @@ def test_bad_prices_and_stock_are_refused_and_change_nothing(app, admin_client):
         ({"skus-0-price": "1.234"}, "Use at most 2 decimal places."),
         ({"skus-0-price": "abc"}, "Enter an amount such as 12.50."),
         ({"cost_price": "-5"}, "The amount cannot be negative."),
-        ({"skus-0-stock": "-1"}, "Stock is a whole number from 0."),
-        ({"skus-0-stock": "1.5"}, "Not a valid integer value."),
+        ({"skus-0-stock": "-1"}, "Enter a whole number from 0 to 1000000000."),
+        ({"skus-0-stock": "1.5"}, "Enter a whole number from 0 to 1000000000."),
+        ({"skus-0-stock": "1e3"}, "Enter a whole number from 0 to 1000000000."),
+        ({"skus-0-stock": "10000000000"}, "Enter a whole number from 0 to 1000000000."),
         ({"skus-0-price": ""}, "Give the SKU a price."),
         ({"skus-0-options": "红 / L"}, "needs one value for each option"),
         ({"category_id": "99999"}, "Not a valid choice."),
@@ -62,6 +64,15 @@ def test_bad_prices_and_stock_are_refused_and_change_nothing(app, admin_client):
         assert response.status_code == 422, overrides
         assert message in response.get_data(as_text=True), overrides
     assert _count(app, Product) == 0 and _count(app, Sku) == 0 and _count(app, StockMovement) == 0
+
+
+def test_sku_row_errors_come_in_chinese_once(admin_client):
+    category = CategoryFactory()
+    html = admin_client.post_form("/admin/catalog/products/new",
+                                  _product_form(category.id, **{"skus-0-stock": "1.5", "title": ""}),
+                                  headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert html.count('id="skus-0-stock-err"') == 1
+    assert "Enter a whole number" not in html and "This field is required." not in html
 
 
 def test_editing_stock_applies_the_change_since_the_form_was_drawn(app, admin_client):
