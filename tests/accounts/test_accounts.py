@@ -164,3 +164,22 @@ def test_behind_a_proxy_the_limit_counts_the_visitor_address(app):
     finally:
         with proxied.app_context():
             db.engine.dispose()
+
+
+def test_the_per_email_limit_holds_across_addresses(app, client):
+    app.config["SIGNIN_RATE_LIMIT"] = "3 per minute"
+    user = UserFactory()
+    token = client.csrf_token()
+    codes = [client.post("/signin", data={"csrf_token": token, "email": user.email, "password": "wrong"},
+                         environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code for n in range(4)]
+    assert codes == [422, 422, 422, 429]
+
+
+def test_registration_is_rate_limited(app, client):
+    app.config["REGISTER_RATE_LIMIT"] = "2 per minute"
+    codes = []
+    for n in range(3):
+        codes.append(_register(client, email=f"r{n}@example.com").status_code)
+        client.post_form("/signout")
+    assert codes == [302, 302, 429]
+    assert _users(app) == 2

@@ -226,3 +226,27 @@ def test_removed_images_leave_the_disk_and_failed_uploads_leave_nothing(app, adm
         assert len(list(media.rglob("*.webp"))) == 2
         db.session.rollback()
     assert list(media.rglob("*.webp")) == []
+
+
+def test_uploads_are_reencoded_to_webp_without_metadata(app, admin_client):
+    from pathlib import Path
+
+    from PIL import Image
+
+    product = ProductFactory()
+    photo = Image.new("RGB", (800, 600), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"          # Make
+    exif[0x8825] = {2: (39.0, 54.0, 0.0)}  # GPSInfo: latitude
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", exif=exif)
+    assert b"PhoneMaker" in buffer.getvalue()
+    buffer.seek(0)
+    admin_client.post_form(f"/admin/catalog/products/{product.id}/images", {"image": (buffer, "gps.jpg")},
+                           content_type="multipart/form-data")
+    files = sorted(Path(app.config["MEDIA_ROOT"]).rglob("*.webp"))
+    assert [f.name.rsplit("-", 1)[1] for f in files] == ["240.webp", "480.webp", "800.webp"]
+    for path in files:
+        with Image.open(path) as stored:
+            assert stored.format == "WEBP" and not stored.getexif()
+        assert b"PhoneMaker" not in path.read_bytes()

@@ -125,3 +125,10 @@ def test_english_shows_translations(client):
     product, _ = product_with_skus()
     html = client.get(f"/p/{product.id}", headers=EN).get_data(as_text=True)
     assert f"Product {product.code}" in html and "Colour" in html and "Red" in html
+
+
+def test_a_hidden_parent_hides_its_children(client):
+    parent = CategoryFactory(active=False)
+    child = CategoryFactory(parent=parent)
+    assert client.get(f"/c/{child.id}").status_code == 404
+    assert client.get(f"/c/{parent.id}").status_code == 404

@@ -3,16 +3,28 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
+from shop.catalog.models import Category, Product, ProductImage, Sku
+from shop.db import db
 from tests.conftest import signed_in
+from tests.factories import ProductImageFactory, product_with_skus
 
 
 def _backoffice_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
 
 
-def _url(rule) -> str:
-    return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", rule.rule)
+def _url(rule, ids: dict) -> str:
+    """The rule with real ids, so a refused request would have had something to change."""
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+
+
+def _state(app):
+    with app.app_context():
+        rows = [db.session.scalars(select(model)).all() for model in (Category, Product, Sku, ProductImage)]
+        return [sorted((type(r).__name__, r.id, repr(sorted(
+            (c.key, getattr(r, c.key)) for c in r.__table__.columns))) for r in group) for group in rows]
 
 
 def test_every_backoffice_view_carries_the_role_decorator(app):
@@ -29,6 +41,10 @@ def test_catalog_backoffice_refuses_other_roles(app, role):
         client = app.test_client()
     else:
         client, _user = signed_in(app, role)
+    product, _skus = product_with_skus()
+    image = ProductImageFactory(product=product)
+    ids = {"product_id": product.id, "category_id": product.category_id, "image_id": image.id}
+    before = _state(app)
     token = client.csrf_token()
     admin_only = [rule for rule in _backoffice_rules(app)
                   if app.view_functions[rule.endpoint].required_roles == {"admin"}]
@@ -36,7 +52,7 @@ def test_catalog_backoffice_refuses_other_roles(app, role):
     for rule in admin_only:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             for headers in ({}, {"HX-Request": "true"}):
-                response = client.open(_url(rule), method=method, headers=headers,
+                response = client.open(_url(rule, ids), method=method, headers=headers,
                                        data={"csrf_token": token} if method == "POST" else None)
                 if role == "anonymous":
                     expected = 401 if headers else 302
@@ -47,6 +63,7 @@ def test_catalog_backoffice_refuses_other_roles(app, role):
                         assert response.headers["Location"].startswith("/signin?next=")
                 else:
                     assert response.status_code == 403, (rule.rule, method, role, headers)
+    assert _state(app) == before
 
 
 def test_backoffice_home_is_for_backoffice_roles(app):

@@ -116,3 +116,18 @@ def test_on_commit_runs_after_commit_and_on_rollback_after_rollback(app):
         db.session.flush()
         db.session.rollback()
     assert ran == ["commit 1", "rollback 2"]
+
+
+def test_htmx_gets_error_fragments_for_403_and_500(app, client):
+    from tests.conftest import signed_in
+
+    _add_routes(app)
+    shopper_client, _user = signed_in(app, "shopper")
+    headers = {"HX-Request": "true", "Accept-Language": "en"}
+    forbidden = shopper_client.get("/admin/", headers=headers)
+    body = forbidden.get_data(as_text=True)
+    assert forbidden.status_code == 403 and "<html" not in body
+    assert "You do not have permission to do this." in body
+    crashed = client.post("/_t/crash", data={"csrf_token": client.csrf_token()}, headers=headers)
+    body = crashed.get_data(as_text=True)
+    assert crashed.status_code == 500 and "<html" not in body and "Something went wrong" in body
