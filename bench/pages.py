@@ -337,7 +337,7 @@ def main() -> None:
         wait_until_up(*empty, tmp / "empty.log")
         wait_until_up(*shop, tmp / "shop.log")
         runs = [("empty /", empty, "/")] + [(f"{n} {u}", shop, u) for n, u in pages.items()]
-        for label, (proc, base), path in runs:
+        for _label, (_proc, base), path in runs:
             subprocess.run(["/usr/bin/wrk", "-t1", "-c2", "-d1s", base + path],
                            capture_output=True, check=True)  # warm-up, not counted
         # Rounds interleave the pages, so a slow spell of this shared machine hits all of

@@ -93,7 +93,7 @@ def save_pixels(img: Image.Image) -> StoredImage:
     widths = sorted({min(w, img.width) for w in current_app.config["IMAGE_WIDTHS"]})
     paths = [path_for(key, width) for width in widths]
     on_rollback(lambda: _unlink(paths))  # files of a transaction that failed go too
-    for width, path in zip(widths, paths):
+    for width, path in zip(widths, paths, strict=True):
         height = max(1, img.height * width // img.width)
         resized = img if width == img.width else img.resize((width, height), Image.LANCZOS)
         resized.save(path, "WEBP", quality=78, method=4)

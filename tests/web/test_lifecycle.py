@@ -1,6 +1,5 @@
 """The request edge: commit on success, roll back on refusal or error; error pages."""
 
-import io
 
 from flask import abort
 from sqlalchemy import func, select
