@@ -38,9 +38,21 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it (batch mode); with foreign keys enforced,
+            # dropping the old copy fails while rows point at it. The pragma only works
+            # outside a transaction, so it goes straight to the driver before ours begins.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=target_db.metadata,
+                              **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "shop.accounts:bp",
     "shop.catalog:bp",
     "shop.catalog:admin_bp",
+    "shop.cart:bp",
     "shop.admin:bp",
 )
 

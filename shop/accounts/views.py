@@ -6,7 +6,7 @@ from shop.accounts import bp, services
 from shop.accounts.forms import ProfileForm, RegisterForm, SignInForm
 from shop.extensions import limiter
 from shop.media.services import ImageError, read_upload, store_image
-from shop.web import render, render_error, safe_next_url
+from shop.web import fresh_session, render, render_error, safe_next_url
 
 
 def _signin_limit() -> str:
@@ -17,17 +17,9 @@ def _email_key() -> str:
     return "signin-email:" + services.normalise_email(request.form.get("email", ""))
 
 
-def _fresh_session() -> None:
-    """Forget everything in the session but the chosen language."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-
-
 def _start_session(user) -> None:
     """A new session at sign-in, so nothing planted before it carries over."""
-    _fresh_session()
+    fresh_session()
     login_user(user)
 
 
@@ -72,7 +64,7 @@ def register():
 @bp.post("/signout")
 def signout():
     logout_user()
-    _fresh_session()
+    fresh_session()
     return redirect(url_for("catalog.home"))
 
 

@@ -110,6 +110,7 @@ def _product_form_data(product: Product) -> dict:
         "description": product.description, "description_en": en.get("description", ""),
         "category_id": product.category_id, "cost_price": product.cost_price_minor,
         "status": product.status, "featured": product.featured,
+        "purchase_limit": product.purchase_limit,
         "option_names": ", ".join(product.option_names or []),
         "option_labels_en": "\n".join(f"{k}={v}" for k, v in en.get("options", {}).items()),
         "skus": [
@@ -188,7 +189,7 @@ def product_form(product_id: int | None = None):
                 description=form.description.data or "", category_id=form.category_id.data,
                 cost_price_minor=form.cost_price.data, status=form.status.data,
                 featured=form.featured.data, option_names=_split(form.option_names.data, ","),
-                translations=_translations(form),
+                translations=_translations(form), purchase_limit=form.purchase_limit.data,
             )
             try:
                 product = services.save_product(

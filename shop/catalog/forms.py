@@ -59,6 +59,7 @@ class ProductForm(FlaskForm):
     cost_price = MoneyField(_l("Cost price"), validators=[InputRequired()])
     status = SelectField(_l("Status"), choices=[SelectChoice(s, STATUS_LABELS[s]) for s in PRODUCT_STATUSES])
     featured = BooleanField(_l("Featured on the home page"))
+    purchase_limit = CountField(_l("Most units per order (optional)"), minimum=1, maximum=9999)
     option_names = StringField(_l("Option names, separated by commas (e.g. 颜色, 尺码)"),
                                validators=[Optional(), Length(max=200)])
     option_labels_en = TextAreaField(

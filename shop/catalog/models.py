@@ -51,6 +51,7 @@ class Product(Translatable, TimestampMixin, db.Model):
         CheckConstraint("cost_price_minor >= 0", name="cost_not_negative"),
         CheckConstraint("sales_count >= 0", name="sales_not_negative"),
         CheckConstraint("status IN ('draft', 'on_sale', 'off_sale')", name="status_known"),
+        CheckConstraint("purchase_limit IS NULL OR purchase_limit >= 1", name="limit_positive"),
         Index("ix_products_status_category", "status", "category_id"),
         Index("ix_products_status_sales", "status", "sales_count"),
         Index("ix_products_status_featured", "status", "featured"),
@@ -72,6 +73,7 @@ class Product(Translatable, TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     featured: Mapped[bool] = mapped_column(default=False)
     sales_count: Mapped[int] = mapped_column(default=0)
+    purchase_limit: Mapped[int | None] = mapped_column()  # most units of it in one order
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     category: Mapped[Category] = relationship()

@@ -276,6 +276,7 @@ class ProductData:
     featured: bool
     option_names: list[str]
     translations: dict
+    purchase_limit: int | None = None
 
 
 def save_product(product: Product | None, data: ProductData, rows: list[SkuRow], *,
@@ -316,6 +317,7 @@ def _apply_product(product, data, rows, category, currency, actor_id) -> Product
     product.cost_price_minor = data.cost_price_minor
     product.status = data.status
     product.featured = data.featured
+    product.purchase_limit = data.purchase_limit
     product.option_names = data.option_names
     product.translations = data.translations
 

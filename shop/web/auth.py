@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, make_response, request, url_for
+from flask import abort, make_response, request, session, url_for
 from flask_login import current_user
 
 from shop.extensions import htmx, login_manager
@@ -54,3 +54,15 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+# What survives the new session started at sign-in and sign-out: the language, and what
+# domains add (the visitor's cart, merged into the account once signed in).
+SESSION_KEYS_KEPT = {"lang"}
+
+
+def fresh_session() -> None:
+    """Forget everything in the session but SESSION_KEYS_KEPT."""
+    kept = {key: session[key] for key in SESSION_KEYS_KEPT if key in session}
+    session.clear()
+    session.update(kept)

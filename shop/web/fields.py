@@ -42,6 +42,8 @@ class CountField(StringField):
     def process_formdata(self, valuelist):
         self.raw = valuelist[0].strip() if valuelist else ""
         self.data = None
+        if len(valuelist) > 1:
+            raise ValueError(_("Send one number."))
         if not self.raw:
             return
         if not (self.raw.isascii() and self.raw.isdigit()) or not self.minimum <= int(self.raw) <= self.maximum:

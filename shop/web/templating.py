@@ -55,16 +55,19 @@ def _translations():
     return cached[1]
 
 
-def chrome(name: str) -> Markup:
+def chrome(name: str, **slots: str) -> Markup:
     """A static block of templates/_chrome.html (top bar, tab bar and icons), rendered
     once per process, language and endpoint: the layout costs as much as a page body
-    otherwise. Re-rendered every time in debug, so template edits show."""
+    otherwise. Live values (the cart badge) fill its <!--slot:name--> markers.
+    Re-rendered every time in debug, so template edits show."""
     parts = current_app.extensions.setdefault("shop_chrome", {})
     key = (name, str(get_locale()), request.endpoint)
     html = parts.get(key)
     if html is None or current_app.debug:
-        html = parts[key] = Markup(render_block("_chrome.html", name))
-    return html
+        html = parts[key] = render_block("_chrome.html", name)
+    for slot, value in slots.items():
+        html = html.replace(f"<!--slot:{slot}-->", str(value))
+    return Markup(html)
 
 
 def init_templating(app: Flask) -> None:

@@ -1,0 +1,180 @@
+"""Cart rules. A cart is a mapping SKU id -> quantity kept in one of two stores: the
+session for visitors, cart_items rows for accounts. Prices are always read from the SKUs;
+nothing the client sends besides ids and quantities is used. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from shop.cart.models import CartItem
+from shop.catalog.models import Product, Sku
+from shop.db import db
+
+SESSION_KEY = "cart"          # {"<sku id>": quantity} for visitors
+COUNT_KEY = "cart_count"      # units in the cart, for the badge without a query per page
+MAX_QUANTITY = 999
+
+
+class CartError(ValueError):
+    pass
+
+
+class SessionCart:
+    """A visitor's cart, in the signed session cookie."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def quantities(self) -> dict[int, int]:
+        return {int(k): v for k, v in self.session.get(SESSION_KEY, {}).items()}
+
+    def set(self, sku_id: int, quantity: int) -> None:
+        items = dict(self.session.get(SESSION_KEY, {}))
+        items[str(sku_id)] = quantity
+        self.session[SESSION_KEY] = items
+
+    def remove(self, sku_id: int) -> None:
+        items = dict(self.session.get(SESSION_KEY, {}))
+        items.pop(str(sku_id), None)
+        self.session[SESSION_KEY] = items
+
+
+class AccountCart:
+    """A signed-in shopper's cart, in cart_items (one row per SKU, unique)."""
+
+    def __init__(self, user_id: int):
+        self.user_id = user_id
+
+    def quantities(self) -> dict[int, int]:
+        rows = db.session.execute(
+            select(CartItem.sku_id, CartItem.quantity).where(CartItem.user_id == self.user_id)
+        )
+        return dict(rows.all())
+
+    def set(self, sku_id: int, quantity: int) -> None:
+        changed = db.session.execute(
+            update(CartItem).where(CartItem.user_id == self.user_id, CartItem.sku_id == sku_id)
+            .values(quantity=quantity)
+        ).rowcount
+        if not changed:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(CartItem(user_id=self.user_id, sku_id=sku_id, quantity=quantity))
+            except IntegrityError:  # the same shopper's other tab added it meanwhile
+                self.set(sku_id, quantity)
+
+    def remove(self, sku_id: int) -> None:
+        db.session.execute(
+            delete(CartItem).where(CartItem.user_id == self.user_id, CartItem.sku_id == sku_id)
+        )
+
+
+@dataclass
+class CartLine:
+    sku: Sku
+    quantity: int
+
+    @property
+    def product(self) -> Product:
+        return self.sku.product
+
+    @property
+    def available(self) -> bool:
+        return self.sku.active and self.product.on_sale and self.sku.stock > 0
+
+    @property
+    def max_quantity(self) -> int:
+        return max_quantity(self.sku)
+
+    @property
+    def total_minor(self) -> int:
+        return self.sku.price_minor * self.quantity
+
+
+def max_quantity(sku: Sku) -> int:
+    """The most units of this SKU one cart may hold: its stock, and the product's limit."""
+    limits = [sku.stock, MAX_QUANTITY]
+    if sku.product.purchase_limit:
+        limits.append(sku.product.purchase_limit)
+    return max(0, min(limits))
+
+
+def lines(store) -> list[CartLine]:
+    """The cart's lines with their SKUs, products and images (two queries in all)."""
+    quantities = store.quantities()
+    if not quantities:
+        return []
+    skus = db.session.scalars(
+        select(Sku).where(Sku.id.in_(quantities))
+        .options(joinedload(Sku.product).selectinload(Product.images))
+        .order_by(Sku.id)
+    ).unique().all()
+    return [CartLine(sku, quantities[sku.id]) for sku in skus]
+
+
+def subtotal_minor(cart_lines: list[CartLine]) -> int:
+    return sum(line.total_minor for line in cart_lines if line.available)
+
+
+def count(store) -> int:
+    return sum(store.quantities().values())
+
+
+def _sku_for_sale(sku_id: int) -> Sku:
+    sku = db.session.scalar(select(Sku).where(Sku.id == sku_id).options(joinedload(Sku.product)))
+    if sku is None or not sku.active or not sku.product.on_sale:
+        raise CartError(_("This item is not for sale."))
+    return sku
+
+
+def _check(sku: Sku, quantity: int) -> None:
+    most = max_quantity(sku)
+    if most == 0:
+        raise CartError(_("This item is sold out."))
+    if not 1 <= quantity <= most:
+        raise CartError(_("You can have 1 to %(n)d of this item.", n=most))
+
+
+def add(store, sku_id: int, quantity: int) -> int:
+    """Put `quantity` more units of a SKU in the cart; returns the line's new quantity."""
+    sku = _sku_for_sale(sku_id)
+    new = store.quantities().get(sku_id, 0) + quantity
+    _check(sku, new)
+    store.set(sku_id, new)
+    db.session.flush()
+    return new
+
+
+def set_quantity(store, sku_id: int, quantity: int) -> None:
+    if sku_id not in store.quantities():
+        raise CartError(_("This item is not in your cart."))
+    _check(_sku_for_sale(sku_id), quantity)
+    store.set(sku_id, quantity)
+    db.session.flush()
+
+
+def remove(store, sku_id: int) -> None:
+    store.remove(sku_id)
+    db.session.flush()
+
+
+def merge(visitor: SessionCart, account: AccountCart) -> None:
+    """At sign-in: the visitor's lines join the account's, each capped at what may be had;
+    lines no longer for sale are dropped. The visitor's cart is then empty."""
+    mine = account.quantities()
+    for sku_id, quantity in visitor.quantities().items():
+        try:
+            sku = _sku_for_sale(sku_id)
+        except CartError:
+            continue
+        most = max_quantity(sku)
+        if most:
+            account.set(sku_id, min(mine.get(sku_id, 0) + quantity, most))
+    visitor.session.pop(SESSION_KEY, None)
+    db.session.flush()
