@@ -12,7 +12,7 @@ from shop.money import format_minor, input_value
 
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 
-# The phone tab bar: (endpoint, label, icon). A tab shows once its blueprint exists.
+# The phone tab bar: (endpoint, label, icon).
 TABS = (
     ("catalog.home", _l("Home"), "home"),
     ("catalog.categories", _l("Categories"), "grid"),
@@ -64,7 +64,7 @@ def chrome(name: str, **slots: str) -> Markup:
     key = (name, str(get_locale()), request.endpoint)
     html = parts.get(key)
     if html is None or current_app.debug:
-        html = parts[key] = render_block("_chrome.html", name)
+        html = parts[key] = render_block("_chrome.html", name, tabs=TABS)
     for slot, value in slots.items():
         html = html.replace(f"<!--slot:{slot}-->", str(value))
     return Markup(html)
@@ -86,9 +86,7 @@ def init_templating(app: Flask) -> None:
 
     @app.context_processor
     def shell_context():
-        endpoints = app.view_functions
         return {
-            "tabs": [tab for tab in TABS if tab[0] in endpoints],
             "current_locale": str(get_locale()),
             "html_lang": "zh-Hans" if str(get_locale()).startswith("zh") else "en",
             "current_path": request.full_path.rstrip("?") if request else "/",
