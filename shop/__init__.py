@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "shop.catalog:bp",
     "shop.catalog:admin_bp",
     "shop.cart:bp",
+    "shop.orders:bp",
     "shop.admin:bp",
 )
 

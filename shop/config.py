@@ -97,6 +97,8 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 
     PAGE_SIZE = 20
+    # An unpaid order holds its stock this long; then the sweeper cancels it.
+    ORDER_HOLD_MINUTES = int(os.environ.get("ORDER_HOLD_MINUTES", "30"))
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
 

@@ -1,0 +1,25 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from shop.web.fields import MoneyField
+
+
+class CheckoutForm(FlaskForm):
+    """The address, in Chinese form, and the token that makes a double tap one order.
+    Nothing about prices is read from it."""
+
+    name = StringField(_l("Recipient"), validators=[InputRequired(), Length(max=32)])
+    phone = StringField(_l("Mobile phone"), validators=[
+        InputRequired(), Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number."))])
+    province = StringField(_l("Province"), validators=[InputRequired(), Length(max=32)])
+    city = StringField(_l("City"), validators=[InputRequired(), Length(max=32)])
+    district = StringField(_l("District"), validators=[InputRequired(), Length(max=32)])
+    detail = StringField(_l("Street and number"), validators=[InputRequired(), Length(max=200)])
+    token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
+
+
+class ShippingForm(FlaskForm):
+    shipping_fee_minor = MoneyField(_l("Shipping fee"), validators=[InputRequired()])
+    free_shipping_from_minor = MoneyField(_l("Free shipping from"), validators=[InputRequired()])

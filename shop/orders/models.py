@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.db import TimestampMixin, UTCDateTime, db, utcnow
+
+# awaiting_payment -> paid -> shipped -> completed; cancelled; refunds come with payments.
+ORDER_STATUSES = ("awaiting_payment", "paid", "shipped", "completed", "cancelled",
+                  "refund_requested", "partly_refunded", "refunded")
+_STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in ORDER_STATUSES) + ")"
+
+
+class Address(TimestampMixin, db.Model):
+    """A shopper's saved address, in Chinese form."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20))
+    province: Mapped[str] = mapped_column(String(32))
+    city: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(200))
+
+    def one_line(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.detail}"
+
+
+class ShopSetting(db.Model):
+    """Integer settings an admin changes (shipping fee, free-shipping threshold...)."""
+
+    __tablename__ = "shop_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column()
+
+
+class Order(TimestampMixin, db.Model):
+    """An order keeps snapshots of what was bought and where it goes; its status moves
+    only through shop.orders.services.transition(), which writes an OrderEvent."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key"),
+        CheckConstraint(_STATUS_CHECK, name="status_known"),
+        CheckConstraint("total_minor >= 0", name="total_not_negative"),
+        Index("ix_orders_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), default="awaiting_payment")
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column()
+    total_minor: Mapped[int] = mapped_column()
+    ship_name: Mapped[str] = mapped_column(String(32))
+    ship_phone: Mapped[str] = mapped_column(String(20))
+    ship_address: Mapped[str] = mapped_column(String(300))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id")
+    adjustments: Mapped[list[OrderAdjustment]] = relationship(order_by="OrderAdjustment.position")
+    events: Mapped[list[OrderEvent]] = relationship(order_by="OrderEvent.id")
+
+    @property
+    def number(self) -> str:
+        return f"{self.created_at:%Y%m%d}{self.id:06d}"
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    title: Mapped[str] = mapped_column(String(120))        # snapshots, as bought
+    sku_label: Mapped[str] = mapped_column(String(200))
+    unit_price_minor: Mapped[int] = mapped_column()
+    quantity: Mapped[int] = mapped_column()
+    total_minor: Mapped[int] = mapped_column()
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderAdjustment(db.Model):
+    """One step of the price pipeline as applied to an order (shipping, discounts...):
+    a signed amount and the label shown in the breakdown."""
+
+    __tablename__ = "order_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(120))  # as shown when placed
+    amount_minor: Mapped[int] = mapped_column()
+
+    @property
+    def row(self) -> tuple[str, int]:
+        """(label in the reader's language where the kind is known, amount)."""
+        from shop.orders.pricing import ADJUSTMENT_LABELS
+
+        return str(ADJUSTMENT_LABELS.get(self.kind, self.label)), self.amount_minor
+
+
+class OrderEvent(db.Model):
+    """Every status change: who, when, from, to, why."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,155 @@
+import re
+
+from sqlalchemy import func, select
+
+from shop.cart.models import CartItem
+from shop.catalog.models import Sku, StockMovement
+from shop.db import db
+from shop.orders.models import Order, OrderEvent
+from tests.conftest import signed_in
+from tests.factories import product_with_skus
+
+EN = {"Accept-Language": "en"}
+ADDRESS = {"name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
+           "district": "西湖区", "detail": "文三路 1 号"}
+
+
+def _buyer(app, skus_and_quantities):
+    client, user = signed_in(app)
+    with app.app_context():
+        for sku, quantity in skus_and_quantities:
+            db.session.add(CartItem(user_id=user.id, sku_id=sku.id, quantity=quantity))
+        db.session.commit()
+    return client, user
+
+
+def _token(client) -> str:
+    html = client.get("/checkout", headers=EN).get_data(as_text=True)
+    return re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', html).group(1)
+
+
+def _count(app, model, *where):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_checkout_places_one_order_with_snapshots_stock_and_an_event(app):
+    product, (red, blue) = product_with_skus(title="T恤", skus=(("红", 1990, 10), ("蓝", 2590, 5)))
+    client, user = _buyer(app, [(red, 2), (blue, 1)])
+    page = client.get("/checkout", headers=EN).get_data(as_text=True)
+    assert "Shipping" in page and "¥65.70" in page and "¥75.70" in page  # 65.70 + 10.00 shipping
+    token = _token(client)
+    response = client.post_form("/checkout", dict(ADDRESS, token=token, total="0.01", price="1"))
+    assert response.status_code == 302
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        assert (order.subtotal_minor, order.total_minor, order.status) == (6570, 7570, "awaiting_payment")
+        assert [(l.title, l.sku_label, l.unit_price_minor, l.quantity) for l in order.lines] == [
+            ("T恤", "红", 1990, 2), ("T恤", "蓝", 2590, 1)]
+        assert [(a.kind, a.amount_minor) for a in order.adjustments] == [("shipping", 1000)]
+        assert [(e.from_status, e.to_status) for e in order.events] == [(None, "awaiting_payment")]
+        assert (db.session.get(Sku, red.id).stock, db.session.get(Sku, blue.id).stock) == (8, 4)
+        assert db.session.scalar(select(func.count()).select_from(CartItem)) == 0
+        order_id = order.id
+    detail = client.get(f"/orders/{order_id}", headers=EN).get_data(as_text=True)
+    assert "Awaiting payment" in detail and "¥75.70" in detail and "文三路" in detail
+    # the same form sent again (a double tap) is the same order
+    again = client.post_form("/checkout", dict(ADDRESS, token=token))
+    assert again.headers["Location"] == f"/orders/{order_id}"
+    assert _count(app, Order) == 1 and _count(app, StockMovement, StockMovement.reason == "order") == 2
+
+
+def test_free_shipping_from_the_threshold_set_by_an_admin(app, admin_client):
+    response = admin_client.post_form("/admin/orders/shipping",
+                                      {"shipping_fee_minor": "8", "free_shipping_from_minor": "30"})
+    assert response.status_code == 302
+    refused = admin_client.post_form("/admin/orders/shipping",
+                                     {"shipping_fee_minor": "-1", "free_shipping_from_minor": "30"}, headers=EN)
+    assert refused.status_code == 422 and "cannot be negative" in refused.get_data(as_text=True)
+    product, (red, _blue) = product_with_skus()
+    client, _user = _buyer(app, [(red, 1)])
+    assert "¥27.90" in client.get("/checkout").get_data(as_text=True)  # 19.90 + 8.00
+    with app.app_context():
+        db.session.execute(CartItem.__table__.update().values(quantity=2))
+        db.session.commit()
+    html = client.get("/checkout", headers=EN).get_data(as_text=True)
+    assert "Shipping" not in html and "¥39.80" in html
+
+
+def test_bad_address_or_token_changes_nothing(app):
+    product, (red, _blue) = product_with_skus()
+    client, _user = _buyer(app, [(red, 1)])
+    token = _token(client)
+    for overrides in [{"phone": "12345"}, {"name": ""}, {"token": "not-a-token"}, {"detail": "x" * 201}]:
+        response = client.post_form("/checkout", {**ADDRESS, "token": token, **overrides}, headers=EN)
+        assert response.status_code == 422, overrides
+    assert _count(app, Order) == 0
+    with app.app_context():
+        assert db.session.get(Sku, red.id).stock == 10
+
+
+def test_a_sold_out_line_refuses_the_whole_order(app):
+    product, (red, blue) = product_with_skus(skus=(("红", 1990, 10), ("蓝", 2590, 1)))
+    client, _user = _buyer(app, [(red, 1), (blue, 1)])
+    token = _token(client)
+    with app.app_context():
+        db.session.get(Sku, blue.id).stock = 0
+        db.session.commit()
+    response = client.post_form("/checkout", dict(ADDRESS, token=token), headers=EN)
+    assert response.status_code == 409
+    assert _count(app, Order) == 0
+    with app.app_context():
+        assert db.session.get(Sku, red.id).stock == 10
+
+
+def test_another_shoppers_order_is_a_404(app):
+    product, (red, _blue) = product_with_skus()
+    client, _user = _buyer(app, [(red, 1)])
+    client.post_form("/checkout", dict(ADDRESS, token=_token(client)))
+    with app.app_context():
+        order_id = db.session.scalar(select(Order.id))
+    stranger, _other = signed_in(app)
+    assert stranger.get(f"/orders/{order_id}").status_code == 404
+    assert client.get(f"/orders/{order_id}").status_code == 200
+    assert app.test_client().get(f"/orders/{order_id}").status_code == 302  # sign in first
+
+
+def test_the_sweeper_cancels_expired_orders_and_returns_stock_once(app):
+    from datetime import timedelta
+
+    from shop.db import utcnow
+
+    product, (red, _blue) = product_with_skus()
+    client, _user = _buyer(app, [(red, 3)])
+    client.post_form("/checkout", dict(ADDRESS, token=_token(client)))
+    with app.app_context():
+        db.session.execute(Order.__table__.update().values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert "Cancelled 1" in runner.invoke(args=["shop", "sweep"]).output
+    assert "Cancelled 0" in runner.invoke(args=["shop", "sweep"]).output
+    with app.app_context():
+        assert db.session.get(Sku, red.id).stock == 10
+        order = db.session.scalar(select(Order))
+        assert order.status == "cancelled"
+        assert [e.to_status for e in db.session.scalars(select(OrderEvent).order_by(OrderEvent.id))] == [
+            "awaiting_payment", "cancelled"]
+
+
+def test_the_state_machine_refuses_illegal_moves(app):
+    import pytest
+
+    from shop.orders import services
+
+    product, (red, _blue) = product_with_skus()
+    client, _user = _buyer(app, [(red, 1)])
+    client.post_form("/checkout", dict(ADDRESS, token=_token(client)))
+    with app.test_request_context():
+        order = db.session.scalar(select(Order))
+        with pytest.raises(services.OrderError):
+            services.transition(order, "shipped", actor_id=None, reason="skipping payment")
+        services.transition(order, "paid", actor_id=None, reason="test")
+        with pytest.raises(services.OrderError):
+            services.transition(order, "cancelled", actor_id=None, reason="too late")
+        db.session.commit()
+        assert [e.to_status for e in order.events] == ["awaiting_payment", "paid"]
