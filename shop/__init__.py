@@ -17,6 +17,7 @@ BLUEPRINTS = (
     "shop.catalog:admin_bp",
     "shop.cart:bp",
     "shop.orders:bp",
+    "shop.wallet:bp",
     "shop.admin:bp",
 )
 

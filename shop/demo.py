@@ -23,6 +23,8 @@ from shop.catalog.models import Category, Product
 from shop.catalog.services import ProductData, SkuRow, add_image, save_category, save_product
 from shop.db import db
 from shop.media.services import save_pixels
+from shop.wallet import services as wallet
+from shop.wallet.models import WalletEntry
 
 # (email, password, nickname, role)
 DEMO_ACCOUNTS: list[tuple[str, str, str, str]] = [
@@ -428,7 +430,8 @@ CATEGORIES: list[dict] = [
 
 def load_demo() -> dict[str, int]:
     """Create whatever demo rows are missing; return how many of each were created."""
-    counts = {"accounts": _load_accounts(), "categories": 0, "products": 0, "skus": 0, "images": 0}
+    counts = {"accounts": _load_accounts(), "wallet credits": _load_wallet(),
+              "categories": 0, "products": 0, "skus": 0, "images": 0}
     rng = random.Random(42)
     existing = set(db.session.scalars(select(Product.code).where(Product.code.like("demo-%"))))
     index = 0
@@ -461,6 +464,18 @@ def _load_accounts() -> int:
             created += 1
     db.session.flush()
     return created
+
+
+def _load_wallet() -> int:
+    """The demo shopper starts with ¥500 of stored value, so a purchase works end to end
+    without a card; a ledger row like any other, referenced so it happens once."""
+    shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
+    done = db.session.scalar(select(WalletEntry.id).where(WalletEntry.user_id == shopper,
+                                                          WalletEntry.ref_type == "demo"))
+    if shopper is None or done is not None:
+        return 0
+    wallet.move(shopper, 50000, reason="Demo credit", ref_type="demo", ref_id="welcome")
+    return 1
 
 
 def _category(counts: dict[str, int], slug: str, name: str, name_en: str,

@@ -19,6 +19,7 @@ from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
 from shop.orders import pricing
 from shop.orders.models import Address, Order, OrderAdjustment, OrderEvent, OrderLine
+from shop.wallet import services as wallet
 
 TRANSITIONS = {
     "awaiting_payment": {"paid", "cancelled"},
@@ -151,6 +152,20 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     for line in order.lines:
         move_stock(line.sku_id, line.quantity, reason="order_cancelled",
                    ref_type="order_cancel", ref_id=str(order.id))
+
+
+def pay_with_wallet(order: Order, user_id: int) -> None:
+    """Pay the whole order from the shopper's wallet: the debit (referenced by the order,
+    so it can happen once) and the move to paid stand or fall together."""
+    if order.status != "awaiting_payment":
+        raise OrderError(_("This order is not awaiting payment."))
+    try:
+        with db.session.begin_nested():
+            wallet.move(user_id, -order.total_minor, reason="order payment",
+                        ref_type="order", ref_id=str(order.id), actor_id=user_id)
+            transition(order, "paid", actor_id=user_id, reason="wallet")
+    except wallet.WalletError as exc:
+        raise OrderError(str(exc)) from None
 
 
 def expired_order_ids(now: datetime) -> list[int]:

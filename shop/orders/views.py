@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from shop.orders import bp, pricing, services
 from shop.orders.forms import CheckoutForm, ShippingForm
+from shop.wallet import services as wallet
 from shop.web import render, roles_required
 
 ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
@@ -52,11 +53,27 @@ def index():
     return render("orders/list.html", orders=services.orders_of(current_user.id))
 
 
+def _detail_page(order, status: int = 200, message: str | None = None):
+    return render("orders/detail.html", order=order, status=status, message=message,
+                  wallet_balance=wallet.balance(current_user.id))
+
+
 @bp.get("/orders/<int:order_id>")
 @login_required
 def detail(order_id: int):
+    return _detail_page(services.order_of(current_user.id, order_id) or abort(404))
+
+
+@bp.post("/orders/<int:order_id>/pay/wallet")
+@login_required
+def pay_with_wallet(order_id: int):
     order = services.order_of(current_user.id, order_id) or abort(404)
-    return render("orders/detail.html", order=order)
+    try:
+        services.pay_with_wallet(order, current_user.id)
+    except services.OrderError as exc:
+        return _detail_page(order, 409, str(exc))
+    flash(_("Paid. Thank you!"))
+    return redirect(url_for("orders.detail", order_id=order.id))
 
 
 @bp.route("/admin/orders/shipping", methods=["GET", "POST"])

@@ -1,0 +1,15 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from shop.web.fields import MoneyField
+
+
+class AdjustForm(FlaskForm):
+    email = EmailField(_l("Shopper's email"), validators=[InputRequired(), Length(max=254)])
+    direction = SelectField(_l("Change"), choices=[SelectChoice("credit", _l("Add to the balance")),
+                                                    SelectChoice("debit", _l("Take from the balance"))])
+    amount = MoneyField(_l("Amount"), validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
