@@ -1,12 +1,9 @@
 """Orders: addresses, the price pipeline, checkout, the order state machine."""
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("orders", __name__)
-
-from flask_babel import lazy_gettext as _l  # noqa: E402
-
-from shop.orders import views  # noqa: E402,F401
 
 STATUS_LABELS = {
     "awaiting_payment": _l("Awaiting payment"), "paid": _l("Paid"), "shipped": _l("Shipped"),
@@ -15,3 +12,5 @@ STATUS_LABELS = {
     "refunded": _l("Refunded"),
 }
 bp.add_app_template_global(STATUS_LABELS, "ORDER_STATUS_LABELS")
+
+from shop.orders import views  # noqa: E402,F401

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms import DateField, HiddenField, SelectField, StringField, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from shop.web.fields import MoneyField
 
@@ -18,6 +18,28 @@ class CheckoutForm(FlaskForm):
     district = StringField(_l("District"), validators=[InputRequired(), Length(max=32)])
     detail = StringField(_l("Street and number"), validators=[InputRequired(), Length(max=200)])
     token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
+
+
+class ShipForm(FlaskForm):
+    carrier = StringField(_l("Carrier"), validators=[InputRequired(), Length(max=64)])
+    tracking_number = StringField(_l("Tracking number"), validators=[
+        InputRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9-]+$", message=_l("Letters, digits and dashes only."))])
+
+
+class OrderFilterForm(FlaskForm):
+    """Query-string filters of the order list (GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), default="")
+    q = StringField(_l("Customer email or order number"), validators=[Optional(), Length(max=254)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date comes before the start date."))
 
 
 class ShippingForm(FlaskForm):

@@ -63,6 +63,8 @@ class Order(TimestampMixin, db.Model):
     ship_phone: Mapped[str] = mapped_column(String(20))
     ship_address: Mapped[str] = mapped_column(String(300))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id")
     adjustments: Mapped[list[OrderAdjustment]] = relationship(order_by="OrderAdjustment.position")

@@ -168,6 +168,32 @@ def pay_with_wallet(order: Order, user_id: int) -> None:
         raise OrderError(str(exc)) from None
 
 
+def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
+    transition(order, "shipped", actor_id=actor_id, reason=f"{carrier} {tracking_number}")
+    order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
+    db.session.flush()
+
+
+def admin_orders(*, status: str = "", q: str = "", since=None, until=None, page: int = 1):
+    """Orders for the backoffice, newest first. `q` is a customer's email or an order
+    number; since/until are dates in the shop's time zone, until inclusive."""
+    from shop.accounts.models import User
+
+    query = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc())
+    if status in TRANSITIONS:
+        query = query.where(Order.status == status)
+    if q:
+        if q.isdigit() and len(q) > 8:
+            query = query.where(Order.id == int(q[8:]))
+        else:
+            query = query.join(User, User.id == Order.user_id).where(User.email == q.strip().lower())
+    if since is not None:
+        query = query.where(Order.created_at >= since)
+    if until is not None:
+        query = query.where(Order.created_at < until)
+    return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
+
+
 def expired_order_ids(now: datetime) -> list[int]:
     return list(db.session.scalars(
         select(Order.id).where(Order.status == "awaiting_payment", Order.expires_at < now)

@@ -1,11 +1,16 @@
 import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
-from shop.orders import bp, pricing, services
-from shop.orders.forms import CheckoutForm, ShippingForm
+from shop.db import db
+from shop.orders import STATUS_LABELS, bp, pricing, services
+from shop.orders.forms import CheckoutForm, OrderFilterForm, ShipForm, ShippingForm
+from shop.orders.models import Order
 from shop.wallet import services as wallet
 from shop.web import render, roles_required
 
@@ -88,3 +93,72 @@ def shipping_settings():
         return redirect(url_for("orders.shipping_settings"))
     return render("admin/orders/shipping.html", form=form,
                   status=422 if request.method == "POST" else 200)
+
+
+# --- backoffice -------------------------------------------------------------------------
+
+
+def _admin_order(order_id: int) -> Order:
+    return db.session.get(Order, order_id) or abort(404)
+
+
+@bp.get("/admin/orders")
+@roles_required("staff")
+def admin_list():
+    form = OrderFilterForm(request.args)
+    form.status.choices = [SelectChoice("", _("Any"))] + [
+        SelectChoice(key, label) for key, label in STATUS_LABELS.items()]
+    if request.args and not form.validate():
+        return render("admin/orders/list.html", block="results", form=form, pagination=None,
+                      status=422)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    def start_of(day):
+        return datetime.combine(day, time.min, zone) if day else None
+
+    page = request.args.get("page", "1")
+    pagination = services.admin_orders(
+        status=form.status.data or "", q=(form.q.data or "").strip(),
+        since=start_of(form.since.data),
+        until=start_of(form.until.data + timedelta(days=1)) if form.until.data else None,
+        page=int(page) if page.isdigit() and int(page) >= 1 else abort(404))
+    return render("admin/orders/list.html", block="results", form=form, pagination=pagination)
+
+
+def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 200,
+                message: str | None = None):
+    return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
+                  status=status, message=message)
+
+
+@bp.get("/admin/orders/<int:order_id>")
+@roles_required("staff")
+def admin_detail(order_id: int):
+    return _admin_page(_admin_order(order_id))
+
+
+@bp.post("/admin/orders/<int:order_id>/ship")
+@roles_required("staff")
+def admin_ship(order_id: int):
+    order, form = _admin_order(order_id), ShipForm()
+    if not form.validate_on_submit():
+        return _admin_page(order, form, 422)
+    try:
+        services.ship(order, carrier=form.carrier.data, tracking_number=form.tracking_number.data,
+                      actor_id=current_user.id)
+    except services.OrderError as exc:
+        return _admin_page(order, form, 409, str(exc))
+    flash(_("Marked as shipped."))
+    return redirect(url_for("orders.admin_detail", order_id=order_id))
+
+
+@bp.post("/admin/orders/<int:order_id>/cancel")
+@roles_required("staff")
+def admin_cancel(order_id: int):
+    order = _admin_order(order_id)
+    try:
+        services.cancel(order, actor_id=current_user.id, reason="cancelled by staff")
+    except services.OrderError as exc:
+        return _admin_page(order, None, 409, str(exc))
+    flash(_("Order cancelled; its stock is back."))
+    return redirect(url_for("orders.admin_detail", order_id=order_id))
