@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from shop.cart.models import CartItem
 from shop.db import db
-from tests.factories import CategoryFactory, product_with_skus
+from tests.factories import product_with_skus
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}
