@@ -83,6 +83,30 @@ def bump_version(name: str) -> None:
             bump_version(name)
 
 
+def ledger_move(balance, where, delta: int, entry: Callable[[int], object], *,
+                error: type[Exception], refused: str, duplicate: str) -> int:
+    """The one way a balance column (stock, wallet...) changes: add `delta` to `balance`
+    on the row matching `where` only if it stays >= 0 (a guarded UPDATE, never a read
+    then a write), and add the ledger row entry(new_balance), in one savepoint. A refused
+    claim raises error(refused); a business reference already in the ledger raises
+    error(duplicate); either way both are undone. Returns the new balance."""
+    try:
+        with db.session.begin_nested():
+            new_balance = db.session.execute(
+                update(balance.class_)
+                .where(*where, balance + delta >= 0)
+                .values({balance: balance + delta})
+                .returning(balance)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            if new_balance is None:
+                raise error(refused)
+            db.session.add(entry(new_balance))
+    except IntegrityError:
+        raise error(duplicate) from None
+    return new_balance
+
+
 def version_of(name: str):
     """A scalar subquery reading the version, to ride along in another query."""
     return select(CacheVersion.version).where(CacheVersion.name == name).scalar_subquery()

@@ -10,12 +10,12 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
-from shop.db import bump_version, db, utcnow, version_of
+from shop.db import bump_version, db, ledger_move, utcnow, version_of
 from shop.media.services import StoredImage, forget_files
 
 SORTS = {
@@ -191,24 +191,14 @@ def move_stock(sku_id: int, delta: int, *, reason: str, ref_type: str, ref_id: s
     """
     if delta == 0:
         raise CatalogError(_("Nothing to change."))
-    try:
-        # One savepoint for both: a refused claim or a duplicate reference undoes both.
-        with db.session.begin_nested():
-            new_stock = db.session.execute(
-                update(Sku)
-                .where(Sku.id == sku_id, Sku.stock + delta >= 0)
-                .values(stock=Sku.stock + delta)
-                .returning(Sku.stock)
-                .execution_options(synchronize_session=False)
-            ).scalar_one_or_none()
-            if new_stock is None:
-                raise CatalogError(_("Not enough stock."))
-            db.session.add(
-                StockMovement(sku_id=sku_id, delta=delta, balance_after=new_stock, reason=reason,
-                              ref_type=ref_type, ref_id=ref_id, actor_id=actor_id)
-            )
-    except IntegrityError:
-        raise CatalogError(_("This stock change was already recorded.")) from None
+    new_stock = ledger_move(
+        Sku.stock, [Sku.id == sku_id], delta,
+        lambda balance: StockMovement(sku_id=sku_id, delta=delta, balance_after=balance,
+                                      reason=reason, ref_type=ref_type, ref_id=ref_id,
+                                      actor_id=actor_id),
+        error=CatalogError, refused=_("Not enough stock."),
+        duplicate=_("This stock change was already recorded."),
+    )
     sku = db.session.get(Sku, sku_id)
     if sku is not None:
         db.session.refresh(sku, ["stock"])
