@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
 from shop.db import bump_version, db, ledger_move, utcnow, version_of
@@ -199,7 +200,8 @@ def move_stock(sku_id: int, delta: int, *, reason: str, ref_type: str, ref_id: s
         error=CatalogError, refused=_("Not enough stock."),
         duplicate=_("This stock change was already recorded."),
     )
-    sku = db.session.get(Sku, sku_id)
+    # A SKU already loaded in this session sees its new stock; none is loaded for it.
+    sku = db.session.identity_map.get(identity_key(Sku, sku_id))
     if sku is not None:
         db.session.refresh(sku, ["stock"])
     return new_stock

@@ -179,7 +179,7 @@ def admin_orders(*, status: str = "", q: str = "", since=None, until=None, page:
     number; since/until are dates in the shop's time zone, until inclusive."""
     from shop.accounts.models import User
 
-    query = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc())
+    query = select(Order).order_by(Order.id.desc())
     if status in TRANSITIONS:
         query = query.where(Order.status == status)
     if q:
@@ -203,8 +203,7 @@ def expired_order_ids(now: datetime) -> list[int]:
 
 def orders_of(user_id: int) -> list[Order]:
     return list(db.session.scalars(
-        select(Order).where(Order.user_id == user_id)
-        .options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(100)
+        select(Order).where(Order.user_id == user_id).order_by(Order.id.desc()).limit(100)
     ))
 
 
