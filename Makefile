@@ -36,7 +36,7 @@ setup-test: setup $(VENV)/.installed-test node_modules/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e ".[demo]"
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml

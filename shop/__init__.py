@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "shop.cart:bp",
     "shop.orders:bp",
     "shop.wallet:bp",
+    "shop.payments:bp",
     "shop.admin:bp",
 )
 
@@ -90,6 +91,9 @@ def init_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     init_lifecycle(app)
+    from shop.notices import init_notices
+
+    init_notices(app)
 
 
 def register_blueprints(app: Flask) -> None:

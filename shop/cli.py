@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from shop.db import db, utcnow
+from shop.db import db
 
 shop_cli = AppGroup("shop", help="Shop tasks: demo data and maintenance.")
 
@@ -29,16 +29,22 @@ def demo_command():
 @shop_cli.command("sweep")
 def sweep_command():
     """Perform every time-based transition that is due (idempotent: run it as often as
-    you like). Today: cancel unpaid orders past their hold, returning their stock."""
-    from shop.orders import services
-    from shop.orders.models import Order
+    you like): expired unpaid orders, unconfirmed card payments, pending refunds."""
+    from shop.sweeper import sweep
 
-    cancelled = 0
-    for order_id in services.expired_order_ids(utcnow()):
-        try:
-            services.cancel(db.session.get(Order, order_id), actor_id=None, reason="expired")
-            db.session.commit()
-            cancelled += 1
-        except services.OrderError:  # paid or cancelled meanwhile
-            db.session.rollback()
-    click.echo(f"Cancelled {cancelled} expired unpaid orders.")
+    done = sweep()
+    click.echo(", ".join(f"{what}: {n}" for what, n in done.items()))
+
+
+@shop_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+def worker_command(burst: bool):
+    """Run background jobs from the Redis queue (needs REDIS_URL); also schedules the
+    sweeper every SWEEP_SECONDS. Run one or more per machine."""
+    from flask import current_app
+
+    from shop.jobs import work
+
+    if not current_app.config["REDIS_URL"]:
+        raise click.UsageError("REDIS_URL is not set: without it jobs run inline and no worker is needed.")
+    work(burst=burst)

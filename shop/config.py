@@ -94,7 +94,24 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
-    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: api.stripe.com
+    # Stripe.js, loaded by the card form; the default run points it at localstripe's copy.
+    STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+
+    # Background jobs (shop.jobs): RQ on REDIS_URL, inline after the commit without it.
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "shop")
+    SWEEP_SECONDS = int(os.environ.get("SWEEP_SECONDS", "60"))
+
+    # Email (Flask-Mail). Without MAIL_SERVER nothing is sent: each message is written
+    # to MAIL_OUTBOX (a folder of .eml files) and printed to the log instead.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "shop@example.com")
+    MAIL_SUPPRESS_SEND = not MAIL_SERVER
+    MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(INSTANCE / "outbox"))
 
     PAGE_SIZE = 20
     # An unpaid order holds its stock this long; then the sweeper cancels it.
@@ -108,4 +125,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests pass their own database
     RATELIMIT_STORAGE_URI = "memory://"
     CACHE_TYPE = "SimpleCache"
+    REDIS_URL = ""  # jobs inline; the RQ tests set it themselves
+    STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = ""
+    MAIL_SERVER = ""
+    MAIL_SUPPRESS_SEND = True
     SERVER_NAME = None

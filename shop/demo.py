@@ -431,6 +431,7 @@ CATEGORIES: list[dict] = [
 def load_demo() -> dict[str, int]:
     """Create whatever demo rows are missing; return how many of each were created."""
     counts = {"accounts": _load_accounts(), "wallet credits": _load_wallet(),
+              "recharge packages": _load_packages(),
               "categories": 0, "products": 0, "skus": 0, "images": 0}
     rng = random.Random(42)
     existing = set(db.session.scalars(select(Product.code).where(Product.code.like("demo-%"))))
@@ -464,6 +465,17 @@ def _load_accounts() -> int:
             created += 1
     db.session.flush()
     return created
+
+
+DEMO_PACKAGES = ((10000, 10500), (50000, 55000), (100000, 112000))  # pay ¥500, get ¥550...
+
+
+def _load_packages() -> int:
+    if wallet.packages(active_only=False):
+        return 0
+    for pay, credit in DEMO_PACKAGES:
+        wallet.add_package(pay, credit)
+    return len(DEMO_PACKAGES)
 
 
 def _load_wallet() -> int:

@@ -6,6 +6,7 @@ from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
@@ -18,5 +19,6 @@ babel = Babel()
 htmx = HTMX()
 cache = Cache()
 limiter = Limiter(key_func=get_remote_address)
+mail = Mail()
 
-__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "htmx", "limiter", "cache"]
+__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "htmx", "limiter", "cache", "mail"]

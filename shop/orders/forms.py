@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, ValidationError
+from wtforms import BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from shop.web.fields import MoneyField
@@ -34,6 +34,9 @@ class OrderFilterForm(FlaskForm):
 
     status = SelectField(_l("Status"), default="")
     q = StringField(_l("Customer email or order number"), validators=[Optional(), Length(max=254)])
+    method = SelectField(_l("Paid by"), default="", choices=[
+        SelectChoice("", _l("Any")), SelectChoice("card", _l("Card")),
+        SelectChoice("wallet", _l("Wallet"))])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])
 
@@ -45,3 +48,24 @@ class OrderFilterForm(FlaskForm):
 class ShippingForm(FlaskForm):
     shipping_fee_minor = MoneyField(_l("Shipping fee"), validators=[InputRequired()])
     free_shipping_from_minor = MoneyField(_l("Free shipping from"), validators=[InputRequired()])
+
+
+class PayCardForm(FlaskForm):
+    use_wallet = BooleanField(_l("Use my wallet balance first"))
+
+
+class RefundRequestForm(FlaskForm):
+    reason = StringField(_l("Why do you want a refund?"), validators=[InputRequired(), Length(max=200)])
+
+
+class RefundForm(FlaskForm):
+    """An admin's refund. The token makes a resent form refund once."""
+
+    amount = MoneyField(_l("Amount to refund"), validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
+    restock = BooleanField(_l("Return the stock of this order"))
+    token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
+
+
+class DeclineRefundForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])

@@ -18,7 +18,12 @@ from shop.cart import services as cart
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
 from shop.orders import pricing
+from shop import jobs
+from shop.money import format_minor
 from shop.orders.models import Address, Order, OrderAdjustment, OrderEvent, OrderLine
+from shop.payments import PaymentRefused, payment_succeeded
+from shop.payments import services as payments
+from shop.payments.models import Payment, Refund
 from shop.wallet import services as wallet
 
 TRANSITIONS = {
@@ -146,37 +151,195 @@ def transition(order: Order, to_status: str, *, actor_id: int | None, reason: st
 
 
 def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
-    """Cancel an unpaid order and return its stock (exactly once: the transition is
-    guarded and the ledger reference is unique)."""
+    """Cancel an unpaid order: its stock comes back, and so does any part already paid
+    from the wallet (each exactly once: the transition is guarded and ledger references
+    are unique). A card payment still open is refused if it succeeds later."""
     transition(order, "cancelled", actor_id=actor_id, reason=reason)
     for line in order.lines:
         move_stock(line.sku_id, line.quantity, reason="order_cancelled",
                    ref_type="order_cancel", ref_id=str(order.id))
-
-
-def pay_with_wallet(order: Order, user_id: int) -> None:
-    """Pay the whole order from the shopper's wallet: the debit (referenced by the order,
-    so it can happen once) and the move to paid stand or fall together."""
-    if order.status != "awaiting_payment":
-        raise OrderError(_("This order is not awaiting payment."))
-    try:
-        with db.session.begin_nested():
-            wallet.move(user_id, -order.total_minor, reason="order payment",
-                        ref_type="order", ref_id=str(order.id), actor_id=user_id)
-            transition(order, "paid", actor_id=user_id, reason="wallet")
-    except wallet.WalletError as exc:
-        raise OrderError(str(exc)) from None
-
-
-def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
-    transition(order, "shipped", actor_id=actor_id, reason=f"{carrier} {tracking_number}")
-    order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
+    for payment in _payments(order, method="wallet"):
+        wallet.move(payment.user_id, payment.refundable_minor, reason="order cancelled",
+                    ref_type="order_void", ref_id=str(payment.id), actor_id=actor_id)
+        payment.status, payment.refundable_minor = "canceled", 0
     db.session.flush()
 
 
-def admin_orders(*, status: str = "", q: str = "", since=None, until=None, page: int = 1):
+def _payments(order: Order, method: str | None = None) -> list[Payment]:
+    query = select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded")
+    if method:
+        query = query.where(Payment.method == method)
+    return list(db.session.scalars(query.order_by(Payment.id)))
+
+
+def paid_minor(order: Order) -> int:
+    return sum(p.amount_minor for p in _payments(order))
+
+
+def amount_due(order: Order) -> int:
+    return order.total_minor - paid_minor(order) if order.status == "awaiting_payment" else 0
+
+
+def _locked(order: Order) -> Order:
+    """The order row locked for this transaction (PostgreSQL), freshly read."""
+    return db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
+
+
+def pay_with_wallet(order: Order, user_id: int, *, partial: bool = False) -> int:
+    """Pay what is due from the shopper's wallet: all of it, or with partial=True as much
+    as the balance covers (the card pays the rest). The debit (referenced by the order,
+    so it happens once), the payment row and, when nothing is left due, the move to paid
+    stand or fall together. Returns what is still due."""
+    order = _locked(order)
+    due = amount_due(order)
+    if due <= 0:
+        raise OrderError(_("This order is not awaiting payment."))
+    amount = min(due, wallet.balance(user_id)) if partial else due
+    if amount <= 0:
+        return due
+    try:
+        with db.session.begin_nested():
+            wallet.move(user_id, -amount, reason="order payment", ref_type="order",
+                        ref_id=str(order.id), actor_id=user_id)
+            payments.record_wallet_payment(user_id=user_id, order_id=order.id,
+                                           amount_minor=amount, currency=order.currency)
+            if amount == due:
+                transition(order, "paid", actor_id=user_id, reason="wallet")
+                _notify_paid(order)
+    except wallet.WalletError as exc:
+        raise OrderError(str(exc)) from None
+    return due - amount
+
+
+def pay_by_card(order: Order, user_id: int, *, use_wallet: bool) -> Payment | None:
+    """Start paying by card what is due, the wallet first if asked. Returns the card
+    payment to confirm, or None when the wallet covered everything."""
+    due = pay_with_wallet(order, user_id, partial=True) if use_wallet else amount_due(order)
+    if use_wallet and due == 0:
+        return None
+    if due <= 0:
+        raise OrderError(_("This order is not awaiting payment."))
+    existing = payments.open_card_payment(purpose="order", order_id=order.id, amount_minor=due)
+    if existing is not None:
+        return existing
+    try:
+        return payments.start_card_payment(
+            user_id=user_id, purpose="order", order_id=order.id, amount_minor=due,
+            currency=order.currency, description=f"Order {order.number}")
+    except payments.PaymentError as exc:
+        raise OrderError(str(exc)) from None
+
+
+@payment_succeeded.connect
+def _card_paid(payment: Payment) -> None:
+    """A card payment for an order succeeded: the order is paid if that is exactly what
+    was due; otherwise the money is refused (and refunded)."""
+    if payment.purpose != "order":
+        return
+    order = db.session.get(Order, payment.order_id, with_for_update=True, populate_existing=True)
+    if order.status != "awaiting_payment":
+        raise PaymentRefused(_("This order is no longer awaiting payment."))
+    if order.total_minor - paid_minor(order) != 0:  # this payment is counted already
+        raise PaymentRefused(_("The amount paid is not the amount due."))
+    transition(order, "paid", actor_id=payment.user_id, reason=f"card {payment.intent_id}")
+    _notify_paid(order)
+
+
+def _notify_paid(order: Order) -> None:
+    from shop import notices
+
+    jobs.enqueue(notices.order_confirmation, order.id)
+
+
+# --- refunds ----------------------------------------------------------------------------
+
+REFUNDABLE = {"paid", "shipped", "completed", "refund_requested", "partly_refunded"}
+
+
+def refundable_minor(order: Order) -> int:
+    return sum(p.refundable_minor for p in _payments(order))
+
+
+def payments_of(order: Order) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.order_id == order.id)
+                                   .order_by(Payment.id)))
+
+
+def refunds_of(order: Order) -> list[Refund]:
+    return list(db.session.scalars(select(Refund).where(Refund.order_id == order.id)
+                                   .order_by(Refund.id)))
+
+
+def request_refund(order: Order, *, user_id: int, reason: str) -> None:
+    if order.status not in ("paid", "shipped", "completed"):
+        raise OrderError(_("A refund can not be requested for this order now."))
+    transition(order, "refund_requested", actor_id=user_id, reason=reason)
+
+
+def decline_refund(order: Order, *, actor_id: int, reason: str) -> None:
+    """Back to where the order was when the refund was requested."""
+    before = db.session.scalar(
+        select(OrderEvent.from_status).where(OrderEvent.order_id == order.id,
+                                             OrderEvent.to_status == "refund_requested")
+        .order_by(OrderEvent.id.desc()).limit(1))
+    if order.status != "refund_requested" or before is None:
+        raise OrderError(_("No refund is requested for this order."))
+    transition(order, before, actor_id=actor_id, reason=reason)
+
+
+def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: int,
+           restock: bool) -> list:
+    """Refund part or all of what was paid, card payments first (through Stripe), then
+    wallet payments (back to the wallet). Never more than is refundable: each payment's
+    refundable balance is a guarded column, and the order row is locked meanwhile."""
+    order = _locked(order)
+    if order.status not in REFUNDABLE:
+        raise OrderError(_("This order can not be refunded now."))
+    if amount_minor <= 0:
+        raise OrderError(_("The amount must be more than zero."))
+    if amount_minor > refundable_minor(order):
+        raise OrderError(_("At most %(amount)s can still be refunded.",
+                           amount=format_minor(refundable_minor(order), order.currency)))
+    refunds, left = [], amount_minor
+    for payment in sorted(_payments(order), key=lambda p: (p.method != "card", p.id)):
+        part = min(left, payment.refundable_minor)
+        if part <= 0:
+            continue
+        try:
+            refunds.append(payments.refund_payment(
+                payment, part, key=f"{key}-{payment.id}", reason=reason, actor_id=actor_id,
+                to_wallet=lambda r: wallet.move(order.user_id, r.amount_minor, reason="refund",
+                                                ref_type="refund", ref_id=str(r.id),
+                                                actor_id=actor_id)))
+        except payments.PaymentError as exc:
+            raise OrderError(str(exc)) from None
+        left -= part
+    to_status = "refunded" if refundable_minor(order) == 0 else "partly_refunded"
+    transition(order, to_status, actor_id=actor_id, reason=reason)
+    if restock:
+        for line in order.lines:
+            try:
+                move_stock(line.sku_id, line.quantity, reason="order_refunded",
+                           ref_type="order_refund", ref_id=str(order.id))
+            except CatalogError:
+                raise OrderError(_("The stock of this order was already returned.")) from None
+    return refunds
+
+
+def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
+    from shop import notices
+
+    transition(order, "shipped", actor_id=actor_id, reason=f"{carrier} {tracking_number}")
+    order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
+    db.session.flush()
+    jobs.enqueue(notices.order_shipped, order.id)
+
+
+def admin_orders(*, status: str = "", q: str = "", since=None, until=None, method: str = "",
+                 page: int = 1):
     """Orders for the backoffice, newest first. `q` is a customer's email or an order
-    number; since/until are dates in the shop's time zone, until inclusive."""
+    number; since/until are dates in the shop's time zone, until inclusive; `method`
+    keeps orders with a successful payment by card or from the wallet."""
     from shop.accounts.models import User
 
     query = select(Order).order_by(Order.id.desc())
@@ -187,6 +350,10 @@ def admin_orders(*, status: str = "", q: str = "", since=None, until=None, page:
             query = query.where(Order.id == int(q[8:]))
         else:
             query = query.join(User, User.id == Order.user_id).where(User.email == q.strip().lower())
+    if method in ("card", "wallet"):
+        query = query.where(select(Payment.id).where(
+            Payment.order_id == Order.id, Payment.method == method,
+            Payment.status == "succeeded").exists())
     if since is not None:
         query = query.where(Order.created_at >= since)
     if until is not None:

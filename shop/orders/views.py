@@ -9,8 +9,10 @@ from wtforms import SelectChoice
 
 from shop.db import db
 from shop.orders import STATUS_LABELS, bp, pricing, services
-from shop.orders.forms import CheckoutForm, OrderFilterForm, ShipForm, ShippingForm
+from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm, PayCardForm,
+                               RefundForm, RefundRequestForm, ShipForm, ShippingForm)
 from shop.orders.models import Order
+from shop.payments import gateway
 from shop.wallet import services as wallet
 from shop.web import render, roles_required
 
@@ -58,9 +60,11 @@ def index():
     return render("orders/list.html", orders=services.orders_of(current_user.id))
 
 
-def _detail_page(order, status: int = 200, message: str | None = None):
+def _detail_page(order, status: int = 200, message: str | None = None, refund_form=None):
     return render("orders/detail.html", order=order, status=status, message=message,
-                  wallet_balance=wallet.balance(current_user.id))
+                  wallet_balance=wallet.balance(current_user.id),
+                  due=services.amount_due(order), card_form=PayCardForm(),
+                  refund_form=refund_form or RefundRequestForm(), cards=gateway.enabled())
 
 
 @bp.get("/orders/<int:order_id>")
@@ -78,6 +82,36 @@ def pay_with_wallet(order_id: int):
     except services.OrderError as exc:
         return _detail_page(order, 409, str(exc))
     flash(_("Paid. Thank you!"))
+    return redirect(url_for("orders.detail", order_id=order.id))
+
+
+@bp.post("/orders/<int:order_id>/pay/card")
+@login_required
+def pay_by_card(order_id: int):
+    order, form = services.order_of(current_user.id, order_id) or abort(404), PayCardForm()
+    if not form.validate_on_submit():
+        return _detail_page(order, 422)
+    try:
+        payment = services.pay_by_card(order, current_user.id, use_wallet=form.use_wallet.data)
+    except services.OrderError as exc:
+        return _detail_page(order, 409, str(exc))
+    if payment is None:
+        flash(_("Paid. Thank you!"))
+        return redirect(url_for("orders.detail", order_id=order.id))
+    return redirect(url_for("payments.card", payment_id=payment.id))
+
+
+@bp.post("/orders/<int:order_id>/refund-request")
+@login_required
+def request_refund(order_id: int):
+    order, form = services.order_of(current_user.id, order_id) or abort(404), RefundRequestForm()
+    if not form.validate_on_submit():
+        return _detail_page(order, 422, refund_form=form)
+    try:
+        services.request_refund(order, user_id=current_user.id, reason=form.reason.data)
+    except services.OrderError as exc:
+        return _detail_page(order, 409, str(exc), refund_form=form)
+    flash(_("Refund requested. We will reply soon."))
     return redirect(url_for("orders.detail", order_id=order.id))
 
 
@@ -119,16 +153,21 @@ def admin_list():
     page = request.args.get("page", "1")
     pagination = services.admin_orders(
         status=form.status.data or "", q=(form.q.data or "").strip(),
-        since=start_of(form.since.data),
+        method=form.method.data or "", since=start_of(form.since.data),
         until=start_of(form.until.data + timedelta(days=1)) if form.until.data else None,
         page=int(page) if page.isdigit() and int(page) >= 1 else abort(404))
     return render("admin/orders/list.html", block="results", form=form, pagination=pagination)
 
 
 def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 200,
-                message: str | None = None):
+                message: str | None = None, refund_form: RefundForm | None = None):
+    if refund_form is None:
+        refund_form = RefundForm(data={"amount": services.refundable_minor(order),
+                                       "token": uuid.uuid4().hex})
     return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
-                  status=status, message=message)
+                  refund_form=refund_form, decline_form=DeclineRefundForm(),
+                  payments=services.payments_of(order), refunds=services.refunds_of(order),
+                  refundable=services.refundable_minor(order), status=status, message=message)
 
 
 @bp.get("/admin/orders/<int:order_id>")
@@ -161,4 +200,33 @@ def admin_cancel(order_id: int):
     except services.OrderError as exc:
         return _admin_page(order, None, 409, str(exc))
     flash(_("Order cancelled; its stock is back."))
+    return redirect(url_for("orders.admin_detail", order_id=order_id))
+
+
+@bp.post("/admin/orders/<int:order_id>/refund")
+@roles_required("admin")
+def admin_refund(order_id: int):
+    order, form = _admin_order(order_id), RefundForm()
+    if not form.validate_on_submit():
+        return _admin_page(order, status=422, refund_form=form)
+    try:
+        services.refund(order, form.amount.data, key=form.token.data, reason=form.reason.data,
+                        actor_id=current_user.id, restock=form.restock.data)
+    except services.OrderError as exc:
+        return _admin_page(order, status=409, message=str(exc), refund_form=form)
+    flash(_("Refund recorded."))
+    return redirect(url_for("orders.admin_detail", order_id=order_id))
+
+
+@bp.post("/admin/orders/<int:order_id>/refund/decline")
+@roles_required("admin")
+def admin_decline_refund(order_id: int):
+    order, form = _admin_order(order_id), DeclineRefundForm()
+    if not form.validate_on_submit():
+        return _admin_page(order, status=422, message=_("Say why the refund is declined."))
+    try:
+        services.decline_refund(order, actor_id=current_user.id, reason=form.reason.data)
+    except services.OrderError as exc:
+        return _admin_page(order, status=409, message=str(exc))
+    flash(_("Refund request declined."))
     return redirect(url_for("orders.admin_detail", order_id=order_id))

@@ -13,3 +13,8 @@ class AdjustForm(FlaskForm):
                                                     SelectChoice("debit", _l("Take from the balance"))])
     amount = MoneyField(_l("Amount"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
+
+
+class PackageForm(FlaskForm):
+    pay = MoneyField(_l("The shopper pays"), validators=[InputRequired()])
+    credit = MoneyField(_l("The wallet gets"), validators=[InputRequired()])

@@ -38,3 +38,22 @@ class WalletEntry(db.Model):
     ref_id: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RechargePackage(db.Model):
+    """充值套餐: pay `pay_minor` by card, get `credit_minor` (>= pay) in the wallet."""
+
+    __tablename__ = "recharge_packages"
+    __table_args__ = (
+        CheckConstraint("pay_minor > 0", name="pay_positive"),
+        CheckConstraint("credit_minor >= pay_minor", name="credit_at_least_pay"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pay_minor: Mapped[int] = mapped_column()
+    credit_minor: Mapped[int] = mapped_column()
+    active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def bonus_minor(self) -> int:
+        return self.credit_minor - self.pay_minor

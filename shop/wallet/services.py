@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shop.db import db, ledger_move
-from shop.wallet.models import Wallet, WalletEntry
+from shop.payments import payment_succeeded
+from shop.wallet.models import RechargePackage, Wallet, WalletEntry
 
 
 class WalletError(ValueError):
@@ -50,3 +51,47 @@ def move(user_id: int, amount_minor: int, *, reason: str, ref_type: str, ref_id:
 def history(user_id: int, limit: int = 100) -> list[WalletEntry]:
     return list(db.session.scalars(select(WalletEntry).where(WalletEntry.user_id == user_id)
                                    .order_by(WalletEntry.id.desc()).limit(limit)))
+
+
+# --- recharge packages ------------------------------------------------------------------
+
+
+def packages(*, active_only: bool = True) -> list[RechargePackage]:
+    query = select(RechargePackage).order_by(RechargePackage.pay_minor, RechargePackage.id)
+    if active_only:
+        query = query.where(RechargePackage.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def add_package(pay_minor: int, credit_minor: int) -> RechargePackage:
+    if pay_minor <= 0 or credit_minor < pay_minor:
+        raise WalletError(_("A package gives at least what is paid."))
+    package = RechargePackage(pay_minor=pay_minor, credit_minor=credit_minor, active=True)
+    db.session.add(package)
+    db.session.flush()
+    return package
+
+
+def start_recharge(user_id: int, package_id: int):
+    """A card payment for an active package; the wallet is credited when it succeeds."""
+    from shop.payments import services as payments
+
+    package = db.session.get(RechargePackage, package_id)
+    if package is None or not package.active:
+        raise WalletError(_("This recharge package is not offered any more."))
+    try:
+        return payments.start_card_payment(
+            user_id=user_id, purpose="recharge", amount_minor=package.pay_minor,
+            credit_minor=package.credit_minor, currency=current_app.config["SHOP_CURRENCY"],
+            description=f"Wallet recharge {package.id}")
+    except payments.PaymentError as exc:
+        raise WalletError(str(exc)) from None
+
+
+@payment_succeeded.connect
+def _recharged(payment) -> None:
+    """A recharge was paid: credit what the package promised, once (ref: the payment)."""
+    if payment.purpose != "recharge":
+        return
+    move(payment.user_id, payment.credit_minor, reason="recharge", ref_type="recharge",
+         ref_id=str(payment.id), actor_id=payment.user_id)

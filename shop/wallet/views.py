@@ -1,6 +1,6 @@
 import uuid
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,7 +9,9 @@ from shop.accounts.models import User
 from shop.accounts.services import normalise_email
 from shop.db import db
 from shop.wallet import bp, services
-from shop.wallet.forms import AdjustForm
+from shop.payments import gateway
+from shop.wallet.forms import AdjustForm, PackageForm
+from shop.wallet.models import RechargePackage
 from shop.web import render, roles_required
 
 
@@ -17,7 +19,46 @@ from shop.web import render, roles_required
 @login_required
 def view():
     return render("wallet/wallet.html", balance=services.balance(current_user.id),
-                  entries=services.history(current_user.id))
+                  entries=services.history(current_user.id), packages=services.packages(),
+                  cards=gateway.enabled())
+
+
+@bp.post("/wallet/recharge/<int:package_id>")
+@login_required
+def recharge(package_id: int):
+    try:
+        payment = services.start_recharge(current_user.id, package_id)
+    except services.WalletError as exc:
+        return render("wallet/wallet.html", balance=services.balance(current_user.id),
+                      entries=services.history(current_user.id), packages=services.packages(),
+                      cards=gateway.enabled(), message=str(exc), status=409)
+    return redirect(url_for("payments.card", payment_id=payment.id))
+
+
+@bp.route("/admin/wallet/packages", methods=["GET", "POST"])
+@roles_required("admin")
+def packages():
+    form = PackageForm()
+    if form.validate_on_submit():
+        try:
+            services.add_package(form.pay.data, form.credit.data)
+        except services.WalletError as exc:
+            form.credit.errors.append(str(exc))
+        else:
+            flash(_("Recharge package added."))
+            return redirect(url_for("wallet.packages"))
+    return render("admin/wallet/packages.html", form=form,
+                  packages=services.packages(active_only=False),
+                  status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/admin/wallet/packages/<int:package_id>/toggle")
+@roles_required("admin")
+def toggle_package(package_id: int):
+    package = db.session.get(RechargePackage, package_id) or abort(404)
+    package.active = not package.active
+    flash(_("Package offered.") if package.active else _("Package withdrawn."))
+    return redirect(url_for("wallet.packages"))
 
 
 @bp.route("/admin/wallet", methods=["GET", "POST"])

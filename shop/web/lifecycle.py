@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Flask, request
 
 from shop.db import SAFE_METHODS, db
+from shop.jobs import run_inline
 
 
 def _finish(response):
@@ -20,6 +21,7 @@ def _finish(response):
         db.session.rollback()
     else:
         db.session.commit()
+        run_inline()  # jobs the commit made due, when there is no queue (shop.jobs)
     return response
 
 

@@ -32,8 +32,9 @@ def srcset(key: str, widths: str) -> str:
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """url_for() under SHOP_BASE_URL: the same for every visitor, so safe in a cache."""
-    return current_app.config["SHOP_BASE_URL"] + url_for(endpoint, **values)
+    """A URL under SHOP_BASE_URL: the same for every visitor, so safe in a cache, and
+    built from the URL map alone, so jobs and emails (no request) can use it too."""
+    return current_app.config["SHOP_BASE_URL"] + current_app.url_map.bind("").build(endpoint, values)
 
 
 def image_url(key: str, widths: str, want: int = 480) -> str:

@@ -1,0 +1,124 @@
+"""Background jobs. `enqueue(fn, *args)` runs fn(*args) after the current transaction
+commits (never if it rolls back):
+
+- with REDIS_URL set, on RQ: `flask shop worker` processes the queue (run several for
+  more throughput) and every SWEEP_SECONDS enqueues the sweeper, once per interval across
+  all workers;
+- without it, inline: right after the commit, by whoever committed (the request edge,
+  a CLI command, another job), before the response is sent.
+
+A job is a plain function of ids. It runs in its own transaction and commits, like a
+request; it must be idempotent, because RQ may run it again after a crash, and the
+sweeper retries work a failed job left behind (pending refunds, unconfirmed payments).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from flask import current_app
+
+from shop.db import db, on_commit
+
+_INLINE = "shop_jobs_due"
+
+
+def _name(fn: Callable) -> str:
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def _resolve(name: str) -> Callable:
+    import importlib
+
+    module, _, attr = name.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def redis_connection():
+    from redis import Redis
+
+    return Redis.from_url(current_app.config["REDIS_URL"])
+
+
+def queue():
+    from rq import Queue
+
+    return Queue(current_app.config["JOBS_QUEUE"], connection=redis_connection())
+
+
+def enqueue(fn: Callable, *args) -> None:
+    name = _name(fn)
+    if current_app.config["REDIS_URL"]:
+        app = current_app._get_current_object()
+
+        def push():
+            with app.app_context():
+                queue().enqueue(run, name, *args, job_timeout=300, result_ttl=3600)
+
+        on_commit(push)
+    else:
+        on_commit(lambda: db.session.info.setdefault(_INLINE, []).append((name, args)))
+
+
+def run(name: str, *args) -> None:
+    """Execute one job in its own transaction (what the RQ worker calls)."""
+    try:
+        _resolve(name)(*args)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def run_inline() -> None:
+    """Run the jobs that committed work left due (no Redis). Called after each commit at
+    the edges; a job that fails is logged and left to the sweeper's retry."""
+    due = db.session.info.get(_INLINE)
+    while due:
+        name, args = due.pop(0)
+        try:
+            run(name, *args)
+        except Exception:
+            current_app.logger.exception("job %s%r failed", name, args)
+
+
+# --- the worker and its schedule --------------------------------------------------------
+
+
+def enqueue_sweep_once(slot: int) -> bool:
+    """Enqueue the sweeper for this time slot unless another worker already did."""
+    from shop.sweeper import sweep
+
+    config = current_app.config
+    key = f"shop:jobs:{config['JOBS_QUEUE']}:sweep:{slot}"
+    if not redis_connection().set(key, 1, nx=True, ex=max(config["SWEEP_SECONDS"] * 10, 60)):
+        return False
+    queue().enqueue(run, _name(sweep), job_timeout=600, result_ttl=600)
+    return True
+
+
+def work(*, burst: bool = False) -> None:
+    """Process the queue in this process (SimpleWorker: no fork, so the app and its
+    connection pool are the worker's own). Not in burst mode, a thread enqueues the
+    sweeper every SWEEP_SECONDS."""
+    from rq import SimpleWorker
+
+    app = current_app._get_current_object()
+    every = app.config["SWEEP_SECONDS"]
+
+    def schedule():
+        while True:
+            with app.app_context():
+                try:
+                    enqueue_sweep_once(int(time.time() // every))
+                except Exception:
+                    app.logger.exception("could not schedule the sweeper")
+            time.sleep(every - time.time() % every + 0.1)
+
+    with app.app_context():
+        enqueue_sweep_once(int(time.time() // every))
+    if not burst:
+        threading.Thread(target=schedule, daemon=True, name="sweep-schedule").start()
+    SimpleWorker([queue()], connection=redis_connection()).work(burst=burst)

@@ -1,0 +1,129 @@
+"""The one module that talks to Stripe. Everything else sees plain values and
+GatewayError. The API address is configurable (STRIPE_API_BASE) so the default run and
+the tests use localstripe on loopback; idempotency keys always come from our ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import stripe
+from flask import current_app
+from flask_babel import gettext as _
+
+
+class GatewayError(Exception):
+    """A refusal or failure at the gateway; str() is safe to show the shopper."""
+
+    def __init__(self, message: str, *, declined: bool = False):
+        super().__init__(message)
+        self.declined = declined
+
+
+class SignatureError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    status: str            # Stripe's: requires_payment_method, requires_action, succeeded...
+    amount_minor: int
+    currency: str          # upper case, as we store it
+    client_secret: str
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+
+def enabled() -> bool:
+    config = current_app.config
+    return bool(config["STRIPE_SECRET_KEY"] and config["STRIPE_PUBLISHABLE_KEY"])
+
+
+def _client() -> stripe.StripeClient:
+    config = current_app.config
+    client = current_app.extensions.get("shop_stripe")
+    if client is None:
+        addresses = {"api": config["STRIPE_API_BASE"]} if config["STRIPE_API_BASE"] else None
+        client = stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=addresses,
+                                     max_network_retries=2)
+        current_app.extensions["shop_stripe"] = client
+    return client
+
+
+def _intent(pi) -> Intent:
+    error = pi.get("last_payment_error")
+    return Intent(id=pi.id, status=pi.status, amount_minor=int(pi.amount),
+                  currency=str(pi.currency).upper(), client_secret=pi.client_secret,
+                  error=(error or {}).get("message"))
+
+
+def _failed(exc: stripe.StripeError) -> GatewayError:
+    current_app.logger.warning("stripe: %s", exc)
+    if isinstance(exc, stripe.CardError):
+        return GatewayError(_("Your card was declined: %(reason)s", reason=exc.user_message or exc.code),
+                            declined=True)
+    return GatewayError(_("The card payment service did not answer; please try again."))
+
+
+def create_intent(*, amount_minor: int, currency: str, key: str, description: str) -> Intent:
+    try:
+        pi = _client().v1.payment_intents.create(
+            params={"amount": amount_minor, "currency": currency.lower(),
+                    "metadata": {"shop_payment": key}, "description": description},
+            options={"idempotency_key": f"payment-{key}"})
+    except stripe.StripeError as exc:
+        raise _failed(exc) from None
+    return _intent(pi)
+
+
+def confirm(intent_id: str, payment_method: str, *, key: str, attempt: str) -> Intent:
+    """Attach the card the shopper entered (a card id made by Stripe.js) and confirm.
+    A declined card raises GatewayError(declined=True); the intent stays open for another."""
+    client = _client()
+    try:
+        client.v1.payment_intents.update(
+            intent_id, params={"payment_method": payment_method},
+            options={"idempotency_key": f"attach-{key}-{attempt}"})
+        pi = client.v1.payment_intents.confirm(
+            intent_id, options={"idempotency_key": f"confirm-{key}-{attempt}"})
+    except stripe.StripeError as exc:
+        raise _failed(exc) from None
+    return _intent(pi)
+
+
+def retrieve(intent_id: str) -> Intent:
+    try:
+        return _intent(_client().v1.payment_intents.retrieve(intent_id))
+    except stripe.StripeError as exc:
+        raise _failed(exc) from None
+
+
+def refund(intent_id: str, amount_minor: int, *, key: str) -> str:
+    """Refund part or all of a payment; returns the gateway's refund id."""
+    try:
+        refund = _client().v1.refunds.create(
+            params={"payment_intent": intent_id, "amount": amount_minor,
+                    "metadata": {"shop_refund": key}},
+            options={"idempotency_key": f"refund-{key}"})
+    except stripe.StripeError as exc:
+        raise _failed(exc) from None
+    if refund.status not in ("succeeded", "pending"):
+        raise GatewayError(_("The refund was not accepted (%(status)s).", status=refund.status))
+    return refund.id
+
+
+def parse_event(payload: bytes, signature: str | None) -> stripe.Event:
+    """The event if the payload carries a valid, fresh (5 minutes) signature made with
+    our webhook secret; SignatureError otherwise, and always when no secret is set."""
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    if not secret:
+        raise SignatureError("no webhook secret is configured")
+    if not signature:
+        raise SignatureError("no Stripe-Signature header")
+    try:
+        return _client().construct_event(payload, signature, secret, tolerance=300)
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        raise SignatureError(str(exc)) from None

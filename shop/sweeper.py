@@ -1,0 +1,60 @@
+"""The sweeper: every time-based transition, idempotent, safe to run anywhere at any
+time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
+
+- unpaid orders past their hold are cancelled (stock and wallet parts come back);
+- card payments still pending after a few minutes are checked with Stripe, in case a
+  webhook never arrived;
+- card refunds still pending (Stripe was unreachable when the job ran) are sent again.
+Each item commits on its own, so one failure does not hold back the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from shop.db import db, utcnow
+from shop.jobs import run_inline
+
+
+def _each(ids, action) -> int:
+    done = 0
+    for item_id in ids:
+        try:
+            if action(item_id) is not False:
+                db.session.commit()
+                run_inline()
+                done += 1
+            else:
+                db.session.rollback()
+        except Exception as exc:  # noqa: BLE001 - one item must not stop the sweep
+            db.session.rollback()
+            current_app.logger.warning("sweep: %s(%s) failed: %s", action.__name__, item_id, exc)
+    return done
+
+
+def sweep() -> dict[str, int]:
+    from shop.orders import services as orders
+    from shop.orders.models import Order
+    from shop.payments import services as payments
+    from shop.payments.models import Payment
+
+    now = utcnow()
+
+    def cancel_expired(order_id):
+        order = db.session.get(Order, order_id, with_for_update=True)
+        if order.status != "awaiting_payment":
+            return False
+        orders.cancel(order, actor_id=None, reason="expired")
+
+    def sync_payment(payment_id):
+        payments.sync(db.session.get(Payment, payment_id, with_for_update=True))
+
+    return {
+        "orders_cancelled": _each(orders.expired_order_ids(now), cancel_expired),
+        "payments_checked": _each(payments.pending_card_payment_ids(now - timedelta(minutes=3)),
+                                  sync_payment),
+        "refunds_retried": _each(payments.pending_refund_ids(now - timedelta(minutes=1)),
+                                 payments.send_refund),
+    }
