@@ -72,6 +72,7 @@ def _config(url: str, media) -> type:
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
         MEDIA_ROOT = str(media)
+        MAIL_OUTBOX = str(media) + "-outbox"
 
     return Config
 
@@ -242,3 +243,67 @@ def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
         )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+# --- localstripe: the Stripe API double, on loopback ----------------------------------
+
+WEBHOOK_SECRET = "whsec_shop_tests"
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """localstripe (an aiohttp app) served from a thread of this worker on a free
+    loopback port; its objects live in this process's memory."""
+    import asyncio
+    import socket
+
+    from aiohttp import web
+    from localstripe import resources, server
+
+    resources.Store.dump_to_disk = lambda self: None  # keep it in memory: one per worker
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    loop = asyncio.new_event_loop()
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        runner = web.AppRunner(server.app)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.SockSite(runner, sock).start())
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True, name="localstripe").start()
+    url = f"http://127.0.0.1:{port}"
+    import urllib.request
+
+    for _ in range(50):
+        try:
+            urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=1).close()
+            break
+        except OSError:
+            import time
+
+            time.sleep(0.1)
+    yield url
+    loop.call_soon_threadsafe(loop.stop)
+
+
+@pytest.fixture
+def stripe_app(app, localstripe_url):
+    """The app with card payments on, against localstripe."""
+    app.config.update(
+        STRIPE_SECRET_KEY="sk_test_shop", STRIPE_PUBLISHABLE_KEY="pk_test_shop",
+        STRIPE_API_BASE=localstripe_url, STRIPE_JS_URL=f"{localstripe_url}/js.stripe.com/v3/",
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    return app
+
+
+@pytest.fixture
+def stripe_webhook(stripe_app, live_server):
+    """localstripe delivers its events, signed, to this test's live server."""
+    from localstripe import webhooks
+
+    webhooks.register_webhook("shop", f"{live_server.url}/stripe/webhook", WEBHOOK_SECRET, None)
+    yield live_server
+    webhooks._webhooks.pop("shop", None)

@@ -54,10 +54,10 @@ def _client() -> stripe.StripeClient:
 
 
 def _intent(pi) -> Intent:
-    error = pi.get("last_payment_error")
-    return Intent(id=pi.id, status=pi.status, amount_minor=int(pi.amount),
-                  currency=str(pi.currency).upper(), client_secret=pi.client_secret,
-                  error=(error or {}).get("message"))
+    data = pi.to_dict()
+    return Intent(id=data["id"], status=data["status"], amount_minor=int(data["amount"]),
+                  currency=str(data["currency"]).upper(), client_secret=data["client_secret"],
+                  error=(data.get("last_payment_error") or {}).get("message"))
 
 
 def _failed(exc: stripe.StripeError) -> GatewayError:
@@ -72,7 +72,7 @@ def create_intent(*, amount_minor: int, currency: str, key: str, description: st
     try:
         pi = _client().v1.payment_intents.create(
             params={"amount": amount_minor, "currency": currency.lower(),
-                    "metadata": {"shop_payment": key}, "description": description},
+                    "metadata": {"shop_payment": key, "for": description}},
             options={"idempotency_key": f"payment-{key}"})
     except stripe.StripeError as exc:
         raise _failed(exc) from None
@@ -92,6 +92,15 @@ def confirm(intent_id: str, payment_method: str, *, key: str, attempt: str) -> I
     except stripe.StripeError as exc:
         raise _failed(exc) from None
     return _intent(pi)
+
+
+def cancel_quietly(intent_id: str, *, key: str) -> None:
+    """Close an intent we no longer use (after a decline), so it can never be paid; if
+    Stripe refuses (already closed), there is nothing to do."""
+    try:
+        _client().v1.payment_intents.cancel(intent_id, options={"idempotency_key": f"cancel-{key}"})
+    except stripe.StripeError as exc:
+        current_app.logger.info("stripe: cancel %s: %s", intent_id, exc)
 
 
 def retrieve(intent_id: str) -> Intent:

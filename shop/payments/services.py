@@ -80,18 +80,33 @@ def payment_of(user_id: int, payment_id: int) -> Payment | None:
                                                    Payment.user_id == user_id))
 
 
+class Declined(PaymentError):
+    """The card was declined; `retry` is a fresh payment for the same thing."""
+
+    def __init__(self, message: str, retry: Payment):
+        super().__init__(message)
+        self.retry = retry
+
+
 def confirm_card(payment: Payment, payment_method: str) -> gateway.Intent:
-    """Attach the shopper's card and confirm. A decline is kept as the payment's last
-    error and raised; success is applied here (the webhook then finds nothing to do)."""
+    """Attach the shopper's card and confirm; success is applied here (the webhook then
+    finds nothing to do). A declined card closes this payment, with the reason kept, and
+    raises Declined with a new payment for the same amount, for another card."""
     if payment.status != "pending":
         raise PaymentError(_("This payment is already settled."))
     try:
         intent = gateway.confirm(payment.intent_id, payment_method, key=payment.key,
                                  attempt=new_key())
     except gateway.GatewayError as exc:
-        payment.last_error = str(exc)[:300]
-        db.session.flush()
-        raise PaymentError(str(exc)) from None
+        if not exc.declined:
+            raise PaymentError(str(exc)) from None
+        _move(payment, "pending", "canceled", last_error=str(exc)[:300])
+        gateway.cancel_quietly(payment.intent_id, key=payment.key)
+        retry = start_card_payment(user_id=payment.user_id, purpose=payment.purpose,
+                                   order_id=payment.order_id, credit_minor=payment.credit_minor,
+                                   amount_minor=payment.amount_minor, currency=payment.currency,
+                                   description=f"{payment.purpose} retry of {payment.key}")
+        raise Declined(str(exc), retry) from None
     apply_intent(payment, intent)
     return intent
 

@@ -43,10 +43,10 @@ def confirm(payment_id: int):
                           message=_("Enter your card details again."))
     try:
         intent = services.confirm_card(payment, form.payment_method.data)
+    except services.Declined as exc:  # a new payment for another card; this request commits it
+        return _card_page(exc.retry, message=str(exc))
     except services.PaymentError as exc:
-        # the decline is kept on the payment (last_error): this request commits it
-        return _card_page(payment, status=200 if payment.status == "pending" else 409,
-                          message=str(exc))
+        return _card_page(payment, status=409, message=str(exc))
     if intent.status == "requires_action":  # 3-D Secure: Stripe.js takes over
         return _card_page(payment, client_secret=intent.client_secret)
     return redirect(url_for("payments.result", payment_id=payment.id))

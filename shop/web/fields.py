@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 
 from shop.money import MoneyError, input_value, parse_amount
 
@@ -55,3 +55,13 @@ class CountField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else str(self.data)
+
+
+class OneValueHiddenField(HiddenField):
+    """A hidden field that refuses to be sent more than once (a list is not one value)."""
+
+    def process_formdata(self, valuelist):
+        if len(valuelist) > 1:
+            self.data = None
+            raise ValueError(_("Send one value."))
+        super().process_formdata(valuelist)

@@ -126,8 +126,8 @@ def test_the_sweeper_cancels_expired_orders_and_returns_stock_once(app):
         db.session.execute(Order.__table__.update().values(expires_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
     runner = app.test_cli_runner()
-    assert "Cancelled 1" in runner.invoke(args=["shop", "sweep"]).output
-    assert "Cancelled 0" in runner.invoke(args=["shop", "sweep"]).output
+    assert "orders_cancelled: 1" in runner.invoke(args=["shop", "sweep"]).output
+    assert "orders_cancelled: 0" in runner.invoke(args=["shop", "sweep"]).output
     with app.app_context():
         assert db.session.get(Sku, red.id).stock == 10
         order = db.session.scalar(select(Order))
