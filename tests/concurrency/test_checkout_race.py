@@ -1,12 +1,8 @@
 """200 buyers for 10 units, as real parallel HTTP requests: exactly 10 orders, stock 0."""
 
-import re
 import threading
-import urllib.parse
-import urllib.request
 
 import pytest
-from flask_login.utils import _create_identifier
 from sqlalchemy import func, insert, select
 
 from shop.accounts.models import User
@@ -14,28 +10,11 @@ from shop.cart.models import CartItem
 from shop.catalog.models import Sku, StockMovement
 from shop.db import db
 from shop.orders.models import Order
+from tests.concurrency.http import form_fields, request, session_cookie
 from tests.factories import PASSWORD_HASH, product_with_skus
 
 pytestmark = pytest.mark.postgres
-AGENT = "race-test"
 BUYERS = 200
-
-
-def _session_cookie(app, user_id: int) -> str:
-    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": AGENT}):
-        identifier = _create_identifier()
-    serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_user_id": str(user_id), "_fresh": True, "_id": identifier})
-
-
-def _request(url, cookie, data=None):
-    body = urllib.parse.urlencode(data).encode() if data else None
-    request = urllib.request.Request(url, data=body, headers={"Cookie": f"session={cookie}", "User-Agent": AGENT})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read().decode(), response.headers.get("Set-Cookie", "")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), ""
 
 
 def test_200_buyers_for_10_units_make_exactly_10_orders(app, live_server):
@@ -50,11 +29,9 @@ def test_200_buyers_for_10_units_make_exactly_10_orders(app, live_server):
 
     forms = []
     for user_id in ids:  # each buyer draws the checkout form first (CSRF and order token)
-        cookie = _session_cookie(app, user_id)
-        status, html, set_cookie = _request(f"{live_server.url}/checkout", cookie)
+        status, html, cookie = request(f"{live_server.url}/checkout", session_cookie(app, user_id))
         assert status == 200, html[:300]
-        cookie = re.search(r"session=([^;]+)", set_cookie).group(1) if "session=" in set_cookie else cookie
-        fields = dict(re.findall(r'name="(csrf_token|token)" type="hidden" value="([^"]+)"', html))
+        fields = form_fields(html, "csrf_token", "token")
         forms.append((cookie, dict(fields, name="买家", phone="13800138000", province="浙江省",
                                    city="杭州市", district="西湖区", detail="1 号")))
 
@@ -63,7 +40,7 @@ def test_200_buyers_for_10_units_make_exactly_10_orders(app, live_server):
 
     def buy(cookie, form):
         barrier.wait()
-        status, _body, _ = _request(f"{live_server.url}/checkout", cookie, form)
+        status, _body, _ = request(f"{live_server.url}/checkout", cookie, form)
         with lock:
             codes.append(status)
 

@@ -1,0 +1,37 @@
+"""Real HTTP for the race tests: a signed-in session cookie made without a request,
+and a tiny urllib client (it follows redirects, so a 302 success reads as 200)."""
+
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from flask_login.utils import _create_identifier
+
+AGENT = "race-test"
+
+
+def session_cookie(app, user_id: int) -> str:
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": AGENT}):
+        identifier = _create_identifier()
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_user_id": str(user_id), "_fresh": True, "_id": identifier})
+
+
+def request(url, cookie, data=None):
+    """(status, body, cookie to use next)."""
+    body = urllib.parse.urlencode(data).encode() if data else None
+    req = urllib.request.Request(url, data=body, headers={"Cookie": f"session={cookie}", "User-Agent": AGENT})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            status, text, set_cookie = response.status, response.read().decode(), response.headers.get("Set-Cookie", "")
+    except urllib.error.HTTPError as error:
+        status, text, set_cookie = error.code, error.read().decode(), ""
+    match = re.search(r"session=([^;]+)", set_cookie)
+    return status, text, match.group(1) if match else cookie
+
+
+def form_fields(html: str, *names: str) -> dict:
+    """The hidden fields of those names in the page (CSRF token, form token)."""
+    found = dict(re.findall(r'name="([a-z_]+)" type="hidden" value="([^"]+)"', html))
+    return {name: found[name] for name in names}
