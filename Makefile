@@ -12,10 +12,24 @@ export FLASK_APP := wsgi:app
 
 .PHONY: run test setup setup-test services chromium test-sqlite test-postgres translations
 
+# Card payments in the default run go to localstripe on loopback (no network, no keys);
+# set STRIPE_* in the environment to use Stripe instead.
+LOCALSTRIPE_PORT ?= 8420
+STRIPE_SECRET_KEY ?= sk_test_localstripe
+STRIPE_PUBLISHABLE_KEY ?= pk_test_localstripe
+STRIPE_WEBHOOK_SECRET ?= whsec_localstripe_default_run
+STRIPE_API_BASE ?= http://127.0.0.1:$(LOCALSTRIPE_PORT)
+STRIPE_JS_URL ?= http://127.0.0.1:$(LOCALSTRIPE_PORT)/js.stripe.com/v3/
+
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask shop demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@$(BIN)/python .ci/stripe_double.py --port $(LOCALSTRIPE_PORT) \
+	    --webhook http://127.0.0.1:5000/stripe/webhook --secret $(STRIPE_WEBHOOK_SECRET) & \
+	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	  STRIPE_SECRET_KEY=$(STRIPE_SECRET_KEY) STRIPE_PUBLISHABLE_KEY=$(STRIPE_PUBLISHABLE_KEY) \
+	  STRIPE_WEBHOOK_SECRET=$(STRIPE_WEBHOOK_SECRET) STRIPE_API_BASE=$(STRIPE_API_BASE) \
+	  STRIPE_JS_URL=$(STRIPE_JS_URL) $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: setup-test services chromium
 	$(MAKE) --no-print-directory test-sqlite

@@ -1,7 +1,7 @@
 """Cart pages and htmx actions. Each change answers htmx with the changed part and the
 tab bar's badge out of band; without JavaScript it redirects to the cart."""
 
-from flask import abort, flash, redirect, session, url_for
+from flask import abort, flash, has_request_context, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 
@@ -32,7 +32,8 @@ def _merge_at_signin(app, user, **extra):
 
 @bp.app_context_processor
 def _badge():
-    return {"cart_count": session.get(services.COUNT_KEY, 0)}
+    # emails rendered by jobs have no request, hence no session and no badge
+    return {"cart_count": session.get(services.COUNT_KEY, 0)} if has_request_context() else {}
 
 
 def _cart_page(status: int = 200, message: str | None = None):
