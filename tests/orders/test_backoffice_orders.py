@@ -65,6 +65,9 @@ def test_the_order_list_filters(app):
     assert numbers("") == {paid_id, unpaid_id}
     assert numbers("status=paid") == {paid_id}
     assert numbers(f"q={payer.email}") == {paid_id}
+    assert numbers("method=wallet") == {paid_id}
+    assert numbers("method=card") == set()
+    assert staff.get("/admin/orders?method=cash", headers=EN).status_code == 422
     with app.app_context():
         assert numbers(f"q={db.session.get(Order, unpaid_id).number}") == {unpaid_id}
     assert numbers("since=2000-01-01&until=2000-01-02") == set()

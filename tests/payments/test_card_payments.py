@@ -42,7 +42,13 @@ def test_the_signed_webhook_marks_the_order_paid(stripe_app, stripe_webhook, loc
     with app.app_context():
         assert db.session.scalar(select(StripeEvent.type)) == "payment_intent.succeeded"
     mails = list(Path(app.config["MAIL_OUTBOX"]).glob("*.eml"))
-    assert len(mails) == 1 and "paid" in mails[0].read_text() or "已付款" in mails[0].read_text()
+    assert len(mails) == 1
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+
+    mail = message_from_bytes(mails[0].read_bytes())
+    assert str(make_header(decode_header(mail["Subject"]))).endswith("已付款")  # the shop's language
+    assert "我们已收到订单" in mail.get_payload(decode=True).decode()
 
     result = client.get(f"/payments/{payment_id}/result", headers=EN).get_data(as_text=True)
     assert "Payment received" in result
