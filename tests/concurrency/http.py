@@ -33,5 +33,9 @@ def request(url, cookie, data=None):
 
 def form_fields(html: str, *names: str) -> dict:
     """The hidden fields of those names in the page (CSRF token, form token)."""
-    found = dict(re.findall(r'name="([a-z_]+)" type="hidden" value="([^"]+)"', html))
+    found = {}
+    for tag in re.findall(r'<input[^>]*type="hidden"[^>]*>', html):
+        name, value = re.search(r'name="([a-z_]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and value:
+            found.setdefault(name.group(1), value.group(1))
     return {name: found[name] for name in names}
