@@ -143,8 +143,19 @@ def _sqlite_begin(connection):
 
 def on_commit(fn: Callable[[], None]) -> None:
     """Run fn once the current transaction has committed (signals, emails, jobs, deleting
-    files of removed images); dropped if it rolls back. Services may call it."""
-    db.session.info.setdefault("on_commit", []).append(fn)
+    files of removed images); dropped if it rolls back, or if the savepoint it was
+    registered in rolls back. Services may call it."""
+    session = db.session()
+    scope = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault("on_commit", []).append((scope, fn))
+
+
+def _within(scope, transaction) -> bool:
+    while scope is not None:
+        if scope is transaction:
+            return True
+        scope = scope.parent
+    return False
 
 
 def on_rollback(fn: Callable[[], None]) -> None:
@@ -157,13 +168,16 @@ def _run_on_commit(session):
     if session.in_nested_transaction():  # a savepoint released: the outer may still fail
         return
     session.info.pop("on_rollback", None)
-    for fn in session.info.pop("on_commit", []):
+    for _scope, fn in session.info.pop("on_commit", []):
         fn()
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _run_on_rollback(session, previous_transaction):
-    if previous_transaction.nested:  # a savepoint: the outer transaction may still commit
+    if previous_transaction.nested:  # a savepoint: drop only the work registered inside it
+        kept = [(scope, fn) for scope, fn in session.info.get("on_commit", [])
+                if not _within(scope, previous_transaction)]
+        session.info["on_commit"] = kept
         return
     session.info.pop("on_commit", None)
     for fn in session.info.pop("on_rollback", []):

@@ -22,12 +22,10 @@ def _each(ids, action) -> int:
     done = 0
     for item_id in ids:
         try:
-            if action(item_id) is not False:
-                db.session.commit()
-                run_inline()
-                done += 1
-            else:
-                db.session.rollback()
+            result = action(item_id)  # False: nothing was due after all (what it read still commits)
+            db.session.commit()
+            run_inline()
+            done += result is not False
         except Exception as exc:  # noqa: BLE001 - one item must not stop the sweep
             db.session.rollback()
             current_app.logger.warning("sweep: %s(%s) failed: %s", action.__name__, item_id, exc)
@@ -44,6 +42,10 @@ def sweep() -> dict[str, int]:
 
     def cancel_expired(order_id):
         order = db.session.get(Order, order_id, with_for_update=True)
+        # a card payment Stripe has taken but we have not heard of (a late webhook) first
+        for payment_id in payments.pending_card_payment_ids(now, order_id=order_id):
+            payments.sync(db.session.get(Payment, payment_id))
+        db.session.refresh(order)
         if order.status != "awaiting_payment":
             return False
         orders.cancel(order, actor_id=None, reason="expired")

@@ -21,7 +21,7 @@ from shop.orders import pricing
 from shop import jobs
 from shop.money import format_minor
 from shop.orders.models import Address, Order, OrderAdjustment, OrderEvent, OrderLine
-from shop.payments import PaymentRefused, payment_succeeded
+from shop.payments import PaymentRefused, payment_succeeded, refund_failed
 from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
 from shop.wallet import services as wallet
@@ -32,9 +32,10 @@ TRANSITIONS = {
     "shipped": {"completed", "refund_requested", "partly_refunded", "refunded"},
     "completed": {"refund_requested", "partly_refunded", "refunded"},
     "refund_requested": {"partly_refunded", "refunded", "paid", "shipped", "completed"},
-    "partly_refunded": {"partly_refunded", "refunded"},
+    # a partial refund (a missing item, the shipping fee) does not stop the order
+    "partly_refunded": {"partly_refunded", "refunded", "shipped", "completed", "refund_requested"},
     "cancelled": set(),
-    "refunded": set(),
+    "refunded": {"partly_refunded"},  # only when Stripe refuses a refund already counted
 }
 
 
@@ -158,11 +159,18 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     for line in order.lines:
         move_stock(line.sku_id, line.quantity, reason="order_cancelled",
                    ref_type="order_cancel", ref_id=str(order.id))
+    payments.close_open_payments(order.id, reason)
     for payment in _payments(order, method="wallet"):
-        wallet.move(payment.user_id, payment.refundable_minor, reason="order cancelled",
-                    ref_type="order_void", ref_id=str(payment.id), actor_id=actor_id)
-        payment.status, payment.refundable_minor = "canceled", 0
+        if payment.refundable_minor:
+            payments.refund_payment(payment, payment.refundable_minor, key=f"cancel-{order.id}",
+                                    reason="order cancelled", actor_id=actor_id,
+                                    to_wallet=_back_to_wallet(order, actor_id))
     db.session.flush()
+
+
+def _back_to_wallet(order: Order, actor_id: int | None):
+    return lambda refund: wallet.move(order.user_id, refund.amount_minor, reason="refund",
+                                      ref_type="refund", ref_id=str(refund.id), actor_id=actor_id)
 
 
 def _payments(order: Order, method: str | None = None) -> list[Payment]:
@@ -199,10 +207,10 @@ def pay_with_wallet(order: Order, user_id: int, *, partial: bool = False) -> int
         return due
     try:
         with db.session.begin_nested():
-            wallet.move(user_id, -amount, reason="order payment", ref_type="order",
-                        ref_id=str(order.id), actor_id=user_id)
-            payments.record_wallet_payment(user_id=user_id, order_id=order.id,
-                                           amount_minor=amount, currency=order.currency)
+            payment = payments.record_wallet_payment(user_id=user_id, order_id=order.id,
+                                                     amount_minor=amount, currency=order.currency)
+            wallet.move(user_id, -amount, reason="order payment", ref_type="payment",
+                        ref_id=payment.key, actor_id=user_id)
             if amount == due:
                 transition(order, "paid", actor_id=user_id, reason="wallet")
                 _notify_paid(order)
@@ -243,6 +251,17 @@ def _card_paid(payment: Payment) -> None:
         raise PaymentRefused(_("The amount paid is not the amount due."))
     transition(order, "paid", actor_id=payment.user_id, reason=f"card {payment.intent_id}")
     _notify_paid(order)
+
+
+@refund_failed.connect
+def _refund_failed(payment: Payment) -> None:
+    """Stripe refused a card refund: the money is refundable again, so a fully refunded
+    order is partly refunded until an admin refunds it another way."""
+    if payment.purpose != "order":
+        return
+    order = db.session.get(Order, payment.order_id, with_for_update=True, populate_existing=True)
+    if order.status == "refunded":
+        transition(order, "partly_refunded", actor_id=None, reason="a card refund failed")
 
 
 def _notify_paid(order: Order) -> None:
@@ -308,9 +327,7 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
         try:
             refunds.append(payments.refund_payment(
                 payment, part, key=f"{key}-{payment.id}", reason=reason, actor_id=actor_id,
-                to_wallet=lambda r: wallet.move(order.user_id, r.amount_minor, reason="refund",
-                                                ref_type="refund", ref_id=str(r.id),
-                                                actor_id=actor_id)))
+                to_wallet=_back_to_wallet(order, actor_id)))
         except payments.PaymentError as exc:
             raise OrderError(str(exc)) from None
         left -= part

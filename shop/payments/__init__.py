@@ -22,6 +22,8 @@ for _name, _labels in (("PAYMENT_METHOD_LABELS", PAYMENT_METHOD_LABELS),
 _signals = Namespace()
 # sender: the Payment, just moved from pending to succeeded, in the same transaction.
 payment_succeeded = _signals.signal("payment-succeeded")
+# sender: the Payment whose card refund Stripe refused for good; the amount is refundable again.
+refund_failed = _signals.signal("refund-failed")
 
 
 class PaymentRefused(Exception):

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 class GatewayError(Exception):
     """A refusal or failure at the gateway; str() is safe to show the shopper."""
 
-    def __init__(self, message: str, *, declined: bool = False):
+    def __init__(self, message: str, *, final: bool = False):
         super().__init__(message)
-        self.declined = declined
+        self.final = final  # refused for good (a declined card, an invalid request), not a hiccup
 
 
 class SignatureError(ValueError):
@@ -64,7 +64,9 @@ def _failed(exc: stripe.StripeError) -> GatewayError:
     current_app.logger.warning("stripe: %s", exc)
     if isinstance(exc, stripe.CardError):
         return GatewayError(_("Your card was declined: %(reason)s", reason=exc.user_message or exc.code),
-                            declined=True)
+                            final=True)
+    if isinstance(exc, stripe.InvalidRequestError):
+        return GatewayError(_("The card payment service refused the request."), final=True)
     return GatewayError(_("The card payment service did not answer; please try again."))
 
 
@@ -94,13 +96,13 @@ def confirm(intent_id: str, payment_method: str, *, key: str, attempt: str) -> I
     return _intent(pi)
 
 
-def cancel_quietly(intent_id: str, *, key: str) -> None:
-    """Close an intent we no longer use (after a decline), so it can never be paid; if
-    Stripe refuses (already closed), there is nothing to do."""
+def cancel(intent_id: str, *, key: str) -> None:
+    """Close an intent we no longer use, so it can never be paid. GatewayError(final=True)
+    if Stripe refuses, e.g. because it has been paid meanwhile."""
     try:
         _client().v1.payment_intents.cancel(intent_id, options={"idempotency_key": f"cancel-{key}"})
     except stripe.StripeError as exc:
-        current_app.logger.info("stripe: cancel %s: %s", intent_id, exc)
+        raise _failed(exc) from None
 
 
 def retrieve(intent_id: str) -> Intent:
@@ -110,8 +112,9 @@ def retrieve(intent_id: str) -> Intent:
         raise _failed(exc) from None
 
 
-def refund(intent_id: str, amount_minor: int, *, key: str) -> str:
-    """Refund part or all of a payment; returns the gateway's refund id."""
+def refund(intent_id: str, amount_minor: int, *, key: str) -> tuple[str, str]:
+    """Refund part or all of a payment: (the gateway's refund id, its status: succeeded,
+    or pending while the bank works). A refund Stripe refuses or fails is final."""
     try:
         refund = _client().v1.refunds.create(
             params={"payment_intent": intent_id, "amount": amount_minor,
@@ -120,8 +123,9 @@ def refund(intent_id: str, amount_minor: int, *, key: str) -> str:
     except stripe.StripeError as exc:
         raise _failed(exc) from None
     if refund.status not in ("succeeded", "pending"):
-        raise GatewayError(_("The refund was not accepted (%(status)s).", status=refund.status))
-    return refund.id
+        raise GatewayError(_("The refund was not accepted (%(status)s).", status=refund.status),
+                           final=True)
+    return refund.id, refund.status
 
 
 def parse_event(payload: bytes, signature: str | None) -> stripe.Event:

@@ -51,14 +51,15 @@ class Payment(TimestampMixin, db.Model):
 class Refund(TimestampMixin, db.Model):
     """A ledger row of Payment.refundable_minor. A card refund is `pending` until the
     gateway has taken it (a job, with idempotency key "refund-<key>"); a wallet refund
-    succeeds in the same transaction. `key` comes from the form or request that asked
+    succeeds in the same transaction. A refund Stripe refuses is marked `failed` and a
+    reversal row (negative amount) makes the money refundable again. `key` comes from the form or request that asked
     for it, so a retried request refunds once."""
 
     __tablename__ = "refunds"
     __table_args__ = (
         UniqueConstraint("payment_id", "key"),
         CheckConstraint(_one_of("status", REFUND_STATUSES), name="status_known"),
-        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

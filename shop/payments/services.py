@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from shop import jobs
 from shop.db import db, ledger_move, utcnow
-from shop.payments import PaymentRefused, gateway, payment_succeeded
+from shop.payments import PaymentRefused, gateway, payment_succeeded, refund_failed
 from shop.payments.models import Payment, Refund, StripeEvent
 
 
@@ -96,19 +96,43 @@ def confirm_card(payment: Payment, payment_method: str) -> gateway.Intent:
         raise PaymentError(_("This payment is already settled."))
     try:
         intent = gateway.confirm(payment.intent_id, payment_method, key=payment.key,
-                                 attempt=new_key())
+                                 attempt=payment_method)
     except gateway.GatewayError as exc:
-        if not exc.declined:
+        if not exc.final:
             raise PaymentError(str(exc)) from None
         _move(payment, "pending", "canceled", last_error=str(exc)[:300])
-        gateway.cancel_quietly(payment.intent_id, key=payment.key)
         retry = start_card_payment(user_id=payment.user_id, purpose=payment.purpose,
                                    order_id=payment.order_id, credit_minor=payment.credit_minor,
                                    amount_minor=payment.amount_minor, currency=payment.currency,
                                    description=f"{payment.purpose} retry of {payment.key}")
+        jobs.enqueue(close_intent, payment.id)
         raise Declined(str(exc), retry) from None
     apply_intent(payment, intent)
     return intent
+
+
+def close_open_payments(order_id: int, reason: str) -> None:
+    """The order will not be paid: its open card payments close here, and their intents
+    at Stripe after the commit (close_intent)."""
+    for payment in db.session.scalars(select(Payment).where(
+            Payment.order_id == order_id, Payment.method == "card", Payment.status == "pending")):
+        if _move(payment, "pending", "canceled", last_error=reason[:300]):
+            jobs.enqueue(close_intent, payment.id)
+
+
+def close_intent(payment_id: int) -> None:
+    """Job: cancel the intent of a closed payment. If Stripe refuses because the shopper
+    paid it meanwhile, the money is not wanted any more: it is refunded in full."""
+    payment = db.session.get(Payment, payment_id, with_for_update=True)
+    if payment is None or payment.status != "canceled" or payment.intent_id is None:
+        return
+    try:
+        gateway.cancel(payment.intent_id, key=payment.key)
+    except gateway.GatewayError:
+        intent = gateway.retrieve(payment.intent_id)
+        if intent.succeeded:
+            _reject(payment, _("This order is no longer awaiting payment."),
+                    refund_minor=intent.amount_minor, from_status="canceled")
 
 
 def sync(payment: Payment) -> gateway.Intent | None:
@@ -137,6 +161,9 @@ def apply_intent(payment: Payment, intent: gateway.Intent) -> None:
     """Bring the payment in line with the intent's real state, at most once."""
     if payment.status != "pending":
         return
+    if intent.status == "canceled":
+        _move(payment, "pending", "canceled", last_error=intent.error)
+        return
     if not intent.succeeded:
         if intent.error and intent.error != payment.last_error:
             payment.last_error = intent.error[:300]
@@ -158,9 +185,9 @@ def apply_intent(payment: Payment, intent: gateway.Intent) -> None:
         _reject(payment, str(exc), refund_minor=payment.amount_minor)
 
 
-def _reject(payment: Payment, reason: str, *, refund_minor: int) -> None:
+def _reject(payment: Payment, reason: str, *, refund_minor: int, from_status: str = "pending") -> None:
     """Money came in that we do not take: give all of it back."""
-    if not _move(payment, "pending", "rejected", last_error=reason[:300], refundable_minor=0):
+    if not _move(payment, from_status, "rejected", last_error=reason[:300], refundable_minor=0):
         return
     refund = Refund(payment_id=payment.id, order_id=payment.order_id, key=f"reject-{payment.key}",
                     amount_minor=refund_minor, refundable_after_minor=0, status="pending",
@@ -205,25 +232,40 @@ def refund_payment(payment: Payment, amount_minor: int, *, key: str, reason: str
 
 def send_refund(refund_id: int) -> None:
     """Job: hand a pending card refund to Stripe. Safe to repeat: the idempotency key is
-    ours and a refund that is no longer pending is left alone."""
+    ours and a refund that is no longer pending is left alone. Stripe may answer
+    "pending" (the bank is working): the sweeper asks again later, with the same key."""
     refund = db.session.get(Refund, refund_id, with_for_update=True)
     if refund is None or refund.status != "pending":
         return
     payment = db.session.get(Payment, refund.payment_id)
     try:
-        refund.gateway_id = gateway.refund(payment.intent_id, refund.amount_minor, key=refund.key)
+        refund.gateway_id, status = gateway.refund(payment.intent_id, refund.amount_minor, key=refund.key)
     except gateway.GatewayError as exc:
-        if exc.declined:  # refused for good: the money is refundable again
-            refund.status = "failed"
-            refund.reason = (refund.reason + " · " + str(exc))[:200]
-            if payment.status == "succeeded":
-                db.session.execute(update(Payment).where(Payment.id == payment.id).values(
-                    refundable_minor=Payment.refundable_minor + refund.amount_minor))
-            db.session.flush()
-            return
-        raise  # unreachable gateway: the job fails, the sweeper tries again
-    refund.status = "succeeded"
+        if not exc.final:
+            raise  # unreachable gateway: the job fails, the sweeper tries again
+        _refund_failed(refund, payment, str(exc))
+        return
+    if status == "succeeded":
+        refund.status = "succeeded"
     db.session.flush()
+
+
+def _refund_failed(refund: Refund, payment: Payment, reason: str) -> None:
+    """Stripe will not make this refund: mark it failed and make the amount refundable
+    again, with a reversal row in the same ledger; then tell the purpose's owner."""
+    refund.status = "failed"
+    refund.reason = (refund.reason + " · " + reason)[:200]
+    db.session.flush()
+    if payment.status == "succeeded":
+        ledger_move(Payment.refundable_minor, [Payment.id == payment.id, Payment.status == "succeeded"],
+                    refund.amount_minor,
+                    lambda after: Refund(payment_id=payment.id, order_id=payment.order_id,
+                                         key=f"reversal-{refund.key}", amount_minor=-refund.amount_minor,
+                                         refundable_after_minor=after, status="succeeded",
+                                         reason=f"refund {refund.id} failed"),
+                    error=PaymentError, refused=_("That is more than can still be refunded."),
+                    duplicate=_("This refund was already made."))
+        refund_failed.send(payment)
 
 
 def pending_refund_ids(older_than) -> list[int]:
@@ -231,10 +273,13 @@ def pending_refund_ids(older_than) -> list[int]:
         Refund.status == "pending", Refund.updated_at < older_than).order_by(Refund.id)))
 
 
-def pending_card_payment_ids(older_than) -> list[int]:
-    return list(db.session.scalars(select(Payment.id).where(
+def pending_card_payment_ids(older_than, order_id: int | None = None) -> list[int]:
+    query = select(Payment.id).where(
         Payment.status == "pending", Payment.method == "card", Payment.intent_id.is_not(None),
-        Payment.created_at < older_than).order_by(Payment.id)))
+        Payment.created_at < older_than)
+    if order_id is not None:
+        query = query.where(Payment.order_id == order_id)
+    return list(db.session.scalars(query.order_by(Payment.id)))
 
 
 # --- webhook ----------------------------------------------------------------------------

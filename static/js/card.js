@@ -17,6 +17,7 @@
   }
 
   if (form.dataset.clientSecret) {
+    button.disabled = true;  // Stripe.js asks the bank; the page moves on by itself
     stripe.confirmCardPayment(form.dataset.clientSecret).then(function () {
       window.location.assign(form.dataset.returnUrl);
     });

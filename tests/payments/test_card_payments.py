@@ -161,12 +161,29 @@ def test_the_wallet_part_comes_back_when_an_unpaid_order_is_cancelled(stripe_app
     assert staff.post_form(f"/admin/orders/{order_id}/cancel").status_code == 302
     with app.app_context():
         assert wallet.balance(user.id) == 3000
-    # the card payment left open is refused and refunded if the phone pays it after all
-    client.post_form(f"/payments/{payment_id}/card", {"payment_method": card_id(localstripe_url)})
-    assert payment(app, payment_id).status == "rejected"
-    assert order_status(app, order_id) == "cancelled"
+        assert db.session.scalar(select(Refund.amount_minor)) == 3000  # a ledger row for it
+    # the open card payment is closed, here and at Stripe: the phone can not pay it any more
+    assert payment(app, payment_id).status == "canceled"
     intent_id = payment(app, payment_id).intent_id
-    assert [r["amount"] for r in stripe_api(localstripe_url, f"/v1/refunds?payment_intent={intent_id}")["data"]] == [9000]
+    assert stripe_api(localstripe_url, f"/v1/payment_intents/{intent_id}")["status"] == "canceled"
+    late = client.post_form(f"/payments/{payment_id}/card", {"payment_method": card_id(localstripe_url)})
+    assert late.status_code == 409 and order_status(app, order_id) == "cancelled"
+
+
+def test_a_card_paid_at_stripe_while_the_order_is_cancelled_is_refunded(stripe_app, localstripe_url):
+    app = stripe_app
+    client, _user, order_id, total = placed_order(app)
+    payment_id = start_card(client, order_id)
+    intent_id = payment(app, payment_id).intent_id
+    stripe_api(localstripe_url, f"/v1/payment_intents/{intent_id}", {"payment_method": card_id(localstripe_url)})
+    stripe_api(localstripe_url, f"/v1/payment_intents/{intent_id}/confirm", {})  # we are not told
+    from tests.conftest import signed_in
+
+    staff, _ = signed_in(app, "staff")
+    assert staff.post_form(f"/admin/orders/{order_id}/cancel").status_code == 302
+    assert payment(app, payment_id).status == "rejected"
+    refunds = stripe_api(localstripe_url, f"/v1/refunds?payment_intent={intent_id}")["data"]
+    assert [r["amount"] for r in refunds] == [total]
 
 
 def test_recharge_package_paid_by_card_credits_the_wallet_once(stripe_app, stripe_webhook, localstripe_url):

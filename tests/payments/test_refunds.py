@@ -161,3 +161,51 @@ def test_five_concurrent_refunds_never_give_back_more_than_was_paid(stripe_app, 
         assert all(0 <= p.refundable_minor <= p.amount_minor for p in payments)
         assert sum(p.amount_minor - p.refundable_minor for p in payments) == 8000
         assert db.session.get(Order, order_id).status == "partly_refunded"
+
+
+def test_a_refund_stripe_refuses_is_failed_and_the_money_is_refundable_again(stripe_app, localstripe_url):
+    app = stripe_app
+    _client, _user, order_id, total = _card_paid_order(app, localstripe_url)
+    with app.app_context():  # Stripe will not know this payment any more (404 on refund)
+        db.session.scalar(select(Payment)).intent_id = "pi_unknown_to_stripe"
+        db.session.commit()
+    admin, _ = signed_in(app, "admin")
+    response = admin.post_form(f"/admin/orders/{order_id}/refund",
+                               {"amount": "99.00", "reason": "全退", "token": _refund_form(admin, order_id)})
+    assert response.status_code == 302
+    assert order_status(app, order_id) == "partly_refunded"  # refunded, then back: Stripe refused
+    with app.app_context():
+        rows = db.session.execute(select(Refund.amount_minor, Refund.status, Refund.refundable_after_minor)
+                                  .order_by(Refund.id)).all()
+        assert [tuple(r) for r in rows] == [(total, "failed", 0), (-total, "succeeded", total)]
+        assert db.session.scalar(select(Payment.refundable_minor)) == total
+
+
+def test_a_partly_refunded_order_still_ships(stripe_app, localstripe_url):
+    app = stripe_app
+    _client, _user, order_id, _total = _card_paid_order(app, localstripe_url)
+    admin, _ = signed_in(app, "admin")
+    admin.post_form(f"/admin/orders/{order_id}/refund",
+                    {"amount": "5.00", "reason": "补偿", "token": _refund_form(admin, order_id)})
+    assert order_status(app, order_id) == "partly_refunded"
+    assert admin.post_form(f"/admin/orders/{order_id}/ship",
+                           {"carrier": "顺丰", "tracking_number": "SF9"}).status_code == 302
+    assert order_status(app, order_id) == "shipped"
+
+
+def test_the_wallet_can_pay_what_is_left_after_an_earlier_wallet_part(stripe_app):
+    app = stripe_app
+    client, user, order_id, total = placed_order(app, price=12000)
+    with app.app_context():
+        wallet.move(user.id, 3000, reason="t", ref_type="test", ref_id="1")
+        db.session.commit()
+    start_card(client, order_id, use_wallet=True)  # 30.00 from the wallet, the card left open
+    with app.app_context():
+        wallet.move(user.id, 20000, reason="t", ref_type="test", ref_id="2")
+        db.session.commit()
+    assert client.post_form(f"/orders/{order_id}/pay/wallet").status_code == 302
+    assert order_status(app, order_id) == "paid"
+    with app.app_context():
+        assert wallet.balance(user.id) == 23000 - total
+        assert db.session.scalar(select(func.count()).select_from(Payment).where(
+            Payment.method == "card", Payment.status == "pending")) == 1  # left open: refused if paid

@@ -112,3 +112,23 @@ def test_the_return_page_reads_stripe_not_the_url(stripe_app, localstripe_url):
                                                                  "HX-Request": "true", "Accept-Language": "en"})
     assert synced.status_code == 200 and "Payment received" in synced.get_data(as_text=True)
     assert order_status(app, order_id) == "paid"
+
+
+def test_the_sweeper_asks_stripe_before_cancelling_an_expired_order(stripe_app, localstripe_url):
+    """A payment Stripe took whose webhook never came: the sweep finds it and the order
+    is paid, not cancelled."""
+    from datetime import timedelta
+
+    from shop.db import utcnow
+    from shop.orders.models import Order
+    from shop.payments.models import Payment
+
+    app = stripe_app
+    order_id, payment_id, _intent_id = _paid_by_stripe_only(app, localstripe_url)
+    with app.app_context():
+        db.session.get(Order, order_id).expires_at = utcnow() - timedelta(minutes=1)
+        db.session.get(Payment, payment_id).created_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+    output = app.test_cli_runner().invoke(args=["shop", "sweep"]).output
+    assert "orders_cancelled: 0" in output
+    assert order_status(app, order_id) == "paid"

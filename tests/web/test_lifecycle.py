@@ -130,3 +130,23 @@ def test_htmx_gets_error_fragments_for_403_and_500(app, client):
     crashed = client.post("/_t/crash", data={"csrf_token": client.csrf_token()}, headers=headers)
     body = crashed.get_data(as_text=True)
     assert crashed.status_code == 500 and "<html" not in body and "Something went wrong" in body
+
+
+def test_work_registered_in_a_savepoint_that_rolls_back_is_dropped(app):
+    from shop.db import on_commit
+    from shop.orders.models import ShopSetting
+
+    ran = []
+    with app.app_context():
+        db.session.get(ShopSetting, "x")  # a transaction is open, as in any service
+        on_commit(lambda: ran.append("outer"))
+        try:
+            with db.session.begin_nested():
+                on_commit(lambda: ran.append("inner, undone"))
+                raise ValueError
+        except ValueError:
+            pass
+        with db.session.begin_nested():
+            on_commit(lambda: ran.append("inner, kept"))
+        db.session.commit()
+    assert ran == ["outer", "inner, kept"]
