@@ -195,9 +195,10 @@ def _locked(order: Order) -> Order:
 
 def pay_with_wallet(order: Order, user_id: int, *, partial: bool = False) -> int:
     """Pay what is due from the shopper's wallet: all of it, or with partial=True as much
-    as the balance covers (the card pays the rest). The debit (referenced by the order,
-    so it happens once), the payment row and, when nothing is left due, the move to paid
-    stand or fall together. Returns what is still due."""
+    as the balance covers (the card pays the rest). The payment row, the debit (referenced
+    by that payment) and, when nothing is left due, the move to paid stand or fall
+    together; the order row is locked and what is due recomputed, so two taps can not
+    both pay. Returns what is still due."""
     order = _locked(order)
     due = amount_due(order)
     if due <= 0:
@@ -265,8 +266,11 @@ def _refund_failed(payment: Payment) -> None:
 
 
 def _notify_paid(order: Order) -> None:
+    """The order is paid: card payments still open for it close (a phone that pays one
+    anyway is refunded), and the shopper gets the confirmation email."""
     from shop import notices
 
+    payments.close_open_payments(order.id, "the order was paid otherwise")
     jobs.enqueue(notices.order_confirmation, order.id)
 
 

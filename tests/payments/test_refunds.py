@@ -208,4 +208,4 @@ def test_the_wallet_can_pay_what_is_left_after_an_earlier_wallet_part(stripe_app
     with app.app_context():
         assert wallet.balance(user.id) == 23000 - total
         assert db.session.scalar(select(func.count()).select_from(Payment).where(
-            Payment.method == "card", Payment.status == "pending")) == 1  # left open: refused if paid
+            Payment.method == "card", Payment.status == "pending")) == 0  # the open card payment closed
