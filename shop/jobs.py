@@ -50,20 +50,15 @@ def queue():
 
 def enqueue(fn: Callable, *args) -> None:
     name = _name(fn)
-    if current_app.config["REDIS_URL"]:
-        app = current_app._get_current_object()
-
-        def push():
-            with app.app_context():
-                queue().enqueue(run, name, *args, job_timeout=300, result_ttl=3600)
-
-        on_commit(push)
+    if current_app.config["REDIS_URL"]:  # commit hooks run in the app context that committed
+        on_commit(lambda: queue().enqueue(run, name, *args, job_timeout=300, result_ttl=3600))
     else:
         on_commit(lambda: db.session.info.setdefault(_INLINE, []).append((name, args)))
 
 
 def run(name: str, *args) -> None:
-    """Execute one job in its own transaction (what the RQ worker calls)."""
+    """Execute one job in its own transaction (what the RQ worker calls). A job is an
+    edge, like a request or a CLI command: here, and only here, its work commits."""
     try:
         _resolve(name)(*args)
         db.session.commit()
@@ -117,8 +112,7 @@ def work(*, burst: bool = False) -> None:
                     app.logger.exception("could not schedule the sweeper")
             time.sleep(every - time.time() % every + 0.1)
 
-    with app.app_context():
-        enqueue_sweep_once(int(time.time() // every))
+    enqueue_sweep_once(int(time.time() // every))
     if not burst:
         threading.Thread(target=schedule, daemon=True, name="sweep-schedule").start()
     SimpleWorker([queue()], connection=redis_connection()).work(burst=burst)

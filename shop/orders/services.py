@@ -188,9 +188,9 @@ def amount_due(order: Order) -> int:
     return order.total_minor - paid_minor(order) if order.status == "awaiting_payment" else 0
 
 
-def _locked(order: Order) -> Order:
+def _locked(order_id: int) -> Order:
     """The order row locked for this transaction (PostgreSQL), freshly read."""
-    return db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    return db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
 
 
 def pay_with_wallet(order: Order, user_id: int, *, partial: bool = False) -> int:
@@ -199,7 +199,7 @@ def pay_with_wallet(order: Order, user_id: int, *, partial: bool = False) -> int
     by that payment) and, when nothing is left due, the move to paid stand or fall
     together; the order row is locked and what is due recomputed, so two taps can not
     both pay. Returns what is still due."""
-    order = _locked(order)
+    order = _locked(order.id)
     due = amount_due(order)
     if due <= 0:
         raise OrderError(_("This order is not awaiting payment."))
@@ -245,7 +245,7 @@ def _card_paid(payment: Payment) -> None:
     was due; otherwise the money is refused (and refunded)."""
     if payment.purpose != "order":
         return
-    order = db.session.get(Order, payment.order_id, with_for_update=True, populate_existing=True)
+    order = _locked(payment.order_id)
     if order.status != "awaiting_payment":
         raise PaymentRefused(_("This order is no longer awaiting payment."))
     if order.total_minor - paid_minor(order) != 0:  # this payment is counted already
@@ -260,7 +260,7 @@ def _refund_failed(payment: Payment) -> None:
     order is partly refunded until an admin refunds it another way."""
     if payment.purpose != "order":
         return
-    order = db.session.get(Order, payment.order_id, with_for_update=True, populate_existing=True)
+    order = _locked(payment.order_id)
     if order.status == "refunded":
         transition(order, "partly_refunded", actor_id=None, reason="a card refund failed")
 
@@ -315,14 +315,15 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
     """Refund part or all of what was paid, card payments first (through Stripe), then
     wallet payments (back to the wallet). Never more than is refundable: each payment's
     refundable balance is a guarded column, and the order row is locked meanwhile."""
-    order = _locked(order)
+    order = _locked(order.id)
     if order.status not in REFUNDABLE:
         raise OrderError(_("This order can not be refunded now."))
+    available = refundable_minor(order)
     if amount_minor <= 0:
         raise OrderError(_("The amount must be more than zero."))
-    if amount_minor > refundable_minor(order):
+    if amount_minor > available:
         raise OrderError(_("At most %(amount)s can still be refunded.",
-                           amount=format_minor(refundable_minor(order), order.currency)))
+                           amount=format_minor(available, order.currency)))
     refunds, left = [], amount_minor
     for payment in sorted(_payments(order), key=lambda p: (p.method != "card", p.id)):
         part = min(left, payment.refundable_minor)
@@ -335,7 +336,7 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
         except payments.PaymentError as exc:
             raise OrderError(str(exc)) from None
         left -= part
-    to_status = "refunded" if refundable_minor(order) == 0 else "partly_refunded"
+    to_status = "refunded" if amount_minor == available else "partly_refunded"
     transition(order, to_status, actor_id=actor_id, reason=reason)
     if restock:
         for line in order.lines:

@@ -161,13 +161,13 @@ def admin_list():
 
 def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 200,
                 message: str | None = None, refund_form: RefundForm | None = None):
+    refundable = services.refundable_minor(order)
     if refund_form is None:
-        refund_form = RefundForm(data={"amount": services.refundable_minor(order),
-                                       "token": uuid.uuid4().hex})
+        refund_form = RefundForm(data={"amount": refundable, "token": uuid.uuid4().hex})
     return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
                   refund_form=refund_form, decline_form=DeclineRefundForm(),
                   payments=services.payments_of(order), refunds=services.refunds_of(order),
-                  refundable=services.refundable_minor(order), status=status, message=message)
+                  refundable=refundable, status=status, message=message)
 
 
 @bp.get("/admin/orders/<int:order_id>")

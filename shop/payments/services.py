@@ -17,6 +17,7 @@ import uuid
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from shop import jobs
 from shop.db import db, ledger_move, utcnow
@@ -288,8 +289,6 @@ def pending_card_payment_ids(older_than, order_id: int | None = None) -> list[in
 def take_event(event) -> bool:
     """Record a verified event once; False if it was taken before (a redelivery).
     Payment intent events are applied by reading the intent's current state."""
-    from sqlalchemy.exc import IntegrityError
-
     try:
         with db.session.begin_nested():
             db.session.add(StripeEvent(id=event.id, type=event.type))

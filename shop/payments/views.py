@@ -52,6 +52,11 @@ def confirm(payment_id: int):
     return redirect(url_for("payments.result", payment_id=payment.id))
 
 
+def _result_page(payment, *, intent=None, problem=None, status=200):
+    return render("payments/result.html", block="result", payment=payment, intent=intent,
+                  problem=problem, done_url=done_url(payment), status=status)
+
+
 @bp.get("/payments/<int:payment_id>/result")
 @login_required
 def result(payment_id: int):
@@ -64,8 +69,7 @@ def result(payment_id: int):
             intent = gateway.retrieve(payment.intent_id)
         except gateway.GatewayError as exc:
             problem = str(exc)
-    return render("payments/result.html", block="result" if request.headers.get("HX-Request") else None,
-                  payment=payment, intent=intent, problem=problem, done_url=done_url(payment))
+    return _result_page(payment, intent=intent, problem=problem)
 
 
 @bp.post("/payments/<int:payment_id>/sync")
@@ -75,10 +79,8 @@ def sync(payment_id: int):
     try:
         services.sync(payment)
     except services.PaymentError as exc:
-        return render("payments/result.html", block="result", payment=payment, intent=None,
-                      problem=str(exc), done_url=done_url(payment), status=502)
-    return render("payments/result.html", block="result", payment=payment, intent=None,
-                  problem=None, done_url=done_url(payment))
+        return _result_page(payment, problem=str(exc), status=502)
+    return _result_page(payment)
 
 
 @bp.post("/stripe/webhook")

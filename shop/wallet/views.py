@@ -15,12 +15,16 @@ from shop.wallet.models import RechargePackage
 from shop.web import render, roles_required
 
 
+def _wallet_page(status: int = 200, message: str | None = None):
+    return render("wallet/wallet.html", balance=services.balance(current_user.id),
+                  entries=services.history(current_user.id), packages=services.packages(),
+                  cards=gateway.enabled(), status=status, message=message)
+
+
 @bp.get("/wallet")
 @login_required
 def view():
-    return render("wallet/wallet.html", balance=services.balance(current_user.id),
-                  entries=services.history(current_user.id), packages=services.packages(),
-                  cards=gateway.enabled())
+    return _wallet_page()
 
 
 @bp.post("/wallet/recharge/<int:package_id>")
@@ -29,9 +33,7 @@ def recharge(package_id: int):
     try:
         payment = services.start_recharge(current_user.id, package_id)
     except services.WalletError as exc:
-        return render("wallet/wallet.html", balance=services.balance(current_user.id),
-                      entries=services.history(current_user.id), packages=services.packages(),
-                      cards=gateway.enabled(), message=str(exc), status=409)
+        return _wallet_page(409, str(exc))
     return redirect(url_for("payments.card", payment_id=payment.id))
 
 

@@ -26,7 +26,6 @@
   form.addEventListener("submit", function (event) {
     if (form.elements.payment_method.value) return;
     event.preventDefault();
-    button.disabled = true;
     fail("");
     button.disabled = true;
     stripe.createToken(card).then(function (result) {
