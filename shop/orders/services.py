@@ -159,7 +159,7 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     for line in order.lines:
         move_stock(line.sku_id, line.quantity, reason="order_cancelled",
                    ref_type="order_cancel", ref_id=str(order.id))
-    payments.close_open_payments(order.id, reason)
+    payments.close_open_payments(order.id)
     for payment in _payments(order, method="wallet"):
         if payment.refundable_minor:
             payments.refund_payment(payment, payment.refundable_minor, key=f"cancel-{order.id}",
@@ -270,7 +270,7 @@ def _notify_paid(order: Order) -> None:
     anyway is refunded), and the shopper gets the confirmation email."""
     from shop import notices
 
-    payments.close_open_payments(order.id, "the order was paid otherwise")
+    payments.close_open_payments(order.id)
     jobs.enqueue(notices.order_confirmation, order.id)
 
 

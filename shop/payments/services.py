@@ -112,9 +112,10 @@ def confirm_card(payment: Payment, payment_method: str) -> gateway.Intent:
     return intent
 
 
-def close_open_payments(order_id: int, reason: str) -> None:
-    """The order will not be paid: its open card payments close here, and their intents
-    at Stripe after the commit (close_intent)."""
+def close_open_payments(order_id: int) -> None:
+    """The order is paid or cancelled: its open card payments close here (the shopper
+    sees why on a stale payment page), and their intents at Stripe after the commit."""
+    reason = _("This order is no longer awaiting payment.")
     for payment in db.session.scalars(select(Payment).where(
             Payment.order_id == order_id, Payment.method == "card", Payment.status == "pending")):
         if _move(payment, "pending", "canceled", last_error=reason[:300]):
