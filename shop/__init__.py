@@ -19,6 +19,8 @@ BLUEPRINTS = (
     "shop.orders:bp",
     "shop.wallet:bp",
     "shop.payments:bp",
+    "shop.articles:bp",
+    "shop.articles:admin_bp",
     "shop.admin:bp",
 )
 

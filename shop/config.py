@@ -116,6 +116,11 @@ class Config:
     PAGE_SIZE = 20
     # An unpaid order holds its stock this long; then the sweeper cancels it.
     ORDER_HOLD_MINUTES = int(os.environ.get("ORDER_HOLD_MINUTES", "30"))
+    # Articles: how long a click from an article's product card credits the article with
+    # what the shopper buys (shop.articles.attribution), and the default re-promotion
+    # period for articles marked for it (the seeds advise pushing content every 15 days).
+    ARTICLE_ATTRIBUTION_DAYS = int(os.environ.get("ARTICLE_ATTRIBUTION_DAYS", "7"))
+    ARTICLE_REPROMOTE_DAYS = 15
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
 

@@ -453,7 +453,67 @@ def load_demo() -> dict[str, int]:
                 add_image(product, save_pixels(_draw(spec.title_en, top["name_en"], top["colours"],
                                                      index, variant)))
                 counts["images"] += 1
+    counts["articles"] = _load_articles()
     return counts
+
+
+# Articles: (category slug, name, name_en), then (title, summary, tags, body) with
+# {code} placeholders for the demo products they embed. The editor writes them; the
+# admin (who has the publishing right) publishes them.
+ARTICLE_CATEGORIES = (("picks", "好物推荐", "Picks"), ("living", "生活方式", "Living"))
+DEMO_ARTICLES = (
+    ("picks", "夏天的水果，挑这两样就够了", "海南贵妃芒和智利车厘子，怎么挑、怎么存、怎么吃。",
+     ["水果", "夏天"],
+     "芒果要挑**果皮紧致、蒂部微软**的，放在阴凉处两天就能吃。\n\n"
+     "{hainan-mango}\n\n"
+     "车厘子看果梗：**绿而有弹性**的最新鲜。买回来别洗，直接冷藏，吃之前再冲。\n\n"
+     "{chile-cherries}\n\n"
+     "## 小贴士\n\n- 芒果别进冰箱太久，会冻伤\n- 车厘子一次别买太多，三天内吃完\n"),
+    ("picks", "每天一小把坚果，办公室的下午茶", "三种吃法，让坚果不再无聊。", ["零食", "办公室"],
+     "下午三点最容易饿。与其吃甜点，不如抓一小把坚果。\n\n{daily-nuts}\n\n"
+     "> 一天 25 克左右刚刚好。\n"),
+    ("living", "厨房新手的第一口锅", "不粘锅怎么选、怎么养，一篇讲清楚。", ["厨房", "新手"],
+     "第一口锅，推荐**不粘锅**：火候好掌握，煎蛋不粘。\n\n{nonstick-pan}\n\n"
+     "用木铲或硅胶铲，别用钢丝球，涂层能用好几年。\n"),
+)
+
+
+ARTICLE_COVER_TITLES = ("Summer fruit", "Nuts at four", "A first pan")  # drawn on the covers
+
+
+def _load_articles() -> int:
+    from shop.articles import services as articles
+    from shop.articles.models import Article, ArticleCategory
+
+    if db.session.scalar(select(Article.id).limit(1)) is not None:
+        return 0
+    editor = db.session.scalar(select(User).where(User.email == "editor@example.com"))
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
+    categories = {}
+    for position, (slug, name, name_en) in enumerate(ARTICLE_CATEGORIES):
+        categories[slug] = db.session.scalar(select(ArticleCategory).where(ArticleCategory.slug == slug)) \
+            or articles.save_category(None, name=name, name_en=name_en, slug=slug,
+                                      position=position, active=True)
+    db.session.flush()
+    ids = dict(db.session.execute(select(Product.code, Product.id)
+                                  .where(Product.code.like("demo-%"))).all())
+    embeds = {code[len("demo-"):]: f"[[product:{pid}]]" for code, pid in ids.items()}
+    created = 0
+    for index, (category, title, summary, tags, body) in enumerate(DEMO_ARTICLES):
+        try:
+            body = body.format(**embeds)
+        except KeyError:  # a catalogue without that product (tests load accounts only)
+            continue
+        article = articles.save_article(None, articles.ArticleData(
+            title=title, summary=summary, body_md=body,
+            category_id=categories[category].id, tags=tags, repromote_days=15,
+            cover=save_pixels(_draw(ARTICLE_COVER_TITLES[index], "Good reads",
+                                    ((253, 240, 225), (245, 200, 170), (196, 22, 28)), index, 0)),
+        ), actor=editor)
+        articles.change_status(article, "review", actor=editor)
+        articles.change_status(article, "published", actor=admin)
+        created += 1
+    return created
 
 
 def _load_accounts() -> int:

@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.db import TimestampMixin, UTCDateTime, db
@@ -30,6 +31,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     avatar_widths: Mapped[str | None] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(16), default="shopper")
     active: Mapped[bool] = mapped_column(default=True)
+    # An editor with the publishing right publishes and unpublishes articles (admins
+    # always may); without it, an editor's articles go to review.
+    can_publish: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
@@ -39,6 +43,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def role_label(self) -> str:
         return str(ROLE_LABELS[self.role])
+
+    @property
+    def may_publish(self) -> bool:
+        return self.role == "admin" or (self.role == "editor" and self.can_publish)
 
     @property
     def in_backoffice(self) -> bool:

@@ -71,3 +71,18 @@ def update_profile(
     db.session.flush()
     return user
 
+
+
+def editors() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == "editor")
+                                   .order_by(User.nickname, User.id)))
+
+
+def toggle_publishing(user_id: int) -> User:
+    """Give an editor the publishing right, or take it back."""
+    user = db.session.get(User, user_id)
+    if user is None or user.role != "editor":
+        raise AccountError(_("There is no such editor."))
+    user.can_publish = not user.can_publish
+    db.session.flush()
+    return user

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms.validators import InputRequired
 
 from shop.cart.services import MAX_QUANTITY
@@ -12,6 +13,10 @@ class AddForm(FlaskForm):
     sku_id = CountField(_l("Item"), minimum=1, maximum=2**31 - 1, validators=[InputRequired()])
     quantity = CountField(_l("Quantity"), default=1, minimum=1, maximum=MAX_QUANTITY,
                           validators=[InputRequired()])
+    # The article whose product card this came from (attribution), when there is one.
+    via = CountField(_l("Article"), minimum=1, maximum=2**31 - 1)
+    # "Buy now": add, then go to checkout.
+    buy = BooleanField()
 
 
 class QuantityForm(FlaskForm):

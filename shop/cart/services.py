@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from shop.cart import item_added
 from shop.cart.models import CartItem
 from shop.catalog.models import Product, Sku
 from shop.db import db
@@ -141,13 +142,15 @@ def _check(sku: Sku, quantity: int) -> None:
         raise CartError(_("You can have 1 to %(n)d of this item.", n=most))
 
 
-def add(store, sku_id: int, quantity: int) -> int:
-    """Put `quantity` more units of a SKU in the cart; returns the line's new quantity."""
+def add(store, sku_id: int, quantity: int, *, via: int | None = None) -> int:
+    """Put `quantity` more units of a SKU in the cart; returns the line's new quantity.
+    `via`: the article whose product card it came from, for the item_added listeners."""
     sku = _sku_for_sale(sku_id)
     new = store.quantities().get(sku_id, 0) + quantity
     _check(sku, new)
     store.set(sku_id, new)
     db.session.flush()
+    item_added.send(sku, quantity=quantity, via=via)
     return new
 
 

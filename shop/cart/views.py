@@ -8,7 +8,7 @@ from flask_login import current_user, user_logged_in
 from shop.cart import bp, services
 from shop.cart.forms import AddForm, QuantityForm
 from shop.extensions import htmx
-from shop.web import SESSION_KEYS_KEPT, render
+from shop.web import SESSION_KEYS_KEPT, redirect_to, render
 
 SESSION_KEYS_KEPT.add(services.SESSION_KEY)  # a visitor's cart outlives signing in
 
@@ -56,10 +56,12 @@ def add():
         return render("cart/_added.html", block="added", status=422, message=message)
     store = _store()
     try:
-        services.add(store, form.sku_id.data, form.quantity.data)
+        services.add(store, form.sku_id.data, form.quantity.data, via=form.via.data)
     except services.CartError as exc:
         return render("cart/_added.html", block="added", status=422, message=str(exc))
     _recount(store)
+    if form.buy.data:
+        return redirect_to(url_for("orders.checkout"))
     if not htmx:
         flash(_("Added to your cart."))
         return redirect(url_for("cart.view"))

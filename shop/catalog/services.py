@@ -35,7 +35,7 @@ class CatalogError(ValueError):
 # --- what shoppers see -----------------------------------------------------------------
 
 
-def _text_matches(q: str, *extra):
+def text_matches(q: str, *extra):
     """Products whose title or subtitle, in Chinese or English, contains `q` literally
     (LIKE wildcards escaped); `extra` columns are searched too."""
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -120,7 +120,7 @@ def list_products(*, category: Category | None = None, q: str = "", sort: str = 
         ids = [category.id] + [child.id for child in category.children if child.active]
         query = query.where(Product.category_id.in_(ids))
     if q:
-        query = query.where(_text_matches(q))
+        query = query.where(text_matches(q))
     query = query.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
     return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
 
@@ -389,7 +389,7 @@ def admin_products(q: str = "", status: str = "", archived: bool = False, page: 
     if status in PRODUCT_STATUSES:
         query = query.where(Product.status == status)
     if q:
-        query = query.where(_text_matches(q, Product.code))
+        query = query.where(text_matches(q, Product.code))
     query = query.order_by(Product.id.desc())
     return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
 

@@ -4,6 +4,7 @@ everything about the visitor are rendered on each request around it."""
 
 from flask import abort, current_app, request
 
+from shop.articles import services as articles
 from shop.catalog import bp, services
 from shop.web import cached_blocks, render
 
@@ -27,7 +28,7 @@ def home():
         lambda: {"categories": services.top_categories(),
                  "products": services.featured_products()},
     )
-    return render("catalog/home.html", parts=parts)
+    return render("catalog/home.html", parts=parts, articles=articles.feed())
 
 
 @bp.get("/categories")
@@ -90,4 +91,6 @@ def product(product_id: int):
         ("product", product_id, tuple(chosen), generation),
         "catalog/_product.html", ["title", "description", "meta", "top", "label", "details"], load,
     )
-    return render("catalog/product.html", block="sku_panel", sku=sku, skus=skus, parts=parts)
+    via = request.args.get("via", type=int)  # the article it was opened from, if any
+    return render("catalog/product.html", block="sku_panel", sku=sku, skus=skus, parts=parts,
+                  product_id=product_id, via=via if via and 0 < via < 2**31 else None)

@@ -88,6 +88,8 @@ class OrderLine(db.Model):
     unit_price_minor: Mapped[int] = mapped_column()
     quantity: Mapped[int] = mapped_column()
     total_minor: Mapped[int] = mapped_column()
+    # The article the purchase of this line started from (shop.articles.attribution).
+    source_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

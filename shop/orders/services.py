@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from shop.cart import services as cart
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
-from shop.orders import pricing
+from shop.orders import order_placed, pricing
 from shop import jobs
 from shop.money import format_minor
 from shop.orders.models import Address, Order, OrderAdjustment, OrderEvent, OrderLine
@@ -99,6 +99,7 @@ def place_order(user_id: int, address: Address, idempotency_key: str) -> Order:
                           ship_address=address.one_line(), expires_at=utcnow() + hold)
             db.session.add(order)
             db.session.flush()
+            order_lines = []
             for line in sorted(lines, key=lambda l: l.sku.id):  # fixed order: no deadlocks
                 try:
                     move_stock(line.sku.id, -line.quantity, reason="order", ref_type="order",
@@ -107,10 +108,12 @@ def place_order(user_id: int, address: Address, idempotency_key: str) -> Order:
                     raise OrderError(_("%(title)s has just sold out.",
                                        title=line.product.tr("title"))) from None
                 label = " / ".join(line.product.tr_option(v) for v in line.sku.option_values)
-                db.session.add(OrderLine(
+                order_lines.append(OrderLine(
                     order_id=order.id, sku_id=line.sku.id, product_id=line.product.id,
                     title=line.product.title, sku_label=label, quantity=line.quantity,
                     unit_price_minor=line.sku.price_minor, total_minor=line.total_minor))
+            order_placed.send(order, lines=order_lines)
+            db.session.add_all(order_lines)
             for position, adjustment in enumerate(priced.adjustments):
                 db.session.add(OrderAdjustment(order_id=order.id, position=position,
                                                kind=adjustment.kind, label=adjustment.label,

@@ -3,13 +3,14 @@ role checks and safe redirects. Views import from here; services never do."""
 
 from shop.web.auth import SESSION_KEYS_KEPT, fresh_session, roles_required, safe_next_url
 from shop.web.lifecycle import init_lifecycle
-from shop.web.rendering import cached_blocks, render, render_error
+from shop.web.rendering import cached_blocks, redirect_to, render, render_error
 
 __all__ = [
     "SESSION_KEYS_KEPT",
     "fresh_session",
     "cached_blocks",
     "init_lifecycle",
+    "redirect_to",
     "render",
     "render_error",
     "roles_required",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 from flask_babel import gettext as _
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, StringField, ValidationError
 
 from shop.money import MoneyError, input_value, parse_amount
 
@@ -65,3 +67,15 @@ class OneValueHiddenField(HiddenField):
             self.data = None
             raise ValueError(_("Send one value."))
         super().process_formdata(valuelist)
+
+
+MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?]")
+
+
+class PlainText:
+    """A validator for plain-text fields shown to shoppers (titles, summaries, tags):
+    anything that looks like an HTML tag is refused with a message, not stored escaped."""
+
+    def __call__(self, form, field):
+        if field.data and MARKUP.search(field.data):
+            raise ValidationError(_("Use plain text: HTML tags are not allowed here."))

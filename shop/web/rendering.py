@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import make_response, render_template
+from flask import make_response, redirect, render_template
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2_fragments.flask import render_block
@@ -28,6 +28,16 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     response = make_response(body, status)
     response.vary.update(("HX-Request", "Accept-Language"))
     return response
+
+
+def redirect_to(url: str):
+    """Go to `url` after a POST: a plain redirect, or for htmx an HX-Redirect (a 303 would
+    be followed by the browser and its page swapped into the fragment's target)."""
+    if htmx:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
 
 
 def cached_blocks(key: tuple, template: str, blocks: list[str],

@@ -16,6 +16,7 @@ LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 TABS = (
     ("catalog.home", _l("Home"), "home"),
     ("catalog.categories", _l("Categories"), "grid"),
+    ("articles.index", _l("Discover"), "book"),
     ("cart.view", _l("Cart"), "cart"),
     ("accounts.me", _l("Me"), "user"),
 )

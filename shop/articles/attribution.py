@@ -1,0 +1,108 @@
+"""Which article a purchase started from.
+
+The rule (also in the README):
+- A shopper *arrives through* article A at product P when they open P from one of A's
+  product cards (the product page, opened with ?via=A, reports the click) or add P to the
+  cart straight from A's card. The shop then keeps a *touch* (A, P, time) in the
+  shopper's session; a later touch for the same product replaces it (last click wins).
+- For ARTICLE_ATTRIBUTION_DAYS (7 by default) after the touch, adding P to the cart counts
+  as one of A's add-to-carts, and an order line of P placed in that time carries
+  source_article_id = A. Nothing else is credited: a product found by search, or one the
+  article does not embed, has no source.
+- An article's orders are the paid orders (not refunded in full) with at least one line
+  carrying it; its GMV is the sum of those lines' totals (price paid for the goods,
+  shipping aside).
+- Views and unique visitors count openings of the article page, reported by the page
+  itself after it loads (no count for bots without JavaScript or for link prefetches);
+  a visitor is a random id kept in the session.
+The session survives signing in, so a touch made as a visitor counts after sign-in.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask import current_app, has_request_context, session
+from sqlalchemy import select
+
+from shop.articles.models import Article, ArticleEvent, ArticleProduct
+from shop.cart import item_added
+from shop.db import db, utcnow
+from shop.orders import order_placed
+from shop.web import SESSION_KEYS_KEPT
+
+TOUCH_KEY = "art"      # {"<product id>": [article id, unix time]}
+VISITOR_KEY = "vid"
+MAX_TOUCHES = 20
+SESSION_KEYS_KEPT.update({TOUCH_KEY, VISITOR_KEY})
+
+
+def visitor_id() -> str:
+    vid = session.get(VISITOR_KEY)
+    if not (isinstance(vid, str) and len(vid) == 32):
+        vid = session[VISITOR_KEY] = secrets.token_hex(16)
+    return vid
+
+
+def features(article_id: int, product_id: int) -> bool:
+    """Whether a visible article embeds the product."""
+    return db.session.scalar(
+        select(ArticleProduct.article_id)
+        .join(Article, Article.id == ArticleProduct.article_id)
+        .where(ArticleProduct.article_id == article_id, ArticleProduct.product_id == product_id,
+               Article.status == "published", Article.published_at <= utcnow())
+    ) is not None
+
+
+def touch(article_id: int, product_id: int) -> None:
+    touches = dict(session.get(TOUCH_KEY, {}))
+    touches.pop(str(product_id), None)
+    touches[str(product_id)] = [article_id, int(time.time())]
+    while len(touches) > MAX_TOUCHES:  # the oldest goes first (dicts keep insertion order)
+        touches.pop(next(iter(touches)))
+    session[TOUCH_KEY] = touches
+
+
+def source_for(product_id: int) -> int | None:
+    """The article the shopper arrived at this product through, within the window."""
+    if not has_request_context():
+        return None
+    entry = session.get(TOUCH_KEY, {}).get(str(product_id))
+    if not entry:
+        return None
+    article_id, at = entry
+    window = current_app.config["ARTICLE_ATTRIBUTION_DAYS"] * 86400
+    return article_id if time.time() - at <= window else None
+
+
+def record(article_id: int, kind: str, product_id: int | None = None) -> None:
+    db.session.add(ArticleEvent(article_id=article_id, kind=kind, visitor=visitor_id(),
+                                product_id=product_id))
+    db.session.flush()
+
+
+def record_click(article_id: int, product_id: int) -> bool:
+    """The product page opened from an article's card: a click, and a touch."""
+    if not features(article_id, product_id):
+        return False
+    touch(article_id, product_id)
+    record(article_id, "click", product_id)
+    return True
+
+
+@item_added.connect
+def _credit_cart(sku, *, quantity: int, via: int | None = None, **extra) -> None:
+    if not has_request_context():
+        return
+    if via and features(via, sku.product_id):
+        touch(via, sku.product_id)
+    source = source_for(sku.product_id)
+    if source is not None:
+        record(source, "cart", sku.product_id)
+
+
+@order_placed.connect
+def _credit_lines(order, *, lines, **extra) -> None:
+    for line in lines:
+        line.source_article_id = source_for(line.product_id)

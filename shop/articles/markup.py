@@ -1,0 +1,110 @@
+"""Article bodies: Markdown in, sanitised HTML out, product embeds as markers.
+
+Three layers, each enough on its own to keep scripts out:
+1. check(): what the editor may save. Raw HTML and script-like link schemes are refused
+   with a message (the form shows it and nothing is saved).
+2. render(): CommonMark with raw HTML switched off (markdown-it-py escapes it), then nh3
+   (ammonia) with an allow-list of tags, attributes and URL schemes. No script, style,
+   iframe, event handler, `javascript:` URL or hx-*/data-hx-* attribute survives.
+3. The article page fills the embed markers with cards drawn by our own template.
+
+Embed syntax: a paragraph of its own holding `[[product:42]]`. The editor's product
+picker inserts it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+from flask_babel import gettext as _
+from markdown_it import MarkdownIt
+
+EMBED_LINE = re.compile(r"^[ \t]{0,3}\[\[product:(\d{1,9})\]\][ \t]*$", re.MULTILINE)
+# After rendering, an embed is exactly this paragraph (text escaped, nothing inside).
+EMBED_HTML = re.compile(r"<p>\[\[product:(\d{1,9})\]\]</p>")
+MAX_EMBEDS = 20
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "del", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+# A scheme that runs or embeds something, as written in the Markdown (link or autolink).
+BAD_SCHEME = re.compile(r"(?i)(?:\]\(|<|\]:)\s*(?:javascript|vbscript|data|file|livescript)\s*:")
+
+_render = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_detect = MarkdownIt("commonmark", {"html": True})  # only to find raw HTML, never to render
+
+# Headings in a body start at h2 (the page's h1 is the title).
+_render.add_render_rule("heading_open", lambda self, tokens, idx, options, env: (
+    f"<h{min(int(tokens[idx].tag[1]) + 1, 4)}>"))
+_render.add_render_rule("heading_close", lambda self, tokens, idx, options, env: (
+    f"</h{min(int(tokens[idx].tag[1]) + 1, 4)}>\n"))
+
+
+def normalise(body: str) -> str:
+    """Line ends as "\n": browsers send textareas with CRLF."""
+    return body.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _has_raw_html(body: str) -> bool:
+    for token in _detect.parse(body):
+        if token.type == "html_block":
+            return True
+        if any(child.type == "html_inline" for child in token.children or ()):
+            return True
+    return False
+
+
+def check(body: str) -> list[str]:
+    """What is wrong with a body an editor wants to save; [] when nothing."""
+    body = normalise(body)
+    problems = []
+    if _has_raw_html(body):
+        problems.append(_("Write the body in Markdown: HTML tags (such as <script> or <iframe>) "
+                          "are not allowed."))
+    if BAD_SCHEME.search(body):
+        problems.append(_("Links and images may only point to http(s) addresses or pages of "
+                          "the shop."))
+    if len(embedded_ids(body)) > MAX_EMBEDS:
+        problems.append(_("An article can embed at most %(n)d products.", n=MAX_EMBEDS))
+    return problems
+
+
+def embedded_ids(body: str) -> list[int]:
+    """The product ids the body embeds, in order, each once."""
+    seen: dict[int, None] = {}
+    for match in EMBED_LINE.finditer(normalise(body)):
+        seen.setdefault(int(match.group(1)), None)
+    return list(seen)
+
+
+def sanitise(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes=URL_SCHEMES, link_rel="nofollow noopener noreferrer",
+                     strip_comments=True)
+
+
+def render(body: str) -> str:
+    """Sanitised HTML of a Markdown body, embeds left as <p>[[product:N]]</p>."""
+    return sanitise(_render.render(normalise(body)))
+
+
+def split(html: str) -> list[str | int]:
+    """Stored HTML cut at its embeds: HTML strings and product ids, alternating."""
+    parts: list[str | int] = []
+    position = 0
+    for match in EMBED_HTML.finditer(html):
+        parts.append(html[position:match.start()])
+        parts.append(int(match.group(1)))
+        position = match.end()
+    parts.append(html[position:])
+    return [part for part in parts if part != ""]
