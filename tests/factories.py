@@ -4,12 +4,17 @@ loaded (use ids, not lazy relationships, across requests)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from werkzeug.security import generate_password_hash
 
 from shop.accounts.models import User
+from shop.articles import markup
+from shop.articles.models import (Article, ArticleCategory, ArticleEvent, ArticleProduct,
+                                  ArticleRevision, Tag)
 from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
-from shop.db import db
+from shop.db import db, utcnow
 
 PASSWORD = "password123"
 # One real scrypt hash computed once: hashing per user would dominate the suite's time.
@@ -122,3 +127,69 @@ def product_with_skus(*, options=("颜色",), skus=(("红", 1990, 10), ("蓝", 2
     made = [SkuFactory(product=product, option_values=[v], price_minor=p, stock=s)
             for v, p, s in skus]
     return product, made
+
+
+# --- articles --------------------------------------------------------------------------
+
+class ArticleCategoryFactory(BaseFactory):
+    class Meta:
+        model = ArticleCategory
+
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    name = factory.Sequence(lambda n: f"专题{n}")
+
+
+class TagFactory(BaseFactory):
+    class Meta:
+        model = Tag
+
+    name = factory.Sequence(lambda n: f"标签{n}")
+
+
+class ArticleFactory(BaseFactory):
+    """A published article (visible since a minute ago) by a new editor; body_html and
+    the embed rows follow body_md as the service would make them."""
+
+    class Meta:
+        model = Article
+
+    author = factory.SubFactory(UserFactory, role="editor")
+    title = factory.Sequence(lambda n: f"文章{n}")
+    summary = "一篇好文章"
+    body_md = "正文第一段。"
+    body_html = factory.LazyAttribute(lambda o: markup.render(o.body_md))
+    status = "published"
+    published_at = factory.LazyFunction(lambda: utcnow() - timedelta(minutes=1))
+    embeds = factory.LazyAttribute(lambda o: [
+        ArticleProduct(product_id=pid, position=i)
+        for i, pid in enumerate(markup.embedded_ids(o.body_md))])
+
+
+class ArticleProductFactory(BaseFactory):
+    class Meta:
+        model = ArticleProduct
+
+    article = factory.SubFactory(ArticleFactory)
+    product_id = factory.LazyFunction(lambda: ProductFactory().id)
+
+
+class ArticleRevisionFactory(BaseFactory):
+    class Meta:
+        model = ArticleRevision
+
+    article_id = factory.LazyFunction(lambda: ArticleFactory().id)
+    number = factory.Sequence(lambda n: n + 1)
+    action = "saved"
+    editor_id = factory.LazyFunction(lambda: UserFactory(role="editor").id)
+    status = "draft"
+    title = "旧标题"
+    body_md = "旧正文"
+
+
+class ArticleEventFactory(BaseFactory):
+    class Meta:
+        model = ArticleEvent
+
+    article_id = factory.LazyFunction(lambda: ArticleFactory().id)
+    kind = "view"
+    visitor = factory.Sequence(lambda n: f"{n:032x}")

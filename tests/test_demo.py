@@ -1,6 +1,7 @@
 from sqlalchemy import func, select
 
 from shop.accounts.models import User
+from shop.articles.models import Article
 from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
 from shop.db import db
 from shop.demo import DEMO_ACCOUNTS, load_demo
@@ -30,6 +31,8 @@ def test_demo_fills_an_empty_database_and_a_second_run_changes_nothing(app):
         assert roles == {"shopper", "editor", "staff", "admin"}
         product = db.session.scalar(select(Product).where(Product.status == "on_sale"))
         assert product.translations["en"]["title"] and product.price_minor > product.cost_price_minor
+        published = db.session.scalars(select(Article).where(Article.status == "published")).all()
+        assert len(published) >= 3 and all(a.embeds for a in published)
     result = runner.invoke(args=["shop", "demo"])
     assert result.exit_code == 0 and "nothing changed" in result.output
     with app.app_context():

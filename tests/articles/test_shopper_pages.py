@@ -1,0 +1,120 @@
+"""What shoppers see: the feed on the home page, the content tab, the article page with
+live product cards, OpenGraph tags, related articles, and articles on product pages."""
+
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event, update
+
+from shop.catalog.models import Product, Sku
+from shop.db import db, utcnow
+from tests.articles.helpers import EN, embed
+from tests.factories import (ArticleCategoryFactory, ArticleFactory, ProductFactory, TagFactory,
+                             product_with_skus)
+
+
+def test_the_article_page_shows_live_cards_a_notice_og_tags_and_a_share_button(app, client):
+    fresh, (red, blue) = product_with_skus(title="芒果", skus=(("红", 2990, 5), ("蓝", 3990, 2)))
+    empty, _ = product_with_skus(title="空了", skus=(("红", 990, 0), ("蓝", 990, 0)))
+    gone, _ = product_with_skus(title="下架了")
+    article = ArticleFactory(title="夏天的水果", summary="挑芒果",
+                             body_md=f"导语\n\n{embed(fresh.id)}\n\n{embed(empty.id)}\n\n{embed(gone.id)}")
+    with app.app_context():  # after publishing, one product goes off sale and a price changes
+        db.session.execute(update(Product).where(Product.id == gone.id).values(status="off_sale"))
+        db.session.execute(update(Sku).where(Sku.id == red.id).values(price_minor=2490))
+        db.session.commit()
+    html = client.get(f"/a/{article.id}").get_data(as_text=True)
+    assert '<meta property="og:type" content="article">' in html
+    assert '<meta property="og:title" content="夏天的水果">' in html
+    assert f'<link rel="canonical" href="http://127.0.0.1:5000/a/{article.id}">' in html
+    assert html.count('class="embed"') == 2
+    assert "¥24.90" in html  # the live price, not the one of the day it was written
+    assert re.search(r'芒果</span>.*?In stock|芒果</span>.*?有货', html, re.S)
+    assert "已售罄" in html or "Sold out" in html
+    assert html.count("hx-post=\"/cart/add\"") == 1  # the sold-out card has no button
+    assert f'href="/p/{fresh.id}?via={article.id}"' in html
+    assert "不再销售" in html or "no longer on sale" in html  # the off-sale one is a notice
+    assert 'class="share"' in html and f'hx-post="/a/{article.id}/seen"' in html
+
+
+def test_feed_content_tab_filters_and_related_articles(app, client):
+    topic, other_topic = ArticleCategoryFactory(name="好物"), ArticleCategoryFactory(name="生活")
+    tag = TagFactory(name="水果")
+    main = ArticleFactory(title="主文章", category=topic)
+    same_topic = ArticleFactory(title="同类文章", category=topic)
+    same_tag = ArticleFactory(title="同标签文章", category=other_topic, tags=[tag])
+    with app.app_context():
+        from shop.articles.models import Article
+
+        db.session.get(Article, main.id).tags = [db.session.merge(tag)]
+        db.session.commit()
+    unrelated = ArticleFactory(title="无关文章", category=other_topic)
+    ArticleFactory(title="草稿文章", status="draft", published_at=None)
+    ArticleFactory(title="将来的文章", published_at=utcnow() + timedelta(days=1))
+
+    home = client.get("/").get_data(as_text=True)
+    assert "主文章" in home and "草稿文章" not in home and "将来的文章" not in home
+    tab = client.get("/articles").get_data(as_text=True)
+    assert all(t in tab for t in ("主文章", "同类文章", "同标签文章", "无关文章"))
+    assert "草稿文章" not in tab and "将来的文章" not in tab
+    by_topic = client.get(f"/articles?c={topic.id}").get_data(as_text=True)
+    assert "同类文章" in by_topic and "无关文章" not in by_topic
+    by_tag = client.get("/articles?tag=水果").get_data(as_text=True)
+    assert "同标签文章" in by_tag and "同类文章" not in by_tag
+    page = client.get(f"/a/{main.id}").get_data(as_text=True)
+    related = page[page.index("rel-h"):]
+    assert "同类文章" in related and "同标签文章" in related and "无关文章" not in related
+    assert client.get("/articles?page=0").status_code == 404
+
+
+def test_product_pages_list_the_articles_that_feature_them(app, client):
+    product, _ = product_with_skus()
+    ArticleFactory(title="推荐它的文章", body_md=embed(product.id))
+    ArticleFactory(title="草稿里提到", body_md=embed(product.id), status="draft", published_at=None)
+    page = client.get(f"/p/{product.id}").get_data(as_text=True)
+    assert f'hx-get="/a/featuring/{product.id}"' in page
+    fragment = client.get(f"/a/featuring/{product.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "推荐它的文章" in fragment and "草稿里提到" not in fragment
+    lonely = ProductFactory()
+    assert client.get(f"/a/featuring/{lonely.id}").get_data(as_text=True).strip() == ""
+
+
+@contextmanager
+def counted_queries(app):
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_an_article_costs_the_same_queries_with_one_or_ten_embeds(app, client):
+    products = [product_with_skus()[0] for _ in range(10)]
+    one = ArticleFactory(body_md=embed(products[0].id))
+    ten = ArticleFactory(body_md="\n\n".join(embed(p.id) for p in products))
+    client.get(f"/a/{one.id}")  # warm: the session, the chrome
+    with counted_queries(app) as few:
+        assert client.get(f"/a/{one.id}", headers=EN).get_data(as_text=True).count('class="embed"') == 1
+    with counted_queries(app) as many:
+        assert client.get(f"/a/{ten.id}", headers=EN).get_data(as_text=True).count('class="embed"') == 10
+    assert len(many) == len(few) <= 8, many
+
+
+def test_buy_now_on_a_card_adds_and_goes_to_checkout(app, shopper_client):
+    product, (sku, _) = product_with_skus()
+    article = ArticleFactory(body_md=embed(product.id))
+    data = {"sku_id": str(sku.id), "quantity": "1", "via": str(article.id), "buy": "y"}
+    response = shopper_client.post_form("/cart/add", data)
+    assert response.status_code == 303 and response.headers["Location"] == "/checkout"
+    response = shopper_client.post_form("/cart/add", data, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/checkout"
+    assert "×2" in shopper_client.get("/checkout").get_data(as_text=True) or \
+        'value="2"' in shopper_client.get("/cart").get_data(as_text=True)
