@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from shop.config import INSTANCE, ROOT, Config
 
@@ -25,6 +26,16 @@ BLUEPRINTS = (
 )
 
 
+class IdConverter(IntegerConverter):
+    """<int:...> in every route holds what an id column holds (1 to 2**31 - 1): a larger
+    number is a 404, not an overflow in the database driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -32,6 +43,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(INSTANCE),
     )
+    app.url_map.converters["int"] = IdConverter
     configure(app, config)
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]

@@ -19,7 +19,7 @@ def _email_key() -> str:
 
 def _start_session(user) -> None:
     """A new session at sign-in, so nothing planted before it carries over."""
-    fresh_session()
+    fresh_session(signing_in=True)
     login_user(user)
 
 

@@ -16,7 +16,7 @@ from shop.articles import admin_bp as bp
 from shop.articles import services
 from shop.articles.forms import ArticleForm, CategoryForm, PreviewForm, StatusForm
 from shop.articles.models import ARTICLE_STATUSES, Article, ArticleCategory
-from shop.db import db
+from shop.db import SAFE_METHODS, db
 from shop.media.services import ImageError, read_upload, store_image
 from shop.web import render, render_error, roles_required
 
@@ -24,7 +24,10 @@ SORTS = ("updated", *services.FIGURE_COLUMNS)
 
 
 def _article(article_id: int) -> Article:
-    return db.session.get(Article, article_id) or abort(404)
+    """The article; locked for the rest of the transaction when the request may change it,
+    so two saves, or a save and a publish, run one after the other."""
+    return db.session.get(Article, article_id,
+                          with_for_update=request.method not in SAFE_METHODS) or abort(404)
 
 
 @bp.errorhandler(services.NotAllowed)
@@ -41,7 +44,7 @@ def _conflict(exc: services.ArticleError):
 
 
 def _category_choices() -> list[SelectChoice]:
-    return [SelectChoice(0, _("None"))] + [SelectChoice(c.id, c.name)
+    return [SelectChoice(0, _("None"))] + [SelectChoice(c.id, c.tr("name"))
                                            for c in services.all_categories()]
 
 
@@ -61,7 +64,9 @@ def index():
     descending = request.args.get("dir", "desc") != "asc"
     status = request.args.get("status", "")
     status = status if status in ARTICLE_STATUSES else ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=int) or 1
+    if not 1 <= page <= 10_000:
+        abort(404)
     author_id = None if current_user.role == "admin" else current_user.id
     pagination = services.figures(author_id=author_id, status=status, sort=sort,
                                   descending=descending, page=page)
@@ -74,6 +79,7 @@ def index():
 @roles_required("editor")
 def review_queue():
     """What waits for a publisher: articles in review, and scheduled ones."""
+    services.check_may_publish(current_user)
     return render("admin/articles/queue.html", articles=services.review_queue())
 
 
@@ -184,7 +190,7 @@ def change_status(article_id: int):
         flash(" ".join(e for errors in form.errors.values() for e in errors))
         return redirect(url_for("articles_admin.review", article_id=article.id), 303)
     services.change_status(article, form.to.data, actor=current_user,
-                           publish_at=form.publish_at_utc())
+                           publish_at=form.publish_at_utc(), seen_revision=form.revision.data)
     flash(_("The article is now: %(status)s.", status=ARTICLE_STATUS_LABELS[article.status]))
     return redirect(url_for("articles_admin.review", article_id=article.id), 303)
 

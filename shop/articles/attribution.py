@@ -15,7 +15,8 @@ The rule (also in the README):
 - Views and unique visitors count openings of the article page, reported by the page
   itself after it loads (no count for bots without JavaScript or for link prefetches);
   a visitor is a random id kept in the session.
-The session survives signing in, so a touch made as a visitor counts after sign-in.
+Touches and the visitor id survive signing in (a touch made as a visitor counts after
+sign-in), not signing out (the next person on that browser starts clean).
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from shop.articles.models import Article, ArticleEvent, ArticleProduct
 from shop.cart import item_added
 from shop.db import db, utcnow
 from shop.orders import order_placed
-from shop.web import SESSION_KEYS_KEPT
+from shop.web import SESSION_KEYS_KEPT_AT_SIGNIN
 
 TOUCH_KEY = "art"      # {"<product id>": [article id, unix time]}
 VISITOR_KEY = "vid"
 MAX_TOUCHES = 20
-SESSION_KEYS_KEPT.update({TOUCH_KEY, VISITOR_KEY})
+SESSION_KEYS_KEPT_AT_SIGNIN.update({TOUCH_KEY, VISITOR_KEY})
 
 
 def visitor_id() -> str:
@@ -97,12 +98,22 @@ def _credit_cart(sku, *, quantity: int, via: int | None = None, **extra) -> None
         return
     if via and features(via, sku.product_id):
         touch(via, sku.product_id)
+        record(via, "cart", sku.product_id)
+        return
     source = source_for(sku.product_id)
-    if source is not None:
+    if source is not None and features(source, sku.product_id):
         record(source, "cart", sku.product_id)
 
 
 @order_placed.connect
 def _credit_lines(order, *, lines, **extra) -> None:
+    """Each line carries the article its product was reached through, if that article is
+    still published (an unpublished article is credited with nothing more)."""
+    sources = {line.product_id: source_for(line.product_id) for line in lines}
+    wanted = {article_id for article_id in sources.values() if article_id is not None}
+    visible = set(db.session.scalars(
+        select(Article.id).where(Article.id.in_(wanted), Article.status == "published",
+                                 Article.published_at <= utcnow()))) if wanted else set()
     for line in lines:
-        line.source_article_id = source_for(line.product_id)
+        source = sources[line.product_id]
+        line.source_article_id = source if source in visible else None

@@ -5,14 +5,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from shop.articles import ARTICLE_STATUS_LABELS
 from shop.web.fields import CountField, PlainText
 
+MAX_TAGS, MAX_TAG_LENGTH = 8, 32  # Tag.name is String(32)
+
 
 class ArticleForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=120), PlainText()])
+    title = StringField(_l("Title"), filters=[lambda v: v.strip() if v else v],
+                        validators=[DataRequired(), Length(max=120), PlainText()])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=300), PlainText()])
     category_id = SelectField(_l("Category"), coerce=int, default=0)
     tags = StringField(_l("Tags, separated by commas"),
@@ -25,7 +28,14 @@ class ArticleForm(FlaskForm):
 
     def tag_names(self) -> list[str]:
         text = (self.tags.data or "").replace("，", ",")
-        return [name.strip() for name in text.split(",") if name.strip()]
+        return list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+
+    def validate_tags(self, field):
+        names = self.tag_names()
+        if len(names) > MAX_TAGS:
+            raise ValidationError(_l("Give at most %(n)d tags.", n=MAX_TAGS))
+        if any(len(name) > MAX_TAG_LENGTH for name in names):
+            raise ValidationError(_l("A tag has at most %(n)d characters.", n=MAX_TAG_LENGTH))
 
 
 class PreviewForm(FlaskForm):
@@ -35,6 +45,7 @@ class PreviewForm(FlaskForm):
 class StatusForm(FlaskForm):
     to = SelectField(choices=[SelectChoice(s, label) for s, label in ARTICLE_STATUS_LABELS.items()],
                      validators=[InputRequired()])
+    revision = CountField(minimum=0, maximum=2**31 - 1)  # the revision the person saw
     publish_at = DateTimeLocalField(_l("Publish at (leave empty for now)"),
                                     format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
                                     validators=[Optional()])

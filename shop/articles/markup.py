@@ -9,7 +9,9 @@ Three layers, each enough on its own to keep scripts out:
 3. The article page fills the embed markers with cards drawn by our own template.
 
 Embed syntax: a paragraph of its own holding `[[product:42]]`. The editor's product
-picker inserts it.
+picker inserts it. What counts as an embed is decided once, on the rendered HTML: the ids
+checked at save time are exactly the cards the page draws (a marker in a code block is
+text; one in a quote or list item is a card, and checked like any other).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import nh3
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 
-EMBED_LINE = re.compile(r"^[ \t]{0,3}\[\[product:(\d{1,9})\]\][ \t]*$", re.MULTILINE)
 # After rendering, an embed is exactly this paragraph (text escaped, nothing inside).
 EMBED_HTML = re.compile(r"<p>\[\[product:(\d{1,9})\]\]</p>")
 MAX_EMBEDS = 20
@@ -74,17 +75,14 @@ def check(body: str) -> list[str]:
     if BAD_SCHEME.search(body):
         problems.append(_("Links and images may only point to http(s) addresses or pages of "
                           "the shop."))
-    if len(embedded_ids(body)) > MAX_EMBEDS:
+    if sum(isinstance(part, int) for part in split(render(body))) > MAX_EMBEDS:
         problems.append(_("An article can embed at most %(n)d products.", n=MAX_EMBEDS))
     return problems
 
 
 def embedded_ids(body: str) -> list[int]:
-    """The product ids the body embeds, in order, each once."""
-    seen: dict[int, None] = {}
-    for match in EMBED_LINE.finditer(normalise(body)):
-        seen.setdefault(int(match.group(1)), None)
-    return list(seen)
+    """The product ids the body embeds (the cards its page draws), in order, each once."""
+    return list(dict.fromkeys(part for part in split(render(body)) if isinstance(part, int)))
 
 
 def sanitise(html: str) -> str:

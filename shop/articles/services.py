@@ -19,11 +19,10 @@ from shop.articles.models import (Article, ArticleCategory, ArticleEvent, Articl
                                   ArticleRevision, Tag, article_tags)
 from shop.catalog.models import Product
 from shop.catalog.services import text_matches
-from shop.db import db, utcnow
+from shop.db import bump_version, db, utcnow
 from shop.media.services import StoredImage
 from shop.orders.models import Order, OrderLine
 
-MAX_TAGS = 8
 # Orders counted in an article's figures: paid, and not since refunded in full.
 PAID_STATUSES = ("paid", "shipped", "completed", "refund_requested", "partly_refunded")
 
@@ -94,7 +93,7 @@ def _embed_problems(ids: list[int]) -> list[str]:
                               id=product_id))
         elif not product.on_sale:
             problems.append(_("“%(title)s” (product %(id)d) is not on sale, so it cannot be "
-                              "embedded.", title=product.title, id=product_id))
+                              "embedded.", title=product.tr("title"), id=product_id))
     return problems
 
 
@@ -104,7 +103,8 @@ def check_body(body_md: str) -> list[str]:
 
 
 def _tags(names: list[str]) -> list[Tag]:
-    names = list(dict.fromkeys(name.strip()[:32] for name in names if name.strip()))[:MAX_TAGS]
+    """Tag rows for the names (the form has checked their count and length)."""
+    names = list(dict.fromkeys(name.strip() for name in names if name.strip()))
     existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
     tags = []
     for name in names:
@@ -121,6 +121,8 @@ def _tags(names: list[str]) -> list[Tag]:
 
 
 def _snapshot(article: Article, action: str, actor: User, restored_from: int | None = None):
+    """A revision row; and what shoppers see of articles (the home feed) is stale now."""
+    bump_version("articles")
     article.revision += 1
     db.session.add(ArticleRevision(
         article_id=article.id, number=article.revision, action=action,
@@ -142,8 +144,9 @@ def _set_body(article: Article, body_md: str) -> None:
 
 
 def _set_repromotion(article: Article, days: int | None) -> None:
+    """Due `days` after the later of the last promotion and the publication."""
     article.repromote_days = days
-    since = article.last_promoted_at or article.published_at
+    since = max(filter(None, (article.last_promoted_at, article.published_at)), default=None)
     article.repromote_due_at = (since + timedelta(days=days)
                                 if days and article.status == "published" and since else None)
 
@@ -216,11 +219,16 @@ MOVES = {
 STATUS_ACTIONS = {"review": "submitted", "published": "published", "draft": "returned"}
 
 
-def change_status(article: Article, to: str, *, actor: User,
-                  publish_at: datetime | None = None) -> None:
+def change_status(article: Article, to: str, *, actor: User, publish_at: datetime | None = None,
+                  seen_revision: int | None = None) -> None:
+    """Move the article. `seen_revision` is the revision the person was shown: a move made
+    on content someone changed since (a body swapped while in review) is refused."""
     who = MOVES.get((article.status, to))
     if who is None:
         raise ArticleError(_("This article cannot go from this status to that one."))
+    if seen_revision is not None and seen_revision != article.revision:
+        raise ArticleError(_("This article changed after you opened it. Reload the page, read "
+                             "the new version, then try again."))
     is_author = actor.id == article.author_id or actor.role == "admin"
     if who == "author" and not is_author:
         raise NotAllowed(_("Only the author or an admin may send this article to review."))
@@ -228,6 +236,9 @@ def change_status(article: Article, to: str, *, actor: User,
         check_may_publish(actor)
     now = utcnow()
     if to == "published":
+        if article.status == "published" and publish_at is None:
+            raise ArticleError(_("This article is already published: choose a new time to "
+                                 "reschedule it."))
         if publish_at is not None and publish_at <= now:
             raise ArticleError(_("Choose a publication time in the future, or leave it empty to "
                                  "publish now."))
@@ -248,7 +259,7 @@ def change_status(article: Article, to: str, *, actor: User,
 
 
 def mark_promoted(article: Article, *, actor: User) -> None:
-    if not article.repromote_days or article.status != "published":
+    if not article.repromote_days or not article.visible_at(utcnow()):
         raise ArticleError(_("Only published articles marked for re-promotion can be promoted."))
     article.last_promoted_at = utcnow()
     _set_repromotion(article, article.repromote_days)
@@ -347,7 +358,9 @@ def embed_cards(product_ids: list[int]) -> dict[int, EmbedCard]:
 
 
 def body_parts(article: Article) -> list[str | int]:
-    return markup.split(article.body_html)
+    """The stored body, cleaned again (nh3 is fast; whatever reached the column, nothing
+    runs), cut at its embeds."""
+    return markup.split(markup.sanitise(article.body_html))
 
 
 def preview(body_md: str) -> tuple[list[str | int], list[str]]:

@@ -1,12 +1,14 @@
 """The request edge: one transaction per request, htmx-aware rendering, error pages,
 role checks and safe redirects. Views import from here; services never do."""
 
-from shop.web.auth import SESSION_KEYS_KEPT, fresh_session, roles_required, safe_next_url
+from shop.web.auth import (SESSION_KEYS_KEPT, SESSION_KEYS_KEPT_AT_SIGNIN, fresh_session,
+                           roles_required, safe_next_url)
 from shop.web.lifecycle import init_lifecycle
 from shop.web.rendering import cached_blocks, redirect_to, render, render_error
 
 __all__ = [
     "SESSION_KEYS_KEPT",
+    "SESSION_KEYS_KEPT_AT_SIGNIN",
     "fresh_session",
     "cached_blocks",
     "init_lifecycle",

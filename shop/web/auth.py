@@ -59,10 +59,15 @@ def safe_next_url(target: str | None) -> str | None:
 # What survives the new session started at sign-in and sign-out: the language, and what
 # domains add (the visitor's cart, merged into the account once signed in).
 SESSION_KEYS_KEPT = {"lang"}
+# What survives signing in only: what the visitor did just before (the article they came
+# through). Signing out hands the browser to someone else, so it goes.
+SESSION_KEYS_KEPT_AT_SIGNIN: set[str] = set()
 
 
-def fresh_session() -> None:
-    """Forget everything in the session but SESSION_KEYS_KEPT."""
-    kept = {key: session[key] for key in SESSION_KEYS_KEPT if key in session}
+def fresh_session(signing_in: bool = False) -> None:
+    """Forget everything in the session but SESSION_KEYS_KEPT (and, when signing in,
+    SESSION_KEYS_KEPT_AT_SIGNIN)."""
+    keys = SESSION_KEYS_KEPT | SESSION_KEYS_KEPT_AT_SIGNIN if signing_in else SESSION_KEYS_KEPT
+    kept = {key: session[key] for key in keys if key in session}
     session.clear()
     session.update(kept)
