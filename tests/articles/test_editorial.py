@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from shop.articles.models import Article, ArticleProduct, ArticleRevision
+from shop.articles.models import Article, ArticleRevision
 from shop.db import db, utcnow
 from tests.articles.helpers import EN, embed, move, new_id, snapshot, write
 from tests.conftest import signed_in

@@ -42,14 +42,14 @@ def test_feed_content_tab_filters_and_related_articles(app, client):
     topic, other_topic = ArticleCategoryFactory(name="好物"), ArticleCategoryFactory(name="生活")
     tag = TagFactory(name="水果")
     main = ArticleFactory(title="主文章", category=topic)
-    same_topic = ArticleFactory(title="同类文章", category=topic)
-    same_tag = ArticleFactory(title="同标签文章", category=other_topic, tags=[tag])
+    ArticleFactory(title="同类文章", category=topic)
+    ArticleFactory(title="同标签文章", category=other_topic, tags=[tag])
     with app.app_context():
         from shop.articles.models import Article
 
         db.session.get(Article, main.id).tags = [db.session.merge(tag)]
         db.session.commit()
-    unrelated = ArticleFactory(title="无关文章", category=other_topic)
+    ArticleFactory(title="无关文章", category=other_topic)
     ArticleFactory(title="草稿文章", status="draft", published_at=None)
     ArticleFactory(title="将来的文章", published_at=utcnow() + timedelta(days=1))
 
