@@ -458,7 +458,7 @@ def load_demo() -> dict[str, int]:
 
 
 # Articles: (category slug, name, name_en), then (title, summary, tags, body) with
-# {code} placeholders for the demo products they embed. The editor writes them; the
+# {code} fields naming the demo products they embed. The editor writes them; the
 # admin (who has the publishing right) publishes them.
 ARTICLE_CATEGORIES = (("picks", "好物推荐", "Picks"), ("living", "生活方式", "Living"))
 DEMO_ARTICLES = (

@@ -96,7 +96,7 @@ def due():
 
 def _form_page(article: Article | None, form: ArticleForm, status: int = 200):
     form.category_id.choices = _category_choices()
-    parts, problems = services.preview(form.body.data or "")
+    parts, problems = services.checked(form.body.data or "")
     return render("admin/articles/form.html", article=article, form=form,
                   status_form=StatusForm(), parts=_parts(parts), problems=problems,
                   cards=services.embed_cards([p for p in parts if isinstance(p, int)]),
@@ -155,7 +155,7 @@ def preview():
     if not form.validate_on_submit():
         return render("admin/articles/_preview.html", block="preview", parts=[], cards={},
                       problems=[e for errors in form.errors.values() for e in errors], status=422)
-    parts, problems = services.preview(form.body.data or "")
+    parts, problems = services.checked(form.body.data or "")
     return render("admin/articles/_preview.html", block="preview", parts=_parts(parts),
                   cards=services.embed_cards([p for p in parts if isinstance(p, int)]),
                   problems=problems)

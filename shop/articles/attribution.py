@@ -29,7 +29,8 @@ from sqlalchemy import select
 
 from shop.articles.models import Article, ArticleEvent, ArticleProduct
 from shop.cart import item_added
-from shop.db import db, utcnow
+from shop.articles.services import is_visible
+from shop.db import db
 from shop.orders import order_placed
 from shop.web import SESSION_KEYS_KEPT_AT_SIGNIN
 
@@ -52,7 +53,7 @@ def features(article_id: int, product_id: int) -> bool:
         select(ArticleProduct.article_id)
         .join(Article, Article.id == ArticleProduct.article_id)
         .where(ArticleProduct.article_id == article_id, ArticleProduct.product_id == product_id,
-               Article.status == "published", Article.published_at <= utcnow())
+               is_visible())
     ) is not None
 
 
@@ -112,8 +113,7 @@ def _credit_lines(order, *, lines, **extra) -> None:
     sources = {line.product_id: source_for(line.product_id) for line in lines}
     wanted = {article_id for article_id in sources.values() if article_id is not None}
     visible = set(db.session.scalars(
-        select(Article.id).where(Article.id.in_(wanted), Article.status == "published",
-                                 Article.published_at <= utcnow()))) if wanted else set()
+        select(Article.id).where(Article.id.in_(wanted), is_visible()))) if wanted else set()
     for line in lines:
         source = sources[line.product_id]
         line.source_article_id = source if source in visible else None

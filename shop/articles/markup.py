@@ -65,9 +65,12 @@ def _has_raw_html(body: str) -> bool:
     return False
 
 
-def check(body: str) -> list[str]:
-    """What is wrong with a body an editor wants to save; [] when nothing."""
+def check(body: str, parts: list[str | int] | None = None) -> list[str]:
+    """What is wrong with a body an editor wants to save ([] when nothing). `parts`:
+    split(render(body)), when the caller has rendered it already."""
     body = normalise(body)
+    if parts is None:
+        parts = split(render(body))
     problems = []
     if _has_raw_html(body):
         problems.append(_("Write the body in Markdown: HTML tags (such as <script> or <iframe>) "
@@ -75,14 +78,18 @@ def check(body: str) -> list[str]:
     if BAD_SCHEME.search(body):
         problems.append(_("Links and images may only point to http(s) addresses or pages of "
                           "the shop."))
-    if sum(isinstance(part, int) for part in split(render(body))) > MAX_EMBEDS:
+    if sum(isinstance(part, int) for part in parts) > MAX_EMBEDS:
         problems.append(_("An article can embed at most %(n)d products.", n=MAX_EMBEDS))
     return problems
 
 
+def ids_in(parts: list[str | int]) -> list[int]:
+    """The product ids of a split body (the cards its page draws), in order, each once."""
+    return list(dict.fromkeys(part for part in parts if isinstance(part, int)))
+
+
 def embedded_ids(body: str) -> list[int]:
-    """The product ids the body embeds (the cards its page draws), in order, each once."""
-    return list(dict.fromkeys(part for part in split(render(body)) if isinstance(part, int)))
+    return ids_in(split(render(body)))
 
 
 def sanitise(html: str) -> str:

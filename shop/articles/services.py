@@ -17,13 +17,10 @@ from shop.articles import markup
 from shop.articles.models import (Article, ArticleCategory, ArticleEvent, ArticleProduct,
                                   ArticleRevision, Tag, article_tags)
 from shop.catalog.models import Product
-from shop.catalog.services import text_matches
+from shop.catalog.services import on_sale, text_matches
 from shop.db import bump_version, db, utcnow
 from shop.media.services import StoredImage
-from shop.orders.models import Order, OrderLine
-
-# Orders counted in an article's figures: paid, and not since refunded in full.
-PAID_STATUSES = ("paid", "shipped", "completed", "refund_requested", "partly_refunded")
+from shop.orders.models import PAID_STATUSES, Order, OrderLine
 
 
 class ArticleError(ValueError):
@@ -96,9 +93,15 @@ def _embed_problems(ids: list[int]) -> list[str]:
     return problems
 
 
+def checked(body_md: str) -> tuple[list[str | int], list[str]]:
+    """The body rendered and cut at its embeds (what the preview shows), and every reason
+    it cannot be saved or published ([] when it can)."""
+    parts = markup.split(markup.render(body_md))
+    return parts, markup.check(body_md, parts) + _embed_problems(markup.ids_in(parts))
+
+
 def check_body(body_md: str) -> list[str]:
-    """Every reason a body cannot be saved or published; [] when it can."""
-    return markup.check(body_md) + _embed_problems(markup.embedded_ids(body_md))
+    return checked(body_md)[1]
 
 
 def _tags(names: list[str]) -> list[Tag]:
@@ -138,7 +141,7 @@ def _set_body(article: Article, body_md: str) -> None:
     body_md = markup.normalise(body_md)
     article.body_md = body_md
     article.body_html = markup.render(body_md)
-    ids = markup.embedded_ids(body_md)
+    ids = markup.ids_in(markup.split(article.body_html))
     article.embeds = [ArticleProduct(product_id=pid, position=i) for i, pid in enumerate(ids)]
 
 
@@ -268,14 +271,21 @@ def mark_promoted(article: Article, *, actor: User) -> None:
 # --- what shoppers see -----------------------------------------------------------------
 
 
+def is_visible(now: datetime | None = None):
+    """The condition for an article shoppers see: published, and its time has come."""
+    return (Article.status == "published") & (Article.published_at <= (now or utcnow()))
+
+
 def _visible(now: datetime | None = None):
-    now = now or utcnow()
-    return select(Article).where(Article.status == "published", Article.published_at <= now)
+    return select(Article).where(is_visible(now))
+
+
+NEWEST = (Article.published_at.desc(), Article.id.desc())
 
 
 def feed(limit: int = 6) -> list[Article]:
     return list(db.session.scalars(
-        _visible().order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+        _visible().order_by(*NEWEST).limit(limit)))
 
 
 def list_published(*, category_id: int | None = None, tag: str = "", page: int = 1,
@@ -286,7 +296,7 @@ def list_published(*, category_id: int | None = None, tag: str = "", page: int =
     if tag:
         query = query.where(Article.id.in_(
             select(article_tags.c.article_id).join(Tag).where(Tag.name == tag)))
-    query = query.order_by(Article.published_at.desc(), Article.id.desc())
+    query = query.order_by(*NEWEST)
     return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
 
 
@@ -310,14 +320,14 @@ def related(article: Article, limit: int = 4) -> list[Article]:
         return []
     return list(db.session.scalars(
         _visible().where(Article.id != article.id, or_(*conditions))
-        .order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+        .order_by(*NEWEST).limit(limit)))
 
 
 def featuring(product_id: int, limit: int = 5) -> list[Article]:
     return list(db.session.scalars(
         _visible().join(ArticleProduct, ArticleProduct.article_id == Article.id)
         .where(ArticleProduct.product_id == product_id)
-        .order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)))
+        .order_by(*NEWEST).limit(limit)))
 
 
 def categories() -> list[ArticleCategory]:
@@ -345,8 +355,7 @@ def embed_cards(product_ids: list[int]) -> dict[int, EmbedCard]:
     if not product_ids:
         return {}
     products = db.session.scalars(
-        select(Product).where(Product.id.in_(product_ids), Product.status == "on_sale",
-                              Product.archived_at.is_(None))
+        on_sale().where(Product.id.in_(product_ids))
         .options(selectinload(Product.skus), selectinload(Product.images)))
     cards = {}
     for product in products:
@@ -360,11 +369,6 @@ def body_parts(article: Article) -> list[str | int]:
     """The stored body, cleaned again (nh3 is fast; whatever reached the column, nothing
     runs), cut at its embeds."""
     return markup.split(markup.sanitise(article.body_html))
-
-
-def preview(body_md: str) -> tuple[list[str | int], list[str]]:
-    """What the editor's preview shows: the rendered parts and the problems."""
-    return markup.split(markup.render(body_md)), check_body(body_md)
 
 
 # --- backoffice lists ------------------------------------------------------------------
@@ -395,8 +399,7 @@ def due_for_repromotion(now: datetime | None = None, author_id: int | None = Non
 
 def picker_products(q: str, limit: int = 12) -> list[Product]:
     """Products on sale an editor may embed, newest first, by title or code."""
-    query = (select(Product).where(Product.status == "on_sale", Product.archived_at.is_(None))
-             .options(selectinload(Product.images)).order_by(Product.id.desc()).limit(limit))
+    query = on_sale().options(selectinload(Product.images)).order_by(Product.id.desc()).limit(limit)
     if q:
         query = query.where(text_matches(q, Product.code))
     return list(db.session.scalars(query))
@@ -422,7 +425,7 @@ def figures(*, author_id: int | None = None, status: str = "", sort: str = "upda
                     func.count(distinct(OrderLine.order_id)).label("orders"),
                     func.sum(OrderLine.total_minor).label("gmv"))
              .join(Order, Order.id == OrderLine.order_id)
-             .where(OrderLine.source_article_id.is_not(None), Order.status.in_(PAID_STATUSES))
+             .where(OrderLine.source_article_id.is_not(None), Order.status.in_(sorted(PAID_STATUSES)))
              .group_by(OrderLine.source_article_id).subquery())
     columns = {
         "views": func.coalesce(events.c.views, 0), "visitors": func.coalesce(events.c.visitors, 0),

@@ -45,7 +45,8 @@ def text_matches(q: str, *extra):
     return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
-def _on_sale():
+def on_sale():
+    """Products shoppers may see and buy."""
     return select(Product).where(Product.status == "on_sale", Product.archived_at.is_(None))
 
 
@@ -103,7 +104,7 @@ def top_categories(with_children: bool = False) -> list[Category]:
 
 def featured_products(limit: int = 8) -> list[Product]:
     query = (
-        _on_sale()
+        on_sale()
         .where(Product.featured.is_(True))
         .options(selectinload(Product.images))
         .order_by(Product.sales_count.desc(), Product.id.desc())
@@ -115,7 +116,7 @@ def featured_products(limit: int = 8) -> list[Product]:
 def list_products(*, category: Category | None = None, q: str = "", sort: str = DEFAULT_SORT,
                   page: int = 1, per_page: int = 20):
     """A page of products on sale (Flask-SQLAlchemy Pagination: two queries + images)."""
-    query = _on_sale().options(selectinload(Product.images))
+    query = on_sale().options(selectinload(Product.images))
     if category is not None:
         ids = [category.id] + [child.id for child in category.children if child.active]
         query = query.where(Product.category_id.in_(ids))
@@ -141,7 +142,7 @@ def get_category(category_id: int) -> Category | None:
 
 def get_product_for_shoppers(product_id: int) -> Product | None:
     return db.session.scalar(
-        _on_sale()
+        on_sale()
         .where(Product.id == product_id)
         .options(selectinload(Product.skus), selectinload(Product.images),
                  joinedload(Product.category))

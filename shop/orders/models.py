@@ -10,6 +10,8 @@ from shop.db import TimestampMixin, UTCDateTime, db, utcnow
 # awaiting_payment -> paid -> shipped -> completed; cancelled; refunds come with payments.
 ORDER_STATUSES = ("awaiting_payment", "paid", "shipped", "completed", "cancelled",
                   "refund_requested", "partly_refunded", "refunded")
+# Paid, and not since refunded in full: what can still be refunded, and what sales count.
+PAID_STATUSES = frozenset({"paid", "shipped", "completed", "refund_requested", "partly_refunded"})
 _STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in ORDER_STATUSES) + ")"
 
 

@@ -20,7 +20,8 @@ from shop.db import db, utcnow
 from shop.orders import order_placed, pricing
 from shop import jobs
 from shop.money import format_minor
-from shop.orders.models import Address, Order, OrderAdjustment, OrderEvent, OrderLine
+from shop.orders.models import (PAID_STATUSES, Address, Order, OrderAdjustment, OrderEvent,
+                                OrderLine)
 from shop.payments import PaymentRefused, payment_succeeded, refund_failed
 from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
@@ -279,9 +280,6 @@ def _notify_paid(order: Order) -> None:
 
 # --- refunds ----------------------------------------------------------------------------
 
-REFUNDABLE = {"paid", "shipped", "completed", "refund_requested", "partly_refunded"}
-
-
 def refundable_minor(order: Order) -> int:
     return sum(p.refundable_minor for p in _payments(order))
 
@@ -319,7 +317,7 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
     wallet payments (back to the wallet). Never more than is refundable: each payment's
     refundable balance is a guarded column, and the order row is locked meanwhile."""
     order = _locked(order.id)
-    if order.status not in REFUNDABLE:
+    if order.status not in PAID_STATUSES:
         raise OrderError(_("This order can not be refunded now."))
     available = refundable_minor(order)
     if amount_minor <= 0:
