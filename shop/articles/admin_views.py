@@ -98,7 +98,7 @@ def _form_page(article: Article | None, form: ArticleForm, status: int = 200):
     form.category_id.choices = _category_choices()
     parts, problems = services.checked(form.body.data or "")
     return render("admin/articles/form.html", article=article, form=form,
-                  status_form=StatusForm(), parts=_parts(parts), problems=problems,
+                  parts=_parts(parts), problems=problems,
                   cards=services.embed_cards([p for p in parts if isinstance(p, int)]),
                   status=status)
 
@@ -165,8 +165,7 @@ def preview():
 @roles_required("editor")
 def picker():
     q = request.args.get("q", "").strip()[:80]
-    return render("admin/articles/_picker.html", block="picker", q=q,
-                  picked=services.picker_products(q))
+    return render("admin/articles/_picker.html", block="picker", picked=services.picker_products(q))
 
 
 @bp.get("/<int:article_id>/review")

@@ -300,6 +300,11 @@ def list_published(*, category_id: int | None = None, tag: str = "", page: int =
     return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
 
 
+def is_shown(article_id: int) -> bool:
+    """Whether shoppers see this article now (one indexed lookup, for the beacons)."""
+    return db.session.scalar(select(Article.id).where(Article.id == article_id, is_visible())) is not None
+
+
 def get_visible(article_id: int) -> Article | None:
     return db.session.scalar(
         _visible().where(Article.id == article_id)

@@ -53,7 +53,7 @@ def featuring(product_id: int):
 @bp.post("/a/<int:article_id>/seen")
 @limiter.limit(BEACON_LIMIT)
 def seen(article_id: int):
-    if services.get_visible(article_id) is None:
+    if not services.is_shown(article_id):
         abort(404)
     attribution.record(article_id, "view")
     return "", 204
