@@ -37,9 +37,13 @@ def _resolve(name: str) -> Callable:
 
 
 def redis_connection():
+    """The app's Redis client (its connection pool is reused by every enqueue)."""
     from redis import Redis
 
-    return Redis.from_url(current_app.config["REDIS_URL"])
+    client = current_app.extensions.get("shop_redis")
+    if client is None:
+        client = current_app.extensions["shop_redis"] = Redis.from_url(current_app.config["REDIS_URL"])
+    return client
 
 
 def queue():

@@ -18,5 +18,13 @@ STATUS_LABELS = {
     "refunded": _l("Refunded"),
 }
 bp.add_app_template_global(STATUS_LABELS, "ORDER_STATUS_LABELS")
+# Reasons the shop itself writes on order events and refunds, shown in the reader's
+# language; reasons people typed are shown as typed (REASON_LABELS.get(reason, reason)).
+REASON_LABELS = {
+    "placed": _l("Placed"), "wallet": _l("Paid from the wallet"),
+    "order cancelled": _l("Order cancelled"), "cancelled by staff": _l("Cancelled by staff"),
+    "expired": _l("Not paid in time"), "a card refund failed": _l("A card refund failed"),
+}
+bp.add_app_template_global(REASON_LABELS, "ORDER_REASON_LABELS")
 
 from shop.orders import views  # noqa: E402,F401

@@ -18,15 +18,12 @@ from shop.orders.models import ShopSetting
 # Shown in the breakdown; the order stores the kind, the label follows the reader's language.
 ADJUSTMENT_LABELS = {"shipping": _l("Shipping")}
 
-SETTINGS = {  # key: (default, label)
-    "shipping_fee_minor": (1000, _l("Shipping fee")),
-    "free_shipping_from_minor": (9900, _l("Free shipping from")),
-}
+SETTINGS = {"shipping_fee_minor": 1000, "free_shipping_from_minor": 9900}  # key: default
 
 
 def get_setting(key: str) -> int:
     value = db.session.scalar(select(ShopSetting.value).where(ShopSetting.key == key))
-    return SETTINGS[key][0] if value is None else value
+    return SETTINGS[key] if value is None else value
 
 
 def set_setting(key: str, value: int) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from shop.cart import services as cart
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
-from shop.orders import order_placed, pricing
+from shop.orders import STATUS_LABELS, order_placed, pricing
 from shop import jobs
 from shop.money import format_minor
 from shop.orders.models import (PAID_STATUSES, Address, Order, OrderAdjustment, OrderEvent,
@@ -142,7 +142,8 @@ def transition(order: Order, to_status: str, *, actor_id: int | None, reason: st
     A guarded UPDATE ... WHERE status = :from makes two racing moves end with one."""
     from_status = order.status
     if to_status not in TRANSITIONS[from_status]:
-        raise OrderError(_("This order can not go from %(a)s to %(b)s.", a=from_status, b=to_status))
+        raise OrderError(_("This order can not go from %(a)s to %(b)s.",
+                           a=STATUS_LABELS[from_status], b=STATUS_LABELS[to_status]))
     moved = db.session.execute(
         update(Order).where(Order.id == order.id, Order.status == from_status)
         .values(status=to_status, updated_at=utcnow())
@@ -160,9 +161,7 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     from the wallet (each exactly once: the transition is guarded and ledger references
     are unique). A card payment still open is refused if it succeeds later."""
     transition(order, "cancelled", actor_id=actor_id, reason=reason)
-    for line in order.lines:
-        move_stock(line.sku_id, line.quantity, reason="order_cancelled",
-                   ref_type="order_cancel", ref_id=str(order.id))
+    _return_stock(order, reason="order_cancelled", ref_type="order_cancel")
     payments.close_open_payments(order.id)
     for payment in _payments(order, method="wallet"):
         if payment.refundable_minor:
@@ -340,13 +339,18 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
     to_status = "refunded" if amount_minor == available else "partly_refunded"
     transition(order, to_status, actor_id=actor_id, reason=reason)
     if restock:
-        for line in order.lines:
-            try:
-                move_stock(line.sku_id, line.quantity, reason="order_refunded",
-                           ref_type="order_refund", ref_id=str(order.id))
-            except CatalogError:
-                raise OrderError(_("The stock of this order was already returned.")) from None
+        try:
+            _return_stock(order, reason="order_refunded", ref_type="order_refund")
+        except CatalogError:
+            raise OrderError(_("The stock of this order was already returned.")) from None
     return refunds
+
+
+def _return_stock(order: Order, *, reason: str, ref_type: str) -> None:
+    """Every line's units back on the shelf, once per (order, ref_type) by the ledger."""
+    for line in order.lines:
+        move_stock(line.sku_id, line.quantity, reason=reason, ref_type=ref_type,
+                   ref_id=str(order.id))
 
 
 def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
@@ -364,6 +368,7 @@ def admin_orders(*, status: str = "", q: str = "", since=None, until=None, metho
     number; since/until are dates in the shop's time zone, until inclusive; `method`
     keeps orders with a successful payment by card or from the wallet."""
     from shop.accounts.models import User
+    from shop.accounts.services import normalise_email
 
     query = select(Order).order_by(Order.id.desc())
     if status in TRANSITIONS:
@@ -372,7 +377,7 @@ def admin_orders(*, status: str = "", q: str = "", since=None, until=None, metho
         if q.isdigit() and len(q) > 8:
             query = query.where(Order.id == int(q[8:]))
         else:
-            query = query.join(User, User.id == Order.user_id).where(User.email == q.strip().lower())
+            query = query.join(User, User.id == Order.user_id).where(User.email == normalise_email(q))
     if method in ("card", "wallet"):
         query = query.where(select(Payment.id).where(
             Payment.order_id == Order.id, Payment.method == method,

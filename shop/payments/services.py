@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shop import jobs
 from shop.db import db, ledger_move, utcnow
+from shop.money import format_minor
 from shop.payments import PaymentRefused, gateway, payment_succeeded, refund_failed
 from shop.payments.models import Payment, Refund, StripeEvent
 
@@ -172,8 +173,8 @@ def apply_intent(payment: Payment, intent: gateway.Intent) -> None:
             db.session.flush()
         return
     if (intent.amount_minor, intent.currency) != (payment.amount_minor, payment.currency):
-        _reject(payment, _("The amount paid (%(paid)s %(currency)s) is not the amount due.",
-                           paid=intent.amount_minor, currency=intent.currency),
+        _reject(payment, _("The amount paid (%(paid)s) is not the amount due.",
+                           paid=format_minor(intent.amount_minor, intent.currency)),
                 refund_minor=intent.amount_minor)
         return
     if not _move(payment, "pending", "succeeded", refundable_minor=payment.amount_minor,
@@ -183,8 +184,7 @@ def apply_intent(payment: Payment, intent: gateway.Intent) -> None:
         with db.session.begin_nested():
             payment_succeeded.send(payment)
     except PaymentRefused as exc:
-        _move(payment, "succeeded", "pending")  # undo, then reject with the reason
-        _reject(payment, str(exc), refund_minor=payment.amount_minor)
+        _reject(payment, str(exc), refund_minor=payment.amount_minor, from_status="succeeded")
 
 
 def _reject(payment: Payment, reason: str, *, refund_minor: int, from_status: str = "pending") -> None:
@@ -264,7 +264,7 @@ def _refund_failed(refund: Refund, payment: Payment, reason: str) -> None:
                     lambda after: Refund(payment_id=payment.id, order_id=payment.order_id,
                                          key=f"reversal-{refund.key}", amount_minor=-refund.amount_minor,
                                          refundable_after_minor=after, status="succeeded",
-                                         reason=f"refund {refund.id} failed"),
+                                         reason="a card refund failed"),
                     error=PaymentError, refused=_("That is more than can still be refunded."),
                     duplicate=_("This refund was already made."))
         refund_failed.send(payment)

@@ -53,7 +53,3 @@ class RechargePackage(db.Model):
     pay_minor: Mapped[int] = mapped_column()
     credit_minor: Mapped[int] = mapped_column()
     active: Mapped[bool] = mapped_column(default=True)
-
-    @property
-    def bonus_minor(self) -> int:
-        return self.credit_minor - self.pay_minor

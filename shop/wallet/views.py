@@ -72,8 +72,6 @@ def adjust():
         user = db.session.scalar(select(User).where(User.email == normalise_email(form.email.data)))
         if user is None:
             form.email.errors.append(_("No account has this email."))
-        elif form.amount.data == 0:
-            form.amount.errors.append(_("The amount must not be zero."))
         else:
             sign = 1 if form.direction.data == "credit" else -1
             try:
