@@ -42,11 +42,13 @@ def test_category_sort_through_htmx_returns_the_results_fragment(client):
 
 
 def test_search_matches_both_languages_and_escapes_wildcards(client):
-    ProductFactory(title="有机草莓", code="berry")
-    ProductFactory(title="牛奶", code="milk")
+    berry = ProductFactory(title="有机草莓", code="berry")
+    milk = ProductFactory(title="牛奶", code="milk")
     assert "有机草莓" in client.get("/search?q=草莓").get_data(as_text=True)
     english = client.get("/search?q=Product berry", headers=EN).get_data(as_text=True)
     assert "Product berry" in english and "Product milk" not in english
+    # the query is echoed in the search box: only a result links to the product
+    assert f'href="/p/{berry.id}"' in english and f'href="/p/{milk.id}"' not in english
     assert "No products match" in client.get("/search?q=%25", headers=EN).get_data(as_text=True)
     # the JSON's own keys are not text to search
     assert "No products match" in client.get("/search?q=title", headers=EN).get_data(as_text=True)
