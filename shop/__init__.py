@@ -121,8 +121,13 @@ def register_blueprints(app: Flask) -> None:
 def register_errors(app: Flask) -> None:
     from shop.web import render_error
 
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+
     # Every HTTP error, CSRF failures (400) and unhandled exceptions (500) included.
     app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(CSRFError, lambda error: render_error(
+        error, 400, _("The form has expired. Reload the page and try again.")))
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,8 +15,13 @@ from shop.media.services import StoredImage, forget_files
 
 # Werkzeug's scrypt (n=2**15, r=8, p=1): memory-hard, no extra dependency.
 PASSWORD_METHOD = "scrypt"
-# Compared against when the email is unknown, so both paths cost one hash.
-_DUMMY_HASH = generate_password_hash("not-a-password", method=PASSWORD_METHOD)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the email is unknown, so both paths cost one hash. Made on
+    first use, not at import (every worker and CLI command would pay for it)."""
+    return generate_password_hash("not-a-password", method=PASSWORD_METHOD)
 
 
 class AccountError(ValueError):
@@ -50,7 +57,7 @@ def register_user(email: str, password: str, nickname: str, role: str = "shopper
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None

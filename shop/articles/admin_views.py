@@ -18,7 +18,7 @@ from shop.articles.forms import ArticleForm, CategoryForm, PreviewForm, StatusFo
 from shop.articles.models import ARTICLE_STATUSES, Article, ArticleCategory
 from shop.db import SAFE_METHODS, db
 from shop.media.services import ImageError, read_upload, store_image
-from shop.web import render, render_error, roles_required
+from shop.web import number_arg, render, render_error, roles_required
 
 SORTS = ("updated", *services.FIGURE_COLUMNS)
 
@@ -64,9 +64,7 @@ def index():
     descending = request.args.get("dir", "desc") != "asc"
     status = request.args.get("status", "")
     status = status if status in ARTICLE_STATUSES else ""
-    page = request.args.get("page", 1, type=int) or 1
-    if not 1 <= page <= 10_000:
-        abort(404)
+    page = number_arg("page", 1, most=10_000)
     author_id = None if current_user.role == "admin" else current_user.id
     pagination = services.figures(author_id=author_id, status=status, sort=sort,
                                   descending=descending, page=page)

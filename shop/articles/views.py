@@ -7,28 +7,17 @@ from markupsafe import Markup
 
 from shop.articles import attribution, bp, services
 from shop.extensions import limiter
-from shop.web import render
+from shop.web import number_arg, render
 
 BEACON_LIMIT = "60 per minute"
 
 
-def _number_arg(name: str, default: int | None, most: int = 2**31 - 1) -> int | None:
-    """A positive whole number from the query string, or `default` when absent; a 404
-    for anything else (a word, 0, more than an id column holds)."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:
-        abort(404)
-    return int(raw)
-
-
 @bp.get("/articles")
 def index():
-    category_id = _number_arg("c", None)
+    category_id = number_arg("c", None)
     tag = request.args.get("tag", "").strip()[:32]
     pagination = services.list_published(category_id=category_id, tag=tag,
-                                         page=_number_arg("page", 1, most=10_000))
+                                         page=number_arg("page", 1, most=10_000))
     return render("articles/index.html", block="results", pagination=pagination,
                   categories=services.categories(), category_id=category_id, tag=tag,
                   args={k: v for k, v in (("c", category_id), ("tag", tag)) if v})

@@ -171,11 +171,13 @@ def merge(visitor: SessionCart, account: AccountCart) -> None:
     """At sign-in: the visitor's lines join the account's, each capped at what may be had;
     lines no longer for sale are dropped. The visitor's cart is then empty."""
     mine = account.quantities()
-    for sku_id, quantity in visitor.quantities().items():
-        try:
-            sku = _sku_for_sale(sku_id)
-        except CartError:
+    theirs = visitor.quantities()
+    skus = db.session.scalars(select(Sku).where(Sku.id.in_(theirs))
+                              .options(joinedload(Sku.product))).all() if theirs else []
+    for sku in sorted(skus, key=lambda s: s.id):
+        if not sku.active or not sku.product.on_sale:
             continue
+        sku_id, quantity = sku.id, theirs[sku.id]
         most = max_quantity(sku)
         if most:
             account.set(sku_id, min(mine.get(sku_id, 0) + quantity, most))

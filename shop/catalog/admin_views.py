@@ -14,7 +14,7 @@ from shop.catalog.models import Category, Product
 from shop.db import db
 from shop.extensions import htmx
 from shop.media.services import ImageError, read_upload, store_image
-from shop.web import render, roles_required
+from shop.web import number_arg, render, roles_required
 
 BLANK_SKU_ROWS = 2
 BLANK_SKU = {"price": None, "stock": None, "active": True}
@@ -92,11 +92,11 @@ def category_form(category_id: int | None = None):
 @bp.get("/products")
 @roles_required("admin")
 def products():
-    page = request.args.get("page", 1, type=int) or 1
+    page = number_arg("page", 1, most=10_000)
     q = request.args.get("q", "").strip()[:80]
     status = request.args.get("status", "")
     archived = request.args.get("archived") == "1"
-    pagination = services.admin_products(q=q, status=status, archived=archived, page=max(page, 1))
+    pagination = services.admin_products(q=q, status=status, archived=archived, page=page)
     return render("admin/catalog/products.html", block="results", pagination=pagination,
                   q=q, status_filter=status, archived=archived)
 
@@ -145,11 +145,10 @@ def _sku_rows(form: ProductForm) -> list[services.SkuRow] | None:
         if sub.price.data is None:
             sub.price.errors.append(_("Give the SKU a price."))
             ok = False
-        try:
-            sku_id = int(sub.id.data) if sub.id.data else None
-            seen = int(sub.stock_seen.data or 0)
-        except ValueError:
-            abort(400)
+        raw_id, raw_seen = sub.id.data or "", sub.stock_seen.data or "0"
+        if not (raw_id.isdigit() or raw_id == "") or not raw_seen.isdigit():
+            abort(400)  # hidden fields the page wrote: only a forged form gets here
+        sku_id, seen = (int(raw_id) if raw_id else None), int(raw_seen)
         if ok:
             rows.append(services.SkuRow(
                 id=sku_id, code=sub.code.data, option_values=_split(sub.options.data, "/"),
@@ -166,7 +165,7 @@ def _product_page(product: Product | None, form: ProductForm | None = None,
         form = ProductForm(data=_product_form_data(product) if product else {
             "skus": [BLANK_SKU] * (BLANK_SKU_ROWS + 1), "status": "draft",
         })
-    form.category_id.choices = _category_choices()
+        form.category_id.choices = _category_choices()  # a posted form has them already
     return render("admin/catalog/product_form.html", form=form, product=product,
                   image_form=image_form or ImageForm(), status=status)
 

@@ -385,7 +385,7 @@ def remove_image(product: Product, image_id: int) -> None:
 
 
 def admin_products(q: str = "", status: str = "", archived: bool = False, page: int = 1):
-    query = select(Product).options(selectinload(Product.images), selectinload(Product.category))
+    query = select(Product).options(selectinload(Product.category))
     query = query.where(Product.archived_at.is_not(None) if archived else Product.archived_at.is_(None))
     if status in PRODUCT_STATUSES:
         query = query.where(Product.status == status)

@@ -9,14 +9,7 @@ from flask import abort, current_app, request
 from shop.articles import services as articles
 from shop.catalog import bp, services
 from shop.db import versions
-from shop.web import cached_blocks, render
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        abort(404)
-    return int(raw)
+from shop.web import cached_blocks, number_arg, render
 
 
 def _sort_arg() -> str:
@@ -48,7 +41,7 @@ def categories():
 
 @bp.get("/c/<int:category_id>")
 def category(category_id: int):
-    sort, page, per_page = _sort_arg(), _page_arg(), current_app.config["PAGE_SIZE"]
+    sort, page, per_page = _sort_arg(), number_arg("page", 1, most=10_000), current_app.config["PAGE_SIZE"]
 
     def load():
         category = services.get_category(category_id) or abort(404)
@@ -69,7 +62,7 @@ def search():
     q = request.args.get("q", "").strip()[:80]
     sort = _sort_arg()
     pagination = services.list_products(
-        q=q, sort=sort, page=_page_arg(), per_page=current_app.config["PAGE_SIZE"]
+        q=q, sort=sort, page=number_arg("page", 1, most=10_000), per_page=current_app.config["PAGE_SIZE"]
     ) if q else None
     return render("catalog/search.html", block="results", q=q, pagination=pagination, sort=sort,
                   endpoint="catalog.search", args={"q": q, "sort": sort})

@@ -14,7 +14,7 @@ from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm,
 from shop.orders.models import Order
 from shop.payments import gateway
 from shop.wallet import services as wallet
-from shop.web import render, roles_required
+from shop.web import number_arg, render, roles_required
 
 ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
 
@@ -150,12 +150,11 @@ def admin_list():
     def start_of(day):
         return datetime.combine(day, time.min, zone) if day else None
 
-    page = request.args.get("page", "1")
     pagination = services.admin_orders(
         status=form.status.data or "", q=(form.q.data or "").strip(),
         method=form.method.data or "", since=start_of(form.since.data),
         until=start_of(form.until.data + timedelta(days=1)) if form.until.data else None,
-        page=int(page) if page.isdigit() and int(page) >= 1 else abort(404))
+        page=number_arg("page", 1, most=10_000))
     return render("admin/orders/list.html", block="results", form=form, pagination=pagination)
 
 

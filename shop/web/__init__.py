@@ -3,6 +3,7 @@ role checks and safe redirects. Views import from here; services never do."""
 
 from shop.web.auth import (SESSION_KEYS_KEPT, SESSION_KEYS_KEPT_AT_SIGNIN, fresh_session,
                            roles_required, safe_next_url)
+from shop.web.args import number_arg
 from shop.web.lifecycle import init_lifecycle
 from shop.web.rendering import cached_blocks, redirect_to, render, render_error
 
@@ -12,6 +13,7 @@ __all__ = [
     "fresh_session",
     "cached_blocks",
     "init_lifecycle",
+    "number_arg",
     "redirect_to",
     "render",
     "render_error",
