@@ -139,6 +139,37 @@ def signed_in(app, role: str = "shopper"):
     return client, user
 
 
+# --- shared shopping steps ----------------------------------------------------------------
+
+ADDRESS = {"name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
+           "district": "西湖区", "detail": "文三路 1 号"}
+# The same address as the checkout form's labels read in Chinese, for the browser tests.
+ADDRESS_LABELS = [("收货人", "name"), ("手机号码", "phone"), ("省", "province"), ("市", "city"),
+                  ("区/县", "district"), ("详细地址", "detail")]
+
+
+def form_token(client, url: str) -> str:
+    """The one-use token (name="token") of the form on the page at `url`."""
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', html).group(1)
+
+
+def browser_sign_in(page, email: str, next_url: str) -> None:
+    """Sign in through the form, then land on next_url."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"/signin?next={next_url}")
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**{next_url}")
+
+
+def browser_fill_address(page) -> None:
+    for label, key in ADDRESS_LABELS:
+        page.get_by_label(label, exact=True).fill(ADDRESS[key])
+
+
 @pytest.fixture
 def admin_client(app):
     return signed_in(app, "admin")[0]

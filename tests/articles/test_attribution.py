@@ -12,9 +12,8 @@ from shop.db import db
 from shop.orders.models import OrderLine
 from shop.wallet import services as wallet
 from tests.articles.helpers import embed
-from tests.conftest import signed_in
+from tests.conftest import ADDRESS, form_token, signed_in
 from tests.factories import ArticleFactory, UserFactory, product_with_skus
-from tests.payments.helpers import ADDRESS
 
 
 def _shopper(app):
@@ -31,9 +30,7 @@ def _buy(client, sku_id: int, quantity: int = 1, via: int | None = None) -> int:
     if via:
         data["via"] = str(via)
     assert client.post_form("/cart/add", data).status_code == 302
-    html = client.get("/checkout").get_data(as_text=True)
-    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', html).group(1)
-    response = client.post_form("/checkout", dict(ADDRESS, token=token))
+    response = client.post_form("/checkout", dict(ADDRESS, token=form_token(client, "/checkout")))
     order_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert client.post_form(f"/orders/{order_id}/pay/wallet").status_code == 302
     return order_id

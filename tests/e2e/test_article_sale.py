@@ -8,18 +8,10 @@ from sqlalchemy import select
 from shop.db import db
 from shop.orders.models import OrderLine
 from shop.wallet import services as wallet
-from tests.conftest import PHONE, assert_accessible
-from tests.factories import PASSWORD, UserFactory, product_with_skus
+from tests.conftest import PHONE, assert_accessible, browser_fill_address, browser_sign_in
+from tests.factories import UserFactory, product_with_skus
 
 pytestmark = pytest.mark.e2e
-
-
-def _sign_in(page, email, next_url):
-    page.goto(f"/signin?next={next_url}")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**{next_url}")
 
 
 def test_an_article_sells_and_its_figures_show_the_order(app, browser, live_server, page):
@@ -32,7 +24,7 @@ def test_an_article_sells_and_its_figures_show_the_order(app, browser, live_serv
         db.session.commit()
 
     # the editor writes, picking the two products into the body, and publishes
-    _sign_in(page, editor.email, "/admin/articles/new")
+    browser_sign_in(page, editor.email, "/admin/articles/new")
     page.get_by_label("标题").fill("夏天的水果")
     page.get_by_label("摘要").fill("芒果和车厘子怎么挑")
     body = page.get_by_label("正文（Markdown）")
@@ -53,16 +45,14 @@ def test_an_article_sells_and_its_figures_show_the_order(app, browser, live_serv
     # the shopper, on another phone, reads it and buys from the card
     shop = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE).new_page()
     shop.set_default_timeout(10_000)
-    _sign_in(shop, shopper.email, article_url)
+    browser_sign_in(shop, shopper.email, article_url)
     assert shop.locator(".embed").count() == 2
     assert_accessible(shop)
     card = shop.locator(".embed", has_text="海南芒果")
     card.get_by_role("button", name="加入购物车").click()
     card.get_by_text("已加入购物车。").wait_for()
     shop.goto("/checkout")
-    for label, value in [("收货人", "张三"), ("手机号码", "13800138000"), ("省", "浙江省"),
-                         ("市", "杭州市"), ("区/县", "西湖区"), ("详细地址", "文三路 1 号")]:
-        shop.get_by_label(label, exact=True).fill(value)
+    browser_fill_address(shop)
     shop.get_by_role("button", name="提交订单").click()
     shop.wait_for_url("**/orders/*")
     shop.get_by_test_id("pay-wallet").click()

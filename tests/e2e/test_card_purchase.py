@@ -9,8 +9,8 @@ from sqlalchemy import select
 from shop.db import db
 from shop.orders.models import Order
 from shop.payments.models import StripeEvent
-from tests.conftest import assert_accessible
-from tests.factories import PASSWORD, UserFactory, product_with_skus
+from tests.conftest import assert_accessible, browser_fill_address, browser_sign_in
+from tests.factories import UserFactory, product_with_skus
 from tests.payments.helpers import count, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +27,7 @@ def test_buy_with_a_test_card_on_a_phone(stripe_app, stripe_webhook, page):
     app = stripe_app
     product, _skus = product_with_skus(title="纯棉T恤", skus=(("红", 1990, 10), ("蓝", 2590, 3)))
     user = UserFactory()
-    page.goto(f"/signin?next=/p/{product.id}")
-    page.get_by_label("邮箱").fill(user.email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**/p/{product.id}")
+    browser_sign_in(page, user.email, f"/p/{product.id}")
     page.get_by_role("button", name="加入购物车").click()
     page.get_by_text("已加入购物车。").wait_for()
 
@@ -43,9 +39,7 @@ def test_buy_with_a_test_card_on_a_phone(stripe_app, stripe_webhook, page):
     page.wait_for_function("document.querySelector('[data-testid=subtotal]').innerText === '¥39.80'")
 
     page.goto("/checkout")
-    for label, value in [("收货人", "张三"), ("手机号码", "13800138000"), ("省", "浙江省"),
-                         ("市", "杭州市"), ("区/县", "西湖区"), ("详细地址", "文三路 1 号")]:
-        page.get_by_label(label, exact=True).fill(value)
+    browser_fill_address(page)
     page.get_by_role("button", name="提交订单").click()
     page.wait_for_url("**/orders/*")
     page.get_by_test_id("pay-card").click()

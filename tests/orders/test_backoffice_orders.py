@@ -6,7 +6,8 @@ from shop.orders.models import Order
 from shop.wallet import services as wallet
 from tests.conftest import signed_in
 from tests.factories import product_with_skus
-from tests.orders.test_checkout import ADDRESS, _buyer, _token
+from tests.conftest import ADDRESS
+from tests.orders.test_checkout import _buyer, _token
 
 EN = {"Accept-Language": "en"}
 

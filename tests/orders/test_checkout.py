@@ -1,17 +1,13 @@
-import re
-
 from sqlalchemy import func, select
 
 from shop.cart.models import CartItem
 from shop.catalog.models import Sku, StockMovement
 from shop.db import db
 from shop.orders.models import Order, OrderEvent
-from tests.conftest import signed_in
+from tests.conftest import ADDRESS, form_token, signed_in
 from tests.factories import product_with_skus
 
 EN = {"Accept-Language": "en"}
-ADDRESS = {"name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-           "district": "西湖区", "detail": "文三路 1 号"}
 
 
 def _buyer(app, skus_and_quantities):
@@ -24,8 +20,7 @@ def _buyer(app, skus_and_quantities):
 
 
 def _token(client) -> str:
-    html = client.get("/checkout", headers=EN).get_data(as_text=True)
-    return re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', html).group(1)
+    return form_token(client, "/checkout")
 
 
 def _count(app, model, *where):

@@ -15,12 +15,10 @@ from shop.cart.models import CartItem
 from shop.db import db
 from shop.orders.models import Order
 from shop.payments.models import Payment
-from tests.conftest import signed_in
+from tests.conftest import ADDRESS, form_token, signed_in
 from tests.factories import product_with_skus
 
 EN = {"Accept-Language": "en"}
-ADDRESS = {"name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-           "district": "西湖区", "detail": "文三路 1 号"}
 GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"
 
 
@@ -33,9 +31,7 @@ def placed_order(app, *, price=9900, quantity=1, stock=10, client=None, user=Non
     with app.app_context():
         db.session.add(CartItem(user_id=user.id, sku_id=sku.id, quantity=quantity))
         db.session.commit()
-    html = client.get("/checkout", headers=EN).get_data(as_text=True)
-    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', html).group(1)
-    response = client.post_form("/checkout", dict(ADDRESS, token=token))
+    response = client.post_form("/checkout", dict(ADDRESS, token=form_token(client, "/checkout")))
     assert response.status_code == 302, response.get_data(as_text=True)[:400]
     order_id = int(response.headers["Location"].rsplit("/", 1)[1])
     with app.app_context():

@@ -1,7 +1,6 @@
 """Refunds: admins refund part or all, card parts through Stripe's refund API (with our
 idempotency key), wallet parts back to the wallet; never more than was paid."""
 
-import re
 import threading
 
 import pytest
@@ -12,7 +11,7 @@ from shop.db import db
 from shop.orders.models import Order, OrderLine
 from shop.payments.models import Payment, Refund
 from shop.wallet import services as wallet
-from tests.conftest import signed_in
+from tests.conftest import form_token, signed_in
 from tests.payments.helpers import (
     EN, card_id, count, order_status, placed_order, start_card, stripe_api,
 )
@@ -27,8 +26,7 @@ def _card_paid_order(app, localstripe_url, **kwargs):
 
 
 def _refund_form(admin, order_id):
-    html = admin.get(f"/admin/orders/{order_id}", headers=EN).get_data(as_text=True)
-    return re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', html).group(1)
+    return form_token(admin, f"/admin/orders/{order_id}")
 
 
 def _refunded(app):

@@ -9,7 +9,8 @@ from shop.wallet import services as wallet
 from shop.wallet.models import Wallet, WalletEntry
 from tests.conftest import signed_in
 from tests.factories import UserFactory, product_with_skus
-from tests.orders.test_checkout import ADDRESS, _buyer, _token
+from tests.conftest import ADDRESS
+from tests.orders.test_checkout import _buyer, _token
 
 EN = {"Accept-Language": "en"}
 
