@@ -39,3 +39,24 @@ def form_fields(html: str, *names: str) -> dict:
         if name and value:
             found.setdefault(name.group(1), value.group(1))
     return {name: found[name] for name in names}
+
+
+def post_together(posts: list[tuple[str, str, dict]], timeout: float = 60) -> list[int]:
+    """Send every (url, cookie, form) POST from its own thread, all released at once by a
+    barrier; the status codes, in the order they came back."""
+    import threading
+
+    barrier, codes, lock = threading.Barrier(len(posts)), [], threading.Lock()
+
+    def post(url, cookie, form):
+        barrier.wait()
+        status, _body, _ = request(url, cookie, form)
+        with lock:
+            codes.append(status)
+
+    threads = [threading.Thread(target=post, args=args) for args in posts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return codes

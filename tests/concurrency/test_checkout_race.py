@@ -1,7 +1,5 @@
 """200 buyers for 10 units, as real parallel HTTP requests: exactly 10 orders, stock 0."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -10,7 +8,7 @@ from shop.cart.models import CartItem
 from shop.catalog.models import Sku, StockMovement
 from shop.db import db
 from shop.orders.models import Order
-from tests.concurrency.http import form_fields, request, session_cookie
+from tests.concurrency.http import form_fields, post_together, request, session_cookie
 from tests.factories import PASSWORD_HASH, product_with_skus
 
 pytestmark = pytest.mark.postgres
@@ -35,20 +33,8 @@ def test_200_buyers_for_10_units_make_exactly_10_orders(app, live_server):
         forms.append((cookie, dict(fields, name="买家", phone="13800138000", province="浙江省",
                                    city="杭州市", district="西湖区", detail="1 号")))
 
-    barrier = threading.Barrier(BUYERS)
-    codes, lock = [], threading.Lock()
-
-    def buy(cookie, form):
-        barrier.wait()
-        status, _body, _ = request(f"{live_server.url}/checkout", cookie, form)
-        with lock:
-            codes.append(status)
-
-    threads = [threading.Thread(target=buy, args=form) for form in forms]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    codes = post_together([(f"{live_server.url}/checkout", cookie, form) for cookie, form in forms],
+                          timeout=120)
 
     assert len(codes) == BUYERS
     assert codes.count(200) == 10  # redirected to the order page (urllib follows the 302)

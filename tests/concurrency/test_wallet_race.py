@@ -1,8 +1,6 @@
 """8 parallel wallet payments, each worth the whole balance, as real HTTP requests on
 PostgreSQL: exactly one order is paid, the balance ends at zero, the ledger sums up."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -11,7 +9,7 @@ from shop.orders.models import Order
 from shop.payments.models import Payment
 from shop.wallet import services as wallet
 from shop.wallet.models import Wallet, WalletEntry
-from tests.concurrency.http import form_fields, request, session_cookie
+from tests.concurrency.http import form_fields, post_together, request, session_cookie
 from tests.payments.helpers import placed_order
 
 pytestmark = pytest.mark.postgres
@@ -29,19 +27,8 @@ def test_eight_parallel_wallet_payments_of_the_whole_balance_pay_one_order(app, 
         status, html, cookie = request(f"{live_server.url}/orders/{order_id}", cookie)
         assert status == 200
         forms.append((order_id, form_fields(html, "csrf_token")))
-    barrier, codes, lock = threading.Barrier(8), [], threading.Lock()
-
-    def pay(order_id, form):
-        barrier.wait()
-        status, _body, _ = request(f"{live_server.url}/orders/{order_id}/pay/wallet", cookie, form)
-        with lock:
-            codes.append(status)
-
-    threads = [threading.Thread(target=pay, args=f) for f in forms]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    codes = post_together([(f"{live_server.url}/orders/{order_id}/pay/wallet", cookie, form)
+                           for order_id, form in forms])
     assert sorted(codes) == [200] + [409] * 7
     with app.app_context():
         assert db.session.get(Wallet, user.id).balance_minor == 0

@@ -1,8 +1,6 @@
 """Refunds: admins refund part or all, card parts through Stripe's refund API (with our
 idempotency key), wallet parts back to the wallet; never more than was paid."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -122,7 +120,7 @@ def test_a_declined_refund_request_puts_the_order_back(stripe_app, localstripe_u
 def test_five_concurrent_refunds_never_give_back_more_than_was_paid(stripe_app, localstripe_url, live_server):
     """Five admins each refund 40% of a paid order at the same moment, as real parallel
     HTTP requests: at most two can succeed (80%); the total never exceeds what was paid."""
-    from tests.concurrency.http import form_fields, request, session_cookie
+    from tests.concurrency.http import form_fields, post_together, request, session_cookie
 
     app = stripe_app
     client, user, order_id, total = placed_order(app, price=10000)
@@ -140,19 +138,8 @@ def test_five_concurrent_refunds_never_give_back_more_than_was_paid(stripe_app, 
         status, html, cookie = request(f"{live_server.url}/admin/orders/{order_id}", cookie)
         assert status == 200
         forms.append((cookie, dict(form_fields(html, "csrf_token", "token"), amount="40.00", reason="并发")))
-    barrier, codes, lock = threading.Barrier(5), [], threading.Lock()
-
-    def refund(cookie, form):
-        barrier.wait()
-        status, _body, _ = request(f"{live_server.url}/admin/orders/{order_id}/refund", cookie, form)
-        with lock:
-            codes.append(status)
-
-    threads = [threading.Thread(target=refund, args=f) for f in forms]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    codes = post_together([(f"{live_server.url}/admin/orders/{order_id}/refund", cookie, form)
+                           for cookie, form in forms])
     assert sorted(codes) == [200, 200, 409, 409, 409]  # urllib follows the 302 of a success
     assert _refunded(app) == 8000 <= total
     with app.app_context():
