@@ -10,7 +10,7 @@ PG_SERVER_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_WORKERS ?= auto
 export FLASK_APP := wsgi:app
 
-.PHONY: run test setup setup-test services chromium test-sqlite test-postgres translations
+.PHONY: run test setup setup-test services chromium fonts test-sqlite test-postgres translations
 
 # Card payments in the default run go to localstripe on loopback (no network, no keys);
 # set STRIPE_* in the environment to use Stripe instead.
@@ -43,7 +43,7 @@ test-postgres:
 	@echo "== test suite on PostgreSQL (a fresh database per worker, dropped afterwards)"
 	TEST_DATABASE_URL=$(PG_SERVER_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-setup: $(VENV)/.installed static/vendor/htmx.min.js translations
+setup: $(VENV)/.installed static/vendor/htmx.min.js translations fonts
 
 setup-test: setup $(VENV)/.installed-test node_modules/.installed
 
@@ -72,6 +72,10 @@ translations: $(VENV)/.installed
 services:
 	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+
+# Share posters draw Chinese text: Debian's WenQuanYi Micro Hei (5 MB) is the font.
+fonts:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei)
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser here.
 chromium:

@@ -22,6 +22,8 @@ BLUEPRINTS = (
     "shop.payments:bp",
     "shop.articles:bp",
     "shop.articles:admin_bp",
+    "shop.referrals:bp",
+    "shop.referrals:admin_bp",
     "shop.admin:bp",
 )
 

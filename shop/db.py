@@ -84,17 +84,21 @@ def bump_version(name: str) -> None:
 
 
 def ledger_move(balance, where, delta: int, entry: Callable[[int], object], *,
-                error: type[Exception], refused: str, duplicate: str) -> int:
+                error: type[Exception], refused: str, duplicate: str,
+                may_go_negative: bool = False) -> int:
     """The one way a balance column (stock, wallet...) changes: add `delta` to `balance`
     on the row matching `where` only if it stays >= 0 (a guarded UPDATE, never a read
     then a write), and add the ledger row entry(new_balance), in one savepoint. A refused
     claim raises error(refused); a business reference already in the ledger raises
-    error(duplicate); either way both are undone. Returns the new balance."""
+    error(duplicate); either way both are undone. Returns the new balance.
+    may_go_negative: a debt the rules allow (a commission clawed back after it was
+    settled), never a silent cap."""
+    guard = [] if may_go_negative else [balance + delta >= 0]
     try:
         with db.session.begin_nested():
             new_balance = db.session.execute(
                 update(balance.class_)
-                .where(*where, balance + delta >= 0)
+                .where(*where, *guard)
                 .values({balance: balance + delta})
                 .returning(balance)
                 .execution_options(synchronize_session=False)

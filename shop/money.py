@@ -63,3 +63,23 @@ def input_value(amount_minor: int | None, currency: str) -> str:
     if amount_minor is None:
         return ""
     return f"{to_decimal(amount_minor, currency):f}"
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split `total` in proportion to `weights` (integers >= 0), rounding explicitly by
+    largest remainder: each part is rounded down, then the units left over go to the
+    parts with the largest remainders (the earliest first on ties), so the parts always
+    add up to `total`. All-zero weights give all of it to nothing: zeros, unless total
+    is zero too."""
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("allocate() splits amounts >= 0 by weights >= 0")
+    whole = sum(weights)
+    if whole == 0:
+        if total:
+            raise ValueError("cannot allocate an amount over zero weights")
+        return [0] * len(weights)
+    parts = [total * w // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in remainders[: total - sum(parts)]:
+        parts[i] += 1
+    return parts

@@ -4,7 +4,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - unpaid orders past their hold are cancelled (stock and wallet parts come back);
 - card payments still pending after a few minutes are checked with Stripe, in case a
   webhook never arrived;
-- card refunds still pending (Stripe was unreachable when the job ran) are sent again.
+- card refunds still pending (Stripe was unreachable when the job ran) are sent again;
+- commissions past the refund window settle (shop.referrals).
 Each item commits on its own, so one failure does not hold back the rest.
 """
 
@@ -37,6 +38,7 @@ def sweep() -> dict[str, int]:
     from shop.orders.models import Order
     from shop.payments import services as payments
     from shop.payments.models import Payment
+    from shop.referrals import services as referrals
 
     now = utcnow()
 
@@ -59,4 +61,5 @@ def sweep() -> dict[str, int]:
                                   sync_payment),
         "refunds_retried": _each(payments.pending_refund_ids(now - timedelta(minutes=1)),
                                  payments.send_refund),
+        "commissions_settled": _each(referrals.due_commission_ids(now), referrals.settle),
     }

@@ -15,6 +15,9 @@ from shop.articles.models import (Article, ArticleCategory, ArticleEvent, Articl
                                   ArticleRevision, Tag)
 from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
 from shop.db import db, utcnow
+from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
+                                   Distributor, DistributorLevel, LinkOpen, OrderReferral,
+                                   ReferralSettings, Withdrawal)
 
 PASSWORD = "password123"
 # One real scrypt hash computed once: hashing per user would dominate the suite's time.
@@ -193,3 +196,102 @@ class ArticleEventFactory(BaseFactory):
     article_id = factory.LazyFunction(lambda: ArticleFactory().id)
     kind = "view"
     visitor = factory.Sequence(lambda n: f"{n:032x}")
+
+
+# --- referrals -------------------------------------------------------------------------
+
+class ReferralSettingsFactory(BaseFactory):
+    """The settings row; the services make it with these defaults when it is missing."""
+
+    class Meta:
+        model = ReferralSettings
+        sqlalchemy_get_or_create = ("id",)
+
+    id = 1
+    mode = "everyone"
+
+
+class DistributorLevelFactory(BaseFactory):
+    class Meta:
+        model = DistributorLevel
+
+    name = factory.Sequence(lambda n: f"等级{n}")
+    level1_bp = 1500
+    level2_bp = 600
+
+
+class DistributorFactory(BaseFactory):
+    class Meta:
+        model = Distributor
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    status = "approved"
+    currency = "CNY"
+    pending_minor = 0
+    balance_minor = 0
+
+
+class BindingFactory(BaseFactory):
+    """user_id was referred by referrer_id (both required)."""
+
+    class Meta:
+        model = Binding
+
+    via = "link"
+
+
+class LinkOpenFactory(BaseFactory):
+    class Meta:
+        model = LinkOpen
+
+    target = ""
+    visitor = factory.Sequence(lambda n: f"{n:032x}")
+
+
+class OrderReferralFactory(BaseFactory):
+    class Meta:
+        model = OrderReferral
+
+
+class CommissionRateFactory(BaseFactory):
+    class Meta:
+        model = CommissionRate
+
+    level1_bp = 2000
+    level2_bp = 800
+
+
+class CommissionFactory(BaseFactory):
+    class Meta:
+        model = Commission
+
+    level = 1
+    status = "pending"
+    currency = "CNY"
+    base_minor = 10000
+    uncapped_minor = 1000
+    amount_minor = 1000
+    reversed_minor = 0
+    settle_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+
+
+class CommissionEntryFactory(BaseFactory):
+    class Meta:
+        model = CommissionEntry
+
+    bucket = "balance"
+    amount_minor = 1000
+    balance_after_minor = 1000
+    reason = "adjustment"
+    ref_type = "test"
+    ref_id = factory.Sequence(str)
+
+
+class WithdrawalFactory(BaseFactory):
+    class Meta:
+        model = Withdrawal
+
+    currency = "CNY"
+    amount_minor = 1000
+    fee_minor = 0
+    method = "wallet"

@@ -32,6 +32,9 @@ class RegisterForm(FlaskForm):
         _l("Repeat the password"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+    invite = StringField(_l("Invitation code (optional)"), validators=[
+        Optional(), Regexp(r"^[2-9A-HJ-NP-Za-hj-np-z]{8}$",
+                           message=_l("A referral code is 8 letters and digits."))])
     next = HiddenField()
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -14,6 +15,13 @@ ROLES = ("shopper", "editor", "staff", "admin")
 BACKOFFICE_ROLES = ("editor", "staff", "admin")
 ROLE_LABELS = {"shopper": _l("Shopper"), "editor": _l("Editor"), "staff": _l("Store staff"),
                "admin": _l("Admin")}
+# Referral codes: no 0/O, 1/I/L, so a code read aloud or typed from a poster survives.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -35,6 +43,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     # always may); without it, an editor's articles go to review.
     can_publish: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Carried by every share link of this user (shop.referrals): 31**8 codes, unique.
+    referral_code: Mapped[str] = mapped_column(String(8), unique=True, default=new_referral_code)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

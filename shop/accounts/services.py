@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from shop.accounts import user_registered
 from shop.accounts.models import ROLES, User
 from shop.db import db, utcnow
 from shop.media.services import StoredImage, forget_files
@@ -25,7 +26,11 @@ def _dummy_hash() -> str:
 
 
 class AccountError(ValueError):
-    pass
+    """A refusal; `field` names the form field it is about."""
+
+    def __init__(self, message: str, field: str = "email"):
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -36,8 +41,10 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
-def register_user(email: str, password: str, nickname: str, role: str = "shopper") -> User:
-    """Create an account. The unique key on email settles races; no count-then-insert."""
+def register_user(email: str, password: str, nickname: str, role: str = "shopper",
+                  invite: str = "") -> User:
+    """Create an account. The unique key on email settles races; no count-then-insert.
+    Receivers of user_registered may refuse it with AccountError (a bad invitation code)."""
     if role not in ROLES:
         raise AccountError(_("Unknown role."))
     user = User(
@@ -51,6 +58,7 @@ def register_user(email: str, password: str, nickname: str, role: str = "shopper
             db.session.add(user)
     except IntegrityError:
         raise AccountError(_("An account with this email already exists.")) from None
+    user_registered.send(user, invite=invite.strip().upper())
     return user
 
 

@@ -49,10 +49,10 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.register_user(
-                form.email.data, form.password.data, form.nickname.data
+                form.email.data, form.password.data, form.nickname.data, invite=form.invite.data or ""
             )
         except services.AccountError as exc:
-            form.email.errors.append(str(exc))
+            getattr(form, exc.field).errors.append(str(exc))
         else:
             _start_session(user)
             flash(_("Welcome! Your account is ready."))

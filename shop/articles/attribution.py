@@ -14,14 +14,13 @@ The rule (also in the README):
   shipping aside).
 - Views and unique visitors count openings of the article page, reported by the page
   itself after it loads (no count for bots without JavaScript or for link prefetches);
-  a visitor is a random id kept in the session.
+  a visitor is the random id of shop.web.visitor.
 Touches and the visitor id survive signing in (a touch made as a visitor counts after
 sign-in), not signing out (the next person on that browser starts clean).
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from flask import current_app, has_request_context, session
@@ -33,18 +32,11 @@ from shop.articles.services import is_visible
 from shop.db import db
 from shop.orders import order_placed
 from shop.web import SESSION_KEYS_KEPT_AT_SIGNIN
+from shop.web.visitor import visitor_id
 
 TOUCH_KEY = "art"      # {"<product id>": [article id, unix time]}
-VISITOR_KEY = "vid"
 MAX_TOUCHES = 20
-SESSION_KEYS_KEPT_AT_SIGNIN.update({TOUCH_KEY, VISITOR_KEY})
-
-
-def visitor_id() -> str:
-    vid = session.get(VISITOR_KEY)
-    if not (isinstance(vid, str) and len(vid) == 32):
-        vid = session[VISITOR_KEY] = secrets.token_hex(16)
-    return vid
+SESSION_KEYS_KEPT_AT_SIGNIN.add(TOUCH_KEY)
 
 
 def features(article_id: int, product_id: int) -> bool:

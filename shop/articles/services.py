@@ -335,6 +335,30 @@ def featuring(product_id: int, limit: int = 5) -> list[Article]:
         .order_by(*NEWEST).limit(limit)))
 
 
+def best_converting(product_id: int) -> tuple[Article, int, int] | None:
+    """The visible article featuring this product whose views turned into the most paid
+    orders of it, per view: (article, views, orders), or None when no article featuring
+    it has been viewed. Ties go to the article with more orders, then the newest."""
+    views = (select(ArticleEvent.article_id, func.count().label("views"))
+             .where(ArticleEvent.kind == "view").group_by(ArticleEvent.article_id).subquery())
+    sales = (select(OrderLine.source_article_id.label("article_id"),
+                    func.count(distinct(OrderLine.order_id)).label("orders"))
+             .join(Order, Order.id == OrderLine.order_id)
+             .where(OrderLine.product_id == product_id, OrderLine.source_article_id.is_not(None),
+                    Order.status.in_(sorted(PAID_STATUSES)))
+             .group_by(OrderLine.source_article_id).subquery())
+    orders = func.coalesce(sales.c.orders, 0)
+    row = db.session.execute(
+        select(Article, views.c.views, orders)
+        .join(ArticleProduct, ArticleProduct.article_id == Article.id)
+        .join(views, views.c.article_id == Article.id)
+        .outerjoin(sales, sales.c.article_id == Article.id)
+        .where(ArticleProduct.product_id == product_id, is_visible())
+        .order_by((orders * 1_000_000 / views.c.views).desc(), orders.desc(), *NEWEST)
+        .limit(1)).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
 def categories() -> list[ArticleCategory]:
     return list(db.session.scalars(select(ArticleCategory).where(ArticleCategory.active.is_(True))
                                    .order_by(ArticleCategory.position, ArticleCategory.id)))

@@ -10,6 +10,11 @@ _signals = Namespace()
 # sender: the Order just placed, before its transaction commits; kwargs: lines, its new
 # OrderLine rows, which receivers may annotate (the source article).
 order_placed = _signals.signal("order-placed")
+# sender: the Order just moved to paid, in the same transaction (commissions, points...).
+order_paid = _signals.signal("order-paid")
+# sender: the Order just refunded in part or in full, in the same transaction; kwargs:
+# refunded_minor and paid_minor (all refunded so far, all paid), key (this refund's).
+order_refunded = _signals.signal("order-refunded")
 
 STATUS_LABELS = {
     "awaiting_payment": _l("Awaiting payment"), "paid": _l("Paid"), "shipped": _l("Shipped"),

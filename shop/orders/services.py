@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from shop.cart import services as cart
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
-from shop.orders import STATUS_LABELS, order_placed, pricing
+from shop.orders import STATUS_LABELS, order_paid, order_placed, order_refunded, pricing
 from shop import jobs
 from shop.money import format_minor
 from shop.orders.models import (PAID_STATUSES, Address, Order, OrderAdjustment, OrderEvent,
@@ -154,6 +154,8 @@ def transition(order: Order, to_status: str, *, actor_id: int | None, reason: st
     db.session.refresh(order, ["status", "updated_at"])
     _record(order, from_status, to_status, actor_id, reason)
     db.session.flush()
+    if to_status == "paid" and from_status == "awaiting_payment":
+        order_paid.send(order)
 
 
 def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
@@ -338,6 +340,9 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
         left -= part
     to_status = "refunded" if amount_minor == available else "partly_refunded"
     transition(order, to_status, actor_id=actor_id, reason=reason)
+    paid = paid_minor(order)
+    order_refunded.send(order, refunded_minor=paid - refundable_minor(order), paid_minor=paid,
+                        key=key)
     if restock:
         try:
             _return_stock(order, reason="order_refunded", ref_type="order_refund")

@@ -72,6 +72,16 @@ def chrome(name: str, **slots: str) -> Markup:
     return Markup(html)
 
 
+def percent_bp(basis_points: int) -> str:
+    """Basis points as a percentage in the reader's locale: 1250 -> 12.5%."""
+    from decimal import Decimal
+
+    from babel.numbers import format_percent
+
+    return format_percent(Decimal(int(basis_points)).scaleb(-4), "#,##0.##%",
+                          locale=str(get_locale() or "zh_Hans"))
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
@@ -79,6 +89,7 @@ def init_templating(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["percent_bp"] = percent_bp
     app.jinja_env.filters["money_input"] = lambda m, c=None: input_value(
         m, c or current_app.config["SHOP_CURRENCY"]
     )

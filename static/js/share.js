@@ -1,18 +1,32 @@
-// The share button of article pages: the phone's share sheet where the browser has the
-// Web Share API, otherwise the link is copied. Without JavaScript the button stays hidden.
-document.addEventListener("DOMContentLoaded", () => {
-  for (const button of document.querySelectorAll("button.share[data-share-url]")) {
-    const url = button.dataset.shareUrl;
-    const status = button.parentElement.querySelector(".share-status");
-    if (!navigator.share && !navigator.clipboard) continue;
-    button.hidden = false;
-    button.addEventListener("click", async () => {
-      if (navigator.share) {
-        try { await navigator.share({ title: button.dataset.shareTitle, url }); } catch (e) { /* closed */ }
-        return;
+// Share panels (shop.referrals): the phone's share sheet where the browser has the Web
+// Share API, and a copy button where it has the clipboard. Panels arrive by htmx, so
+// every swapped-in element is set up too. Without JavaScript the buttons stay hidden and
+// the link is shown in a read-only field to copy by hand.
+(() => {
+  function setUp(root) {
+    for (const button of root.querySelectorAll("button.share[data-share-url], button.copy[data-copy]")) {
+      if (button.dataset.ready) continue;
+      button.dataset.ready = "1";
+      const status = button.parentElement.querySelector(".share-status");
+      if (button.classList.contains("share")) {
+        if (!navigator.share) continue;
+        button.hidden = false;
+        button.addEventListener("click", async () => {
+          try { await navigator.share({ title: document.title, url: button.dataset.shareUrl }); } catch (e) { /* closed */ }
+        });
+      } else {
+        if (!navigator.clipboard) continue;
+        button.hidden = false;
+        button.addEventListener("click", async () => {
+          await navigator.clipboard.writeText(button.dataset.copy);
+          if (status) status.textContent = button.dataset.copied;
+        });
       }
-      await navigator.clipboard.writeText(url);
-      if (status) status.textContent = button.dataset.copied;
-    });
+    }
+    for (const input of root.querySelectorAll("input.share-url")) {
+      input.addEventListener("focus", () => input.select());
+    }
   }
-});
+  document.addEventListener("DOMContentLoaded", () => setUp(document));
+  document.addEventListener("htmx:load", (event) => setUp(event.detail.elt));
+})();

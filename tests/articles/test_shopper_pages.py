@@ -35,7 +35,7 @@ def test_the_article_page_shows_live_cards_a_notice_og_tags_and_a_share_button(a
     assert html.count("hx-post=\"/cart/add\"") == 1  # the sold-out card has no button
     assert f'href="/p/{fresh.id}?via={article.id}"' in html
     assert "不再销售" in html or "no longer on sale" in html  # the off-sale one is a notice
-    assert 'class="share"' in html and f'hx-post="/a/{article.id}/seen"' in html
+    assert f'hx-get="/share/a{article.id}"' in html and f'hx-post="/a/{article.id}/seen"' in html
 
 
 def test_feed_content_tab_filters_and_related_articles(app, client):

@@ -1,0 +1,705 @@
+"""Distribution rules. Services flush and raise ReferralError; they never commit.
+
+Binding (who referred whom)
+- Every user has a referral code. A code is *valid* for a shopper when it belongs to an
+  active account that is not a disabled distributor, is not the shopper's own, and does
+  not close a loop (the sharer is not the shopper's downline at any depth: A->B->A and
+  A->B->C->A are refused). Binding writes are serialised (one advisory lock on
+  PostgreSQL; SQLite writes one at a time anyway), so two crossing bindings can not make
+  a loop either.
+- The admin's rule says when a binding is made: `first_visit` (the first valid link a
+  shopper opens binds them; later links do not replace it), `registration` (only an
+  account registered through a link, or with a code typed at registration, is bound), or
+  `last_click` (every valid link opened rebinds). A binding lasts `binding_days` (0: for
+  good); once it has expired the shopper may be bound again.
+- A visitor who is not signed in carries the link's code in a first-party cookie for
+  `cookie_days`; it is applied when they register or sign in. A signed-in shopper is
+  bound when the page of the link has loaded (links.py).
+- At checkout a shopper who is not bound may type a referrer's code (not under the
+  `registration` rule).
+
+Earning
+- When an order is placed, its level-1 earner (the buyer's referrer) and level-2 earner
+  (the referrer's referrer) are fixed on it. With `self_purchase` on, a buyer who may
+  earn is their own level 1 (自购返佣) and their referrer level 2; otherwise a buyer never
+  earns on their own order. Nobody earns twice on one order, and a loop earns nothing.
+- When it is paid, each earner who may earn then (the admin's mode: everyone, approved
+  applicants, or shoppers who have spent the threshold; never a disabled distributor)
+  gets a pending commission: per line, the line's share of what was paid for the goods
+  (after discounts, shipping aside; shares by largest remainder) times the rate in basis
+  points, rounded down per line. The rate is the SKU's override, else the product's,
+  else the earner's distributor level, else the shop's default.
+- Margin guard: what is paid for the goods, minus its cost, minus the commissions must
+  stay at or above `margin_floor_bp` of what is paid. When the commissions would go below,
+  they are cut to what fits (in proportion, rounded down) and the uncut figure is kept on
+  each commission, shown to the admin.
+- After `settle_days` (the refund window) the sweeper settles a pending commission: its
+  remaining amount moves from pending to the withdrawable balance. Not while a refund
+  is requested on the order.
+- A refund reverses every commission of the order in proportion to what has been
+  refunded of what was paid (cumulative, rounded down; a full refund reverses all),
+  from pending if not yet settled, else from the balance, which may then go below zero:
+  a debt, shown as such and repaid by later commissions. Nothing is capped silently.
+
+Withdrawals
+- At least `withdraw_min_minor`, at most the balance; the fee (`withdraw_fee_bp`,
+  rounded down) is kept by the shop. The amount leaves the balance when requested (a
+  guarded UPDATE: parallel requests can never take more than there is); a rejection
+  returns it. Approved into the wallet, it is paid at once; by bank transfer, an admin
+  marks it paid with the transfer's reference. Every step is a guarded status change,
+  so nothing is paid twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, g
+from flask_babel import gettext as _
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shop.accounts.models import User
+from shop.catalog.models import Product
+from shop.db import db, ledger_move, utcnow
+from shop.money import allocate, format_minor
+from shop.orders import order_paid, order_placed, order_refunded
+from shop.orders.models import PAID_STATUSES, Order, OrderLine
+from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
+                                   Distributor, DistributorLevel, LinkOpen, OrderReferral,
+                                   ReferralSettings, Withdrawal)
+
+MAX_CHAIN = 1000  # hops followed when looking for a loop; chains are never this long
+BINDING_LOCK = 0x5E_FE_44  # the advisory lock that serialises binding changes
+
+
+class ReferralError(ValueError):
+    pass
+
+
+def _insert():
+    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def settings() -> ReferralSettings:
+    """The admin's settings (one row, made with the defaults on first use)."""
+    if "referral_settings" not in g:
+        row = db.session.get(ReferralSettings, 1)
+        if row is None:
+            db.session.execute(_insert()(ReferralSettings).values(id=1)
+                               .on_conflict_do_nothing(index_elements=["id"]))
+            row = db.session.get(ReferralSettings, 1)
+        g.referral_settings = row
+    return g.referral_settings
+
+
+def save_settings(**values) -> ReferralSettings:
+    row = settings()
+    for key, value in values.items():
+        if not hasattr(ReferralSettings, key) or key == "id":
+            raise ReferralError(_("Unknown setting."))
+        setattr(row, key, value)
+    db.session.flush()
+    return row
+
+
+# --- distributors -----------------------------------------------------------------------
+
+
+def account(user_id: int) -> Distributor:
+    """The user's distributor row (balances, standing), made on first use."""
+    db.session.execute(_insert()(Distributor).values(
+        user_id=user_id, status="none", currency=current_app.config["SHOP_CURRENCY"],
+        pending_minor=0, balance_minor=0, real_name="", phone="", pitch="", decision_reason="",
+        created_at=utcnow(), updated_at=utcnow()).on_conflict_do_nothing(index_elements=["user_id"]))
+    return db.session.get(Distributor, user_id)
+
+
+def _known_account(user_id: int) -> Distributor:
+    if db.session.get(User, user_id) is None:
+        raise ReferralError(_("There is no such user."))
+    return account(user_id)
+
+
+def standing(user_id: int) -> Distributor | None:
+    return db.session.get(Distributor, user_id)
+
+
+def spent_minor(user_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(Order.total_minor), 0)).where(
+        Order.user_id == user_id, Order.status.in_(PAID_STATUSES))) or 0
+
+
+def may_earn(user_id: int) -> bool:
+    """Whether this user earns commissions now, by the admin's mode."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return False
+    row = standing(user_id)
+    status = row.status if row else "none"
+    if status == "disabled":
+        return False
+    mode = settings().mode
+    if mode == "everyone" or status == "approved":
+        return True
+    if mode == "threshold":
+        return spent_minor(user_id) >= settings().threshold_minor
+    return False
+
+
+def apply(user_id: int, *, real_name: str, phone: str, pitch: str) -> Distributor:
+    """An application to become a distributor (when the shop approves applicants)."""
+    if settings().mode != "approved":
+        raise ReferralError(_("This shop does not take applications: see who may earn above."))
+    row = account(user_id)
+    if row.status in ("applied", "approved", "disabled"):
+        raise ReferralError({"applied": _("Your application is waiting for a decision."),
+                             "approved": _("You are a distributor already."),
+                             "disabled": _("Your distributor account is disabled.")}[row.status])
+    moved = db.session.execute(
+        update(Distributor).where(Distributor.user_id == user_id,
+                                  Distributor.status.in_(("none", "rejected")))
+        .values(status="applied", real_name=real_name.strip(), phone=phone.strip(),
+                pitch=pitch.strip(), decision_reason="", updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        raise ReferralError(_("Your application has just changed; reload the page."))
+    db.session.refresh(row)
+    return row
+
+
+def decide(user_id: int, *, approve: bool, reason: str, actor_id: int) -> Distributor:
+    """Approve or reject an application; a rejection says why."""
+    if not approve and not reason.strip():
+        raise ReferralError(_("Say why the application is rejected."))
+    moved = db.session.execute(
+        update(Distributor).where(Distributor.user_id == user_id, Distributor.status == "applied")
+        .values(status="approved" if approve else "rejected", decision_reason=reason.strip(),
+                decided_by_id=actor_id, decided_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        raise ReferralError(_("This application is no longer waiting for a decision."))
+    row = db.session.get(Distributor, user_id)
+    db.session.refresh(row)
+    return row
+
+
+def set_disabled(user_id: int, disabled: bool, *, reason: str, actor_id: int) -> Distributor:
+    """Disable a distributor (their code stops working, they earn nothing more), or
+    enable them again as approved."""
+    row = _known_account(user_id)
+    row.status = "disabled" if disabled else "approved"
+    row.decision_reason, row.decided_by_id, row.decided_at = reason.strip(), actor_id, utcnow()
+    db.session.flush()
+    return row
+
+
+def set_level(user_id: int, level_id: int | None) -> Distributor:
+    if level_id is not None and db.session.get(DistributorLevel, level_id) is None:
+        raise ReferralError(_("There is no such level."))
+    row = _known_account(user_id)
+    row.level_id = level_id
+    db.session.flush()
+    return row
+
+
+def levels() -> list[DistributorLevel]:
+    return list(db.session.scalars(select(DistributorLevel).order_by(DistributorLevel.level1_bp,
+                                                                     DistributorLevel.id)))
+
+
+def save_level(level_id: int | None, *, name: str, level1_bp: int, level2_bp: int) -> DistributorLevel:
+    level = DistributorLevel() if level_id is None else db.session.get(DistributorLevel, level_id)
+    if level is None:
+        raise ReferralError(_("There is no such level."))
+    taken = db.session.scalar(select(DistributorLevel.id).where(
+        DistributorLevel.name == name.strip(), DistributorLevel.id != (level_id or 0)))
+    if taken:
+        raise ReferralError(_("Another level has this name."))
+    level.name, level.level1_bp, level.level2_bp = name.strip(), level1_bp, level2_bp
+    db.session.add(level)
+    db.session.flush()
+    return level
+
+
+# --- codes and bindings -----------------------------------------------------------------
+
+
+def sharer_of(code: str) -> User | None:
+    """The active account whose code this is, unless it is a disabled distributor."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    user = db.session.scalar(select(User).where(User.referral_code == code))
+    if user is None or not user.active:
+        return None
+    row = standing(user.id)
+    return None if row is not None and row.status == "disabled" else user
+
+
+def referrer_of(user_id: int | None, now: datetime | None = None) -> int | None:
+    """The user's referrer under a binding still in force."""
+    if user_id is None:
+        return None
+    now = now or utcnow()
+    return db.session.scalar(select(Binding.referrer_id).where(
+        Binding.user_id == user_id,
+        (Binding.expires_at.is_(None)) | (Binding.expires_at > now)))
+
+
+def _downline(sharer_id: int, user_id: int) -> bool:
+    """Whether `sharer_id` sits below `user_id` (so binding user -> sharer would loop)."""
+    current, seen = sharer_id, set()
+    for _hop in range(MAX_CHAIN):
+        current = referrer_of(current)
+        if current is None:
+            return False
+        if current == user_id or current in seen:
+            return True
+        seen.add(current)
+    return True
+
+
+def check_code(code: str, user_id: int | None) -> User:
+    """The sharer a code names, if it may refer this shopper; ReferralError otherwise."""
+    sharer = sharer_of(code)
+    if sharer is None:
+        known = db.session.scalar(select(User.id).where(User.referral_code == (code or "").strip().upper()))
+        raise ReferralError(_("This referral code is no longer active.") if known
+                            else _("There is no such referral code."))
+    if user_id is not None and sharer.id == user_id:
+        raise ReferralError(_("That is your own referral code: it earns when others use it."))
+    if user_id is not None and _downline(sharer.id, user_id):
+        raise ReferralError(_("%(name)s was referred by you, so they can not be your referrer.",
+                              name=sharer.nickname))
+    return sharer
+
+
+def _serialise_bindings() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BINDING_LOCK})
+
+
+def bind(user_id: int, code: str, *, via: str) -> Binding | None:
+    """Bind the shopper to the code's owner if the rule allows it through `via`
+    ("link", "signin", "registration", "checkout"). Returns the new binding, None when
+    the rule keeps the current one; raises ReferralError for a code that may not refer
+    them (forged, disabled, their own, a loop) or a way the rule does not allow."""
+    rule, now = settings().binding_rule, utcnow()
+    if via == "checkout" and rule == "registration":
+        raise ReferralError(_("In this shop a referrer is only set when an account is registered."))
+    _serialise_bindings()
+    sharer = check_code(code, user_id)
+    current = db.session.get(Binding, user_id, with_for_update=True, populate_existing=True)
+    in_force = current is not None and (current.expires_at is None or current.expires_at > now)
+    if in_force:
+        if via == "checkout":
+            raise ReferralError(_("You already have a referrer."))
+        if rule != "last_click" or current.referrer_id == sharer.id:
+            return None
+    elif rule == "registration" and via != "registration":
+        return None
+    days = settings().binding_days
+    expires_at = now + timedelta(days=days) if days else None
+    if current is None:
+        current = Binding(user_id=user_id)
+        db.session.add(current)
+    current.referrer_id, current.via, current.bound_at, current.expires_at = sharer.id, via, now, expires_at
+    db.session.flush()
+    return current
+
+
+def record_open(sharer_id: int, target: str, visitor: str) -> None:
+    db.session.add(LinkOpen(sharer_id=sharer_id, target=target, visitor=visitor))
+    db.session.flush()
+
+
+# --- earning ----------------------------------------------------------------------------
+
+
+def _earners(buyer_id: int) -> tuple[int | None, int | None]:
+    """(level 1, level 2) for an order of this buyer, by the bindings in force now."""
+    referrer = referrer_of(buyer_id)
+    if settings().self_purchase and may_earn(buyer_id):
+        level1, level2 = buyer_id, referrer
+    else:
+        level1, level2 = referrer, referrer_of(referrer)
+    if level2 in (buyer_id, level1):
+        level2 = None
+    return level1, level2
+
+
+def snapshot(order: Order, target: str | None) -> OrderReferral | None:
+    """Fix who stands to earn from this order (called when it is placed)."""
+    level1, level2 = _earners(order.user_id)
+    if level1 is None and level2 is None:
+        return None
+    row = OrderReferral(order_id=order.id, level1_id=level1, level2_id=level2, target=target)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def goods_paid_minor(order: Order) -> int:
+    """What the buyer paid for the goods: lines after discounts, shipping aside."""
+    return max(0, order.subtotal_minor + sum(a.amount_minor for a in order.adjustments
+                                             if a.kind != "shipping"))
+
+
+def _rates(product_ids: set[int]) -> dict[tuple[int, int | None], CommissionRate]:
+    rows = db.session.scalars(select(CommissionRate).where(CommissionRate.product_id.in_(product_ids)))
+    return {(row.product_id, row.sku_id): row for row in rows}
+
+
+def rate_bp(level: int, earner: Distributor | None, product_id: int, sku_id: int | None,
+            overrides: dict | None = None) -> int:
+    overrides = _rates({product_id}) if overrides is None else overrides
+    row = overrides.get((product_id, sku_id)) or overrides.get((product_id, None))
+    if row is None and earner is not None and earner.level is not None:
+        row = earner.level
+    if row is None:
+        row = settings()
+    return row.level1_bp if level == 1 else row.level2_bp
+
+
+def commission_on(lines: list[tuple[int, int | None, int]], level: int, earner: Distributor | None) -> int:
+    """Commission on lines (product_id, sku_id, base paid): rate x base per line, rounded down."""
+    overrides = _rates({product_id for product_id, _sku, _base in lines})
+    return sum(base * rate_bp(level, earner, product_id, sku_id, overrides) // 10_000
+               for product_id, sku_id, base in lines)
+
+
+def margin_cap(paid_minor: int, cost_minor: int) -> int:
+    """The most commission an order can pay and keep its margin at the admin's floor."""
+    floor = -(-paid_minor * settings().margin_floor_bp // 10_000)  # rounded up
+    return max(0, paid_minor - cost_minor - floor)
+
+
+def _entry(user_id: int, bucket: str, amount: int, *, reason: str, ref_type: str, ref_id: str,
+           may_go_negative: bool = False) -> int:
+    column = Distributor.pending_minor if bucket == "pending" else Distributor.balance_minor
+    return ledger_move(
+        column, [Distributor.user_id == user_id], amount,
+        lambda after: CommissionEntry(user_id=user_id, bucket=bucket, amount_minor=amount,
+                                      balance_after_minor=after, reason=reason,
+                                      ref_type=ref_type, ref_id=ref_id),
+        error=ReferralError, refused=_("That is more than your withdrawable balance."),
+        duplicate=_("This change was already recorded."), may_go_negative=may_go_negative)
+
+
+def earn(order: Order) -> list[Commission]:
+    """The order is paid: pending commissions for its earners who may earn now."""
+    referral = db.session.get(OrderReferral, order.id)
+    if referral is None:
+        return []
+    lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                                    .order_by(OrderLine.id)))
+    paid = goods_paid_minor(order)
+    bases = allocate(paid, [line.total_minor for line in lines])
+    priced = [(line.product_id, line.sku_id, base) for line, base in zip(lines, bases)]
+    costs = dict(db.session.execute(select(Product.id, Product.cost_price_minor).where(
+        Product.id.in_({line.product_id for line in lines}))).all())
+    cost = sum(costs.get(line.product_id, 0) * line.quantity for line in lines)
+    wanted = []
+    for level, earner_id in ((1, referral.level1_id), (2, referral.level2_id)):
+        if earner_id is not None and may_earn(earner_id):
+            wanted.append((level, earner_id, commission_on(priced, level, account(earner_id))))
+    total, cap = sum(amount for *_x, amount in wanted), margin_cap(paid, cost)
+    settle_at = utcnow() + timedelta(days=settings().settle_days)
+    made = []
+    for level, earner_id, uncapped in wanted:
+        if uncapped == 0:
+            continue
+        amount = uncapped if total <= cap else uncapped * cap // total
+        commission = Commission(order_id=order.id, user_id=earner_id, level=level, status="pending",
+                                currency=order.currency, base_minor=paid, uncapped_minor=uncapped,
+                                amount_minor=amount, reversed_minor=0, settle_at=settle_at)
+        db.session.add(commission)
+        db.session.flush()
+        if amount:
+            _entry(earner_id, "pending", amount, reason="earned", ref_type="commission",
+                   ref_id=str(commission.id))
+        made.append(commission)
+    return made
+
+
+def reverse(order: Order, *, refunded_minor: int, paid_minor: int, key: str) -> None:
+    """Take back the share of each commission that has been refunded (see the rules)."""
+    commissions = list(db.session.scalars(
+        select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)
+        .with_for_update().execution_options(populate_existing=True)))
+    for commission in commissions:
+        target = commission.amount_minor if refunded_minor >= paid_minor else \
+            commission.amount_minor * refunded_minor // max(paid_minor, 1)
+        delta = target - commission.reversed_minor
+        if delta <= 0:
+            continue
+        commission.reversed_minor = target
+        db.session.flush()
+        settled = commission.status == "settled"
+        _entry(commission.user_id, "balance" if settled else "pending", -delta, reason="refund",
+               ref_type="refund", ref_id=f"{commission.id}-{key}", may_go_negative=settled)
+
+
+def due_commission_ids(now: datetime) -> list[int]:
+    return list(db.session.scalars(
+        select(Commission.id).join(Order, Order.id == Commission.order_id)
+        .where(Commission.status == "pending", Commission.settle_at <= now,
+               Order.status != "refund_requested")
+        .order_by(Commission.id)))
+
+
+def settle(commission_id: int) -> bool:
+    """Move a due commission's remaining amount from pending to the balance, once."""
+    commission = db.session.get(Commission, commission_id, with_for_update=True,
+                                populate_existing=True)
+    if commission is None or commission.status != "pending":
+        return False
+    commission.status, commission.settled_at = "settled", utcnow()
+    db.session.flush()
+    net = commission.net_minor
+    if net:
+        _entry(commission.user_id, "pending", -net, reason="settled", ref_type="settle",
+               ref_id=str(commission.id))
+        _entry(commission.user_id, "balance", net, reason="settled", ref_type="settle",
+               ref_id=str(commission.id))
+    return True
+
+
+# --- withdrawals ------------------------------------------------------------------------
+
+
+def withdrawal_fee(amount_minor: int) -> int:
+    return amount_minor * settings().withdraw_fee_bp // 10_000
+
+
+def request_withdrawal(user_id: int, amount_minor: int, *, method: str, account_text: str = "") -> Withdrawal:
+    config = settings()
+    if not may_earn(user_id):
+        raise ReferralError(_("Only distributors can withdraw commissions."))
+    if amount_minor < config.withdraw_min_minor:
+        raise ReferralError(_("You can withdraw from %(amount)s.",
+                              amount=format_minor(config.withdraw_min_minor,
+                                                  current_app.config["SHOP_CURRENCY"])))
+    if method == "bank" and not account_text.strip():
+        raise ReferralError(_("Give the bank account to transfer to."))
+    fee = withdrawal_fee(amount_minor)
+    withdrawal = Withdrawal(user_id=user_id, currency=current_app.config["SHOP_CURRENCY"],
+                            amount_minor=amount_minor, fee_minor=fee, method=method,
+                            account=account_text.strip() if method == "bank" else "",
+                            status="requested")
+    account(user_id)
+    with db.session.begin_nested():
+        db.session.add(withdrawal)
+        db.session.flush()
+        _entry(user_id, "balance", -amount_minor, reason="withdrawal", ref_type="withdrawal",
+               ref_id=str(withdrawal.id))
+    return withdrawal
+
+
+def _move_withdrawal(withdrawal_id: int, from_status: str, **values) -> Withdrawal:
+    moved = db.session.execute(
+        update(Withdrawal).where(Withdrawal.id == withdrawal_id, Withdrawal.status == from_status)
+        .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        raise ReferralError(_("This withdrawal has just changed; reload the page."))
+    withdrawal = db.session.get(Withdrawal, withdrawal_id)
+    db.session.refresh(withdrawal)
+    return withdrawal
+
+
+def decide_withdrawal(withdrawal_id: int, *, approve: bool, reason: str, actor_id: int) -> Withdrawal:
+    """Reject (the amount goes back to the balance) or approve: into the wallet it is
+    paid at once; a bank transfer waits for mark_paid()."""
+    if not approve:
+        if not reason.strip():
+            raise ReferralError(_("Say why the withdrawal is rejected."))
+        withdrawal = _move_withdrawal(withdrawal_id, "requested", status="rejected",
+                                      reason=reason.strip(), decided_by_id=actor_id)
+        _entry(withdrawal.user_id, "balance", withdrawal.amount_minor, reason="withdrawal_rejected",
+               ref_type="withdrawal_rejected", ref_id=str(withdrawal.id))
+        return withdrawal
+    from shop.wallet import services as wallet
+
+    withdrawal = db.session.get(Withdrawal, withdrawal_id)
+    if withdrawal is None:
+        raise ReferralError(_("There is no such withdrawal."))
+    if withdrawal.method == "bank":
+        return _move_withdrawal(withdrawal_id, "requested", status="approved",
+                                reason=reason.strip(), decided_by_id=actor_id)
+    withdrawal = _move_withdrawal(withdrawal_id, "requested", status="paid", reason=reason.strip(),
+                                  decided_by_id=actor_id)
+    wallet.move(withdrawal.user_id, withdrawal.net_minor, reason="commission withdrawal",
+                ref_type="withdrawal", ref_id=str(withdrawal.id), actor_id=actor_id)
+    return withdrawal
+
+
+def mark_paid(withdrawal_id: int, *, reference: str, actor_id: int) -> Withdrawal:
+    if not reference.strip():
+        raise ReferralError(_("Give the transfer's reference."))
+    return _move_withdrawal(withdrawal_id, "approved", status="paid", reference=reference.strip(),
+                            decided_by_id=actor_id)
+
+
+# --- receivers --------------------------------------------------------------------------
+
+
+@order_placed.connect
+def _on_placed(order, **extra) -> None:
+    from shop.referrals import links
+
+    snapshot(order, links.cookie_target_for(referrer_of(order.user_id)))
+
+
+@order_paid.connect
+def _on_paid(order, **extra) -> None:
+    earn(order)
+
+
+@order_refunded.connect
+def _on_refunded(order, *, refunded_minor: int, paid_minor: int, key: str, **extra) -> None:
+    reverse(order, refunded_minor=refunded_minor, paid_minor=paid_minor, key=key)
+
+
+# --- the distributor centre -------------------------------------------------------------
+
+
+def _paid_referrals(user_id: int):
+    return (select(OrderReferral).join(Order, Order.id == OrderReferral.order_id)
+            .where(OrderReferral.level1_id == user_id, Order.status.in_(sorted(PAID_STATUSES))))
+
+
+def figures(user_id: int) -> dict:
+    """Clicks, unique visitors, paid orders through the user's links, the conversion rate
+    (orders per visitor, in basis points), balances and team sizes."""
+    clicks, visitors = db.session.execute(
+        select(func.count(), func.count(func.distinct(LinkOpen.visitor)))
+        .where(LinkOpen.sharer_id == user_id)).one()
+    orders = db.session.scalar(select(func.count()).select_from(_paid_referrals(user_id).subquery()))
+    row = standing(user_id)
+    level1, level2 = team(user_id)
+    return {
+        "clicks": clicks, "visitors": visitors, "orders": orders,
+        "conversion_bp": orders * 10_000 // visitors if visitors else 0,
+        "pending": row.pending_minor if row else 0, "balance": row.balance_minor if row else 0,
+        "withdrawable": max(0, row.balance_minor) if row else 0,
+        "debt": max(0, -row.balance_minor) if row else 0,
+        "team1": len(level1), "team2": len(level2),
+    }
+
+
+def link_figures(user_id: int) -> list[dict]:
+    """Per page shared: clicks, visitors and paid orders, most clicked first."""
+    opens = db.session.execute(
+        select(LinkOpen.target, func.count(), func.count(func.distinct(LinkOpen.visitor)))
+        .where(LinkOpen.sharer_id == user_id).group_by(LinkOpen.target)).all()
+    orders = dict(db.session.execute(
+        select(OrderReferral.target, func.count()).join(Order, Order.id == OrderReferral.order_id)
+        .where(OrderReferral.level1_id == user_id, OrderReferral.target.is_not(None),
+               Order.status.in_(sorted(PAID_STATUSES)))
+        .group_by(OrderReferral.target)).all())
+    rows = {target: {"target": target, "clicks": c, "visitors": v, "orders": 0}
+            for target, c, v in opens}
+    for target, n in orders.items():
+        rows.setdefault(target, {"target": target, "clicks": 0, "visitors": 0, "orders": 0})["orders"] = n
+    return sorted(rows.values(), key=lambda r: (-r["clicks"], r["target"]))
+
+
+def team(user_id: int) -> tuple[list[tuple[User, datetime]], list[tuple[User, datetime]]]:
+    """Members bound to the user (level 1), and to those (level 2), newest first."""
+    now = utcnow()
+    in_force = (Binding.expires_at.is_(None)) | (Binding.expires_at > now)
+    level1 = db.session.execute(
+        select(User, Binding.bound_at).join(Binding, Binding.user_id == User.id)
+        .where(Binding.referrer_id == user_id, in_force)
+        .order_by(Binding.bound_at.desc()).limit(500)).all()
+    ids = [user.id for user, _at in level1]
+    level2 = db.session.execute(
+        select(User, Binding.bound_at).join(Binding, Binding.user_id == User.id)
+        .where(Binding.referrer_id.in_(ids), in_force, Binding.user_id != user_id)
+        .order_by(Binding.bound_at.desc()).limit(500)).all() if ids else []
+    return [tuple(r) for r in level1], [tuple(r) for r in level2]
+
+
+def entries(user_id: int, limit: int = 100) -> list[CommissionEntry]:
+    return list(db.session.scalars(select(CommissionEntry).where(CommissionEntry.user_id == user_id)
+                                   .order_by(CommissionEntry.id.desc()).limit(limit)))
+
+
+def commissions_of(user_id: int, limit: int = 50) -> list[Commission]:
+    return list(db.session.scalars(select(Commission).where(Commission.user_id == user_id)
+                                   .order_by(Commission.id.desc()).limit(limit)))
+
+
+def withdrawals_of(user_id: int, limit: int = 50) -> list[Withdrawal]:
+    return list(db.session.scalars(select(Withdrawal).where(Withdrawal.user_id == user_id)
+                                   .order_by(Withdrawal.id.desc()).limit(limit)))
+
+
+def per_sale_minor(user_id: int, product: Product) -> int:
+    """What one unit sold at the product's lowest price earns this user at level 1, after
+    the margin guard (no discounts assumed)."""
+    sku = min((s for s in product.skus if s.active), key=lambda s: s.price_minor, default=None)
+    if sku is None:
+        return 0
+    earned = commission_on([(product.id, sku.id, sku.price_minor)], 1, standing(user_id))
+    return min(earned, margin_cap(sku.price_minor, product.cost_price_minor))
+
+
+# --- backoffice -------------------------------------------------------------------------
+
+
+def distributors(*, status: str = "", page: int = 1):
+    """Distributor rows with their users, applications first, then by id."""
+    query = (select(Distributor).join(User, User.id == Distributor.user_id)
+             .options(joinedload(Distributor.user), joinedload(Distributor.level))
+             .order_by((Distributor.status == "applied").desc(), Distributor.user_id.desc()))
+    if status:
+        query = query.where(Distributor.status == status)
+    return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
+
+
+def withdrawals(*, status: str = "", page: int = 1):
+    query = select(Withdrawal, User).join(User, User.id == Withdrawal.user_id).order_by(Withdrawal.id.desc())
+    if status:
+        query = query.where(Withdrawal.status == status)
+    return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
+
+
+def commissions(*, page: int = 1):
+    query = (select(Commission, User).join(User, User.id == Commission.user_id)
+             .order_by(Commission.id.desc()))
+    return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
+
+
+def rates_of(product_id: int) -> list[CommissionRate]:
+    return list(db.session.scalars(select(CommissionRate).where(CommissionRate.product_id == product_id)
+                                   .order_by(CommissionRate.sku_id.is_not(None), CommissionRate.sku_id)))
+
+
+def save_rate(product: Product, sku_id: int | None, *, level1_bp: int, level2_bp: int) -> CommissionRate:
+    """Set the override of the product (sku_id None) or of one of its SKUs."""
+    if sku_id is not None and sku_id not in {sku.id for sku in product.skus}:
+        raise ReferralError(_("This SKU is not one of the product's."))
+    rate = db.session.scalar(select(CommissionRate).where(
+        CommissionRate.product_id == product.id,
+        CommissionRate.sku_id.is_(None) if sku_id is None else CommissionRate.sku_id == sku_id))
+    if rate is None:
+        rate = CommissionRate(product_id=product.id, sku_id=sku_id)
+        db.session.add(rate)
+    rate.level1_bp, rate.level2_bp = level1_bp, level2_bp
+    db.session.flush()
+    return rate
+
+
+def delete_rate(product_id: int, rate_id: int) -> None:
+    rate = db.session.get(CommissionRate, rate_id)
+    if rate is None or rate.product_id != product_id:
+        raise ReferralError(_("There is no such rate."))
+    db.session.delete(rate)
+    db.session.flush()
