@@ -21,7 +21,7 @@ BINDING_RULE_LABELS = {"first_visit": _l("The first link opened"),
 DISTRIBUTOR_STATUS_LABELS = {"none": _l("Not applied"), "applied": _l("Applied"),
                              "approved": _l("Approved"), "rejected": _l("Rejected"),
                              "disabled": _l("Disabled")}
-COMMISSION_STATUS_LABELS = {"pending": _l("Pending"), "settled": _l("Settled")}
+COMMISSION_STATUS_LABELS = {"pending": _l("To be settled"), "settled": _l("Settled")}
 WITHDRAWAL_STATUS_LABELS = {"requested": _l("Requested"), "approved": _l("Approved, to transfer"),
                             "rejected": _l("Rejected"), "paid": _l("Paid")}
 WITHDRAWAL_METHOD_LABELS = {"wallet": _l("Into my wallet"), "bank": _l("Bank transfer")}

@@ -213,6 +213,8 @@ class Commission(db.Model):
     settle_at: Mapped[datetime] = mapped_column(UTCDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    distributor: Mapped[Distributor] = relationship()
+
     @property
     def capped(self) -> bool:
         return self.amount_minor < self.uncapped_minor
@@ -246,6 +248,8 @@ class Withdrawal(TimestampMixin, db.Model):
     reference: Mapped[str] = mapped_column(String(64), default="")  # the transfer's reference
     reason: Mapped[str] = mapped_column(String(200), default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    distributor: Mapped[Distributor] = relationship()
 
     @property
     def net_minor(self) -> int:

@@ -665,14 +665,15 @@ def distributors(*, status: str = "", page: int = 1):
 
 
 def withdrawals(*, status: str = "", page: int = 1):
-    query = select(Withdrawal, User).join(User, User.id == Withdrawal.user_id).order_by(Withdrawal.id.desc())
+    query = (select(Withdrawal).options(joinedload(Withdrawal.distributor).joinedload(Distributor.user))
+             .order_by(Withdrawal.id.desc()))
     if status:
         query = query.where(Withdrawal.status == status)
     return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
 
 
 def commissions(*, page: int = 1):
-    query = (select(Commission, User).join(User, User.id == Commission.user_id)
+    query = (select(Commission).options(joinedload(Commission.distributor).joinedload(Distributor.user))
              .order_by(Commission.id.desc()))
     return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
 

@@ -18,7 +18,7 @@ from shop.accounts.models import User
 from shop.articles.models import Article
 from shop.catalog.models import Product
 from shop.db import db
-from shop.extensions import limiter
+from shop.extensions import htmx, limiter
 from shop.media.services import path_for
 from shop.money import format_minor
 from shop.referrals import bp, links, poster, services
@@ -239,13 +239,20 @@ def referrer():
 @bp.post("/checkout/referrer")
 @login_required
 def claim():
-    """A referrer's code typed at checkout (shoppers who have none yet)."""
+    """A referrer's code typed at checkout (shoppers who have none yet). htmx swaps the
+    panel; without it, the checkout page comes back with a message."""
     form = CodeForm()
-    if not form.validate_on_submit():
-        return _referrer_panel(form, 422)
     try:
+        if not form.validate_on_submit():
+            raise services.ReferralError(form.code.errors[0] if form.code.errors else
+                                         _("The form has expired. Reload the page and try again."))
         services.bind(current_user.id, form.code.data, via="checkout")
     except services.ReferralError as exc:
-        form.code.errors.append(str(exc))
+        if not htmx:
+            return render_error(None, 409, str(exc))
+        form.code.errors[:] = [str(exc)]
         return _referrer_panel(form, 409)
+    if not htmx:
+        flash(_("Thank you: your referrer is saved."))
+        return redirect(url_for("orders.checkout"), 303)
     return _referrer_panel(message=_("Thank you: your referrer is saved."))

@@ -76,7 +76,7 @@ def test_rates_come_from_the_sku_then_the_product_then_the_level_then_the_defaul
     assert commissions(app, order_paid_by(app, c, sku=blue))[1] == (b, 2000, 0)
 
 
-def test_the_margin_guard_cuts_the_commission_and_records_the_cut(app):
+def test_the_margin_guard_cuts_the_commission_and_records_the_cut(app, admin_client):
     a, b, c = chain(app, level1_bp=1000, level2_bp=500, margin_floor_bp=1000)
     # paid 100.00, cost 88.00, floor 10.00: at most 2.00 of the 15.00 the rates give
     order_id = order_paid_by(app, c, price=10000, cost=8800)
@@ -90,6 +90,8 @@ def test_the_margin_guard_cuts_the_commission_and_records_the_cut(app):
     order_id = order_paid_by(app, c, price=10000, cost=9500)
     assert commissions(app, order_id) == {1: (b, 0, 0), 2: (a, 0, 0)}
     assert balances(app, b) == (133, 0)
+    html = admin_client.get("/admin/distribution/commissions", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert html.count("Cut by the margin guard from CN¥10.00") == 2
 
 
 def test_a_refund_before_settlement_reverses_in_proportion_from_pending(app):
