@@ -16,6 +16,7 @@ from shop.orders.models import Order
 from shop.referrals import services
 from shop.referrals.models import Commission, CommissionEntry, Distributor, Withdrawal
 from shop.wallet import services as wallet
+from shop.wallet.models import WalletEntry
 from tests.factories import BindingFactory, ReferralSettingsFactory, UserFactory, product_with_skus
 
 STEPS = st.lists(st.one_of(
@@ -49,7 +50,7 @@ def test_every_distributors_ledger_sums_to_their_balances(app, steps):
     ids = [u.id for u in users]
     order_ids, withdrawal_ids = [], []
     with app.app_context():
-        for step in steps:
+        for number, step in enumerate(steps):
             kind = step[0]
             if kind == "buy":
                 _product, (sku, _other) = product_with_skus(skus=(("红", step[2], 5), ("蓝", 1, 0)),
@@ -59,7 +60,7 @@ def test_every_distributors_ledger_sums_to_their_balances(app, steps):
                 order = db.session.get(Order, order_ids[step[1] % len(order_ids)])
                 left = orders.refundable_minor(order)
                 if left and order.status in ("paid", "partly_refunded"):
-                    orders.refund(order, max(1, left * step[2] // 100), key=f"r{len(steps)}-{step}",
+                    orders.refund(order, max(1, left * step[2] // 100), key=f"r{number}",
                                   reason="t", actor_id=admin.id, restock=False)
             elif kind == "settle":
                 due = db.session.scalars(select(Commission.id).where(Commission.status == "pending")).all()
@@ -97,5 +98,7 @@ def test_every_distributors_ledger_sums_to_their_balances(app, steps):
             assert row.balance_minor == sum(c.net_minor for c in mine if c.status == "settled") - taken
             paid_out = db.session.scalar(select(func.coalesce(func.sum(Withdrawal.amount_minor - Withdrawal.fee_minor), 0))
                                          .where(Withdrawal.user_id == user_id, Withdrawal.status == "paid"))
-            assert wallet.balance(user_id) == paid_out  # each order's top-up was spent on it
+            refunded = db.session.scalar(select(func.coalesce(func.sum(WalletEntry.amount_minor), 0))
+                                         .where(WalletEntry.user_id == user_id, WalletEntry.ref_type == "refund"))
+            assert wallet.balance(user_id) == paid_out + refunded  # each top-up was spent on its order
             assert all(0 <= c.reversed_minor <= c.amount_minor <= c.uncapped_minor for c in mine)
