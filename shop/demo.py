@@ -454,6 +454,7 @@ def load_demo() -> dict[str, int]:
                                                      index, variant)))
                 counts["images"] += 1
     counts["articles"] = _load_articles()
+    counts["distributors"] = _load_distribution()
     return counts
 
 
@@ -514,6 +515,26 @@ def _load_articles() -> int:
         articles.change_status(article, "published", actor=admin)
         created += 1
     return created
+
+
+DEMO_LEVELS = (("普通分销员", 1000, 500), ("金牌分销员", 1500, 600))
+
+
+def _load_distribution() -> int:
+    """Two distributor levels, and the demo shopper an approved distributor at the first,
+    so the distributor centre has someone to show; the shop's default settings."""
+    from shop.referrals import services as referrals
+
+    shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
+    if shopper is None or referrals.levels():
+        return 0
+    referrals.settings()  # the settings row, with the defaults
+    levels = [referrals.save_level(None, name=name, level1_bp=l1, level2_bp=l2)
+              for name, l1, l2 in DEMO_LEVELS]
+    row = referrals.account(shopper)
+    row.status, row.level_id = "approved", levels[0].id
+    db.session.flush()
+    return 1
 
 
 def _load_accounts() -> int:

@@ -29,7 +29,7 @@ class ApplyForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     amount = MoneyField(_l("Amount"), validators=[InputRequired()])
-    method = RadioField(_l("Paid"), default="wallet", choices=[
+    method = RadioField(_l("Paid to"), default="wallet", choices=[
         SelectChoice(key, label) for key, label in WITHDRAWAL_METHOD_LABELS.items()])
     account = StringField(_l("Bank, account number and holder (for a bank transfer)"),
                           validators=[Optional(), Length(max=120), PlainText()])
@@ -54,7 +54,7 @@ class SettingsForm(FlaskForm):
                               minimum=0, maximum=3650)
     cookie_days = CountField(_l("A link is remembered on the visitor's browser for (days)"),
                              validators=[InputRequired()], minimum=1, maximum=365)
-    level1_bp = _rate(_l("Level-1 rate (basis points: 100 = 1 %)"))
+    level1_bp = _rate(_l("Level-1 rate (basis points: 100 = 1%)"))
     level2_bp = _rate(_l("Level-2 rate (basis points)"))
     self_purchase = BooleanField(_l("Distributors earn level 1 on their own purchases"))
     settle_days = CountField(_l("Refund window before a commission settles (days)"),

@@ -155,7 +155,7 @@ def may_earn(user_id: int) -> bool:
 def apply(user_id: int, *, real_name: str, phone: str, pitch: str) -> Distributor:
     """An application to become a distributor (when the shop approves applicants)."""
     if settings().mode != "approved":
-        raise ReferralError(_("This shop does not take applications: see who may earn above."))
+        raise ReferralError(_("This shop does not take applications: the distributor centre says who may earn."))
     row = account(user_id)
     if row.status in ("applied", "approved", "disabled"):
         raise ReferralError({"applied": _("Your application is waiting for a decision."),
@@ -275,7 +275,7 @@ def check_code(code: str, user_id: int | None) -> User:
     if user_id is not None and sharer.id == user_id:
         raise ReferralError(_("That is your own referral code: it earns when others use it."))
     if user_id is not None and _downline(sharer.id, user_id):
-        raise ReferralError(_("%(name)s was referred by you, so they can not be your referrer.",
+        raise ReferralError(_("%(name)s was referred by you, so they cannot be your referrer.",
                               name=sharer.nickname))
     return sharer
 

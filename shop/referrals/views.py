@@ -9,13 +9,12 @@ import hashlib
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-
 from sqlalchemy import select
 
-from shop.articles import services as articles
-from shop.catalog import services as catalog
 from shop.accounts.models import User
+from shop.articles import services as articles
 from shop.articles.models import Article
+from shop.catalog import services as catalog
 from shop.catalog.models import Product
 from shop.db import db
 from shop.extensions import htmx, limiter

@@ -11,7 +11,6 @@ from shop.cart.models import CartItem
 from shop.db import db, utcnow
 from shop.orders import services as orders
 from shop.orders.models import Order
-from shop.referrals import services
 from shop.referrals.models import Commission, CommissionEntry, Distributor
 from shop.wallet import services as wallet
 from tests.conftest import ADDRESS, form_token
@@ -92,7 +91,3 @@ def commissions(app, order_id: int) -> dict[int, tuple[int, int, int]]:
         return {c.level: (c.user_id, c.amount_minor, c.reversed_minor) for c in db.session.scalars(
             select(Commission).where(Commission.order_id == order_id))}
 
-
-def settings_row(app):
-    with app.app_context():
-        return services.settings()

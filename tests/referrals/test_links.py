@@ -152,7 +152,7 @@ def test_loops_are_refused_through_links_and_checkout(app, client):
     client.signin(a.email)
     for sharer in (b, c):  # A->B->A and A->B->C->A
         location, html = _open(client, sharer.referral_code)
-        assert "was referred by you, so they can not be your referrer" in html
+        assert "was referred by you, so they cannot be your referrer" in html
     assert _referrer(app, a.id) is None
     response = client.post_form("/checkout/referrer", {"code": c.referral_code}, headers=EN)
     assert response.status_code == 409 and "was referred by you" in response.get_data(as_text=True)
