@@ -51,7 +51,7 @@ def upgrade():
     sa.CheckConstraint('level1_bp BETWEEN 0 AND 10000 AND level2_bp BETWEEN 0 AND 10000', name=op.f('ck_referral_settings_rates_in_range')),
     sa.CheckConstraint('margin_floor_bp BETWEEN 0 AND 10000', name=op.f('ck_referral_settings_floor_in_range')),
     sa.CheckConstraint('threshold_minor >= 0 AND withdraw_min_minor >= 1', name=op.f('ck_referral_settings_amounts_in_range')),
-    sa.CheckConstraint('withdraw_fee_bp BETWEEN 0 AND 10000', name=op.f('ck_referral_settings_fee_in_range')),
+    sa.CheckConstraint('withdraw_fee_bp BETWEEN 0 AND 9999', name=op.f('ck_referral_settings_fee_in_range')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_settings'))
     )
     op.create_table('distributors',

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from shop.referrals import BINDING_RULE_LABELS, MODE_LABELS, WITHDRAWAL_METHOD_LABELS
 from shop.web.fields import CountField, MoneyField, PlainText
@@ -9,8 +9,11 @@ from shop.web.fields import CountField, MoneyField, PlainText
 CODE = Regexp(r"^[2-9A-HJ-NP-Za-hj-np-z]{8}$", message=_l("A referral code is 8 letters and digits."))
 
 
-def _rate(label):
-    return CountField(label, validators=[InputRequired()], minimum=0, maximum=10_000)
+MAX_AMOUNT = NumberRange(max=2**31 - 1, message=_l("The amount is too large."))
+
+
+def _rate(label, maximum: int = 10_000):
+    return CountField(label, validators=[InputRequired()], minimum=0, maximum=maximum)
 
 
 class CodeForm(FlaskForm):
@@ -28,7 +31,7 @@ class ApplyForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    amount = MoneyField(_l("Amount"), validators=[InputRequired()])
+    amount = MoneyField(_l("Amount"), validators=[InputRequired(), MAX_AMOUNT])
     method = RadioField(_l("Paid to"), default="wallet", choices=[
         SelectChoice(key, label) for key, label in WITHDRAWAL_METHOD_LABELS.items()])
     account = StringField(_l("Bank, account number and holder (for a bank transfer)"),
@@ -47,7 +50,7 @@ class PaidForm(FlaskForm):
 class SettingsForm(FlaskForm):
     mode = SelectField(_l("Who may earn"), choices=[SelectChoice(k, v) for k, v in MODE_LABELS.items()])
     threshold_minor = MoneyField(_l("Spending threshold (when earning needs it)"),
-                                 validators=[InputRequired()])
+                                 validators=[InputRequired(), MAX_AMOUNT])
     binding_rule = SelectField(_l("A shopper is bound to"),
                                choices=[SelectChoice(k, v) for k, v in BINDING_RULE_LABELS.items()])
     binding_days = CountField(_l("Binding lasts (days; 0 for good)"), validators=[InputRequired()],
@@ -60,8 +63,8 @@ class SettingsForm(FlaskForm):
     settle_days = CountField(_l("Refund window before a commission settles (days)"),
                              validators=[InputRequired()], minimum=0, maximum=365)
     margin_floor_bp = _rate(_l("Margin floor (basis points of what is paid for the goods)"))
-    withdraw_min_minor = MoneyField(_l("Smallest withdrawal"), validators=[InputRequired()])
-    withdraw_fee_bp = _rate(_l("Withdrawal fee (basis points)"))
+    withdraw_min_minor = MoneyField(_l("Smallest withdrawal"), validators=[InputRequired(), MAX_AMOUNT])
+    withdraw_fee_bp = _rate(_l("Withdrawal fee (basis points)"), maximum=9_999)
 
 
 class LevelForm(FlaskForm):

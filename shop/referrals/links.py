@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import after_this_request, current_app, has_request_context, request, url_for
+from flask import after_this_request, current_app, g, has_request_context, request, url_for
 from flask_login import user_logged_in
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -149,13 +149,15 @@ def bind_from_cookie(user_id: int, via: str) -> None:
 
 @user_logged_in.connect
 def _signed_in(app, user, **extra) -> None:
-    bind_from_cookie(user.id, "signin")
+    if g.get("referral_registered") != user.id:  # registration has applied its code
+        bind_from_cookie(user.id, "signin")
 
 
 @user_registered.connect
 def _registered(user, *, invite: str = "", **extra) -> None:
     """A new account is bound to the code typed at registration (a code that may not
     refer them refuses the registration, with the reason), else to the cookie's."""
+    g.referral_registered = user.id
     if not invite:
         bind_from_cookie(user.id, "registration")
         return

@@ -33,7 +33,7 @@ class ReferralSettings(db.Model):
         CheckConstraint("level1_bp BETWEEN 0 AND 10000 AND level2_bp BETWEEN 0 AND 10000",
                         name="rates_in_range"),
         CheckConstraint("margin_floor_bp BETWEEN 0 AND 10000", name="floor_in_range"),
-        CheckConstraint("withdraw_fee_bp BETWEEN 0 AND 10000", name="fee_in_range"),
+        CheckConstraint("withdraw_fee_bp BETWEEN 0 AND 9999", name="fee_in_range"),
         CheckConstraint("binding_days >= 0 AND cookie_days >= 1 AND settle_days >= 0",
                         name="days_in_range"),
         CheckConstraint("threshold_minor >= 0 AND withdraw_min_minor >= 1", name="amounts_in_range"),

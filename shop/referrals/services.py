@@ -37,7 +37,8 @@ Earning
   remaining amount moves from pending to the withdrawable balance. Not while a refund
   is requested on the order.
 - A refund reverses every commission of the order in proportion to what has been
-  refunded of what was paid (cumulative, rounded down; a full refund reverses all),
+  refunded of what was paid for the goods (a refund counts against the goods first,
+  shipping last; cumulative, rounded down; refunding all the goods reverses all),
   from pending if not yet settled, else from the balance, which may then go below zero:
   a debt, shown as such and repaid by later commissions. Nothing is capped silently.
 
@@ -71,6 +72,7 @@ from shop.referrals.models import (Binding, Commission, CommissionEntry, Commiss
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
                                    ReferralSettings, Withdrawal)
 
+MAX_AMOUNT = 2**31 - 1  # what an amount column holds
 MAX_CHAIN = 1000  # hops followed when looking for a loop; chains are never this long
 BINDING_LOCK = 0x5E_FE_44  # the advisory lock that serialises binding changes
 
@@ -131,8 +133,11 @@ def standing(user_id: int) -> Distributor | None:
 
 
 def spent_minor(user_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(Order.total_minor), 0)).where(
-        Order.user_id == user_id, Order.status.in_(PAID_STATUSES))) or 0
+    """What the user has paid for orders and not had back."""
+    from shop.payments.models import Payment
+
+    return db.session.scalar(select(func.coalesce(func.sum(Payment.refundable_minor), 0)).where(
+        Payment.user_id == user_id, Payment.purpose == "order", Payment.status == "succeeded")) or 0
 
 
 def may_earn(user_id: int) -> bool:
@@ -428,14 +433,15 @@ def earn(order: Order) -> list[Commission]:
     return made
 
 
-def reverse(order: Order, *, refunded_minor: int, paid_minor: int, key: str) -> None:
+def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
     """Take back the share of each commission that has been refunded (see the rules)."""
     commissions = list(db.session.scalars(
         select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)
         .with_for_update().execution_options(populate_existing=True)))
     for commission in commissions:
-        target = commission.amount_minor if refunded_minor >= paid_minor else \
-            commission.amount_minor * refunded_minor // max(paid_minor, 1)
+        goods = commission.base_minor  # a refund is for the goods first, shipping last
+        target = commission.amount_minor if refunded_minor >= goods else \
+            commission.amount_minor * refunded_minor // goods
         delta = target - commission.reversed_minor
         if delta <= 0:
             continue
@@ -455,10 +461,14 @@ def due_commission_ids(now: datetime) -> list[int]:
 
 
 def settle(commission_id: int) -> bool:
-    """Move a due commission's remaining amount from pending to the balance, once."""
+    """Move a due commission's remaining amount from pending to the balance, once; not
+    while a refund is requested on its order (the order row is locked first, as refunds
+    lock it, so a request made meanwhile is seen)."""
+    order_id = db.session.scalar(select(Commission.order_id).where(Commission.id == commission_id))
+    order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True) if order_id else None
     commission = db.session.get(Commission, commission_id, with_for_update=True,
                                 populate_existing=True)
-    if commission is None or commission.status != "pending":
+    if commission is None or commission.status != "pending" or order.status == "refund_requested":
         return False
     commission.status, commission.settled_at = "settled", utcnow()
     db.session.flush()
@@ -488,7 +498,9 @@ def request_withdrawal(user_id: int, amount_minor: int, *, method: str, account_
                                                   current_app.config["SHOP_CURRENCY"])))
     if method == "bank" and not account_text.strip():
         raise ReferralError(_("Give the bank account to transfer to."))
-    fee = withdrawal_fee(amount_minor)
+    if amount_minor > MAX_AMOUNT:
+        raise ReferralError(_("That is more than your withdrawable balance."))
+    fee = withdrawal_fee(amount_minor)  # < amount: the fee is at most 99.99 %, rounded down
     withdrawal = Withdrawal(user_id=user_id, currency=current_app.config["SHOP_CURRENCY"],
                             amount_minor=amount_minor, fee_minor=fee, method=method,
                             account=account_text.strip() if method == "bank" else "",
@@ -562,8 +574,8 @@ def _on_paid(order, **extra) -> None:
 
 
 @order_refunded.connect
-def _on_refunded(order, *, refunded_minor: int, paid_minor: int, key: str, **extra) -> None:
-    reverse(order, refunded_minor=refunded_minor, paid_minor=paid_minor, key=key)
+def _on_refunded(order, *, refunded_minor: int, key: str, **extra) -> None:
+    reverse(order, refunded_minor=refunded_minor, key=key)
 
 
 # --- the distributor centre -------------------------------------------------------------

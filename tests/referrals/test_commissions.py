@@ -163,3 +163,43 @@ def test_paying_twice_or_settling_twice_moves_no_more_money(app):
                                  .limit(1)) is not None
     pending, balance = balances(app, b)
     assert pending + balance == 1000
+
+
+def test_a_refund_counts_against_the_goods_before_the_shipping(app):
+    a, b, c = chain(app)
+    order_id = order_paid_by(app, c, price=5000)  # 50.00 of goods + 10.00 shipping
+    refund(app, order_id, 5000, "goods")
+    assert commissions(app, order_id) == {1: (b, 500, 500), 2: (a, 250, 250)}
+
+
+def test_a_refund_requested_after_the_sweep_listed_a_commission_still_stops_it(app):
+    from datetime import timedelta
+    from shop.accounts.models import User
+    from shop.db import utcnow
+    from sqlalchemy import update
+
+    a, b, c = chain(app)
+    order_id = order_paid_by(app, c)
+    with app.app_context():
+        db.session.execute(update(Commission).values(settle_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        due = services.due_commission_ids(utcnow())
+        email = db.session.get(User, c).email
+    assert len(due) == 2
+    client = app.test_client()
+    client.signin(email)
+    assert client.post_form(f"/orders/{order_id}/refund-request", {"reason": "坏了"}).status_code == 302
+    with app.app_context():
+        assert [services.settle(commission_id) for commission_id in due] == [False, False]
+        db.session.commit()
+    assert balances(app, b) == (1000, 0)
+
+
+def test_the_spending_threshold_counts_what_was_paid_and_not_refunded(app):
+    a, b = chain(app, n=2, mode="threshold", threshold_minor=10000)
+    order_id = order_paid_by(app, a, price=10000)
+    with app.app_context():
+        assert services.may_earn(a)
+    refund(app, order_id, 1, "one-fen")
+    with app.app_context():
+        assert services.spent_minor(a) == 9999 and not services.may_earn(a)

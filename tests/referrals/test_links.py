@@ -218,3 +218,16 @@ def test_the_centre_shows_clicks_orders_conversion_and_links(app, client):
     kit = client.get(f"/distribution/kit/{product.id}", headers=EN).get_data(as_text=True)
     assert 'data-testid="per-sale">One sale at this price earns you CN¥10.00' in kit
     assert f"/s/{sharer.referral_code}-p{product.id}" in kit
+
+
+def test_a_code_typed_at_registration_wins_over_an_older_cookie_under_last_click(app, client):
+    ReferralSettingsFactory(binding_rule="last_click")
+    cookie_sharer, typed_sharer = UserFactory(), UserFactory()
+    _open(client, cookie_sharer.referral_code)
+    response = client.post_form("/register", {"email": "t@example.com", "nickname": "新", "password": PASSWORD,
+                                              "confirm": PASSWORD, "invite": typed_sharer.referral_code})
+    assert response.status_code == 302
+    with app.app_context():
+        new = db.session.scalar(select(User).where(User.email == "t@example.com"))
+        binding = db.session.get(Binding, new.id)
+        assert (binding.referrer_id, binding.via) == (typed_sharer.id, "registration")

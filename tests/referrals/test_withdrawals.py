@@ -30,6 +30,7 @@ def _withdrawals(app):
 def test_a_withdrawal_needs_the_minimum_and_the_balance_and_takes_the_fee(app):
     client, user = _distributor_with(app, 5000, withdraw_min_minor=1000, withdraw_fee_bp=60)
     for amount, message in (("9.99", "You can withdraw from CN¥10.00"),
+                            ("30000000", "The amount is too large"),
                             ("50.01", "That is more than your withdrawable balance"),
                             ("-1", "The amount cannot be negative")):
         response = client.post_form("/distribution/withdraw", {"amount": amount, "method": "wallet"}, headers=EN)
@@ -139,7 +140,8 @@ def test_settings_are_validated_and_saved(app, admin_client):
             "binding_days": "30", "cookie_days": "7", "level1_bp": "1200", "level2_bp": "300",
             "settle_days": "7", "margin_floor_bp": "1500", "withdraw_min_minor": "10",
             "withdraw_fee_bp": "60"}
-    for bad in ({"level1_bp": "10001"}, {"mode": "all"}, {"withdraw_min_minor": "0"}, {"cookie_days": "0"}):
+    for bad in ({"level1_bp": "10001"}, {"mode": "all"}, {"withdraw_min_minor": "0"}, {"cookie_days": "0"},
+                {"withdraw_fee_bp": "10000"}, {"threshold_minor": "30000000"}):
         assert admin_client.post_form("/admin/distribution/settings", dict(form, **bad)).status_code == 422, bad
     assert admin_client.post_form("/admin/distribution/settings", form).status_code == 303
     from shop.referrals import services
@@ -157,3 +159,4 @@ def test_every_distribution_backoffice_page_is_for_admins_only(app):
         assert staff.get(url).status_code == 403, url
         assert app.test_client().get(url).status_code == 302, url
     assert staff.post_form("/admin/distribution/withdrawals/1/decide", {"decision": "approve"}).status_code == 403
+
