@@ -170,6 +170,14 @@ def browser_fill_address(page) -> None:
         page.get_by_label(label, exact=True).fill(ADDRESS[key])
 
 
+def browser_type_card(page, number: str) -> None:
+    """Type a card into the card form's fields (number, expiry, CVC, postcode)."""
+    fields = page.locator("#card-element input")
+    fields.first.wait_for()
+    for i, value in enumerate([number, "12", "30", "123", "310000"]):
+        fields.nth(i).fill(value)
+
+
 @pytest.fixture
 def admin_client(app):
     return signed_in(app, "admin")[0]

@@ -9,18 +9,11 @@ from sqlalchemy import select
 from shop.db import db
 from shop.orders.models import Order
 from shop.payments.models import StripeEvent
-from tests.conftest import assert_accessible, browser_fill_address, browser_sign_in
+from tests.conftest import assert_accessible, browser_fill_address, browser_type_card, browser_sign_in
 from tests.factories import UserFactory, product_with_skus
 from tests.payments.helpers import count, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _type_card(page, number):
-    fields = page.locator("#card-element input")
-    fields.first.wait_for()
-    for i, value in enumerate([number, "12", "30", "123", "310000"]):
-        fields.nth(i).fill(value)
 
 
 def test_buy_with_a_test_card_on_a_phone(stripe_app, stripe_webhook, page):
@@ -46,13 +39,13 @@ def test_buy_with_a_test_card_on_a_phone(stripe_app, stripe_webhook, page):
     page.wait_for_url("**/payments/*")
     assert page.get_by_test_id("amount").inner_text() == "¥49.80"  # 39.80 + 10.00 shipping
 
-    _type_card(page, "4000000000000341")  # declined
+    browser_type_card(page, "4000000000000341")  # declined
     page.get_by_test_id("pay-card").click()
     page.get_by_test_id("card-error").wait_for()
     assert page.get_by_test_id("card-error").inner_text().startswith("您的卡被拒绝")
     assert_accessible(page)
 
-    _type_card(page, "4242424242424242")
+    browser_type_card(page, "4242424242424242")
     page.get_by_test_id("pay-card").click()
     page.wait_for_url("**/result")
     page.get_by_test_id("continue").click()

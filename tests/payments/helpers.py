@@ -22,10 +22,14 @@ EN = {"Accept-Language": "en"}
 GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"
 
 
-def placed_order(app, *, price=9900, quantity=1, stock=10, client=None, user=None):
-    """A shopper's order, placed through checkout; total = price x quantity (free shipping
-    from 99.00, the default), so (client, user, order_id, total)."""
-    _product, (sku, _other) = product_with_skus(skus=(("红", price, stock), ("蓝", price, 0)))
+def placed_order(app, *, price=9900, quantity=1, stock=10, client=None, user=None, sku=None,
+                 cost=1000):
+    """A shopper's order of a new product (or of `sku`), placed through checkout; total =
+    price x quantity (free shipping from 99.00, the default), so (client, user, order_id,
+    total)."""
+    if sku is None:
+        _product, (sku, _other) = product_with_skus(skus=(("红", price, stock), ("蓝", price, 0)),
+                                                    cost_price_minor=cost)
     if client is None:
         client, user = signed_in(app)
     with app.app_context():

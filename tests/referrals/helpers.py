@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from shop.cart.models import CartItem
+from shop.accounts.models import User
 from shop.db import db, utcnow
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.referrals.models import Commission, CommissionEntry, Distributor
 from shop.wallet import services as wallet
-from tests.conftest import ADDRESS, form_token
-from tests.factories import BindingFactory, ReferralSettingsFactory, UserFactory, product_with_skus
+from tests.factories import BindingFactory, ReferralSettingsFactory, UserFactory
+from tests.payments.helpers import placed_order
 
 
 def chain(app, n: int = 3, **settings):
@@ -28,24 +28,16 @@ def chain(app, n: int = 3, **settings):
 
 
 def order_paid_by(app, user_id: int, *, price: int = 10000, quantity: int = 1, cost: int = 1000,
-                  product=None, sku=None) -> int:
-    """The user buys `quantity` of a new product at `price` through checkout and pays from
-    the wallet; returns the order id (free shipping from 99.00, so total = price x qty)."""
-    if sku is None:
-        product, (sku, _other) = product_with_skus(skus=(("红", price, 50), ("蓝", price, 0)),
-                                                   cost_price_minor=cost)
+                  sku=None) -> int:
+    """The user buys `quantity` of a new product at `price` (or of `sku`) through checkout
+    and pays from the wallet; returns the order id."""
     client = app.test_client()
     with app.app_context():
-        email = db.session.get(UserFactory._meta.model, user_id).email
-    client.signin(email)
+        user = db.session.get(User, user_id)
+    client.signin(user.email)
+    _client, _user, order_id, total = placed_order(app, price=price, quantity=quantity, client=client,
+                                                   user=user, sku=sku, cost=cost, stock=50)
     with app.app_context():
-        db.session.add(CartItem(user_id=user_id, sku_id=sku.id, quantity=quantity))
-        db.session.commit()
-    response = client.post_form("/checkout", dict(ADDRESS, token=form_token(client, "/checkout")))
-    assert response.status_code == 302, response.get_data(as_text=True)[:400]
-    order_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    with app.app_context():
-        total = db.session.get(Order, order_id).total_minor
         wallet.move(user_id, total, reason="t", ref_type="test", ref_id=f"topup-{order_id}")
         db.session.commit()
     response = client.post_form(f"/orders/{order_id}/pay/wallet")

@@ -11,13 +11,7 @@ from shop.referrals import services
 from shop.referrals.models import Binding, LinkOpen
 from tests.factories import (PASSWORD, BindingFactory, DistributorFactory, ReferralSettingsFactory,
                              UserFactory, product_with_skus)
-
-EN = {"Accept-Language": "en"}
-
-
-def _code(app, user_id):
-    with app.app_context():
-        return db.session.get(User, user_id).referral_code
+from tests.payments.helpers import EN
 
 
 def _referrer(app, user_id):
@@ -205,7 +199,7 @@ def test_the_centre_shows_clicks_orders_conversion_and_links(app, client):
     buyer = UserFactory()
     visitor.signin(buyer.email)  # the cookie binds the buyer at sign-in
     assert _referrer(app, buyer.id) == sharer.id
-    order_paid_by(app, buyer.id, sku=sku, product=product)
+    order_paid_by(app, buyer.id, sku=sku)
     _open(app.test_client(), f"{sharer.referral_code}-p{product.id}")  # a second visitor, no order
     client.signin(sharer.email)
     html = client.get("/distribution", headers=EN).get_data(as_text=True)

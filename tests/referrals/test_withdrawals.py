@@ -9,9 +9,8 @@ from shop.wallet import services as wallet
 from shop.wallet.models import WalletEntry
 from tests.conftest import signed_in
 from tests.factories import CommissionEntryFactory, DistributorFactory, ReferralSettingsFactory
+from tests.payments.helpers import EN
 from tests.referrals.helpers import balances
-
-EN = {"Accept-Language": "en"}
 
 
 def _distributor_with(app, balance, **settings):
