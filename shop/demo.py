@@ -528,7 +528,7 @@ def _load_distribution() -> int:
     shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
     if shopper is None or referrals.levels():
         return 0
-    referrals.settings()  # the settings row, with the defaults
+    referrals.save_settings()  # the settings row, with the defaults
     levels = [referrals.save_level(None, name=name, level1_bp=l1, level2_bp=l2)
               for name, l1, l2 in DEMO_LEVELS]
     row = referrals.account(shopper)

@@ -3,13 +3,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from shop.referrals import BINDING_RULE_LABELS, MODE_LABELS, WITHDRAWAL_METHOD_LABELS
+from shop.referrals import BINDING_RULE_LABELS, MODE_LABELS, WITHDRAWAL_METHOD_LABELS, services
 from shop.web.fields import CountField, MoneyField, PlainText
 
 CODE = Regexp(r"^[2-9A-HJ-NP-Za-hj-np-z]{8}$", message=_l("A referral code is 8 letters and digits."))
 
 
-MAX_AMOUNT = NumberRange(max=2**31 - 1, message=_l("The amount is too large."))
+MAX_AMOUNT = NumberRange(max=services.MAX_AMOUNT, message=_l("The amount is too large."))
 
 
 def _rate(label, maximum: int = 10_000):

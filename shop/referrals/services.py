@@ -89,19 +89,20 @@ def _insert():
 
 
 def settings() -> ReferralSettings:
-    """The admin's settings (one row, made with the defaults on first use)."""
+    """The admin's settings: the row, or the defaults (an unsaved object) until an admin
+    saves some, so reading them never writes."""
     if "referral_settings" not in g:
-        row = db.session.get(ReferralSettings, 1)
-        if row is None:
-            db.session.execute(_insert()(ReferralSettings).values(id=1)
-                               .on_conflict_do_nothing(index_elements=["id"]))
-            row = db.session.get(ReferralSettings, 1)
-        g.referral_settings = row
+        defaults = {column.key: column.default.arg for column in ReferralSettings.__table__.columns
+                    if column.default is not None}
+        g.referral_settings = db.session.get(ReferralSettings, 1) or ReferralSettings(id=1, **defaults)
     return g.referral_settings
 
 
 def save_settings(**values) -> ReferralSettings:
-    row = settings()
+    """Change settings; the row is made with the defaults first if there is none."""
+    db.session.execute(_insert()(ReferralSettings).values(id=1)
+                       .on_conflict_do_nothing(index_elements=["id"]))
+    row = g.referral_settings = db.session.get(ReferralSettings, 1, populate_existing=True)
     for key, value in values.items():
         if not hasattr(ReferralSettings, key) or key == "id":
             raise ReferralError(_("Unknown setting."))
@@ -247,14 +248,15 @@ def sharer_of(code: str) -> User | None:
     return None if row is not None and row.status == "disabled" else user
 
 
-def referrer_of(user_id: int | None, now: datetime | None = None) -> int | None:
+def _in_force():
+    return Binding.expires_at.is_(None) | (Binding.expires_at > utcnow())
+
+
+def referrer_of(user_id: int | None) -> int | None:
     """The user's referrer under a binding still in force."""
     if user_id is None:
         return None
-    now = now or utcnow()
-    return db.session.scalar(select(Binding.referrer_id).where(
-        Binding.user_id == user_id,
-        (Binding.expires_at.is_(None)) | (Binding.expires_at > now)))
+    return db.session.scalar(select(Binding.referrer_id).where(Binding.user_id == user_id, _in_force()))
 
 
 def _downline(sharer_id: int, user_id: int) -> bool:
@@ -339,9 +341,9 @@ def _earners(buyer_id: int) -> tuple[int | None, int | None]:
     return level1, level2
 
 
-def snapshot(order: Order, target: str | None) -> OrderReferral | None:
+def snapshot(order: Order, level1: int | None, level2: int | None,
+             target: str | None) -> OrderReferral | None:
     """Fix who stands to earn from this order (called when it is placed)."""
-    level1, level2 = _earners(order.user_id)
     if level1 is None and level2 is None:
         return None
     row = OrderReferral(order_id=order.id, level1_id=level1, level2_id=level2, target=target)
@@ -565,7 +567,8 @@ def mark_paid(withdrawal_id: int, *, reference: str, actor_id: int) -> Withdrawa
 def _on_placed(order, **extra) -> None:
     from shop.referrals import links
 
-    snapshot(order, links.cookie_target_for(referrer_of(order.user_id)))
+    level1, level2 = _earners(order.user_id)
+    snapshot(order, level1, level2, links.cookie_target_for(level1))
 
 
 @order_paid.connect
@@ -594,14 +597,19 @@ def figures(user_id: int) -> dict:
         .where(LinkOpen.sharer_id == user_id)).one()
     orders = db.session.scalar(select(func.count()).select_from(_paid_referrals(user_id).subquery()))
     row = standing(user_id)
-    level1, level2 = team(user_id)
+    level1 = select(Binding.user_id).where(Binding.referrer_id == user_id, _in_force())
+    team1, team2 = db.session.execute(select(
+        select(func.count()).select_from(level1.subquery()).scalar_subquery(),
+        select(func.count()).select_from(Binding).where(
+            Binding.referrer_id.in_(level1), Binding.user_id != user_id, _in_force()).scalar_subquery(),
+    )).one()
     return {
         "clicks": clicks, "visitors": visitors, "orders": orders,
         "conversion_bp": orders * 10_000 // visitors if visitors else 0,
         "pending": row.pending_minor if row else 0, "balance": row.balance_minor if row else 0,
         "withdrawable": max(0, row.balance_minor) if row else 0,
         "debt": max(0, -row.balance_minor) if row else 0,
-        "team1": len(level1), "team2": len(level2),
+        "team1": team1, "team2": team2,
     }
 
 
@@ -624,8 +632,7 @@ def link_figures(user_id: int) -> list[dict]:
 
 def team(user_id: int) -> tuple[list[tuple[User, datetime]], list[tuple[User, datetime]]]:
     """Members bound to the user (level 1), and to those (level 2), newest first."""
-    now = utcnow()
-    in_force = (Binding.expires_at.is_(None)) | (Binding.expires_at > now)
+    in_force = _in_force()
     level1 = db.session.execute(
         select(User, Binding.bound_at).join(Binding, Binding.user_id == User.id)
         .where(Binding.referrer_id == user_id, in_force)
