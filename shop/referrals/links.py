@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from shop.accounts import user_registered
 from shop.accounts.services import AccountError
 from shop.referrals import services
+from shop.web.templating import absolute_url
 
 TOKEN = re.compile(r"^([2-9A-HJ-NP-Z]{8})(?:-([a-z][1-9][0-9]{0,9}))?$")
 TARGET = re.compile(r"^([a-z])([1-9][0-9]{0,9})$")
@@ -68,11 +69,22 @@ def parse(value: str) -> tuple[str, str] | None:
     return match[1], match[2] or ""
 
 
-def target_url(target: str, **args) -> str:
+def _endpoint(target: str, **args) -> tuple[str, dict]:
     if not target:
-        return url_for("catalog.home", **args)
+        return "catalog.home", args
     endpoint, arg, _titles = TARGETS[target[0]]
-    return url_for(endpoint, **{arg: int(target[1:])}, **args)
+    return endpoint, {arg: int(target[1:]), **args}
+
+
+def target_url(target: str, **args) -> str:
+    endpoint, values = _endpoint(target, **args)
+    return url_for(endpoint, **values)
+
+
+def page_url(target: str) -> str:
+    """The page's absolute address without a code (what visitors share)."""
+    endpoint, values = _endpoint(target)
+    return absolute_url(endpoint, **values)
 
 
 def titles(targets: list[str]) -> dict[str, str]:
@@ -89,7 +101,7 @@ def titles(targets: list[str]) -> dict[str, str]:
 
 def short_url(code: str, target: str = "") -> str:
     """The absolute short link, built on the shop's public address."""
-    return current_app.config["SHOP_BASE_URL"] + url_for("referrals.open_link", value=token(code, target))
+    return absolute_url("referrals.open_link", value=token(code, target))
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -43,8 +43,7 @@ def open_link(value: str):
     """A share link: remember it and show the page. A code that can not refer this
     shopper (forged, disabled, their own, a loop) still shows the page, with a message,
     and credits nobody."""
-    parsed = links.parse(value) or abort(404)
-    code, target = parsed
+    code, target = links.parse(value) or abort(404)
     user_id = current_user.id if current_user.is_authenticated else None
     try:
         services.check_code(code, user_id)
@@ -82,8 +81,7 @@ def share(target: str):
     if not links.valid_target(target):
         abort(404)
     code = current_user.referral_code if current_user.is_authenticated else None
-    url = links.short_url(code, target) if code else \
-        current_app.config["SHOP_BASE_URL"] + links.target_url(target)
+    url = links.short_url(code, target) if code else links.page_url(target)
     has_poster = bool(code) and target[:1] in links.POSTERS
     return render("referrals/share.html", block="panel", url=url, target=target,
                   poster=url_for("referrals.poster_image", value=links.token(code, target))
