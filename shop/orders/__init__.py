@@ -8,8 +8,13 @@ bp = Blueprint("orders", __name__)
 
 _signals = Namespace()
 # sender: the Order just placed, before its transaction commits; kwargs: lines, its new
-# OrderLine rows, which receivers may annotate (the source article).
+# OrderLine rows, which receivers may annotate (the source article), and pricing, the
+# Pricing it was placed at (a step that spends points takes them here, or refuses the
+# order with an OrderError).
 order_placed = _signals.signal("order-placed")
+# sender: the Order just cancelled unpaid, in the same transaction (give back what its
+# placing took: points, a points-mall quota...).
+order_cancelled = _signals.signal("order-cancelled")
 # sender: the Order just moved to paid, in the same transaction (commissions, points...).
 order_paid = _signals.signal("order-paid")
 # sender: the Order just refunded in part or in full, in the same transaction; kwargs:

@@ -57,6 +57,9 @@ class Order(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(64))
+    # "standard" (from the cart) or "redemption" (the points mall); later kinds (group
+    # buys...) add theirs. Every kind is paid, shipped and refunded the same way.
+    kind: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
     status: Mapped[str] = mapped_column(String(24), default="awaiting_payment")
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_minor: Mapped[int] = mapped_column()
@@ -71,6 +74,13 @@ class Order(TimestampMixin, db.Model):
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id")
     adjustments: Mapped[list[OrderAdjustment]] = relationship(order_by="OrderAdjustment.position")
     events: Mapped[list[OrderEvent]] = relationship(order_by="OrderEvent.id")
+
+    @property
+    def goods_paid_minor(self) -> int:
+        """What the buyer pays for the goods: lines after discounts (points included),
+        shipping aside. What commissions, points and growth are earned on."""
+        return max(0, self.subtotal_minor + sum(a.amount_minor for a in self.adjustments
+                                                if a.kind != "shipping"))
 
     @property
     def number(self) -> str:

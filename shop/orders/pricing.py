@@ -50,6 +50,9 @@ class PricedLine:
 class Adjustment:
     kind: str
     amount_minor: int  # negative for a discount
+    # What the step spent besides money, for the domain that applies it when the order
+    # is placed (points: {"points": 1200}); not stored on the order.
+    spends: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -65,6 +68,12 @@ class Pricing:
     currency: str
     lines: list[PricedLine]
     adjustments: list[Adjustment] = field(default_factory=list)
+    # The shopper's choices at checkout ({"use_points": True}); what steps offer to do
+    # when chosen ({"points": Adjustment}), for checkout to show; and a benefit a step
+    # grants that shipping honours (a member level, a promotion).
+    options: dict = field(default_factory=dict)
+    offers: dict = field(default_factory=dict)
+    free_shipping: bool = False
 
     @property
     def subtotal_minor(self) -> int:
@@ -85,10 +94,13 @@ def register_adjuster(position: int, adjuster: Adjuster) -> None:
     _ADJUSTERS.sort(key=lambda item: item[0])
 
 
-def price(lines: list[tuple[int, int, int]], user_id: int | None) -> Pricing:
-    """lines: (sku_id, quantity, unit_price_minor) read from the SKUs by the caller."""
+def price(lines: list[tuple[int, int, int]], user_id: int | None,
+          options: dict | None = None) -> Pricing:
+    """lines: (sku_id, quantity, unit_price_minor) read from the SKUs by the caller;
+    options: the shopper's choices, never amounts."""
     pricing = Pricing(current_app.config["SHOP_CURRENCY"],
-                      [PricedLine(sku_id, quantity, unit) for sku_id, quantity, unit in lines])
+                      [PricedLine(sku_id, quantity, unit) for sku_id, quantity, unit in lines],
+                      options=dict(options or {}))
     for _position, adjuster in _ADJUSTERS:
         adjustment = adjuster(pricing, user_id)
         if adjustment is not None and adjustment.amount_minor:
@@ -96,10 +108,15 @@ def price(lines: list[tuple[int, int, int]], user_id: int | None) -> Pricing:
     return pricing
 
 
+def due_minor(pricing: Pricing) -> int:
+    """What is due so far, by the steps already applied."""
+    return pricing.subtotal_minor + sum(a.amount_minor for a in pricing.adjustments)
+
+
 def shipping(pricing: Pricing, user_id: int | None) -> Adjustment | None:
-    """A flat fee, free from a threshold (both set by an admin), on what is due so far."""
-    due = pricing.subtotal_minor + sum(a.amount_minor for a in pricing.adjustments)
-    if due >= get_setting("free_shipping_from_minor"):
+    """A flat fee, free from a threshold (both set by an admin) on what is due so far, or
+    when an earlier step granted free shipping."""
+    if pricing.free_shipping or due_minor(pricing) >= get_setting("free_shipping_from_minor"):
         return None
     return Adjustment("shipping", get_setting("shipping_fee_minor"))
 

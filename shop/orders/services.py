@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from shop.cart import services as cart
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
-from shop.orders import STATUS_LABELS, order_paid, order_placed, order_refunded, pricing
+from shop.orders import (STATUS_LABELS, order_cancelled, order_paid, order_placed,
+                         order_refunded, pricing)
 from shop import jobs
 from shop.money import format_minor
 from shop.orders.models import (PAID_STATUSES, Address, Order, OrderAdjustment, OrderEvent,
@@ -65,11 +66,12 @@ def latest_address(user_id: int) -> Address | None:
                              .order_by(Address.updated_at.desc(), Address.id.desc()).limit(1))
 
 
-def quote(user_id: int) -> tuple[list[cart.CartLine], pricing.Pricing]:
-    """The cart's lines and the price of those that can be bought, as checkout shows it."""
+def quote(user_id: int, options: dict | None = None) -> tuple[list[cart.CartLine], pricing.Pricing]:
+    """The cart's lines and the price of those that can be bought, as checkout shows it,
+    with the shopper's choices (options: {"use_points": True})."""
     lines = cart.lines(cart.AccountCart(user_id))
     return lines, pricing.price([(l.sku.id, l.quantity, l.sku.price_minor)
-                                 for l in lines if l.available], user_id)
+                                 for l in lines if l.available], user_id, options)
 
 
 def _existing(user_id: int, key: str) -> Order | None:
@@ -77,10 +79,12 @@ def _existing(user_id: int, key: str) -> Order | None:
                                                  Order.idempotency_key == key))
 
 
-def place_order(user_id: int, address: Address, idempotency_key: str) -> Order:
+def place_order(user_id: int, address: Address, idempotency_key: str,
+                options: dict | None = None) -> Order:
+    """The cart becomes an order at the price quote() gives with these options."""
     if (order := _existing(user_id, idempotency_key)) is not None:
         return order
-    lines, priced = quote(user_id)
+    lines, priced = quote(user_id, options)
     if not lines:
         raise OrderError(_("Your cart is empty."))
     for line in lines:  # what the shopper saw is what is ordered, or nothing is
@@ -90,36 +94,11 @@ def place_order(user_id: int, address: Address, idempotency_key: str) -> Order:
         if line.quantity > line.max_quantity:
             raise OrderError(_("Only %(n)d of %(title)s can be had now.",
                                n=line.max_quantity, title=line.product.tr("title")))
-    hold = timedelta(minutes=current_app.config["ORDER_HOLD_MINUTES"])
     try:
         with db.session.begin_nested():
-            order = Order(user_id=user_id, idempotency_key=idempotency_key,
-                          status="awaiting_payment", currency=priced.currency,
-                          subtotal_minor=priced.subtotal_minor, total_minor=priced.total_minor,
-                          ship_name=address.name, ship_phone=address.phone,
-                          ship_address=address.one_line(), expires_at=utcnow() + hold)
-            db.session.add(order)
-            db.session.flush()
-            order_lines = []
-            for line in sorted(lines, key=lambda l: l.sku.id):  # fixed order: no deadlocks
-                try:
-                    move_stock(line.sku.id, -line.quantity, reason="order", ref_type="order",
-                               ref_id=str(order.id))
-                except CatalogError:
-                    raise OrderError(_("%(title)s has just sold out.",
-                                       title=line.product.tr("title"))) from None
-                label = " / ".join(line.product.tr_option(v) for v in line.sku.option_values)
-                order_lines.append(OrderLine(
-                    order_id=order.id, sku_id=line.sku.id, product_id=line.product.id,
-                    title=line.product.title, sku_label=label, quantity=line.quantity,
-                    unit_price_minor=line.sku.price_minor, total_minor=line.total_minor))
-            order_placed.send(order, lines=order_lines)
-            db.session.add_all(order_lines)
-            for position, adjustment in enumerate(priced.adjustments):
-                db.session.add(OrderAdjustment(order_id=order.id, position=position,
-                                               kind=adjustment.kind, label=adjustment.label,
-                                               amount_minor=adjustment.amount_minor))
-            _record(order, None, "awaiting_payment", user_id, "placed")
+            order = create_order(user_id, address, idempotency_key,
+                                 [(line.sku, line.product, line.quantity, line.sku.price_minor)
+                                  for line in lines], priced)
             store = cart.AccountCart(user_id)
             for line in lines:
                 store.remove(line.sku.id)
@@ -128,6 +107,42 @@ def place_order(user_id: int, address: Address, idempotency_key: str) -> Order:
         order = _existing(user_id, idempotency_key)
         if order is None:
             raise
+    return order
+
+
+def create_order(user_id: int, address: Address, idempotency_key: str, lines: list[tuple],
+                 priced: pricing.Pricing, *, kind: str = "standard") -> Order:
+    """An order of lines (sku, product, quantity, unit_price_minor) at `priced`, awaiting
+    payment: stock claimed through the stock ledger in SKU-id order (no deadlocks), lines
+    and price steps stored as snapshots. Raises OrderError (sold out, or a receiver of
+    order_placed refusing); the caller holds the savepoint that undoes it all."""
+    hold = timedelta(minutes=current_app.config["ORDER_HOLD_MINUTES"])
+    order = Order(user_id=user_id, idempotency_key=idempotency_key, kind=kind,
+                  status="awaiting_payment", currency=priced.currency,
+                  subtotal_minor=priced.subtotal_minor, total_minor=priced.total_minor,
+                  ship_name=address.name, ship_phone=address.phone,
+                  ship_address=address.one_line(), expires_at=utcnow() + hold)
+    db.session.add(order)
+    db.session.flush()
+    order_lines = []
+    for sku, product, quantity, unit_price in sorted(lines, key=lambda l: l[0].id):
+        try:
+            move_stock(sku.id, -quantity, reason="order", ref_type="order", ref_id=str(order.id))
+        except CatalogError:
+            raise OrderError(_("%(title)s has just sold out.", title=product.tr("title"))) from None
+        label = " / ".join(product.tr_option(v) for v in sku.option_values)
+        order_lines.append(OrderLine(
+            order_id=order.id, sku_id=sku.id, product_id=product.id, title=product.title,
+            sku_label=label, quantity=quantity, unit_price_minor=unit_price,
+            total_minor=unit_price * quantity))
+    for position, adjustment in enumerate(priced.adjustments):
+        db.session.add(OrderAdjustment(order_id=order.id, position=position,
+                                       kind=adjustment.kind, label=adjustment.label,
+                                       amount_minor=adjustment.amount_minor))
+    order_placed.send(order, lines=order_lines, pricing=priced)
+    db.session.add_all(order_lines)
+    _record(order, None, "awaiting_payment", user_id, "placed")
+    db.session.flush()
     return order
 
 
@@ -164,6 +179,7 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     are unique). A card payment still open is refused if it succeeds later."""
     transition(order, "cancelled", actor_id=actor_id, reason=reason)
     _return_stock(order, reason="order_cancelled", ref_type="order_cancel")
+    order_cancelled.send(order)
     payments.close_open_payments(order.id)
     for payment in _payments(order, method="wallet"):
         if payment.refundable_minor:

@@ -352,12 +352,6 @@ def snapshot(order: Order, level1: int | None, level2: int | None,
     return row
 
 
-def goods_paid_minor(order: Order) -> int:
-    """What the buyer paid for the goods: lines after discounts, shipping aside."""
-    return max(0, order.subtotal_minor + sum(a.amount_minor for a in order.adjustments
-                                             if a.kind != "shipping"))
-
-
 def _rates(product_ids: set[int]) -> dict[tuple[int, int | None], CommissionRate]:
     rows = db.session.scalars(select(CommissionRate).where(CommissionRate.product_id.in_(product_ids)))
     return {(row.product_id, row.sku_id): row for row in rows}
@@ -406,7 +400,7 @@ def earn(order: Order) -> list[Commission]:
         return []
     lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
                                     .order_by(OrderLine.id)))
-    paid = goods_paid_minor(order)
+    paid = order.goods_paid_minor
     bases = allocate(paid, [line.total_minor for line in lines])
     priced = [(line.product_id, line.sku_id, base) for line, base in zip(lines, bases)]
     costs = dict(db.session.execute(select(Product.id, Product.cost_price_minor).where(
