@@ -5,7 +5,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - card payments still pending after a few minutes are checked with Stripe, in case a
   webhook never arrived;
 - card refunds still pending (Stripe was unreachable when the job ran) are sent again;
-- commissions past the refund window settle (shop.referrals).
+- commissions past the refund window settle (shop.referrals);
+- points lots past their expiry expire (shop.points).
 Each item commits on its own, so one failure does not hold back the rest.
 """
 
@@ -38,6 +39,7 @@ def sweep() -> dict[str, int]:
     from shop.orders.models import Order
     from shop.payments import services as payments
     from shop.payments.models import Payment
+    from shop.points import services as points
     from shop.referrals import services as referrals
 
     now = utcnow()
@@ -62,4 +64,5 @@ def sweep() -> dict[str, int]:
         "refunds_retried": _each(payments.pending_refund_ids(now - timedelta(minutes=1)),
                                  payments.send_refund),
         "commissions_settled": _each(referrals.due_commission_ids(now), referrals.settle),
+        "points_expired": _each(points.expired_lot_ids(now), points.expire),
     }

@@ -18,6 +18,8 @@ class CheckoutForm(FlaskForm):
     district = StringField(_l("District"), validators=[InputRequired(), Length(max=32)])
     detail = StringField(_l("Street and number"), validators=[InputRequired(), Length(max=200)])
     token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
+    # Choices the price pipeline offers (shop.points): the amounts are the server's.
+    use_points = BooleanField(_l("Use my points"))
 
 
 class ShipForm(FlaskForm):

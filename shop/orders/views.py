@@ -19,19 +19,26 @@ from shop.web import number_arg, render, roles_required
 ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
 
 
+def _options(form: CheckoutForm) -> dict:
+    return {"use_points": bool(form.use_points.data)}
+
+
 def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = None):
-    lines, priced = services.quote(current_user.id)
+    lines, priced = services.quote(current_user.id, _options(form))
     if not lines and status == 200:
         flash(_("Your cart is empty."))
         return redirect(url_for("cart.view"))
-    return render("orders/checkout.html", form=form, lines=lines, pricing=priced,
-                  status=status, message=message)
+    return render("orders/checkout.html", block="breakdown", form=form, lines=lines,
+                  pricing=priced, status=status, message=message)
 
 
 @bp.get("/checkout")
 @login_required
 def checkout():
+    """The checkout page; with ?use_points=y (htmx, when the box is ticked) its price
+    breakdown again, with the choice applied."""
     form = CheckoutForm()
+    form.use_points.data = bool(request.args.get("use_points"))
     address = services.latest_address(current_user.id)
     if address is not None:
         for name in ADDRESS_FIELDS:
@@ -48,7 +55,7 @@ def place():
         return _checkout_page(form, 422)
     address = services.save_address(current_user.id, **{n: getattr(form, n).data for n in ADDRESS_FIELDS})
     try:
-        order = services.place_order(current_user.id, address, form.token.data)
+        order = services.place_order(current_user.id, address, form.token.data, _options(form))
     except services.OrderError as exc:
         return _checkout_page(form, 409, str(exc))
     return redirect(url_for("orders.detail", order_id=order.id))

@@ -7,11 +7,17 @@ paid; it settles after the refund window, refunds reverse it in proportion, and 
 money can be withdrawn. The rules are written out in services.py and the README.
 """
 
+from blinker import Namespace
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("referrals", __name__)
 admin_bp = Blueprint("referrals_admin", __name__, url_prefix="/admin/distribution")
+
+_signals = Namespace()
+# sender: the id of the user whose share link someone else just opened, in the same
+# transaction; kwargs: target (a task rewards sharing).
+link_opened = _signals.signal("link-opened")
 
 MODE_LABELS = {"everyone": _l("Everyone"), "approved": _l("Approved applicants"),
                "threshold": _l("Shoppers who have spent a set amount")}

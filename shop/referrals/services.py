@@ -67,6 +67,7 @@ from shop.catalog.models import Product
 from shop.db import db, ledger_move, utcnow
 from shop.money import allocate, format_minor
 from shop.orders import order_paid, order_placed, order_refunded
+from shop.referrals import link_opened
 from shop.orders.models import PAID_STATUSES, Order, OrderLine
 from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
@@ -324,6 +325,7 @@ def bind(user_id: int, code: str, *, via: str) -> Binding | None:
 def record_open(sharer_id: int, target: str, visitor: str) -> None:
     db.session.add(LinkOpen(sharer_id=sharer_id, target=target, visitor=visitor))
     db.session.flush()
+    link_opened.send(sharer_id, target=target)
 
 
 # --- earning ----------------------------------------------------------------------------
@@ -559,8 +561,11 @@ def mark_paid(withdrawal_id: int, *, reference: str, actor_id: int) -> Withdrawa
 
 @order_placed.connect
 def _on_placed(order, **extra) -> None:
+    """Who stands to earn; points-mall redemptions earn no commission."""
     from shop.referrals import links
 
+    if order.kind == "redemption":
+        return
     level1, level2 = _earners(order.user_id)
     snapshot(order, level1, level2, links.cookie_target_for(level1))
 

@@ -1,0 +1,668 @@
+"""Points rules. Services flush and raise PointsError; they never commit.
+
+The ledger
+- move() is the one way a balance changes: the account row is locked (so one shopper's
+  changes queue up), then shop.db.ledger_move adds the amount with its PointsEntry, whose
+  (user, ref_type, ref_id) is unique: a retried earning, spending or reversal fails
+  instead of counting twice. A debit is refused if the balance does not cover it; only
+  taking back points a refunded order earned may leave a debt (a negative balance),
+  which later earnings repay.
+- Earned points come in lots (PointsLot) that expire by the admin's rule: never, at the
+  end of the next calendar year in the shop's time zone, or N days after. A debit
+  consumes lots with the earliest expiry first, so the lots' remaining points always add
+  up to the balance (to nothing while in debt). The sweeper expires what is due.
+
+Earning
+- A paid order earns `earn_per_unit` points per full currency unit paid for each line's
+  goods (its share of the goods after discounts, points deductions aside; a product may
+  have its own rate), times the member level's multiplier, rounded down. Points-mall
+  orders earn none.
+- A refund takes back the same share of those points that it refunds of the goods (the
+  goods first, shipping last, as commissions do), and returns that share of the points
+  the order used; a cancelled unpaid order returns all it used.
+- Daily sign-in: points for the day plus a bonus on set days of the streak; one per day
+  in the shop's time zone, by a unique key.
+- Tasks: newcomer tasks once, repeatable ones once per period; done by what the shopper
+  does (signals), then claimed once.
+
+Spending
+- At checkout the shopper may use points: at most deduct_max_bp of the goods after
+  discounts and deduct_cap_points per order, redeem_per_unit points a currency unit. The
+  deduction is a step of the price pipeline; the points are taken when the order is
+  placed, in its transaction, or the order is refused.
+- The points mall: an item for points, or points and cash, with its own stock and a
+  per-user limit, becomes an order like any other (paid at once when it is points only).
+"""
+
+from __future__ import annotations
+
+import calendar as calendars
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from shop.accounts import profile_updated
+from shop.accounts.models import User
+from shop.catalog.models import Sku
+from shop.db import db, ledger_move, utcnow
+from shop.money import allocate
+from shop.orders import (REASON_LABELS as ORDER_REASON_LABELS, order_cancelled, order_paid,
+                         order_placed, order_refunded, pricing)
+from shop.orders import services as orders
+from shop.orders.models import Address, Order
+from shop.points import TASKS
+from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsEntry, PointsLot,
+                                PointsRate, PointsSettings, Redemption, Signin, SigninBonus,
+                                TaskCompletion, TaskRule)
+from shop.referrals import link_opened
+
+ORDER_REASON_LABELS["points"] = _l("Paid with points")
+pricing.ADJUSTMENT_LABELS["points"] = _l("Points deduction")
+MAX_POINTS = 10_000_000  # the most one entry moves; forms and services share it
+
+
+class PointsError(ValueError):
+    pass
+
+
+def _insert():
+    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(zone()).date()
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def settings() -> PointsSettings:
+    """The admin's rules: the row, or the defaults (an unsaved object) until an admin
+    saves some, so reading them never writes."""
+    if "points_settings" not in g:
+        defaults = {column.key: column.default.arg for column in PointsSettings.__table__.columns
+                    if column.default is not None}
+        g.points_settings = db.session.get(PointsSettings, 1) or PointsSettings(id=1, **defaults)
+    return g.points_settings
+
+
+def save_settings(*, bonuses: dict[int, int] | None = None, **values) -> PointsSettings:
+    """Change the rules (the row is made with the defaults first if there is none), and
+    with bonuses, replace the sign-in streak bonuses ({day: points})."""
+    db.session.execute(_insert()(PointsSettings).values(id=1)
+                       .on_conflict_do_nothing(index_elements=["id"]))
+    row = g.points_settings = db.session.get(PointsSettings, 1, populate_existing=True)
+    for key, value in values.items():
+        if not hasattr(PointsSettings, key) or key == "id":
+            raise PointsError(_("Unknown setting."))
+        setattr(row, key, value)
+    if bonuses is not None:
+        if any(not 2 <= day <= 31 or not 0 < points <= MAX_POINTS for day, points in bonuses.items()):
+            raise PointsError(_("A bonus is for a day from 2 to 31, and more than zero points."))
+        db.session.execute(SigninBonus.__table__.delete())
+        db.session.add_all(SigninBonus(day=day, points=points) for day, points in bonuses.items())
+    db.session.flush()
+    return row
+
+
+def signin_bonuses() -> dict[int, int]:
+    return dict(db.session.execute(select(SigninBonus.day, SigninBonus.points)
+                                   .order_by(SigninBonus.day)).all())
+
+
+def rates() -> list[PointsRate]:
+    return list(db.session.scalars(select(PointsRate).order_by(PointsRate.product_id)))
+
+
+def set_rate(product_id: int, earn_per_unit: int | None) -> None:
+    """A product's own earning rate; None goes back to the shop's."""
+    from shop.catalog.models import Product
+
+    if db.session.get(Product, product_id) is None:
+        raise PointsError(_("There is no such product."))
+    row = db.session.get(PointsRate, product_id)
+    if earn_per_unit is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(PointsRate(product_id=product_id, earn_per_unit=earn_per_unit))
+    else:
+        row.earn_per_unit = earn_per_unit
+    db.session.flush()
+
+
+def expiry_for(moment: datetime) -> datetime | None:
+    """When points earned at `moment` expire, by the admin's rule."""
+    rules = settings()
+    if rules.expiry_rule == "never":
+        return None
+    if rules.expiry_rule == "days":
+        return moment + timedelta(days=rules.expiry_days)
+    year = local_day(moment).year
+    return datetime.combine(date(year + 2, 1, 1), time.min, zone())  # end of next year
+
+
+# --- the ledger -------------------------------------------------------------------------
+
+
+def _locked_balance(user_id: int) -> int:
+    """The account row, made if missing (racing makers do not fail) and locked for this
+    transaction: every change of one shopper's points queues up behind it."""
+    db.session.execute(_insert()(PointsAccount).values(user_id=user_id, balance=0)
+                       .on_conflict_do_nothing(index_elements=["user_id"]))
+    return db.session.scalar(select(PointsAccount.balance).where(PointsAccount.user_id == user_id)
+                             .with_for_update())
+
+
+def balance(user_id: int) -> int:
+    return db.session.scalar(select(PointsAccount.balance)
+                             .where(PointsAccount.user_id == user_id)) or 0
+
+
+def move(user_id: int, amount: int, *, reason: str, ref_type: str, ref_id: str,
+         actor_id: int | None = None, note: str = "", debt: bool = False,
+         first_lot_id: int | None = None) -> int:
+    """Add `amount` points (negative to take) with its ledger row and lots; returns the
+    balance. debt=True lets a debit go below zero (a refund taking back spent points);
+    first_lot_id: the lot a debit consumes before the oldest (an expiring or refunded one)."""
+    if amount == 0 or abs(amount) > MAX_POINTS:
+        raise PointsError(_("The number of points must not be zero or that large."))
+    with db.session.begin_nested():
+        before = _locked_balance(user_id)
+        entries = []
+
+        def entry(after: int) -> PointsEntry:
+            row = PointsEntry(user_id=user_id, amount=amount, balance_after=after, reason=reason,
+                              ref_type=ref_type, ref_id=ref_id, actor_id=actor_id, note=note)
+            entries.append(row)
+            return row
+
+        after = ledger_move(PointsAccount.balance, [PointsAccount.user_id == user_id], amount,
+                            entry, error=PointsError,
+                            refused=_("You do not have enough points."),
+                            duplicate=_("These points were already counted."),
+                            may_go_negative=debt)
+        change = max(after, 0) - max(before, 0)
+        if change > 0:
+            db.session.add(PointsLot(user_id=user_id, entry_id=entries[0].id, points=change,
+                                     remaining=change, expires_at=expiry_for(utcnow())))
+        elif change < 0:
+            _consume(user_id, -change, first_lot_id)
+        db.session.flush()
+    return after
+
+
+def _consume(user_id: int, points: int, first_lot_id: int | None) -> None:
+    lots = db.session.scalars(
+        select(PointsLot).where(PointsLot.user_id == user_id, PointsLot.remaining > 0)
+        .order_by(case((PointsLot.id == (first_lot_id or 0), 0), else_=1),
+                  PointsLot.expires_at.is_(None), PointsLot.expires_at, PointsLot.id))
+    for lot in lots:
+        taken = min(points, lot.remaining)
+        lot.remaining -= taken
+        points -= taken
+        if points == 0:
+            return
+    raise AssertionError("the lots do not add up to the balance")  # the invariant broke
+
+
+def history(user_id: int, *, page: int = 1):
+    return db.paginate(select(PointsEntry).where(PointsEntry.user_id == user_id)
+                       .order_by(PointsEntry.id.desc()), page=page, per_page=30,
+                       error_out=True, count=False)
+
+
+@dataclass(frozen=True)
+class Expiring:
+    points: int
+    at: datetime
+
+
+def next_expiry(user_id: int) -> Expiring | None:
+    """The points that expire first, and when."""
+    first = db.session.scalar(select(func.min(PointsLot.expires_at)).where(
+        PointsLot.user_id == user_id, PointsLot.remaining > 0))
+    if first is None:
+        return None
+    points = db.session.scalar(select(func.sum(PointsLot.remaining)).where(
+        PointsLot.user_id == user_id, PointsLot.remaining > 0, PointsLot.expires_at == first))
+    return Expiring(points, first)
+
+
+def adjust(user_id: int, points: int, *, note: str, key: str, actor_id: int) -> int:
+    """An admin's change with a reason, once per form (key); never below zero."""
+    if db.session.get(User, user_id) is None:
+        raise PointsError(_("There is no such customer."))
+    if not note.strip():
+        raise PointsError(_("Say why the points change."))
+    return move(user_id, points, reason="adjustment", ref_type="adjustment", ref_id=key,
+                actor_id=actor_id, note=note.strip())
+
+
+def expired_lot_ids(now: datetime) -> list[int]:
+    return list(db.session.scalars(select(PointsLot.id).where(
+        PointsLot.expires_at <= now, PointsLot.remaining > 0).order_by(PointsLot.id)))
+
+
+def expire(lot_id: int) -> bool:
+    """What is left of a lot past its expiry leaves the balance, once (ref: the lot)."""
+    lot = db.session.get(PointsLot, lot_id)
+    _locked_balance(lot.user_id)
+    db.session.refresh(lot)
+    if lot.remaining == 0 or lot.expires_at is None or lot.expires_at > utcnow():
+        return False
+    move(lot.user_id, -lot.remaining, reason="expiry", ref_type="expiry", ref_id=str(lot.id),
+         first_lot_id=lot.id)
+    return True
+
+
+# --- earning on orders ------------------------------------------------------------------
+
+
+def _entry_amount(user_id: int, ref_type: str, ref_id: str) -> int:
+    return db.session.scalar(select(PointsEntry.amount).where(
+        PointsEntry.user_id == user_id, PointsEntry.ref_type == ref_type,
+        PointsEntry.ref_id == ref_id)) or 0
+
+
+def points_for(order: Order) -> int:
+    """What a paid order earns (see the rules above)."""
+    from shop.members import services as members
+
+    if order.kind == "redemption":
+        return 0
+    lines = order.lines
+    bases = allocate(order.goods_paid_minor, [line.total_minor for line in lines])
+    own = dict(db.session.execute(select(PointsRate.product_id, PointsRate.earn_per_unit).where(
+        PointsRate.product_id.in_({line.product_id for line in lines}))).all())
+    rate = settings().earn_per_unit
+    earned = sum(base * own.get(line.product_id, rate) // 100 for line, base in zip(lines, bases))
+    return earned * members.benefits(order.user_id).points_multiplier_bp // 10_000
+
+
+def earn(order: Order) -> int:
+    points = points_for(order)
+    if points > 0:
+        move(order.user_id, points, reason="order", ref_type="order", ref_id=str(order.id))
+    return points
+
+
+def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: str, key: str,
+                   sign: int) -> None:
+    """Move the share of `whole` points that the refunds so far cover, less what earlier
+    refunds of the order moved already."""
+    goods = order.goods_paid_minor
+    if whole <= 0 or goods <= 0:
+        return
+    target = whole if refunded_minor >= goods else whole * refunded_minor // goods
+    done = abs(db.session.scalar(select(func.coalesce(func.sum(PointsEntry.amount), 0)).where(
+        PointsEntry.user_id == order.user_id, PointsEntry.ref_type == ref_type,
+        PointsEntry.ref_id.like(f"{order.id}-%"))))
+    if target > done:
+        earned_lot = db.session.scalar(select(PointsLot.id).join(
+            PointsEntry, PointsEntry.id == PointsLot.entry_id).where(
+            PointsEntry.user_id == order.user_id, PointsEntry.ref_type == "order",
+            PointsEntry.ref_id == str(order.id)))
+        move(order.user_id, sign * (target - done), reason=ref_type, ref_type=ref_type,
+             ref_id=f"{order.id}-{key}", debt=sign < 0, first_lot_id=earned_lot)
+
+
+def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
+    user = order.user_id
+    _follow_refund(order, _entry_amount(user, "order", str(order.id)), refunded_minor,
+                   ref_type="order_refund", key=key, sign=-1)
+    _follow_refund(order, -_entry_amount(user, "spend", str(order.id)), refunded_minor,
+                   ref_type="spend_return", key=key, sign=1)
+
+
+# --- spending at checkout ---------------------------------------------------------------
+
+
+def _deduction(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustment | None:
+    """The points step of the price pipeline (before shipping): what the shopper's points
+    could take off, offered at checkout, applied when chosen."""
+    if user_id is None:
+        return None
+    rules = settings()
+    goods = pricing.due_minor(priced)
+    usable = min(balance(user_id), rules.deduct_cap_points,
+                 goods * rules.deduct_max_bp // 10_000 * rules.redeem_per_unit // 100)
+    minor = usable * 100 // rules.redeem_per_unit
+    if minor <= 0:
+        return None
+    points = -(-minor * rules.redeem_per_unit // 100)  # what that many fen cost, rounded up
+    step = pricing.Adjustment("points", -minor, spends={"points": points})
+    priced.offers["points"] = step
+    return step if priced.options.get("use_points") else None
+
+
+pricing.register_adjuster(800, _deduction)
+
+
+def spend_on_order(order: Order, priced: pricing.Pricing) -> None:
+    for step in priced.adjustments:
+        if step.kind == "points":
+            try:
+                move(order.user_id, -step.spends["points"], reason="spend", ref_type="spend",
+                     ref_id=str(order.id), actor_id=order.user_id)
+            except PointsError:
+                raise orders.OrderError(_("Your points have changed; check the deduction and "
+                                          "place the order again.")) from None
+
+
+def return_spent(order: Order) -> None:
+    """A cancelled unpaid order gives back all the points it used, once."""
+    spent = -_entry_amount(order.user_id, "spend", str(order.id))
+    if spent > 0:
+        move(order.user_id, spent, reason="spend_cancel", ref_type="spend_cancel",
+             ref_id=str(order.id))
+
+
+# --- daily sign-in ----------------------------------------------------------------------
+
+
+def _bonus(streak: int, bonuses: dict[int, int]) -> int:
+    if not bonuses:
+        return 0
+    cycle = max(bonuses)
+    return bonuses.get((streak - 1) % cycle + 1, 0)
+
+
+def sign_in(user_id: int, now: datetime | None = None) -> Signin:
+    """Today's sign-in and its points, once per day in the shop's time zone."""
+    day = local_day(now or utcnow())
+    before = db.session.scalar(select(Signin.streak).where(
+        Signin.user_id == user_id, Signin.day == day - timedelta(days=1))) or 0
+    streak = before + 1
+    points = settings().signin_points + _bonus(streak, signin_bonuses())
+    row = Signin(user_id=user_id, day=day, streak=streak, points=points)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+            if points:
+                move(user_id, points, reason="signin", ref_type="signin", ref_id=day.isoformat())
+    except (IntegrityError, PointsError):
+        raise PointsError(_("You have already signed in today. Come back tomorrow!")) from None
+    return row
+
+
+@dataclass
+class Month:
+    today: date
+    weeks: list[list[date]]
+    signed: dict[date, int]  # day: points
+    streak: int              # the streak today, or yesterday's while today is still open
+    signed_today: bool
+    next_points: int         # what signing in today (or tomorrow) brings
+
+
+def month(user_id: int, now: datetime | None = None) -> Month:
+    today = local_day(now or utcnow())
+    weeks = calendars.Calendar(firstweekday=0).monthdatescalendar(today.year, today.month)
+    rows = db.session.execute(select(Signin.day, Signin.points, Signin.streak).where(
+        Signin.user_id == user_id, Signin.day >= min(weeks[0][0], today - timedelta(days=1)),
+        Signin.day <= weeks[-1][-1])).all()
+    signed = {row.day: row.points for row in rows}
+    streaks = {row.day: row.streak for row in rows}
+    signed_today = today in signed
+    streak = streaks.get(today) or streaks.get(today - timedelta(days=1)) or 0
+    return Month(today, weeks, signed, streak, signed_today,  # the next sign-in continues it
+                 settings().signin_points + _bonus(streak + 1, signin_bonuses()))
+
+
+# --- tasks ------------------------------------------------------------------------------
+
+
+def period_of(period: str, moment: datetime) -> str:
+    day = local_day(moment)
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        year, week, _weekday = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{day:%Y-%m}"
+    return "once"
+
+
+def task_rules() -> dict[str, tuple[int, bool]]:
+    """{code: (points, active)} for every task, an admin's choice or the default."""
+    saved = {row.code: row for row in db.session.scalars(select(TaskRule))}
+    return {code: (saved[code].points, saved[code].active) if code in saved else (task.points, True)
+            for code, task in TASKS.items()}
+
+
+def save_task_rule(code: str, points: int, active: bool) -> None:
+    if code not in TASKS:
+        raise PointsError(_("There is no such task."))
+    row = db.session.get(TaskRule, code)
+    if row is None:
+        db.session.add(TaskRule(code=code, points=points, active=active))
+    else:
+        row.points, row.active = points, active
+    db.session.flush()
+
+
+def complete(user_id: int, code: str, now: datetime | None = None) -> TaskCompletion | None:
+    """Record the task done in its current period; None if it is switched off or was
+    done already in this period (the unique key decides, racing or not)."""
+    points, active = task_rules()[code]
+    if not active:
+        return None
+    row = TaskCompletion(user_id=user_id, code=code, points=points,
+                         period=period_of(TASKS[code].period, now or utcnow()))
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def claim(user_id: int, completion_id: int) -> TaskCompletion:
+    """The reward of a task done, once: a guarded update of claimed_at, then the points."""
+    row = db.session.get(TaskCompletion, completion_id)
+    if row is None or row.user_id != user_id:
+        raise LookupError(completion_id)
+    claimed = db.session.execute(
+        update(TaskCompletion).where(TaskCompletion.id == row.id,
+                                     TaskCompletion.claimed_at.is_(None))
+        .values(claimed_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        raise PointsError(_("You have already claimed this reward."))
+    db.session.refresh(row, ["claimed_at"])
+    if row.points:
+        move(user_id, row.points, reason="task", ref_type="task", ref_id=f"{row.code}:{row.period}")
+    return row
+
+
+@dataclass
+class TaskState:
+    code: str
+    points: int
+    completion: TaskCompletion | None  # done in the current period
+
+    @property
+    def task(self):
+        return TASKS[self.code]
+
+
+def tasks_of(user_id: int, now: datetime | None = None) -> list[TaskState]:
+    """Every active task with what the shopper did in its current period."""
+    now = now or utcnow()
+    periods = {code: period_of(task.period, now) for code, task in TASKS.items()}
+    done = {(row.code, row.period): row for row in db.session.scalars(
+        select(TaskCompletion).where(TaskCompletion.user_id == user_id,
+                                     TaskCompletion.period.in_(set(periods.values()))))}
+    return [TaskState(code, points, done.get((code, periods[code])))
+            for code, (points, active) in task_rules().items() if active]
+
+
+def _on_paid_tasks(order: Order) -> None:
+    from shop.referrals import services as referrals
+
+    if order.kind == "redemption":
+        return
+    complete(order.user_id, "first_order")
+    complete(order.user_id, "weekly_order")
+    referrer = referrals.referrer_of(order.user_id)
+    if referrer is not None:
+        complete(referrer, "invite_buyer")
+
+
+# --- the points mall --------------------------------------------------------------------
+
+
+def mall_items(*, active_only: bool = True) -> list[MallItem]:
+    query = select(MallItem).order_by(MallItem.points_price, MallItem.id)
+    if active_only:
+        query = query.where(MallItem.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def mall_item(item_id: int, *, active_only: bool = True) -> MallItem | None:
+    item = db.session.get(MallItem, item_id)
+    return None if item is None or (active_only and not item.active) else item
+
+
+def save_mall_item(item: MallItem | None, *, sku_id: int, points_price: int, cash_minor: int,
+                   per_user_limit: int, active: bool) -> MallItem:
+    sku = db.session.get(Sku, sku_id)
+    if sku is None:
+        raise PointsError(_("There is no such SKU."))
+    if item is None:
+        item = MallItem(currency=current_app.config["SHOP_CURRENCY"], stock=0)
+        db.session.add(item)
+    item.sku_id, item.points_price, item.cash_minor = sku_id, points_price, cash_minor
+    item.per_user_limit, item.active = per_user_limit, active
+    db.session.flush()
+    return item
+
+
+def move_mall_stock(item_id: int, delta: int, *, reason: str, ref_type: str, ref_id: str,
+                    actor_id: int | None = None) -> int:
+    """The one way a mall item's stock changes: a guarded update and its ledger row."""
+    return ledger_move(
+        MallItem.stock, [MallItem.id == item_id], delta,
+        lambda after: MallStockEntry(item_id=item_id, delta=delta, stock_after=after,
+                                     reason=reason, ref_type=ref_type, ref_id=ref_id,
+                                     actor_id=actor_id),
+        error=PointsError, refused=_("This item has just run out."),
+        duplicate=_("This stock change was already recorded."))
+
+
+def redeemed_count(user_id: int, item_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(Redemption.quantity), 0)).where(
+        Redemption.user_id == user_id, Redemption.item_id == item_id,
+        Redemption.returned.is_(False)))
+
+
+def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str) -> Order:
+    """A redemption: an order for the item's SKU at its cash price (free shipping, no
+    discounts), its points and a unit of the item's stock taken in the same transaction.
+    The shopper's points account is locked first, so their redemptions queue up: the
+    limit and the balance are checked with nothing else moving them. A points-only order
+    is paid at once; one with cash waits for payment like any order."""
+    if (order := orders._existing(user_id, key)) is not None:
+        return order
+    item = mall_item(item_id)
+    if item is None:
+        raise PointsError(_("This item is not offered any more."))
+    if not 1 <= quantity <= 99:
+        raise PointsError(_("Choose a quantity from 1 to 99."))
+    points = item.points_price * quantity
+    try:
+        with db.session.begin_nested():
+            if _locked_balance(user_id) < points:
+                raise PointsError(_("You do not have enough points."))
+            if item.per_user_limit and redeemed_count(user_id, item.id) + quantity > item.per_user_limit:
+                raise PointsError(_("You can redeem at most %(n)d of this item.",
+                                    n=item.per_user_limit))
+            sku = item.sku
+            priced = pricing.Pricing(item.currency,
+                                     [pricing.PricedLine(sku.id, quantity, item.cash_minor)])
+            try:
+                order = orders.create_order(user_id, address, key,
+                                            [(sku, sku.product, quantity, item.cash_minor)],
+                                            priced, kind="redemption")
+            except orders.OrderError as exc:
+                raise PointsError(str(exc)) from None
+            move_mall_stock(item.id, -quantity, reason="redemption", ref_type="order",
+                            ref_id=str(order.id))
+            move(user_id, -points, reason="spend", ref_type="spend", ref_id=str(order.id),
+                 actor_id=user_id)
+            db.session.add(Redemption(order_id=order.id, user_id=user_id, item_id=item.id,
+                                      quantity=quantity, points=points))
+            if order.total_minor == 0:
+                orders.transition(order, "paid", actor_id=user_id, reason="points")
+            db.session.flush()
+    except IntegrityError:  # the same form placed it meanwhile (a double tap)
+        order = orders._existing(user_id, key)
+        if order is None:
+            raise
+    return order
+
+
+def _return_redemption(order: Order) -> None:
+    redemption = db.session.get(Redemption, order.id)
+    if redemption is None or redemption.returned:
+        return
+    redemption.returned = True
+    move_mall_stock(redemption.item_id, redemption.quantity, reason="order_cancelled",
+                    ref_type="order_cancel", ref_id=str(order.id))
+
+
+def redemption_of(order_id: int) -> Redemption | None:
+    return db.session.get(Redemption, order_id)
+
+
+# --- receivers --------------------------------------------------------------------------
+
+
+@order_placed.connect
+def _on_placed(order, *, pricing=None, **extra) -> None:
+    if pricing is not None:
+        spend_on_order(order, pricing)
+
+
+@order_paid.connect
+def _on_paid(order, **extra) -> None:
+    earn(order)
+    _on_paid_tasks(order)
+
+
+@order_refunded.connect
+def _on_refunded(order, *, refunded_minor: int, key: str, **extra) -> None:
+    reverse(order, refunded_minor=refunded_minor, key=key)
+
+
+@order_cancelled.connect
+def _on_cancelled(order, **extra) -> None:
+    return_spent(order)
+    _return_redemption(order)
+
+
+@profile_updated.connect
+def _on_profile(user, **extra) -> None:
+    if user.nickname and user.phone and user.avatar_key:
+        complete(user.id, "profile")
+
+
+@link_opened.connect
+def _on_link_opened(sharer_id, **extra) -> None:
+    complete(sharer_id, "first_share")
+    complete(sharer_id, "daily_share")
