@@ -24,6 +24,10 @@ BLUEPRINTS = (
     "shop.articles:admin_bp",
     "shop.referrals:bp",
     "shop.referrals:admin_bp",
+    "shop.points:bp",
+    "shop.points:admin_bp",
+    "shop.members:bp",
+    "shop.members:admin_bp",
     "shop.admin:bp",
 )
 

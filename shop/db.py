@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from collections.abc import Callable
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, MetaData, String, TypeDecorator, event, select, update
 from sqlalchemy.exc import IntegrityError
@@ -109,6 +109,42 @@ def ledger_move(balance, where, delta: int, entry: Callable[[int], object], *,
     except IntegrityError:
         raise error(duplicate) from None
     return new_balance
+
+
+def insert_missing(model, key: str, **values) -> None:
+    """Make the row if it is missing: INSERT ... ON CONFLICT (key) DO NOTHING on either
+    backend, so racing makers do not fail (accounts of balances, settings rows)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+
+
+def settings_row(model):
+    """An admin's settings kept in one row (id 1): the row, or the column defaults (an
+    unsaved object) until an admin saves some, so reading them never writes. Read once
+    per request."""
+    key = f"settings:{model.__tablename__}"
+    if key not in g:
+        defaults = {column.key: column.default.arg for column in model.__table__.columns
+                    if column.default is not None}
+        setattr(g, key, db.session.get(model, 1) or model(id=1, **defaults))
+    return getattr(g, key)
+
+
+def save_settings_row(model, values: dict, *, unknown: Exception):
+    """Change settings; the row is made with the defaults first if there is none. A key
+    that is not a column raises `unknown`."""
+    insert_missing(model, "id", id=1)
+    row = db.session.get(model, 1, populate_existing=True)
+    setattr(g, f"settings:{model.__tablename__}", row)
+    for key, value in values.items():
+        if key == "id" or key not in model.__table__.columns:
+            raise unknown
+        setattr(row, key, value)
+    db.session.flush()
+    return row
 
 
 def versions(*names: str) -> tuple[int | None, ...]:

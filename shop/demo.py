@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from shop.accounts.models import User
 from shop.accounts.services import register_user
-from shop.catalog.models import Category, Product
+from shop.catalog.models import Category, Product, Sku
 from shop.catalog.services import ProductData, SkuRow, add_image, save_category, save_product
 from shop.db import db
 from shop.media.services import save_pixels
@@ -455,6 +455,8 @@ def load_demo() -> dict[str, int]:
                 counts["images"] += 1
     counts["articles"] = _load_articles()
     counts["distributors"] = _load_distribution()
+    counts["member levels"] = _load_member_levels()
+    counts["points mall items"] = _load_points()
     return counts
 
 
@@ -535,6 +537,65 @@ def _load_distribution() -> int:
     row.status, row.level_id = "approved", levels[0].id
     db.session.flush()
     return 1
+
+
+# (name, growth needed, discount_bp, points_multiplier_bp, free_shipping)
+DEMO_MEMBER_LEVELS = (("普通会员", 0, 0, 10_000, False), ("银卡会员", 500, 200, 10_000, False),
+                      ("金卡会员", 2000, 500, 15_000, True), ("钻石会员", 10_000, 800, 20_000, True))
+
+
+def _load_member_levels() -> int:
+    """Four member levels, and 600 welcome growth for the demo shopper (银卡, on the way to
+    金卡), so the Me page has a level and progress to show; a ledger row like any other,
+    referenced so it happens once."""
+    from shop.members import services as members
+    from shop.members.models import GrowthEntry
+
+    if members.levels():
+        return 0
+    for name, threshold, discount, multiplier, free in DEMO_MEMBER_LEVELS:
+        members.save_level(None, name=name, threshold=threshold, discount_bp=discount,
+                           points_multiplier_bp=multiplier, free_shipping=free)
+    shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
+    done = db.session.scalar(select(GrowthEntry.id).where(GrowthEntry.user_id == shopper,
+                                                          GrowthEntry.ref_type == "demo"))
+    if shopper is not None and done is None:
+        members.move(shopper, 600, reason="demo", ref_type="demo", ref_id="welcome")
+    return len(DEMO_MEMBER_LEVELS)
+
+
+# (product code, points, cash_minor, per-shopper limit): the mall's first items.
+DEMO_MALL = (("demo-daily-nuts", 800, 0, 2), ("demo-hainan-mango", 300, 1990, 1),
+             ("demo-nonstick-pan", 2000, 4900, 1))
+
+
+def _load_points() -> int:
+    """Sign-in streak bonuses (day 3: +10, day 7: +30), mall items for points and for
+    points plus cash with 20 of each in stock (through the mall ledger), and 1,000 welcome
+    points for the demo shopper, referenced so each happens once."""
+    from shop.points import services as points
+    from shop.points.models import PointsEntry
+
+    if points.mall_items(active_only=False):
+        return 0
+    points.save_settings(bonuses={3: 10, 7: 30})
+    created = 0
+    for code, price, cash, limit in DEMO_MALL:
+        sku = db.session.scalar(select(Sku).join(Product).where(Product.code == code)
+                                .order_by(Sku.id).limit(1))
+        if sku is None:  # a catalogue without that product (tests load accounts only)
+            continue
+        item = points.save_mall_item(None, sku_id=sku.id, points_price=price, cash_minor=cash,
+                                     per_user_limit=limit, active=True)
+        points.move_mall_stock(item.id, 20, reason="demo", ref_type="demo", ref_id="initial")
+        created += 1
+    shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
+    done = db.session.scalar(select(PointsEntry.id).where(PointsEntry.user_id == shopper,
+                                                          PointsEntry.ref_type == "demo"))
+    if shopper is not None and done is None:
+        points.move(shopper, 1_000, reason="adjustment", ref_type="demo", ref_id="welcome",
+                    note="欢迎积分")
+    return created
 
 
 def _load_accounts() -> int:

@@ -15,6 +15,10 @@ from shop.articles.models import (Article, ArticleCategory, ArticleEvent, Articl
                                   ArticleRevision, Tag)
 from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
 from shop.db import db, utcnow
+from shop.members.models import GrowthEntry, Member, MemberLevel
+from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsEntry, PointsLot,
+                                PointsRate, PointsSettings, Redemption, Signin, SigninBonus,
+                                TaskCompletion, TaskRule)
 from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
                                    ReferralSettings, Withdrawal)
@@ -295,3 +299,174 @@ class WithdrawalFactory(BaseFactory):
     amount_minor = 1000
     fee_minor = 0
     method = "wallet"
+
+
+# --- members ---------------------------------------------------------------------------
+
+class MemberLevelFactory(BaseFactory):
+    """A level with no benefit unless given; thresholds are unique."""
+
+    class Meta:
+        model = MemberLevel
+
+    name = factory.Sequence(lambda n: f"会员等级{n}")
+    threshold = factory.Sequence(lambda n: (n + 1) * 1000)
+    discount_bp = 0
+    points_multiplier_bp = 10_000
+    free_shipping = False
+
+
+class MemberFactory(BaseFactory):
+    """A member row as the services leave it; growth here has no ledger behind it, so
+    tests that check the ledger give growth through services.move()."""
+
+    class Meta:
+        model = Member
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    growth = 0
+
+
+class GrowthEntryFactory(BaseFactory):
+    """A ledger row of an existing member (user_id required)."""
+
+    class Meta:
+        model = GrowthEntry
+
+    amount = 100
+    growth_after = 100
+    reason = "adjustment"
+    ref_type = "test"
+    ref_id = factory.Sequence(str)
+
+
+# --- points ----------------------------------------------------------------------------
+
+class PointsSettingsFactory(BaseFactory):
+    """The rules row; the services use the column defaults while it is missing."""
+
+    class Meta:
+        model = PointsSettings
+        sqlalchemy_get_or_create = ("id",)
+
+    id = 1
+
+
+class SigninBonusFactory(BaseFactory):
+    class Meta:
+        model = SigninBonus
+        sqlalchemy_get_or_create = ("day",)
+
+    day = 7
+    points = 30
+
+
+class PointsRateFactory(BaseFactory):
+    """A product's own earning rate (product_id required)."""
+
+    class Meta:
+        model = PointsRate
+
+    earn_per_unit = 3
+
+
+class PointsAccountFactory(BaseFactory):
+    """An account as the services make it; a balance here has no ledger or lots behind
+    it, so tests that check them give points through services.move()."""
+
+    class Meta:
+        model = PointsAccount
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    balance = 0
+
+
+class PointsEntryFactory(BaseFactory):
+    """A ledger row of an existing account (user_id required)."""
+
+    class Meta:
+        model = PointsEntry
+
+    amount = 100
+    balance_after = 100
+    reason = "adjustment"
+    ref_type = "test"
+    ref_id = factory.Sequence(str)
+
+
+class PointsLotFactory(BaseFactory):
+    """A lot of an existing entry (user_id and entry_id required)."""
+
+    class Meta:
+        model = PointsLot
+
+    points = 100
+    remaining = 100
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=365))
+
+
+class SigninFactory(BaseFactory):
+    class Meta:
+        model = Signin
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    day = factory.LazyFunction(lambda: utcnow().date())
+    streak = 1
+    points = 5
+
+
+class TaskRuleFactory(BaseFactory):
+    class Meta:
+        model = TaskRule
+        sqlalchemy_get_or_create = ("code",)
+
+    code = "first_order"
+    points = 50
+    active = True
+
+
+class TaskCompletionFactory(BaseFactory):
+    class Meta:
+        model = TaskCompletion
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    code = "first_order"
+    period = "once"
+    points = 50
+
+
+class MallItemFactory(BaseFactory):
+    """An item for a new SKU in stock, points only unless cash_minor is given; its own
+    stock is set here without a ledger row (tests of the ledger use move_mall_stock)."""
+
+    class Meta:
+        model = MallItem
+
+    sku_id = factory.LazyFunction(lambda: product_with_skus(skus=(("红", 1990, 50),))[1][0].id)
+    points_price = 100
+    cash_minor = 0
+    currency = "CNY"
+    stock = 10
+    per_user_limit = 1
+    active = True
+
+
+class MallStockEntryFactory(BaseFactory):
+    class Meta:
+        model = MallStockEntry
+
+    delta = 10
+    stock_after = 10
+    reason = "initial"
+    ref_type = "admin"
+    ref_id = factory.Sequence(str)
+
+
+class RedemptionFactory(BaseFactory):
+    """The redemption behind an order (order_id, user_id and item_id required)."""
+
+    class Meta:
+        model = Redemption
+
+    quantity = 1
+    points = 100

@@ -21,6 +21,17 @@ class CheckoutForm(FlaskForm):
     # Choices the price pipeline offers (shop.points): the amounts are the server's.
     use_points = BooleanField(_l("Use my points"))
 
+    ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
+
+    def fill_address(self, address) -> None:
+        """Start from the shopper's last address, if any."""
+        if address is not None:
+            for name in self.ADDRESS_FIELDS:
+                getattr(self, name).data = getattr(address, name)
+
+    def address_values(self) -> dict:
+        return {name: getattr(self, name).data for name in self.ADDRESS_FIELDS}
+
 
 class ShipForm(FlaskForm):
     carrier = StringField(_l("Carrier"), validators=[InputRequired(), Length(max=64)])

@@ -89,7 +89,8 @@ _ADJUSTERS: list[tuple[int, Adjuster]] = []
 
 
 def register_adjuster(position: int, adjuster: Adjuster) -> None:
-    """Add a step to the pipeline; steps run by position (shipping is last, at 900)."""
+    """Add a step to the pipeline; steps run by position (shipping at 900, then only
+    steps that pay for the goods, like points)."""
     _ADJUSTERS.append((position, adjuster))
     _ADJUSTERS.sort(key=lambda item: item[0])
 

@@ -74,7 +74,8 @@ def quote(user_id: int, options: dict | None = None) -> tuple[list[cart.CartLine
                                  for l in lines if l.available], user_id, options)
 
 
-def _existing(user_id: int, key: str) -> Order | None:
+def order_by_key(user_id: int, key: str) -> Order | None:
+    """The order a form with this one-use token placed already, if any."""
     return db.session.scalar(select(Order).where(Order.user_id == user_id,
                                                  Order.idempotency_key == key))
 
@@ -82,7 +83,7 @@ def _existing(user_id: int, key: str) -> Order | None:
 def place_order(user_id: int, address: Address, idempotency_key: str,
                 options: dict | None = None) -> Order:
     """The cart becomes an order at the price quote() gives with these options."""
-    if (order := _existing(user_id, idempotency_key)) is not None:
+    if (order := order_by_key(user_id, idempotency_key)) is not None:
         return order
     lines, priced = quote(user_id, options)
     if not lines:
@@ -104,7 +105,7 @@ def place_order(user_id: int, address: Address, idempotency_key: str,
                 store.remove(line.sku.id)
             db.session.flush()
     except IntegrityError:  # the same token placed an order meanwhile (a double tap)
-        order = _existing(user_id, idempotency_key)
+        order = order_by_key(user_id, idempotency_key)
         if order is None:
             raise
     return order

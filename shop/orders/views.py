@@ -16,8 +16,6 @@ from shop.payments import gateway
 from shop.wallet import services as wallet
 from shop.web import number_arg, render, roles_required
 
-ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
-
 
 def _options(form: CheckoutForm) -> dict:
     return {"use_points": bool(form.use_points.data)}
@@ -39,10 +37,7 @@ def checkout():
     breakdown again, with the choice applied."""
     form = CheckoutForm()
     form.use_points.data = bool(request.args.get("use_points"))
-    address = services.latest_address(current_user.id)
-    if address is not None:
-        for name in ADDRESS_FIELDS:
-            getattr(form, name).data = getattr(address, name)
+    form.fill_address(services.latest_address(current_user.id))
     form.token.data = uuid.uuid4().hex  # one order per drawn form, however often it is sent
     return _checkout_page(form)
 
@@ -53,7 +48,7 @@ def place():
     form = CheckoutForm()
     if not form.validate_on_submit():
         return _checkout_page(form, 422)
-    address = services.save_address(current_user.id, **{n: getattr(form, n).data for n in ADDRESS_FIELDS})
+    address = services.save_address(current_user.id, **form.address_values())
     try:
         order = services.place_order(current_user.id, address, form.token.data, _options(form))
     except services.OrderError as exc:

@@ -28,8 +28,9 @@ Earning
 Spending
 - At checkout the shopper may use points: at most deduct_max_bp of the goods after
   discounts and deduct_cap_points per order, redeem_per_unit points a currency unit. The
-  deduction is a step of the price pipeline; the points are taken when the order is
-  placed, in its transaction, or the order is refused.
+  deduction is the last step of the price pipeline (after shipping: points pay for
+  goods only, and free shipping is judged before them); the points are taken when the
+  order is placed, in its transaction, or the order is refused.
 - The points mall: an item for points, or points and cash, with its own stock and a
   per-user limit, becomes an order like any other (paid at once when it is points only).
 """
@@ -41,18 +42,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from shop.accounts import profile_updated
 from shop.accounts.models import User
 from shop.catalog.models import Sku
-from shop.db import db, ledger_move, utcnow
+from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
 from shop.money import allocate
 from shop.orders import (REASON_LABELS as ORDER_REASON_LABELS, order_cancelled, order_paid,
                          order_placed, order_refunded, pricing)
@@ -73,10 +72,6 @@ class PointsError(ValueError):
     pass
 
 
-def _insert():
-    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-
-
 def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
@@ -89,31 +84,19 @@ def local_day(moment: datetime) -> date:
 
 
 def settings() -> PointsSettings:
-    """The admin's rules: the row, or the defaults (an unsaved object) until an admin
-    saves some, so reading them never writes."""
-    if "points_settings" not in g:
-        defaults = {column.key: column.default.arg for column in PointsSettings.__table__.columns
-                    if column.default is not None}
-        g.points_settings = db.session.get(PointsSettings, 1) or PointsSettings(id=1, **defaults)
-    return g.points_settings
+    return settings_row(PointsSettings)
 
 
 def save_settings(*, bonuses: dict[int, int] | None = None, **values) -> PointsSettings:
-    """Change the rules (the row is made with the defaults first if there is none), and
-    with bonuses, replace the sign-in streak bonuses ({day: points})."""
-    db.session.execute(_insert()(PointsSettings).values(id=1)
-                       .on_conflict_do_nothing(index_elements=["id"]))
-    row = g.points_settings = db.session.get(PointsSettings, 1, populate_existing=True)
-    for key, value in values.items():
-        if not hasattr(PointsSettings, key) or key == "id":
-            raise PointsError(_("Unknown setting."))
-        setattr(row, key, value)
+    """Change the rules, and with bonuses, replace the sign-in streak bonuses
+    ({day: points})."""
+    row = save_settings_row(PointsSettings, values, unknown=PointsError(_("Unknown setting.")))
     if bonuses is not None:
         if any(not 2 <= day <= 31 or not 0 < points <= MAX_POINTS for day, points in bonuses.items()):
             raise PointsError(_("A bonus is for a day from 2 to 31, and more than zero points."))
         db.session.execute(SigninBonus.__table__.delete())
         db.session.add_all(SigninBonus(day=day, points=points) for day, points in bonuses.items())
-    db.session.flush()
+        db.session.flush()
     return row
 
 
@@ -160,8 +143,7 @@ def expiry_for(moment: datetime) -> datetime | None:
 def _locked_balance(user_id: int) -> int:
     """The account row, made if missing (racing makers do not fail) and locked for this
     transaction: every change of one shopper's points queues up behind it."""
-    db.session.execute(_insert()(PointsAccount).values(user_id=user_id, balance=0)
-                       .on_conflict_do_nothing(index_elements=["user_id"]))
+    insert_missing(PointsAccount, "user_id", user_id=user_id, balance=0)
     return db.session.scalar(select(PointsAccount.balance).where(PointsAccount.user_id == user_id)
                              .with_for_update())
 
@@ -193,7 +175,7 @@ def move(user_id: int, amount: int, *, reason: str, ref_type: str, ref_id: str,
                             entry, error=PointsError,
                             refused=_("You do not have enough points."),
                             duplicate=_("These points were already counted."),
-                            may_go_negative=debt)
+                            may_go_negative=debt or amount > 0)  # a credit repays a debt
         change = max(after, 0) - max(before, 0)
         if change > 0:
             db.session.add(PointsLot(user_id=user_id, entry_id=entries[0].id, points=change,
@@ -309,7 +291,7 @@ def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: s
     target = whole if refunded_minor >= goods else whole * refunded_minor // goods
     done = abs(db.session.scalar(select(func.coalesce(func.sum(PointsEntry.amount), 0)).where(
         PointsEntry.user_id == order.user_id, PointsEntry.ref_type == ref_type,
-        PointsEntry.ref_id.like(f"{order.id}-%"))))
+        PointsEntry.ref_id.startswith(f"{order.id}-", autoescape=True))))
     if target > done:
         earned_lot = db.session.scalar(select(PointsLot.id).join(
             PointsEntry, PointsEntry.id == PointsLot.entry_id).where(
@@ -323,7 +305,7 @@ def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
     user = order.user_id
     _follow_refund(order, _entry_amount(user, "order", str(order.id)), refunded_minor,
                    ref_type="order_refund", key=key, sign=-1)
-    _follow_refund(order, -_entry_amount(user, "spend", str(order.id)), refunded_minor,
+    _follow_refund(order, points_spent(order), refunded_minor,
                    ref_type="spend_return", key=key, sign=1)
 
 
@@ -331,12 +313,14 @@ def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
 
 
 def _deduction(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustment | None:
-    """The points step of the price pipeline (before shipping): what the shopper's points
-    could take off, offered at checkout, applied when chosen."""
+    """The points step of the price pipeline, after shipping (points pay for goods, not
+    for shipping, and using them does not lose free shipping): what the shopper's points
+    could take off the goods, offered at checkout, applied when chosen."""
     if user_id is None:
         return None
     rules = settings()
-    goods = pricing.due_minor(priced)
+    goods = pricing.due_minor(priced) - sum(a.amount_minor for a in priced.adjustments
+                                            if a.kind == "shipping")
     usable = min(balance(user_id), rules.deduct_cap_points,
                  goods * rules.deduct_max_bp // 10_000 * rules.redeem_per_unit // 100)
     minor = usable * 100 // rules.redeem_per_unit
@@ -348,7 +332,7 @@ def _deduction(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustme
     return step if priced.options.get("use_points") else None
 
 
-pricing.register_adjuster(800, _deduction)
+pricing.register_adjuster(950, _deduction)
 
 
 def spend_on_order(order: Order, priced: pricing.Pricing) -> None:
@@ -362,9 +346,14 @@ def spend_on_order(order: Order, priced: pricing.Pricing) -> None:
                                           "place the order again.")) from None
 
 
+def points_spent(order: Order) -> int:
+    """The points an order used (a deduction, or a redemption's price), as placed."""
+    return -_entry_amount(order.user_id, "spend", str(order.id))
+
+
 def return_spent(order: Order) -> None:
     """A cancelled unpaid order gives back all the points it used, once."""
-    spent = -_entry_amount(order.user_id, "spend", str(order.id))
+    spent = points_spent(order)
     if spent > 0:
         move(order.user_id, spent, reason="spend_cancel", ref_type="spend_cancel",
              ref_id=str(order.id))
@@ -577,7 +566,7 @@ def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str
     The shopper's points account is locked first, so their redemptions queue up: the
     limit and the balance are checked with nothing else moving them. A points-only order
     is paid at once; one with cash waits for payment like any order."""
-    if (order := orders._existing(user_id, key)) is not None:
+    if (order := orders.order_by_key(user_id, key)) is not None:
         return order
     item = mall_item(item_id)
     if item is None:
@@ -587,7 +576,10 @@ def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str
     points = item.points_price * quantity
     try:
         with db.session.begin_nested():
-            if _locked_balance(user_id) < points:
+            balance_now = _locked_balance(user_id)
+            if (order := orders.order_by_key(user_id, key)) is not None:
+                return order  # a double tap, placed while this one waited for the lock
+            if balance_now < points:
                 raise PointsError(_("You do not have enough points."))
             if item.per_user_limit and redeemed_count(user_id, item.id) + quantity > item.per_user_limit:
                 raise PointsError(_("You can redeem at most %(n)d of this item.",
@@ -611,7 +603,7 @@ def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str
                 orders.transition(order, "paid", actor_id=user_id, reason="points")
             db.session.flush()
     except IntegrityError:  # the same form placed it meanwhile (a double tap)
-        order = orders._existing(user_id, key)
+        order = orders.order_by_key(user_id, key)
         if order is None:
             raise
     return order

@@ -15,7 +15,7 @@ from shop.points.forms import RedeemForm
 from shop.web import number_arg, render
 from shop.extensions import htmx
 
-ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
+bp.add_app_template_global(services.points_spent, "points_spent")  # on the order page
 
 
 @bp.get("/points")
@@ -29,7 +29,8 @@ def index():
 
 def _signin_page(status: int = 200, message: str | None = None):
     return render("points/signin.html", block="calendar", month=services.month(current_user.id),
-                  balance=services.balance(current_user.id), status=status, message=message)
+                  balance=services.balance(current_user.id), status=status, message=message,
+                  failed=status >= 400)  # status is the response's, not the template's
 
 
 @bp.get("/points/signin")
@@ -54,7 +55,8 @@ def do_signin():
 
 def _tasks_page(status: int = 200, message: str | None = None):
     return render("points/tasks.html", block="tasks", tasks=services.tasks_of(current_user.id),
-                  balance=services.balance(current_user.id), status=status, message=message)
+                  balance=services.balance(current_user.id), status=status, message=message,
+                  failed=status >= 400)  # status is the response's, not the template's
 
 
 @bp.get("/points/tasks")
@@ -96,10 +98,7 @@ def _item_page(item, form: RedeemForm, status: int = 200, message: str | None = 
 def item(item_id: int):
     item = services.mall_item(item_id) or abort(404)
     form = RedeemForm(data={"quantity": 1, "token": uuid.uuid4().hex})
-    address = orders.latest_address(current_user.id)
-    if address is not None:
-        for name in ADDRESS_FIELDS:
-            getattr(form, name).data = getattr(address, name)
+    form.fill_address(orders.latest_address(current_user.id))
     return _item_page(item, form)
 
 
@@ -109,7 +108,7 @@ def redeem(item_id: int):
     item, form = services.mall_item(item_id) or abort(404), RedeemForm()
     if not form.validate_on_submit():
         return _item_page(item, form, 422)
-    address = orders.save_address(current_user.id, **{n: getattr(form, n).data for n in ADDRESS_FIELDS})
+    address = orders.save_address(current_user.id, **form.address_values())
     try:
         order = services.redeem(current_user.id, item.id, form.quantity.data, address, form.token.data)
     except services.PointsError as exc:

@@ -55,16 +55,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, g
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shop.accounts.models import User
 from shop.catalog.models import Product
-from shop.db import db, ledger_move, utcnow
+from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
 from shop.money import allocate, format_minor
 from shop.orders import order_paid, order_placed, order_refunded
 from shop.referrals import link_opened
@@ -82,34 +80,15 @@ class ReferralError(ValueError):
     pass
 
 
-def _insert():
-    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-
-
 # --- settings ---------------------------------------------------------------------------
 
 
 def settings() -> ReferralSettings:
-    """The admin's settings: the row, or the defaults (an unsaved object) until an admin
-    saves some, so reading them never writes."""
-    if "referral_settings" not in g:
-        defaults = {column.key: column.default.arg for column in ReferralSettings.__table__.columns
-                    if column.default is not None}
-        g.referral_settings = db.session.get(ReferralSettings, 1) or ReferralSettings(id=1, **defaults)
-    return g.referral_settings
+    return settings_row(ReferralSettings)
 
 
 def save_settings(**values) -> ReferralSettings:
-    """Change settings; the row is made with the defaults first if there is none."""
-    db.session.execute(_insert()(ReferralSettings).values(id=1)
-                       .on_conflict_do_nothing(index_elements=["id"]))
-    row = g.referral_settings = db.session.get(ReferralSettings, 1, populate_existing=True)
-    for key, value in values.items():
-        if not hasattr(ReferralSettings, key) or key == "id":
-            raise ReferralError(_("Unknown setting."))
-        setattr(row, key, value)
-    db.session.flush()
-    return row
+    return save_settings_row(ReferralSettings, values, unknown=ReferralError(_("Unknown setting.")))
 
 
 # --- distributors -----------------------------------------------------------------------
@@ -117,10 +96,10 @@ def save_settings(**values) -> ReferralSettings:
 
 def account(user_id: int) -> Distributor:
     """The user's distributor row (balances, standing), made on first use."""
-    db.session.execute(_insert()(Distributor).values(
-        user_id=user_id, status="none", currency=current_app.config["SHOP_CURRENCY"],
-        pending_minor=0, balance_minor=0, real_name="", phone="", pitch="", decision_reason="",
-        created_at=utcnow(), updated_at=utcnow()).on_conflict_do_nothing(index_elements=["user_id"]))
+    insert_missing(Distributor, "user_id", user_id=user_id, status="none",
+                   currency=current_app.config["SHOP_CURRENCY"], pending_minor=0,
+                   balance_minor=0, real_name="", phone="", pitch="", decision_reason="",
+                   created_at=utcnow(), updated_at=utcnow())
     return db.session.get(Distributor, user_id)
 
 

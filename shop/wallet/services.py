@@ -7,10 +7,8 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from shop.db import db, ledger_move
+from shop.db import db, insert_missing, ledger_move
 from shop.payments import payment_succeeded
 from shop.wallet.models import RechargePackage, Wallet, WalletEntry
 
@@ -21,11 +19,8 @@ class WalletError(ValueError):
 
 def _ensure_wallet(user_id: int) -> None:
     """Create the wallet row if missing; racing creators do not fail (ON CONFLICT)."""
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(Wallet).values(user_id=user_id, currency=current_app.config["SHOP_CURRENCY"],
-                              balance_minor=0).on_conflict_do_nothing(index_elements=["user_id"])
-    )
+    insert_missing(Wallet, "user_id", user_id=user_id,
+                   currency=current_app.config["SHOP_CURRENCY"], balance_minor=0)
 
 
 def balance(user_id: int) -> int:
