@@ -201,12 +201,26 @@ def level_of(user_id: int | None) -> MemberLevel | None:
 def benefits(user_id: int | None) -> Benefits:
     """The benefits of the user's level now (one query); the defaults for a visitor or a
     shopper without a level. The points domain reads points_multiplier_bp here."""
-    level = level_of(user_id)
+    return _benefits_of(level_of(user_id))
+
+
+def _benefits_of(level: MemberLevel | None) -> Benefits:
     if level is None:
         return NO_BENEFITS
     return Benefits(level=level, discount_bp=level.discount_bp,
                     points_multiplier_bp=level.points_multiplier_bp,
                     free_shipping=level.free_shipping)
+
+
+def benefits_before(order: Order) -> Benefits:
+    """The benefits of the level the buyer had before this order's own growth counted,
+    whichever of the order_paid receivers runs first (the points multiplier of a paid
+    order: the order that lifts a member to a level is earned at the level it came from)."""
+    own = db.session.scalar(select(GrowthEntry.amount).where(
+        GrowthEntry.user_id == order.user_id, GrowthEntry.ref_type == "order",
+        GrowthEntry.ref_id == str(order.id))) or 0
+    return _benefits_of(db.session.scalar(select(MemberLevel).where(
+        MemberLevel.id == _best_level(growth(order.user_id) - own))))
 
 
 def member_discount(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustment | None:

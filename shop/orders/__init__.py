@@ -32,6 +32,7 @@ bp.add_app_template_global(STATUS_LABELS, "ORDER_STATUS_LABELS")
 # language; reasons people typed are shown as typed (REASON_LABELS.get(reason, reason)).
 REASON_LABELS = {
     "placed": _l("Placed"), "wallet": _l("Paid from the wallet"),
+    "nothing to pay": _l("Nothing to pay: covered by points"),
     "order cancelled": _l("Order cancelled"), "cancelled by staff": _l("Cancelled by staff"),
     "expired": _l("Not paid in time"), "a card refund failed": _l("A card refund failed"),
 }

@@ -6,9 +6,9 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 from shop.web.fields import MoneyField
 
 
-class CheckoutForm(FlaskForm):
-    """The address, in Chinese form, and the token that makes a double tap one order.
-    Nothing about prices is read from it."""
+class AddressForm(FlaskForm):
+    """Where an order goes, in Chinese form, and the token that makes a double tap one
+    order. Nothing about prices is read from it."""
 
     name = StringField(_l("Recipient"), validators=[InputRequired(), Length(max=32)])
     phone = StringField(_l("Mobile phone"), validators=[
@@ -18,8 +18,6 @@ class CheckoutForm(FlaskForm):
     district = StringField(_l("District"), validators=[InputRequired(), Length(max=32)])
     detail = StringField(_l("Street and number"), validators=[InputRequired(), Length(max=200)])
     token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
-    # Choices the price pipeline offers (shop.points): the amounts are the server's.
-    use_points = BooleanField(_l("Use my points"))
 
     ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
 
@@ -31,6 +29,11 @@ class CheckoutForm(FlaskForm):
 
     def address_values(self) -> dict:
         return {name: getattr(self, name).data for name in self.ADDRESS_FIELDS}
+
+
+class CheckoutForm(AddressForm):
+    # Choices the price pipeline offers (shop.points): the amounts are the server's.
+    use_points = BooleanField(_l("Use my points"))
 
 
 class ShipForm(FlaskForm):

@@ -115,7 +115,7 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
                  priced: pricing.Pricing, *, kind: str = "standard") -> Order:
     """An order of lines (sku, product, quantity, unit_price_minor) at `priced`, awaiting
     payment: stock claimed through the stock ledger in SKU-id order (no deadlocks), lines
-    and price steps stored as snapshots. Raises OrderError (sold out, or a receiver of
+    and price steps stored as snapshots; with nothing to pay, paid at once. Raises OrderError (sold out, or a receiver of
     order_placed refusing); the caller holds the savepoint that undoes it all."""
     hold = timedelta(minutes=current_app.config["ORDER_HOLD_MINUTES"])
     order = Order(user_id=user_id, idempotency_key=idempotency_key, kind=kind,
@@ -144,6 +144,9 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
     db.session.add_all(order_lines)
     _record(order, None, "awaiting_payment", user_id, "placed")
     db.session.flush()
+    if order.total_minor == 0:  # points cover it all (a deduction, a redemption)
+        transition(order, "paid", actor_id=user_id, reason="nothing to pay")
+        _notify_paid(order)
     return order
 
 
@@ -333,12 +336,15 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
            restock: bool) -> list:
     """Refund part or all of what was paid, card payments first (through Stripe), then
     wallet payments (back to the wallet). Never more than is refundable: each payment's
-    refundable balance is a guarded column, and the order row is locked meanwhile."""
+    refundable balance is a guarded column, and the order row is locked meanwhile. An
+    order nothing was paid for in money (points only) is refunded with an amount of 0:
+    order_refunded lets the points domain give back what it took."""
     order = _locked(order.id)
     if order.status not in PAID_STATUSES:
         raise OrderError(_("This order can not be refunded now."))
     available = refundable_minor(order)
-    if amount_minor <= 0:
+    nothing_paid = not _payments(order)  # paid in points only: a refund of 0 returns them
+    if amount_minor <= 0 and not (nothing_paid and amount_minor == 0):
         raise OrderError(_("The amount must be more than zero."))
     if amount_minor > available:
         raise OrderError(_("At most %(amount)s can still be refunded.",

@@ -168,7 +168,8 @@ def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 2
     return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
                   refund_form=refund_form, decline_form=DeclineRefundForm(),
                   payments=services.payments_of(order), refunds=services.refunds_of(order),
-                  refundable=refundable, status=status, message=message)
+                  refundable=refundable, paid=services.paid_minor(order), status=status,
+                  message=message)
 
 
 @bp.get("/admin/orders/<int:order_id>")

@@ -30,11 +30,11 @@ TASKS = {task.code: task for task in (
          _l("Add a nickname, a mobile number and a photo.")),
     Task("first_order", "once", 50, _l("Place your first order"), _l("Pay for any order.")),
     Task("first_share", "once", 20, _l("Share for the first time"),
-         _l("Share a page; it counts when a friend opens your link.")),
+         _l("Share a page; it counts when a signed-in friend opens your link.")),
     Task("invite_buyer", "once", 100, _l("Invite a friend who buys"),
          _l("A friend who came through your link pays for an order.")),
     Task("daily_share", "day", 5, _l("Share today"),
-         _l("A friend opens a link you shared today.")),
+         _l("A signed-in friend opens a link you shared today.")),
     Task("weekly_order", "week", 20, _l("Shop this week"), _l("Pay for an order this week.")),
 )}
 PERIOD_LABELS = {"once": _l("Newcomer task"), "day": _l("Every day"), "week": _l("Every week"),

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from shop.orders.forms import CheckoutForm
+from shop.orders.forms import AddressForm
 from shop.points import EXPIRY_RULE_LABELS
 from shop.points.services import MAX_POINTS
 from shop.web.fields import CountField, MoneyField, PlainText
@@ -81,7 +81,7 @@ class MallStockForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=32), PlainText()])
 
 
-class RedeemForm(CheckoutForm):
+class RedeemForm(AddressForm):
     """Where the item goes, and the token that makes a double tap one redemption."""
 
     quantity = _count(_l("Quantity"), 1, 99)

@@ -95,6 +95,9 @@ class PointsEntry(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")  # an admin's reason
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A debit: the soonest expiry of the lots it took from (None: they never expire).
+    # Points given back for it (a cancelled or refunded order) expire then, not later.
+    lots_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PointsLot(db.Model):
@@ -201,7 +204,7 @@ class MallStockEntry(db.Model):
 
 class Redemption(db.Model):
     """The mall item and points behind a redemption order; counts toward the per-user
-    limit until the order is cancelled unpaid (`returned`)."""
+    limit until the order is cancelled unpaid or refunded in full (`returned`)."""
 
     __tablename__ = "redemptions"
     __table_args__ = (Index("ix_redemptions_user_item", "user_id", "item_id"),)

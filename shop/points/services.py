@@ -13,9 +13,10 @@ The ledger
   up to the balance (to nothing while in debt). The sweeper expires what is due.
 
 Earning
-- A paid order earns `earn_per_unit` points per full currency unit paid for each line's
-  goods (its share of the goods after discounts, points deductions aside; a product may
-  have its own rate), times the member level's multiplier, rounded down. Points-mall
+- A paid order earns `earn_per_unit` points per currency unit paid for each line's goods
+  (its share of the goods after discounts, points deductions aside; a product may have
+  its own rate), rounded down per line (50.50 at 2 a yuan: 101), times the multiplier of
+  the member level the buyer had before this order's growth, rounded down. Points-mall
   orders earn none.
 - A refund takes back the same share of those points that it refunds of the goods (the
   goods first, shipping last, as commissions do), and returns that share of the points
@@ -52,9 +53,8 @@ from shop.accounts import profile_updated
 from shop.accounts.models import User
 from shop.catalog.models import Sku
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
-from shop.money import allocate
-from shop.orders import (REASON_LABELS as ORDER_REASON_LABELS, order_cancelled, order_paid,
-                         order_placed, order_refunded, pricing)
+from shop.money import allocate, exponent
+from shop.orders import order_cancelled, order_paid, order_placed, order_refunded, pricing
 from shop.orders import services as orders
 from shop.orders.models import Address, Order
 from shop.points import TASKS
@@ -63,7 +63,6 @@ from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsE
                                 TaskCompletion, TaskRule)
 from shop.referrals import link_opened
 
-ORDER_REASON_LABELS["points"] = _l("Paid with points")
 pricing.ADJUSTMENT_LABELS["points"] = _l("Points deduction")
 MAX_POINTS = 10_000_000  # the most one entry moves; forms and services share it
 
@@ -153,12 +152,16 @@ def balance(user_id: int) -> int:
                              .where(PointsAccount.user_id == user_id)) or 0
 
 
+BY_RULE = object()  # a credit's lot expires by the admin's rule
+
+
 def move(user_id: int, amount: int, *, reason: str, ref_type: str, ref_id: str,
          actor_id: int | None = None, note: str = "", debt: bool = False,
-         first_lot_id: int | None = None) -> int:
+         first_lot_id: int | None = None, expires_at=BY_RULE) -> int:
     """Add `amount` points (negative to take) with its ledger row and lots; returns the
     balance. debt=True lets a debit go below zero (a refund taking back spent points);
-    first_lot_id: the lot a debit consumes before the oldest (an expiring or refunded one)."""
+    first_lot_id: the lot a debit consumes before the oldest (an expiring or refunded one);
+    expires_at: a credit's expiry when not the rule's (points given back keep theirs)."""
     if amount == 0 or abs(amount) > MAX_POINTS:
         raise PointsError(_("The number of points must not be zero or that large."))
     with db.session.begin_nested():
@@ -178,15 +181,19 @@ def move(user_id: int, amount: int, *, reason: str, ref_type: str, ref_id: str,
                             may_go_negative=debt or amount > 0)  # a credit repays a debt
         change = max(after, 0) - max(before, 0)
         if change > 0:
-            db.session.add(PointsLot(user_id=user_id, entry_id=entries[0].id, points=change,
-                                     remaining=change, expires_at=expiry_for(utcnow())))
+            db.session.add(PointsLot(
+                user_id=user_id, entry_id=entries[0].id, points=change, remaining=change,
+                expires_at=expiry_for(utcnow()) if expires_at is BY_RULE else expires_at))
         elif change < 0:
-            _consume(user_id, -change, first_lot_id)
+            entries[0].lots_expire_at = _consume(user_id, -change, first_lot_id)
         db.session.flush()
     return after
 
 
-def _consume(user_id: int, points: int, first_lot_id: int | None) -> None:
+def _consume(user_id: int, points: int, first_lot_id: int | None) -> datetime | None:
+    """Take `points` from the lots, soonest expiry first; returns the soonest expiry of
+    those taken from (None if none of them expires)."""
+    soonest = None
     lots = db.session.scalars(
         select(PointsLot).where(PointsLot.user_id == user_id, PointsLot.remaining > 0)
         .order_by(case((PointsLot.id == (first_lot_id or 0), 0), else_=1),
@@ -195,8 +202,10 @@ def _consume(user_id: int, points: int, first_lot_id: int | None) -> None:
         taken = min(points, lot.remaining)
         lot.remaining -= taken
         points -= taken
+        if lot.expires_at is not None and (soonest is None or lot.expires_at < soonest):
+            soonest = lot.expires_at
         if points == 0:
-            return
+            return soonest
     raise AssertionError("the lots do not add up to the balance")  # the invariant broke
 
 
@@ -260,18 +269,19 @@ def _entry_amount(user_id: int, ref_type: str, ref_id: str) -> int:
 
 
 def points_for(order: Order) -> int:
-    """What a paid order earns (see the rules above)."""
+    """What a paid order earns (see the rules above), at most what one entry may move."""
     from shop.members import services as members
 
     if order.kind == "redemption":
         return 0
-    lines = order.lines
+    lines, unit = order.lines, 10 ** exponent(order.currency)
     bases = allocate(order.goods_paid_minor, [line.total_minor for line in lines])
     own = dict(db.session.execute(select(PointsRate.product_id, PointsRate.earn_per_unit).where(
         PointsRate.product_id.in_({line.product_id for line in lines}))).all())
     rate = settings().earn_per_unit
-    earned = sum(base * own.get(line.product_id, rate) // 100 for line, base in zip(lines, bases))
-    return earned * members.benefits(order.user_id).points_multiplier_bp // 10_000
+    earned = sum(base * own.get(line.product_id, rate) // unit for line, base in zip(lines, bases))
+    multiplier = members.benefits_before(order).points_multiplier_bp
+    return min(earned * multiplier // 10_000, MAX_POINTS)
 
 
 def earn(order: Order) -> int:
@@ -282,11 +292,11 @@ def earn(order: Order) -> int:
 
 
 def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: str, key: str,
-                   sign: int) -> None:
+                   sign: int, expires_at=BY_RULE) -> None:
     """Move the share of `whole` points that the refunds so far cover, less what earlier
     refunds of the order moved already."""
-    goods = order.goods_paid_minor
-    if whole <= 0 or goods <= 0:
+    goods = order.goods_paid_minor  # 0 when paid in points only: its refund returns all
+    if whole <= 0:
         return
     target = whole if refunded_minor >= goods else whole * refunded_minor // goods
     done = abs(db.session.scalar(select(func.coalesce(func.sum(PointsEntry.amount), 0)).where(
@@ -298,15 +308,18 @@ def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: s
             PointsEntry.user_id == order.user_id, PointsEntry.ref_type == "order",
             PointsEntry.ref_id == str(order.id)))
         move(order.user_id, sign * (target - done), reason=ref_type, ref_type=ref_type,
-             ref_id=f"{order.id}-{key}", debt=sign < 0, first_lot_id=earned_lot)
+             ref_id=f"{order.id}-{key}", debt=sign < 0, first_lot_id=earned_lot,
+             expires_at=expires_at)
 
 
 def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
     user = order.user_id
     _follow_refund(order, _entry_amount(user, "order", str(order.id)), refunded_minor,
                    ref_type="order_refund", key=key, sign=-1)
-    _follow_refund(order, points_spent(order), refunded_minor,
-                   ref_type="spend_return", key=key, sign=1)
+    spend = _spend_entry(order)
+    if spend is not None:
+        _follow_refund(order, -spend.amount, refunded_minor, ref_type="spend_return", key=key,
+                       sign=1, expires_at=spend.lots_expire_at)
 
 
 # --- spending at checkout ---------------------------------------------------------------
@@ -318,15 +331,15 @@ def _deduction(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustme
     could take off the goods, offered at checkout, applied when chosen."""
     if user_id is None:
         return None
-    rules = settings()
+    rules, unit = settings(), 10 ** exponent(priced.currency)
     goods = pricing.due_minor(priced) - sum(a.amount_minor for a in priced.adjustments
                                             if a.kind == "shipping")
     usable = min(balance(user_id), rules.deduct_cap_points,
-                 goods * rules.deduct_max_bp // 10_000 * rules.redeem_per_unit // 100)
-    minor = usable * 100 // rules.redeem_per_unit
+                 goods * rules.deduct_max_bp // 10_000 * rules.redeem_per_unit // unit)
+    minor = usable * unit // rules.redeem_per_unit
     if minor <= 0:
         return None
-    points = -(-minor * rules.redeem_per_unit // 100)  # what that many fen cost, rounded up
+    points = -(-minor * rules.redeem_per_unit // unit)  # what that much costs, rounded up
     step = pricing.Adjustment("points", -minor, spends={"points": points})
     priced.offers["points"] = step
     return step if priced.options.get("use_points") else None
@@ -346,6 +359,12 @@ def spend_on_order(order: Order, priced: pricing.Pricing) -> None:
                                           "place the order again.")) from None
 
 
+def _spend_entry(order: Order) -> PointsEntry | None:
+    return db.session.scalar(select(PointsEntry).where(
+        PointsEntry.user_id == order.user_id, PointsEntry.ref_type == "spend",
+        PointsEntry.ref_id == str(order.id)))
+
+
 def points_spent(order: Order) -> int:
     """The points an order used (a deduction, or a redemption's price), as placed."""
     return -_entry_amount(order.user_id, "spend", str(order.id))
@@ -353,10 +372,10 @@ def points_spent(order: Order) -> int:
 
 def return_spent(order: Order) -> None:
     """A cancelled unpaid order gives back all the points it used, once."""
-    spent = points_spent(order)
-    if spent > 0:
-        move(order.user_id, spent, reason="spend_cancel", ref_type="spend_cancel",
-             ref_id=str(order.id))
+    spend = _spend_entry(order)
+    if spend is not None:
+        move(order.user_id, -spend.amount, reason="spend_cancel", ref_type="spend_cancel",
+             ref_id=str(order.id), expires_at=spend.lots_expire_at)
 
 
 # --- daily sign-in ----------------------------------------------------------------------
@@ -599,8 +618,6 @@ def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str
                  actor_id=user_id)
             db.session.add(Redemption(order_id=order.id, user_id=user_id, item_id=item.id,
                                       quantity=quantity, points=points))
-            if order.total_minor == 0:
-                orders.transition(order, "paid", actor_id=user_id, reason="points")
             db.session.flush()
     except IntegrityError:  # the same form placed it meanwhile (a double tap)
         order = orders.order_by_key(user_id, key)
@@ -609,17 +626,15 @@ def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str
     return order
 
 
-def _return_redemption(order: Order) -> None:
-    redemption = db.session.get(Redemption, order.id)
+def _return_redemption(order: Order, *, ref_type: str) -> None:
+    """A redemption cancelled unpaid or refunded in full: the mall's unit comes back and
+    no longer counts toward the shopper's limit, once."""
+    redemption = db.session.get(Redemption, order.id, with_for_update=True)
     if redemption is None or redemption.returned:
         return
     redemption.returned = True
-    move_mall_stock(redemption.item_id, redemption.quantity, reason="order_cancelled",
-                    ref_type="order_cancel", ref_id=str(order.id))
-
-
-def redemption_of(order_id: int) -> Redemption | None:
-    return db.session.get(Redemption, order_id)
+    move_mall_stock(redemption.item_id, redemption.quantity, reason=ref_type,
+                    ref_type=ref_type, ref_id=str(order.id))
 
 
 # --- receivers --------------------------------------------------------------------------
@@ -640,12 +655,14 @@ def _on_paid(order, **extra) -> None:
 @order_refunded.connect
 def _on_refunded(order, *, refunded_minor: int, key: str, **extra) -> None:
     reverse(order, refunded_minor=refunded_minor, key=key)
+    if order.kind == "redemption" and refunded_minor >= order.goods_paid_minor:
+        _return_redemption(order, ref_type="order_refund")  # all of it: the quota comes back
 
 
 @order_cancelled.connect
 def _on_cancelled(order, **extra) -> None:
     return_spent(order)
-    _return_redemption(order)
+    _return_redemption(order, ref_type="order_cancel")
 
 
 @profile_updated.connect
@@ -655,6 +672,9 @@ def _on_profile(user, **extra) -> None:
 
 
 @link_opened.connect
-def _on_link_opened(sharer_id, **extra) -> None:
-    complete(sharer_id, "first_share")
-    complete(sharer_id, "daily_share")
+def _on_link_opened(sharer_id, *, opener_id: int | None = None, **extra) -> None:
+    """A share counts when a signed-in shopper other than the sharer opens it (a signed-out
+    open could be the sharer's own)."""
+    if opener_id is not None and opener_id != sharer_id:
+        complete(sharer_id, "first_share")
+        complete(sharer_id, "daily_share")

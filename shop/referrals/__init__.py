@@ -15,8 +15,8 @@ bp = Blueprint("referrals", __name__)
 admin_bp = Blueprint("referrals_admin", __name__, url_prefix="/admin/distribution")
 
 _signals = Namespace()
-# sender: the id of the user whose share link someone else just opened, in the same
-# transaction; kwargs: target (a task rewards sharing).
+# sender: the id of the user whose share link was just opened, in the same transaction;
+# kwargs: target, opener_id (the signed-in opener, or None). A task rewards sharing.
 link_opened = _signals.signal("link-opened")
 
 MODE_LABELS = {"everyone": _l("Everyone"), "approved": _l("Approved applicants"),

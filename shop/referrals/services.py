@@ -301,10 +301,10 @@ def bind(user_id: int, code: str, *, via: str) -> Binding | None:
     return current
 
 
-def record_open(sharer_id: int, target: str, visitor: str) -> None:
+def record_open(sharer_id: int, target: str, visitor: str, opener_id: int | None = None) -> None:
     db.session.add(LinkOpen(sharer_id=sharer_id, target=target, visitor=visitor))
     db.session.flush()
-    link_opened.send(sharer_id, target=target)
+    link_opened.send(sharer_id, target=target, opener_id=opener_id)
 
 
 # --- earning ----------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def opened(value: str):
         sharer = services.check_code(code, user_id)
     except services.ReferralError:
         abort(404)
-    services.record_open(sharer.id, target, visitor_id())
+    services.record_open(sharer.id, target, visitor_id(), user_id)
     if user_id is not None:
         try:
             services.bind(user_id, code, via="link")

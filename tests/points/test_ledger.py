@@ -137,3 +137,26 @@ def test_the_points_pages_need_an_account(client):
     for url in ("/points", "/points/signin", "/points/tasks", "/points/mall/1"):
         assert client.get(url).status_code == 302
     assert client.get("/points/mall").status_code == 200
+
+
+def test_points_given_back_keep_the_expiry_they_had(app):
+    from tests.points.test_orders import _cart, _place
+
+    client, user = signed_in(app)
+    give(app, user.id, 3_000)
+    soon = utcnow() + timedelta(days=1)
+    with app.app_context():
+        lot = db.session.scalar(select(PointsLot))
+        lot.expires_at = soon
+        db.session.commit()
+    _cart(app, user, price=10_000)
+    order_id = int(_place(client, use_points="y").headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        from shop.orders import services as orders
+        from shop.orders.models import Order
+
+        orders.cancel(db.session.get(Order, order_id), actor_id=None, reason="expired")
+        db.session.commit()
+        returned = db.session.scalar(select(PointsLot).order_by(PointsLot.id.desc()).limit(1))
+        assert returned.points == 2_000 and returned.expires_at == soon
+    assert points_of(app, user.id) == 3_000

@@ -1,6 +1,8 @@
 """The points mall: a redemption is an order like any other, its points and a unit of
 the item's own stock taken in the same transaction, within the per-user limit."""
 
+import re
+
 from sqlalchemy import func, select
 
 from shop.catalog.models import Sku
@@ -144,3 +146,42 @@ def test_the_mall_lists_what_is_offered(app):
     MallItemFactory(points_price=42, active=False)
     html = app.test_client().get("/points/mall", headers=EN).get_data(as_text=True)
     assert "100 points + CN¥9.90" in html and "42 points" not in html
+
+
+def test_a_points_only_redemption_refunded_gives_back_points_stock_and_limit(app, admin_client):
+    item = MallItemFactory(points_price=300)
+    client, user = signed_in(app)
+    give(app, user.id, 300)
+    order_id = int(_redeem(client, item.id).headers["Location"].rsplit("/", 1)[1])
+    page = admin_client.get(f"/admin/orders/{order_id}").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    response = admin_client.post_form(f"/admin/orders/{order_id}/refund", {
+        "amount": "0.00", "reason": "不想要了", "token": token, "restock": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.get(Order, order_id).status == "refunded"
+        assert services.redeemed_count(user.id, item.id) == 0
+    assert _state(app, item.id) == (10, 50, 1, 1)
+    assert points_of(app, user.id) == 300
+    assert entries(app, user.id)[-1] == ("spend_return", 300)
+
+
+def test_a_cash_redemption_refunded_in_full_gives_back_the_stock_and_the_limit(app):
+    from shop.wallet import services as wallet
+
+    item = MallItemFactory(points_price=100, cash_minor=1000)
+    client, user = signed_in(app)
+    give(app, user.id, 100)
+    order_id = int(_redeem(client, item.id).headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        wallet.move(user.id, 1000, reason="t", ref_type="test", ref_id="w")
+        db.session.commit()
+    assert client.post_form(f"/orders/{order_id}/pay/wallet").status_code == 302
+    refund(app, order_id, 400, "part")
+    with app.app_context():
+        assert services.redeemed_count(user.id, item.id) == 1  # a part refund keeps it
+    refund(app, order_id, 600, "rest")
+    assert points_of(app, user.id) == 100
+    with app.app_context():
+        assert services.redeemed_count(user.id, item.id) == 0
+        assert db.session.get(MallItem, item.id).stock == 10

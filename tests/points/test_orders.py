@@ -212,3 +212,41 @@ def test_the_member_levels_multiplier_applies(app):
         db.session.commit()
     order_paid_by(app, user.id, price=10_001)
     assert points_of(app, user.id) == 150  # 100 points x 1.5
+
+
+def test_an_order_points_pay_in_full_is_paid_at_once(app):
+    PointsSettingsFactory(deduct_max_bp=10_000, deduct_cap_points=100_000)
+    client, user = signed_in(app)
+    _cart(app, user, price=10_000)  # free shipping from 99.00
+    give(app, user.id, 20_000)
+    order_id = int(_place(client, use_points="y").headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        assert (order.status, order.total_minor) == ("paid", 0)
+        assert order.events[-1].reason == "nothing to pay"
+    assert points_of(app, user.id) == 10_000  # a paid order of nothing in money earns none
+    page = client.get(f"/orders/{order_id}", headers=EN).get_data(as_text=True)
+    assert 'data-testid="status">Paid<' in page
+    assert 'data-testid="pay-card"' not in page and 'data-testid="pay-wallet"' not in page
+
+
+def test_the_multiplier_is_the_level_before_the_orders_own_growth(app):
+    from shop.members import services as members
+
+    user = UserFactory()
+    with app.app_context():
+        members.save_level(None, name="金卡", threshold=100, discount_bp=0,
+                           points_multiplier_bp=15_000, free_shipping=False)
+        members.move(user.id, 90, reason="test", ref_type="test", ref_id="g")
+        db.session.commit()
+    order_paid_by(app, user.id, price=10_000)  # lifts the member to 金卡: earned at x1
+    assert points_of(app, user.id) == 100
+    order_paid_by(app, user.id, price=10_000)  # now at 金卡: x1.5
+    assert points_of(app, user.id) == 250
+
+
+def test_an_order_earns_at_most_what_one_entry_may_move(app):
+    PointsSettingsFactory(earn_per_unit=1000)
+    user = UserFactory()
+    order_paid_by(app, user.id, price=1_100_000)  # 11,000.00 x 1000 would be 11 million
+    assert points_of(app, user.id) == services.MAX_POINTS

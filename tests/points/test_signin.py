@@ -78,3 +78,18 @@ def test_a_second_sign_in_is_refused_with_a_message_and_changes_nothing(app):
     assert response.status_code == 409
     assert "You have already signed in today" in response.get_data(as_text=True)
     assert entries(app, user.id) == [("signin", 5)]
+
+
+def test_the_calendar_carries_the_streak_across_a_month_boundary(app):
+    user = UserFactory()
+    for day in (30, 31):
+        _sign(app, user.id, datetime(2026, 3, day, 4, tzinfo=UTC))
+    april_first = datetime(2026, 4, 1, 4, tzinfo=UTC)
+    with app.app_context():
+        month = services.month(user.id, april_first)
+        assert (month.streak, month.signed_today) == (2, False)  # yesterday's, in March
+    assert _sign(app, user.id, april_first)[1] == 3
+    with app.app_context():
+        month = services.month(user.id, april_first)
+        assert (month.streak, month.signed_today, month.weeks[0][0].month) == (3, True, 3)
+        assert month.signed[datetime(2026, 3, 31).date()] == 5  # shown in the first week

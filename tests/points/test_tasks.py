@@ -52,13 +52,16 @@ def test_a_complete_profile_completes_its_task(app):
     assert _done(app, user.id) == [("profile", "once", False)]
 
 
-def test_a_shared_link_opened_by_someone_completes_the_share_tasks(app):
-    client, user = signed_in(app)
-    friend = app.test_client()
+def test_a_shared_link_opened_by_a_signed_in_friend_completes_the_share_tasks(app):
     from shop.referrals import links
 
+    _client, user = signed_in(app)
     with app.app_context():
         token = links.token(user.referral_code, "")
+    stranger = app.test_client()  # signed out: it could be the sharer in another browser
+    assert stranger.post_form(f"/s/{token}/opened").status_code == 204
+    assert _done(app, user.id) == []
+    friend, _friend = signed_in(app)
     assert friend.post_form(f"/s/{token}/opened").status_code == 204
     assert [code for code, _p, _c in _done(app, user.id)] == ["daily_share", "first_share"]
 
