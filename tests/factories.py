@@ -17,7 +17,7 @@ from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovem
 from shop.db import db, utcnow
 from shop.members.models import GrowthEntry, Member, MemberLevel
 from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsEntry, PointsLot,
-                                PointsRate, PointsSettings, Redemption, Signin, SigninBonus,
+                                PointsLotTake, PointsRate, PointsSettings, Redemption, Signin, SigninBonus,
                                 TaskCompletion, TaskRule)
 from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
@@ -403,6 +403,15 @@ class PointsLotFactory(BaseFactory):
     points = 100
     remaining = 100
     expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=365))
+
+
+class PointsLotTakeFactory(BaseFactory):
+    """What a debit took from a lot (entry_id and lot_id required)."""
+
+    class Meta:
+        model = PointsLotTake
+
+    points = 10
 
 
 class SigninFactory(BaseFactory):

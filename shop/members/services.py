@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shop.db import db, insert_missing, ledger_move
@@ -86,11 +86,25 @@ def _relevel(*where) -> None:
                        .values(level_id=best).execution_options(synchronize_session=False))
 
 
+LEVELS_LOCK = 0x4D454D42  # "MEMB": growth moves share it, level changes take it alone
+
+
+def _lock_levels(*, alone: bool) -> None:
+    """Growth moves (shared) and level changes (alone) queue up on one advisory lock on
+    PostgreSQL, so an admin's change and a member's re-levelling never wait on each
+    other's rows in opposite orders (a deadlock), a deleted level is never picked, and
+    re-levelling everyone sees every member. SQLite serialises writers anyway."""
+    if db.engine.dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+        db.session.execute(text(f"SELECT {function}(:key)"), {"key": LEVELS_LOCK})
+
+
 def move(user_id: int, amount: int, *, reason: str, ref_type: str, ref_id: str) -> int:
     """Add `amount` growth (negative to take back) with its ledger row, then move the
     member to the level the new growth reaches. Returns the growth."""
     if amount == 0:
         raise MemberError(_("The amount must not be zero."))
+    _lock_levels(alone=False)
     _ensure_member(user_id)
     growth = ledger_move(
         Member.growth, [Member.user_id == user_id], amount,
@@ -287,7 +301,9 @@ def save_level(level_id: int | None, *, name: str, threshold: int, discount_bp: 
     """Create (level_id None) or change a level. Names and thresholds are unique; out of
     range values are refused (MemberError names the field). When a threshold changes,
     or a level is added, every member is moved to where their growth puts them now."""
-    level = MemberLevel() if level_id is None else db.session.get(MemberLevel, level_id)
+    _lock_levels(alone=True)
+    level = MemberLevel() if level_id is None else db.session.get(
+        MemberLevel, level_id, populate_existing=True)  # deleted meanwhile: None
     if level is None:
         raise MemberError(_("There is no such level."))
     name = (name or "").strip()
@@ -324,6 +340,7 @@ def save_level(level_id: int | None, *, name: str, threshold: int, discount_bp: 
 def delete_level(level_id: int) -> None:
     """Remove a level; its members move to the next level down their growth reaches (or
     to none), in the same transaction."""
+    _lock_levels(alone=True)
     level = db.session.get(MemberLevel, level_id)
     if level is None:
         raise MemberError(_("There is no such level."))

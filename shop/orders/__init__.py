@@ -18,7 +18,8 @@ order_cancelled = _signals.signal("order-cancelled")
 # sender: the Order just moved to paid, in the same transaction (commissions, points...).
 order_paid = _signals.signal("order-paid")
 # sender: the Order just refunded in part or in full, in the same transaction; kwargs:
-# refunded_minor and paid_minor (all refunded so far, all paid), key (this refund's).
+# refunded_minor and paid_minor (all refunded so far, all paid), key (this refund's),
+# restock (whether its goods went back in stock).
 order_refunded = _signals.signal("order-refunded")
 
 STATUS_LABELS = {

@@ -365,7 +365,7 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
     transition(order, to_status, actor_id=actor_id, reason=reason)
     paid = paid_minor(order)
     order_refunded.send(order, refunded_minor=paid - refundable_minor(order), paid_minor=paid,
-                        key=key)
+                        key=key, restock=restock)
     if restock:
         try:
             _return_stock(order, reason="order_refunded", ref_type="order_refund")

@@ -95,13 +95,10 @@ class PointsEntry(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")  # an admin's reason
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # A debit: the soonest expiry of the lots it took from (None: they never expire).
-    # Points given back for it (a cancelled or refunded order) expire then, not later.
-    lots_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PointsLot(db.Model):
-    """Points earned together, expiring together. Debits consume lots oldest expiry
+    """Points earned together, expiring together. Debits consume lots soonest expiry
     first; the lots' remaining points always add up to the balance (none when in debt)."""
 
     __tablename__ = "points_lots"
@@ -113,10 +110,24 @@ class PointsLot(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("points_accounts.user_id"))
-    entry_id: Mapped[int] = mapped_column(ForeignKey("points_entries.id"), unique=True)
+    # the credit that made it (points given back make one lot per expiry they had)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("points_entries.id"), index=True)
     points: Mapped[int] = mapped_column()
     remaining: Mapped[int] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PointsLotTake(db.Model):
+    """What a debit took from a lot: points given back for it (a cancelled or refunded
+    order) come back with that lot's expiry, so spending can not renew points."""
+
+    __tablename__ = "points_lot_takes"
+    __table_args__ = (CheckConstraint("points > 0", name="points_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("points_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("points_lots.id"))
+    points: Mapped[int] = mapped_column()
 
 
 class Signin(db.Model):
@@ -204,7 +215,8 @@ class MallStockEntry(db.Model):
 
 class Redemption(db.Model):
     """The mall item and points behind a redemption order; counts toward the per-user
-    limit until the order is cancelled unpaid or refunded in full (`returned`)."""
+    limit until the order is cancelled unpaid, or refunded in full with the goods back in
+    stock (`returned`)."""
 
     __tablename__ = "redemptions"
     __table_args__ = (Index("ix_redemptions_user_item", "user_id", "item_id"),)

@@ -59,8 +59,8 @@ from shop.orders import services as orders
 from shop.orders.models import Address, Order
 from shop.points import TASKS
 from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsEntry, PointsLot,
-                                PointsRate, PointsSettings, Redemption, Signin, SigninBonus,
-                                TaskCompletion, TaskRule)
+                                PointsLotTake, PointsRate, PointsSettings, Redemption, Signin,
+                                SigninBonus, TaskCompletion, TaskRule)
 from shop.referrals import link_opened
 
 pricing.ADJUSTMENT_LABELS["points"] = _l("Points deduction")
@@ -152,16 +152,15 @@ def balance(user_id: int) -> int:
                              .where(PointsAccount.user_id == user_id)) or 0
 
 
-BY_RULE = object()  # a credit's lot expires by the admin's rule
-
-
 def move(user_id: int, amount: int, *, reason: str, ref_type: str, ref_id: str,
          actor_id: int | None = None, note: str = "", debt: bool = False,
-         first_lot_id: int | None = None, expires_at=BY_RULE) -> int:
+         first_lot_id: int | None = None,
+         lots: list[tuple[int, datetime | None]] | None = None) -> int:
     """Add `amount` points (negative to take) with its ledger row and lots; returns the
     balance. debt=True lets a debit go below zero (a refund taking back spent points);
     first_lot_id: the lot a debit consumes before the oldest (an expiring or refunded one);
-    expires_at: a credit's expiry when not the rule's (points given back keep theirs)."""
+    lots: a credit's (points, expires_at) parts when not one lot by the rule (points given
+    back keep their expiry), latest expiry first: a debt is repaid from the last parts."""
     if amount == 0 or abs(amount) > MAX_POINTS:
         raise PointsError(_("The number of points must not be zero or that large."))
     with db.session.begin_nested():
@@ -181,32 +180,57 @@ def move(user_id: int, amount: int, *, reason: str, ref_type: str, ref_id: str,
                             may_go_negative=debt or amount > 0)  # a credit repays a debt
         change = max(after, 0) - max(before, 0)
         if change > 0:
-            db.session.add(PointsLot(
-                user_id=user_id, entry_id=entries[0].id, points=change, remaining=change,
-                expires_at=expiry_for(utcnow()) if expires_at is BY_RULE else expires_at))
+            for points, expires_at in lots or [(change, expiry_for(utcnow()))]:
+                points = min(points, change)
+                if points > 0:
+                    db.session.add(PointsLot(user_id=user_id, entry_id=entries[0].id,
+                                             points=points, remaining=points,
+                                             expires_at=expires_at))
+                change -= points
         elif change < 0:
-            entries[0].lots_expire_at = _consume(user_id, -change, first_lot_id)
+            _consume(entries[0], -change, first_lot_id)
         db.session.flush()
     return after
 
 
-def _consume(user_id: int, points: int, first_lot_id: int | None) -> datetime | None:
-    """Take `points` from the lots, soonest expiry first; returns the soonest expiry of
-    those taken from (None if none of them expires)."""
-    soonest = None
+def _consume(entry: PointsEntry, points: int, first_lot_id: int | None) -> None:
+    """Take `points` from the lots, soonest expiry first, and write down what was taken
+    from which lot."""
     lots = db.session.scalars(
-        select(PointsLot).where(PointsLot.user_id == user_id, PointsLot.remaining > 0)
+        select(PointsLot).where(PointsLot.user_id == entry.user_id, PointsLot.remaining > 0)
         .order_by(case((PointsLot.id == (first_lot_id or 0), 0), else_=1),
                   PointsLot.expires_at.is_(None), PointsLot.expires_at, PointsLot.id))
     for lot in lots:
         taken = min(points, lot.remaining)
         lot.remaining -= taken
         points -= taken
-        if lot.expires_at is not None and (soonest is None or lot.expires_at < soonest):
-            soonest = lot.expires_at
+        db.session.add(PointsLotTake(entry_id=entry.id, lot_id=lot.id, points=taken))
         if points == 0:
-            return soonest
+            return
     raise AssertionError("the lots do not add up to the balance")  # the invariant broke
+
+
+def _given_back(spend: PointsEntry, already: int, points: int) -> list[tuple[int, datetime | None]]:
+    """The lots `points` given back for a debit come back as: what it took from each
+    lot with that lot's expiry, the latest expiring first, after the `already` given
+    back before. Points it took before lots were written down expire by the rule."""
+    parts = []
+    takes = db.session.execute(
+        select(PointsLotTake.points, PointsLot.expires_at)
+        .join(PointsLot, PointsLot.id == PointsLotTake.lot_id)
+        .where(PointsLotTake.entry_id == spend.id)
+        .order_by(PointsLot.expires_at.is_(None).desc(), PointsLot.expires_at.desc(),
+                  PointsLot.id.desc())).all()
+    for taken, expires_at in takes:
+        skipped = min(taken, already)
+        already -= skipped
+        part = min(taken - skipped, points)
+        if part > 0:
+            parts.append((part, expires_at))
+            points -= part
+    if points > 0:
+        parts.append((points, expiry_for(utcnow())))
+    return parts
 
 
 def history(user_id: int, *, page: int = 1):
@@ -292,7 +316,7 @@ def earn(order: Order) -> int:
 
 
 def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: str, key: str,
-                   sign: int, expires_at=BY_RULE) -> None:
+                   sign: int, spend: PointsEntry | None = None) -> None:
     """Move the share of `whole` points that the refunds so far cover, less what earlier
     refunds of the order moved already."""
     goods = order.goods_paid_minor  # 0 when paid in points only: its refund returns all
@@ -309,7 +333,7 @@ def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: s
             PointsEntry.ref_id == str(order.id)))
         move(order.user_id, sign * (target - done), reason=ref_type, ref_type=ref_type,
              ref_id=f"{order.id}-{key}", debt=sign < 0, first_lot_id=earned_lot,
-             expires_at=expires_at)
+             lots=_given_back(spend, done, target - done) if spend is not None else None)
 
 
 def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
@@ -319,7 +343,7 @@ def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
     spend = _spend_entry(order)
     if spend is not None:
         _follow_refund(order, -spend.amount, refunded_minor, ref_type="spend_return", key=key,
-                       sign=1, expires_at=spend.lots_expire_at)
+                       sign=1, spend=spend)
 
 
 # --- spending at checkout ---------------------------------------------------------------
@@ -375,7 +399,7 @@ def return_spent(order: Order) -> None:
     spend = _spend_entry(order)
     if spend is not None:
         move(order.user_id, -spend.amount, reason="spend_cancel", ref_type="spend_cancel",
-             ref_id=str(order.id), expires_at=spend.lots_expire_at)
+             ref_id=str(order.id), lots=_given_back(spend, 0, -spend.amount))
 
 
 # --- daily sign-in ----------------------------------------------------------------------
@@ -523,7 +547,7 @@ def tasks_of(user_id: int, now: datetime | None = None) -> list[TaskState]:
 def _on_paid_tasks(order: Order) -> None:
     from shop.referrals import services as referrals
 
-    if order.kind == "redemption":
+    if order.kind == "redemption" or order.total_minor == 0:  # nothing paid in money
         return
     complete(order.user_id, "first_order")
     complete(order.user_id, "weekly_order")
@@ -627,8 +651,8 @@ def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str
 
 
 def _return_redemption(order: Order, *, ref_type: str) -> None:
-    """A redemption cancelled unpaid or refunded in full: the mall's unit comes back and
-    no longer counts toward the shopper's limit, once."""
+    """A redemption cancelled unpaid, or refunded in full with the goods back in stock: the
+    mall's unit comes back and no longer counts toward the shopper's limit, once."""
     redemption = db.session.get(Redemption, order.id, with_for_update=True)
     if redemption is None or redemption.returned:
         return
@@ -653,10 +677,10 @@ def _on_paid(order, **extra) -> None:
 
 
 @order_refunded.connect
-def _on_refunded(order, *, refunded_minor: int, key: str, **extra) -> None:
+def _on_refunded(order, *, refunded_minor: int, key: str, restock: bool = False, **extra) -> None:
     reverse(order, refunded_minor=refunded_minor, key=key)
-    if order.kind == "redemption" and refunded_minor >= order.goods_paid_minor:
-        _return_redemption(order, ref_type="order_refund")  # all of it: the quota comes back
+    if order.kind == "redemption" and restock and refunded_minor >= order.goods_paid_minor:
+        _return_redemption(order, ref_type="order_refund")  # the goods are back: the unit too
 
 
 @order_cancelled.connect

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from shop.db import db
 from shop.points import services
-from shop.points.models import PointsAccount, PointsEntry, PointsLot
+from shop.points.models import PointsAccount, PointsEntry, PointsLot, PointsLotTake
 
 
 def give(app, user_id: int, points: int, ref: str = "gift") -> int:
@@ -30,6 +30,13 @@ def checked_balance(user_id: int) -> int:
                              .where(PointsLot.user_id == user_id))
     assert ledger == balance, (ledger, balance)
     assert lots == max(balance, 0), (lots, balance)
+    # every debit wrote down what it took from the lots: all of it unless it made a debt
+    for entry in db.session.scalars(select(PointsEntry).where(PointsEntry.user_id == user_id,
+                                                              PointsEntry.amount < 0)):
+        taken = db.session.scalar(select(func.coalesce(func.sum(PointsLotTake.points), 0))
+                                  .where(PointsLotTake.entry_id == entry.id))
+        owed = max(0, -entry.balance_after)
+        assert taken <= -entry.amount and (taken == -entry.amount or owed > 0), (entry.id, taken)
     return balance
 
 

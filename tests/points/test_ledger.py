@@ -139,24 +139,26 @@ def test_the_points_pages_need_an_account(client):
     assert client.get("/points/mall").status_code == 200
 
 
-def test_points_given_back_keep_the_expiry_they_had(app):
+def test_points_given_back_keep_the_expiry_of_each_lot_they_came_from(app):
+    from shop.orders import services as orders
+    from shop.orders.models import Order
     from tests.points.test_orders import _cart, _place
 
+    PointsSettingsFactory(expiry_rule="never")
     client, user = signed_in(app)
-    give(app, user.id, 3_000)
+    give(app, user.id, 100, "soon")
+    give(app, user.id, 2_900, "never")
     soon = utcnow() + timedelta(days=1)
     with app.app_context():
-        lot = db.session.scalar(select(PointsLot))
+        lot = db.session.scalar(select(PointsLot).order_by(PointsLot.id))
         lot.expires_at = soon
         db.session.commit()
     _cart(app, user, price=10_000)
     order_id = int(_place(client, use_points="y").headers["Location"].rsplit("/", 1)[1])
-    with app.app_context():
-        from shop.orders import services as orders
-        from shop.orders.models import Order
-
+    with app.app_context():  # 2,000 taken: 100 expiring tomorrow, 1,900 that never expire
         orders.cancel(db.session.get(Order, order_id), actor_id=None, reason="expired")
         db.session.commit()
-        returned = db.session.scalar(select(PointsLot).order_by(PointsLot.id.desc()).limit(1))
-        assert returned.points == 2_000 and returned.expires_at == soon
+        returned = db.session.execute(select(PointsLot.points, PointsLot.expires_at)
+                                      .where(PointsLot.id > 2).order_by(PointsLot.id)).all()
+        assert returned == [(1_900, None), (100, soon)]
     assert points_of(app, user.id) == 3_000

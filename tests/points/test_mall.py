@@ -12,7 +12,7 @@ from shop.orders.models import Order
 from shop.points import services
 from shop.points.models import MallItem, MallStockEntry, Redemption
 from tests.conftest import ADDRESS, form_token, signed_in
-from tests.factories import MallItemFactory
+from tests.factories import MallItemFactory, UserFactory
 from tests.payments.helpers import EN
 from tests.points.helpers import entries, give, points_of
 from tests.referrals.helpers import refund
@@ -178,10 +178,25 @@ def test_a_cash_redemption_refunded_in_full_gives_back_the_stock_and_the_limit(a
         db.session.commit()
     assert client.post_form(f"/orders/{order_id}/pay/wallet").status_code == 302
     refund(app, order_id, 400, "part")
+    admin = UserFactory(role="admin")
     with app.app_context():
         assert services.redeemed_count(user.id, item.id) == 1  # a part refund keeps it
-    refund(app, order_id, 600, "rest")
+        orders.refund(db.session.get(Order, order_id), 600, key="rest", reason="退货",
+                      actor_id=admin.id, restock=True)
+        db.session.commit()
     assert points_of(app, user.id) == 100
     with app.app_context():
         assert services.redeemed_count(user.id, item.id) == 0
         assert db.session.get(MallItem, item.id).stock == 10
+
+
+def test_a_full_refund_without_the_goods_back_keeps_the_unit_and_the_limit(app):
+    item = MallItemFactory(points_price=100)
+    client, user = signed_in(app)
+    give(app, user.id, 100)
+    order_id = int(_redeem(client, item.id).headers["Location"].rsplit("/", 1)[1])
+    refund(app, order_id, 0, "lost")  # restock=False: the parcel was lost
+    assert points_of(app, user.id) == 100
+    with app.app_context():
+        assert services.redeemed_count(user.id, item.id) == 1
+        assert db.session.get(MallItem, item.id).stock == 9

@@ -225,6 +225,9 @@ def test_an_order_points_pay_in_full_is_paid_at_once(app):
         assert (order.status, order.total_minor) == ("paid", 0)
         assert order.events[-1].reason == "nothing to pay"
     assert points_of(app, user.id) == 10_000  # a paid order of nothing in money earns none
+    with app.app_context():  # nor does it do the order tasks
+        assert [t.completion for t in services.tasks_of(user.id)
+                if t.code in ("first_order", "weekly_order")] == [None, None]
     page = client.get(f"/orders/{order_id}", headers=EN).get_data(as_text=True)
     assert 'data-testid="status">Paid<' in page
     assert 'data-testid="pay-card"' not in page and 'data-testid="pay-wallet"' not in page
