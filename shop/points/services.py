@@ -236,7 +236,7 @@ def _given_back(spend: PointsEntry, already: int, points: int) -> list[tuple[int
 def history(user_id: int, *, page: int = 1):
     return db.paginate(select(PointsEntry).where(PointsEntry.user_id == user_id)
                        .order_by(PointsEntry.id.desc()), page=page, per_page=30,
-                       error_out=True, count=False)
+                       error_out=True, count=True)
 
 
 @dataclass(frozen=True)

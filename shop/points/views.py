@@ -87,18 +87,21 @@ def mall():
     return render("points/mall.html", items=services.mall_items(), balance=balance)
 
 
-def _item_page(item, form: RedeemForm, status: int = 200, message: str | None = None):
-    user = current_user.id
-    return render("points/item.html", item=item, form=form, balance=services.balance(user),
-                  redeemed=services.redeemed_count(user, item.id), status=status, message=message)
+def _item_page(item, form: RedeemForm | None, status: int = 200, message: str | None = None):
+    """The item; for a signed-in shopper, their points and the redemption form."""
+    user = current_user.id if current_user.is_authenticated else None
+    return render("points/item.html", item=item, form=form,
+                  balance=services.balance(user) if user else None,
+                  redeemed=services.redeemed_count(user, item.id) if user else 0,
+                  status=status, message=message)
 
 
 @bp.get("/points/mall/<int:item_id>")
-@login_required
 def item(item_id: int):
-    item = services.mall_item(item_id) or abort(404)
-    form = RedeemForm(data={"quantity": 1, "token": uuid.uuid4().hex})
-    form.fill_address(orders.latest_address(current_user.id))
+    item, form = services.mall_item(item_id) or abort(404), None
+    if current_user.is_authenticated:
+        form = RedeemForm(data={"quantity": 1, "token": uuid.uuid4().hex})
+        form.fill_address(orders.latest_address(current_user.id))
     return _item_page(item, form)
 
 

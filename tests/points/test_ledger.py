@@ -11,7 +11,7 @@ from shop.points import services
 from shop.points.models import PointsEntry, PointsLot
 from shop.sweeper import sweep
 from tests.conftest import signed_in
-from tests.factories import PointsSettingsFactory, UserFactory
+from tests.factories import MallItemFactory, PointsSettingsFactory, UserFactory
 from tests.points.helpers import checked_balance, entries, give, points_of
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -133,10 +133,15 @@ def test_the_points_page_lists_the_history_and_the_next_expiry(app):
     assert "25 points expire on" in html
 
 
-def test_the_points_pages_need_an_account(client):
-    for url in ("/points", "/points/signin", "/points/tasks", "/points/mall/1"):
+def test_the_points_pages_need_an_account_but_the_mall_does_not(app, client):
+    for url in ("/points", "/points/signin", "/points/tasks"):
         assert client.get(url).status_code == 302
+    item = MallItemFactory()
     assert client.get("/points/mall").status_code == 200
+    page = client.get(f"/points/mall/{item.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Sign in to redeem" in page and 'data-testid="redeem"' not in page
+    response = client.post_form(f"/points/mall/{item.id}", {"quantity": "1"})
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
 
 
 def test_points_given_back_keep_the_expiry_of_each_lot_they_came_from(app):
@@ -162,3 +167,14 @@ def test_points_given_back_keep_the_expiry_of_each_lot_they_came_from(app):
                                       .where(PointsLot.id > 2).order_by(PointsLot.id)).all()
         assert returned == [(1_900, None), (100, soon)]
     assert points_of(app, user.id) == 3_000
+
+
+def test_the_history_pages_through_every_entry(app):
+    client, user = signed_in(app)
+    for n in range(31):
+        give(app, user.id, n + 1, f"g{n}")
+    first = client.get("/points", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "+31" in first and 'rel="next"' in first and ">+1<" not in first
+    second = client.get("/points?page=2", headers={"Accept-Language": "en", "HX-Request": "true"})
+    html = second.get_data(as_text=True)
+    assert "<html" not in html and ">+1<" in html and "+31" not in html
