@@ -62,8 +62,12 @@ def register_user(email: str, password: str, nickname: str, role: str = "shopper
     return user
 
 
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
 def authenticate(email: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = user_by_email(email)
     if user is None:
         check_password_hash(_dummy_hash(), password)
         return None

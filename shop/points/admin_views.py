@@ -9,10 +9,8 @@ import uuid
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from shop.accounts.models import User
-from shop.accounts.services import normalise_email
+from shop.accounts.services import user_by_email
 from shop.db import db
 from shop.points import TASKS
 from shop.points import admin_bp as bp
@@ -157,7 +155,7 @@ def adjust():
     if request.method == "GET":
         form.token.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == normalise_email(form.email.data)))
+        user = user_by_email(form.email.data)
         if user is None:
             form.email.errors.append(_("No account has this email."))
         else:

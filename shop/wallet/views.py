@@ -3,10 +3,8 @@ import uuid
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from shop.accounts.models import User
-from shop.accounts.services import normalise_email
+from shop.accounts.services import user_by_email
 from shop.db import db
 from shop.wallet import bp, services
 from shop.payments import gateway
@@ -69,7 +67,7 @@ def adjust():
     """A manual adjustment with a reason, written as a ledger row like any other."""
     form = AdjustForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == normalise_email(form.email.data)))
+        user = user_by_email(form.email.data)
         if user is None:
             form.email.errors.append(_("No account has this email."))
         else:
