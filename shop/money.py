@@ -65,6 +65,15 @@ def input_value(amount_minor: int | None, currency: str) -> str:
     return f"{to_decimal(amount_minor, currency):f}"
 
 
+def refunded_share(whole: int, refunded_minor: int, goods_minor: int) -> int:
+    """The share of `whole` (points, growth, a commission) that refunds so far take back:
+    a refund counts against the goods first and shipping last, so refunding all the
+    goods takes all of it; rounded down. Goods of 0 (paid in points only): all of it."""
+    if refunded_minor >= goods_minor:
+        return whole
+    return whole * max(0, refunded_minor) // goods_minor
+
+
 def allocate(total: int, weights: list[int]) -> list[int]:
     """Split `total` in proportion to `weights` (integers >= 0), rounding explicitly by
     largest remainder: each part is rounded down, then the units left over go to the

@@ -46,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from shop.db import db, insert_missing, ledger_move
 from shop.members.models import (MAX_DISCOUNT_BP, MAX_MULTIPLIER_BP, MAX_THRESHOLD,
                                  MIN_MULTIPLIER_BP, GrowthEntry, Member, MemberLevel)
-from shop.money import exponent
+from shop.money import exponent, refunded_share
 from shop.orders import order_paid, order_refunded, pricing
 from shop.orders.models import Order
 
@@ -151,7 +151,7 @@ def reverse(order: Order, *, refunded_minor: int, key: str) -> int:
     earned, goods = _earned(order), order.goods_paid_minor
     if not earned or goods <= 0:
         return 0
-    target = earned if refunded_minor >= goods else earned * max(0, refunded_minor) // goods
+    target = refunded_share(earned, refunded_minor, goods)
     taken = -db.session.scalar(select(func.coalesce(func.sum(GrowthEntry.amount), 0)).where(
         GrowthEntry.user_id == order.user_id, GrowthEntry.ref_type == "order_refund",
         GrowthEntry.ref_id.startswith(f"{order.id}-", autoescape=True)))

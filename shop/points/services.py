@@ -53,7 +53,7 @@ from shop.accounts import profile_updated
 from shop.accounts.models import User
 from shop.catalog.models import Sku
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
-from shop.money import allocate, exponent
+from shop.money import allocate, exponent, refunded_share
 from shop.orders import order_cancelled, order_paid, order_placed, order_refunded, pricing
 from shop.orders import services as orders
 from shop.orders.models import Address, Order
@@ -319,10 +319,9 @@ def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: s
                    sign: int, spend: PointsEntry | None = None) -> None:
     """Move the share of `whole` points that the refunds so far cover, less what earlier
     refunds of the order moved already."""
-    goods = order.goods_paid_minor  # 0 when paid in points only: its refund returns all
     if whole <= 0:
         return
-    target = whole if refunded_minor >= goods else whole * refunded_minor // goods
+    target = refunded_share(whole, refunded_minor, order.goods_paid_minor)
     done = abs(db.session.scalar(select(func.coalesce(func.sum(PointsEntry.amount), 0)).where(
         PointsEntry.user_id == order.user_id, PointsEntry.ref_type == ref_type,
         PointsEntry.ref_id.startswith(f"{order.id}-", autoescape=True))))

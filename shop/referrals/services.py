@@ -63,7 +63,7 @@ from sqlalchemy.orm import joinedload
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
-from shop.money import allocate, format_minor
+from shop.money import allocate, format_minor, refunded_share
 from shop.orders import order_paid, order_placed, order_refunded
 from shop.referrals import link_opened
 from shop.orders.models import PAID_STATUSES, Order, OrderLine
@@ -416,9 +416,7 @@ def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
         select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)
         .with_for_update().execution_options(populate_existing=True)))
     for commission in commissions:
-        goods = commission.base_minor  # a refund is for the goods first, shipping last
-        target = commission.amount_minor if refunded_minor >= goods else \
-            commission.amount_minor * refunded_minor // goods
+        target = refunded_share(commission.amount_minor, refunded_minor, commission.base_minor)
         delta = target - commission.reversed_minor
         if delta <= 0:
             continue

@@ -23,3 +23,13 @@ def test_format_and_input_value_are_exact(app):
         assert input_value(123456789012, "CNY") == "1234567890.12"
     with pytest.raises(TypeError):
         input_value(19.9, "CNY")
+
+
+def test_refunded_share_counts_against_the_goods_first():
+    from shop.money import refunded_share
+
+    assert refunded_share(200, 5_000, 20_000) == 50      # a quarter of the goods
+    assert refunded_share(50, 3_000, 5_000) == 30        # rounded down: 30.0
+    assert refunded_share(7, 1, 3) == 2                  # 2.33 -> 2
+    assert refunded_share(200, 21_000, 20_000) == 200    # goods all refunded, then shipping
+    assert refunded_share(300, 0, 0) == 300              # paid in points only
