@@ -15,10 +15,11 @@ import os
 import re
 import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from werkzeug.serving import make_server
 
 from shop import create_app
@@ -146,6 +147,23 @@ ADDRESS = {"name": "张三", "phone": "13800138000", "province": "浙江省", "c
 # The same address as the checkout form's labels read in Chinese, for the browser tests.
 ADDRESS_LABELS = [("收货人", "name"), ("手机号码", "phone"), ("省", "province"), ("市", "city"),
                   ("区/县", "district"), ("详细地址", "detail")]
+
+
+@contextmanager
+def counted_queries(app):
+    """The SQL statements run inside the block (to check queries do not grow per item)."""
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def form_token(client, url: str) -> str:

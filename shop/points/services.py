@@ -48,10 +48,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from shop.accounts import profile_updated
 from shop.accounts.models import User
-from shop.catalog.models import Sku
+from shop.catalog.models import Product, Sku
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
 from shop.money import allocate, exponent, refunded_share
 from shop.orders import order_cancelled, order_paid, order_placed, order_refunded, pricing
@@ -110,8 +111,6 @@ def rates() -> list[PointsRate]:
 
 def set_rate(product_id: int, earn_per_unit: int | None) -> None:
     """A product's own earning rate; None goes back to the shop's."""
-    from shop.catalog.models import Product
-
     if db.session.get(Product, product_id) is None:
         raise PointsError(_("There is no such product."))
     row = db.session.get(PointsRate, product_id)
@@ -559,7 +558,9 @@ def _on_paid_tasks(order: Order) -> None:
 
 
 def mall_items(*, active_only: bool = True) -> list[MallItem]:
-    query = select(MallItem).order_by(MallItem.points_price, MallItem.id)
+    """The items with their SKU, product and images in three queries, however many."""
+    query = select(MallItem).order_by(MallItem.points_price, MallItem.id).options(
+        joinedload(MallItem.sku).joinedload(Sku.product).selectinload(Product.images))
     if active_only:
         query = query.where(MallItem.active.is_(True))
     return list(db.session.scalars(query))

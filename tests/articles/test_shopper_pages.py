@@ -2,14 +2,14 @@
 live product cards, OpenGraph tags, related articles, and articles on product pages."""
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from shop.catalog.models import Product, Sku
 from shop.db import db, utcnow
 from tests.articles.helpers import EN, embed
+from tests.conftest import counted_queries
 from tests.factories import (ArticleCategoryFactory, ArticleFactory, ProductFactory, TagFactory,
                              product_with_skus)
 
@@ -78,22 +78,6 @@ def test_product_pages_list_the_articles_that_feature_them(app, client):
     assert "推荐它的文章" in fragment and "草稿里提到" not in fragment
     lonely = ProductFactory()
     assert client.get(f"/a/featuring/{lonely.id}").get_data(as_text=True).strip() == ""
-
-
-@contextmanager
-def counted_queries(app):
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_an_article_costs_the_same_queries_with_one_or_ten_embeds(app, client):

@@ -2,14 +2,11 @@
 
 import re
 
-from sqlalchemy import event
-
 from shop.db import db
 from shop.members import services
-from tests.conftest import signed_in
+from tests.conftest import counted_queries, signed_in
 from tests.members.helpers import give, ladder
-
-EN = {"Accept-Language": "en"}
+from tests.payments.helpers import EN
 
 
 def _card(html: str) -> str:
@@ -61,13 +58,8 @@ def test_the_card_costs_two_queries(app):
     give(app, user.id, 700)
     with app.app_context():
         db.session.execute(db.select(1))  # connect first: only the card's queries count
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with counted_queries(app) as statements:
             standing = services.standing(user.id)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         assert len(statements) == 2, statements
         assert (standing.growth, standing.level.name, standing.next_level.name) == (700, "银卡会员", "金卡会员")
         assert (standing.needed, standing.progress_bp) == (1300, 200 * 10_000 // 1500)

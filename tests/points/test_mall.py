@@ -11,7 +11,7 @@ from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.points import services
 from shop.points.models import MallItem, MallStockEntry, Redemption
-from tests.conftest import ADDRESS, form_token, signed_in
+from tests.conftest import ADDRESS, counted_queries, form_token, signed_in
 from tests.factories import MallItemFactory, UserFactory
 from tests.payments.helpers import EN
 from tests.points.helpers import entries, give, points_of
@@ -139,6 +139,19 @@ def test_bad_input_and_withdrawn_items(app):
     assert _redeem(client, live.id, quantity=0).status_code == 422
     assert _redeem(client, live.id, quantity="1; drop").status_code == 422
     assert points_of(app, user.id) == 100
+
+
+def test_the_mall_costs_the_same_queries_with_one_or_eight_items(app):
+    client = app.test_client()
+    MallItemFactory()
+    client.get("/points/mall")  # warm: the session, the chrome
+    with counted_queries(app) as few:
+        assert client.get("/points/mall").get_data(as_text=True).count('class="card"') == 1
+    for _ in range(7):
+        MallItemFactory()
+    with counted_queries(app) as many:
+        assert client.get("/points/mall").get_data(as_text=True).count('class="card"') == 8
+    assert len(many) == len(few), many
 
 
 def test_the_mall_lists_what_is_offered(app):
