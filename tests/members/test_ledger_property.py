@@ -8,14 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from shop.cart.models import CartItem
 from shop.db import db, utcnow
 from shop.members import services
 from shop.members.models import GrowthEntry, Member, MemberLevel
 from shop.orders import services as orders
 from shop.orders.models import Order
-from shop.wallet import services as wallet
 from tests.factories import UserFactory, product_with_skus
+from tests.payments.helpers import bought
 
 STEPS = st.lists(st.one_of(
     st.tuples(st.just("buy"), st.integers(0, 2), st.integers(1, 400_000)),
@@ -23,17 +22,6 @@ STEPS = st.lists(st.one_of(
     st.tuples(st.just("level"), st.integers(0, 5_000), st.integers(0, 9_000)),
     st.tuples(st.just("drop"), st.integers(0, 20)),
 ), max_size=14)
-
-
-def _buy(user_id: int, sku_id: int) -> int:
-    db.session.add(CartItem(user_id=user_id, sku_id=sku_id, quantity=1))
-    db.session.flush()
-    address = orders.save_address(user_id, name="张三", phone="13800138000", province="浙江省",
-                                  city="杭州市", district="西湖区", detail="1 号")
-    order = orders.place_order(user_id, address, utcnow().isoformat() + str(sku_id))
-    wallet.move(user_id, order.total_minor, reason="t", ref_type="test", ref_id=f"o{order.id}")
-    orders.pay_with_wallet(order, user_id)
-    return order.id
 
 
 def _expected_growth(order: Order) -> int:
@@ -60,7 +48,7 @@ def test_every_members_ledger_sums_to_their_growth_and_level(app, steps):
             kind = step[0]
             if kind == "buy":
                 _product, (sku, _other) = product_with_skus(skus=(("红", step[2], 5), ("蓝", 1, 0)))
-                order_ids.append(_buy(ids[step[1]], sku.id))
+                order_ids.append(bought(ids[step[1]], sku.id, utcnow().isoformat() + str(sku.id)).id)
             elif kind == "refund" and order_ids:
                 order = db.session.get(Order, order_ids[step[1] % len(order_ids)])
                 left = orders.refundable_minor(order)

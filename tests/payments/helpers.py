@@ -43,6 +43,30 @@ def placed_order(app, *, price=9900, quantity=1, stock=10, client=None, user=Non
     return client, user, order_id, total
 
 
+def saved_address(user_id: int):
+    """The test ADDRESS saved for the user, inside an app context (service-level tests)."""
+    from shop.orders import services as orders
+
+    return orders.save_address(user_id, **ADDRESS)
+
+
+def bought(user_id: int, sku_id: int, key: str, *, quantity: int = 1, options=None,
+           pay: bool = True) -> Order:
+    """Inside an app context, without requests: the user puts the SKU in the cart and
+    places an order (with checkout options), then, if pay, tops the wallet up with what
+    is due and pays from it."""
+    from shop.orders import services as orders
+    from shop.wallet import services as wallet
+
+    db.session.add(CartItem(user_id=user_id, sku_id=sku_id, quantity=quantity))
+    db.session.flush()
+    order = orders.place_order(user_id, saved_address(user_id), key, options)
+    if pay and order.status == "awaiting_payment":
+        wallet.move(user_id, order.total_minor, reason="t", ref_type="test", ref_id=f"o{order.id}")
+        orders.pay_with_wallet(order, user_id)
+    return order
+
+
 def card_id(localstripe_url: str, number: str = GOOD_CARD) -> str:
     data = urllib.parse.urlencode({"card[number]": number, "card[exp_month]": "12",
                                    "card[exp_year]": "2030", "card[cvc]": "123",

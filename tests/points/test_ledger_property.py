@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from shop.cart.models import CartItem
 from shop.db import db, utcnow
 from shop.orders import services as orders
 from shop.orders.models import Order
@@ -19,6 +18,7 @@ from shop.points import services
 from shop.points.models import PointsAccount, PointsEntry, PointsLot, TaskCompletion
 from shop.wallet import services as wallet
 from tests.factories import MallItemFactory, UserFactory, product_with_skus
+from tests.payments.helpers import bought, saved_address
 from tests.points.helpers import checked_balance
 
 STEPS = st.lists(st.one_of(
@@ -33,11 +33,6 @@ STEPS = st.lists(st.one_of(
     st.tuples(st.just("expire"), st.integers(0, 20)),
 ), max_size=14)
 START = datetime(2026, 1, 5, 4, tzinfo=timezone.utc)
-
-
-def _address(user_id):
-    return orders.save_address(user_id, name="张三", phone="13800138000", province="浙江省",
-                               city="杭州市", district="西湖区", detail="1 号")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -73,14 +68,9 @@ def _run(step, key, users, sku, items):
     kind = step[0]
     order_ids = db.session.scalars(select(Order.id).order_by(Order.id)).all()
     if kind in ("buy", "place"):
-        user = users[step[1]]
-        quantity = max(1, step[2] // 100) if kind == "buy" else 3
-        db.session.add(CartItem(user_id=user, sku_id=sku.id, quantity=min(quantity, 99)))
-        db.session.flush()
-        order = orders.place_order(user, _address(user), key, {"use_points": step[-1]})
-        if kind == "buy":
-            wallet.move(user, order.total_minor, reason="t", ref_type="test", ref_id=key)
-            orders.pay_with_wallet(order, user)
+        quantity = min(max(1, step[2] // 100), 99) if kind == "buy" else 3
+        bought(users[step[1]], sku.id, key, quantity=quantity, options={"use_points": step[-1]},
+               pay=kind == "buy")
     elif kind == "refund" and order_ids:
         order = db.session.get(Order, order_ids[step[1] % len(order_ids)])
         available = orders.refundable_minor(order)
@@ -93,7 +83,7 @@ def _run(step, key, users, sku, items):
             orders.cancel(order, actor_id=None, reason="expired")
     elif kind == "redeem":
         user = users[step[1]]
-        services.redeem(user, items[step[2]], 1, _address(user), key)
+        services.redeem(user, items[step[2]], 1, saved_address(user), key)
     elif kind == "signin":
         services.sign_in(users[step[1]], START + timedelta(days=step[2]))
     elif kind == "claim":

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from shop.cart.models import CartItem
 from shop.db import db, utcnow
 from shop.orders import services as orders
 from shop.orders.models import Order
@@ -18,6 +17,7 @@ from shop.referrals.models import Commission, CommissionEntry, Distributor, With
 from shop.wallet import services as wallet
 from shop.wallet.models import WalletEntry
 from tests.factories import BindingFactory, ReferralSettingsFactory, UserFactory, product_with_skus
+from tests.payments.helpers import bought
 
 STEPS = st.lists(st.one_of(
     st.tuples(st.just("buy"), st.integers(0, 3), st.integers(1, 60_000)),
@@ -26,17 +26,6 @@ STEPS = st.lists(st.one_of(
     st.tuples(st.just("withdraw"), st.integers(0, 3), st.integers(1, 3_000)),
     st.tuples(st.just("decide"), st.integers(0, 20), st.booleans()),
 ), max_size=14)
-
-
-def _buy(user_id: int, sku_id: int) -> int:
-    db.session.add(CartItem(user_id=user_id, sku_id=sku_id, quantity=1))
-    db.session.flush()
-    address = orders.save_address(user_id, name="张三", phone="13800138000", province="浙江省",
-                                  city="杭州市", district="西湖区", detail="1 号")
-    order = orders.place_order(user_id, address, utcnow().isoformat() + str(sku_id))
-    wallet.move(user_id, order.total_minor, reason="t", ref_type="test", ref_id=f"o{order.id}")
-    orders.pay_with_wallet(order, user_id)
-    return order.id
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -55,7 +44,7 @@ def test_every_distributors_ledger_sums_to_their_balances(app, steps):
             if kind == "buy":
                 _product, (sku, _other) = product_with_skus(skus=(("红", step[2], 5), ("蓝", 1, 0)),
                                                             cost_price_minor=step[2] // 2)
-                order_ids.append(_buy(ids[step[1]], sku.id))
+                order_ids.append(bought(ids[step[1]], sku.id, utcnow().isoformat() + str(sku.id)).id)
             elif kind == "refund" and order_ids:
                 order = db.session.get(Order, order_ids[step[1] % len(order_ids)])
                 left = orders.refundable_minor(order)
