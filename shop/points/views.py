@@ -27,10 +27,11 @@ def index():
                   pagination=services.history(user, page=number_arg("page", 1, most=10_000)))
 
 
-def _signin_page(status: int = 200, message: str | None = None):
+def _signin_page(status: int = 200, message: str | None = None, notice: str | None = None):
+    """The calendar; `message` says why an action was refused, `notice` what it did."""
     return render("points/signin.html", block="calendar", month=services.month(current_user.id),
                   balance=services.balance(current_user.id), status=status, message=message,
-                  failed=status >= 400)  # status is the response's, not the template's
+                  notice=notice)
 
 
 @bp.get("/points/signin")
@@ -48,15 +49,16 @@ def do_signin():
         return _signin_page(409, str(exc))
     done = _("Signed in: +%(n)d points. Day %(d)d in a row.", n=row.points, d=row.streak)
     if htmx:
-        return _signin_page(message=done)
+        return _signin_page(notice=done)
     flash(done)
     return redirect(url_for("points.signin"), 303)
 
 
-def _tasks_page(status: int = 200, message: str | None = None):
+def _tasks_page(status: int = 200, message: str | None = None, notice: str | None = None):
+    """The tasks; `message` says why a claim was refused, `notice` what it paid."""
     return render("points/tasks.html", block="tasks", tasks=services.tasks_of(current_user.id),
                   balance=services.balance(current_user.id), status=status, message=message,
-                  failed=status >= 400)  # status is the response's, not the template's
+                  notice=notice)
 
 
 @bp.get("/points/tasks")
@@ -76,7 +78,7 @@ def claim(completion_id: int):
         return _tasks_page(409, str(exc))
     done = _("+%(n)d points", n=row.points)
     if htmx:
-        return _tasks_page(message=done)
+        return _tasks_page(notice=done)
     flash(done)
     return redirect(url_for("points.tasks"), 303)
 
