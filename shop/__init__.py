@@ -28,6 +28,10 @@ BLUEPRINTS = (
     "shop.points:admin_bp",
     "shop.members:bp",
     "shop.members:admin_bp",
+    "shop.groups:bp",
+    "shop.groups:admin_bp",
+    "shop.bargains:bp",
+    "shop.bargains:admin_bp",
     "shop.admin:bp",
 )
 

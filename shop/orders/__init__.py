@@ -15,7 +15,9 @@ order_placed = _signals.signal("order-placed")
 # sender: the Order just cancelled unpaid, in the same transaction (give back what its
 # placing took: points, a points-mall quota...).
 order_cancelled = _signals.signal("order-cancelled")
-# sender: the Order just moved to paid, in the same transaction (commissions, points...).
+# sender: the Order just moved to paid, in the same transaction (commissions, points,
+# group seats...). A receiver may refuse the payment with an OrderError (the group it
+# joins has closed): the payment is then undone, and a card payment refunded.
 order_paid = _signals.signal("order-paid")
 # sender: the Order just refunded in part or in full, in the same transaction; kwargs:
 # refunded_minor and paid_minor (all refunded so far, all paid), key (this refund's),
@@ -29,6 +31,9 @@ STATUS_LABELS = {
     "refunded": _l("Refunded"),
 }
 bp.add_app_template_global(STATUS_LABELS, "ORDER_STATUS_LABELS")
+# Why a paid order is not shipped yet (Order.hold).
+HOLD_LABELS = {"group": _l("waiting for its group buy to fill")}
+bp.add_app_template_global(HOLD_LABELS, "ORDER_HOLD_LABELS")
 # Reasons the shop itself writes on order events and refunds, shown in the reader's
 # language; reasons people typed are shown as typed (REASON_LABELS.get(reason, reason)).
 REASON_LABELS = {

@@ -68,6 +68,9 @@ class Order(TimestampMixin, db.Model):
     ship_phone: Mapped[str] = mapped_column(String(20))
     ship_address: Mapped[str] = mapped_column(String(300))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why a paid order may not ship yet ("group": its group buy is still filling); None
+    # when nothing holds it. Cleared by shop.orders.services.release_hold().
+    hold: Mapped[str | None] = mapped_column(String(16))
     carrier: Mapped[str | None] = mapped_column(String(64))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
 

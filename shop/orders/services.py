@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from shop.cart import services as cart
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
-from shop.orders import (STATUS_LABELS, order_cancelled, order_paid, order_placed,
+from shop.orders import (HOLD_LABELS, STATUS_LABELS, order_cancelled, order_paid, order_placed,
                          order_refunded, pricing)
 from shop import jobs
 from shop.money import format_minor
@@ -112,17 +112,23 @@ def place_order(user_id: int, address: Address, idempotency_key: str,
 
 
 def create_order(user_id: int, address: Address, idempotency_key: str, lines: list[tuple],
-                 priced: pricing.Pricing, *, kind: str = "standard") -> Order:
+                 priced: pricing.Pricing, *, kind: str = "standard", hold: str | None = None,
+                 pay_by: datetime | None = None) -> Order:
     """An order of lines (sku, product, quantity, unit_price_minor) at `priced`, awaiting
-    payment: stock claimed through the stock ledger in SKU-id order (no deadlocks), lines
-    and price steps stored as snapshots; with nothing to pay, paid at once. Raises OrderError (sold out, or a receiver of
-    order_placed refusing); the caller holds the savepoint that undoes it all."""
-    hold = timedelta(minutes=current_app.config["ORDER_HOLD_MINUTES"])
-    order = Order(user_id=user_id, idempotency_key=idempotency_key, kind=kind,
+    payment until ORDER_HOLD_MINUTES from now (or `pay_by` if sooner): stock claimed
+    through the stock ledger in SKU-id order (no deadlocks), lines and price steps stored
+    as snapshots; with nothing to pay, paid at once. `hold` keeps it from shipping once
+    paid until release_hold() (a group buy still filling). Raises OrderError (sold out,
+    or a receiver of order_placed refusing); the caller holds the savepoint that undoes
+    it all."""
+    expires_at = utcnow() + timedelta(minutes=current_app.config["ORDER_HOLD_MINUTES"])
+    if pay_by is not None:
+        expires_at = min(expires_at, pay_by)
+    order = Order(user_id=user_id, idempotency_key=idempotency_key, kind=kind, hold=hold,
                   status="awaiting_payment", currency=priced.currency,
                   subtotal_minor=priced.subtotal_minor, total_minor=priced.total_minor,
                   ship_name=address.name, ship_phone=address.phone,
-                  ship_address=address.one_line(), expires_at=utcnow() + hold)
+                  ship_address=address.one_line(), expires_at=expires_at)
     db.session.add(order)
     db.session.flush()
     order_lines = []
@@ -175,6 +181,19 @@ def transition(order: Order, to_status: str, *, actor_id: int | None, reason: st
     db.session.flush()
     if to_status == "paid" and from_status == "awaiting_payment":
         order_paid.send(order)
+
+
+def release_hold(order: Order, *, actor_id: int | None, reason: str) -> None:
+    """What held the order back (its group filling) is done: it may ship. An event row
+    says when and why; releasing twice changes nothing."""
+    released = db.session.execute(
+        update(Order).where(Order.id == order.id, Order.hold.is_not(None))
+        .values(hold=None, updated_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(order, ["hold", "status", "updated_at"])
+    if released:
+        _record(order, order.status, order.status, actor_id, reason)
+        db.session.flush()
 
 
 def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
@@ -275,7 +294,10 @@ def _card_paid(payment: Payment) -> None:
         raise PaymentRefused(_("This order is no longer awaiting payment."))
     if order.total_minor - paid_minor(order) != 0:  # this payment is counted already
         raise PaymentRefused(_("The amount paid is not the amount due."))
-    transition(order, "paid", actor_id=payment.user_id, reason=f"card {payment.intent_id}")
+    try:  # a receiver of order_paid may refuse the order now (its group buy has closed)
+        transition(order, "paid", actor_id=payment.user_id, reason=f"card {payment.intent_id}")
+    except OrderError as exc:
+        raise PaymentRefused(str(exc)) from None
     _notify_paid(order)
 
 
@@ -384,6 +406,9 @@ def _return_stock(order: Order, *, reason: str, ref_type: str) -> None:
 def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
     from shop import notices
 
+    if order.hold is not None:
+        raise OrderError(_("This order can not ship yet: %(why)s.",
+                           why=HOLD_LABELS.get(order.hold, order.hold)))
     transition(order, "shipped", actor_id=actor_id, reason=f"{carrier} {tracking_number}")
     order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
     db.session.flush()

@@ -1,0 +1,30 @@
+"""Group buy (拼团): an admin sets up campaigns (a product's SKUs at a group price, the
+group size, the time a group has to fill, a stock cap, limits); a shopper opens a group
+by paying the group price, friends join through the share link and pay, and when the
+last seat is paid every member's order is released for shipping. A group that does not
+fill in time fails and every paid member is refunded the way they paid, once. The rules
+are in services.py and the README."""
+
+from blinker import Namespace
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("groups", __name__)
+admin_bp = Blueprint("groups_admin", __name__, url_prefix="/admin/groups")
+
+_signals = Namespace()
+# sender: the Group, in the transaction that settled it (complete or failed).
+group_settled = _signals.signal("group-settled")
+
+GROUP_STATUS_LABELS = {
+    "pending": _l("Waiting for the leader's payment"), "open": _l("Open"),
+    "complete": _l("Group complete"), "failed": _l("Group failed"),
+    "cancelled": _l("Cancelled"),
+}
+MEMBER_STATUS_LABELS = {"held": _l("Seat held, awaiting payment"), "paid": _l("Paid"),
+                        "released": _l("Seat released"), "refunded": _l("Refunded")}
+for _name, _labels in (("GROUP_STATUS_LABELS", GROUP_STATUS_LABELS),
+                       ("GROUP_MEMBER_STATUS_LABELS", MEMBER_STATUS_LABELS)):
+    bp.add_app_template_global(_labels, _name)
+
+from shop.groups import models  # noqa: E402,F401
