@@ -2,8 +2,8 @@
 commits (never if it rolls back):
 
 - with REDIS_URL set, on RQ: `flask shop worker` processes the queue (run several for
-  more throughput) and every SWEEP_SECONDS enqueues the sweeper, once per interval across
-  all workers;
+  more throughput), runs jobs scheduled with `enqueue_at` when they fall due, and every
+  SWEEP_SECONDS enqueues the sweeper, once per interval across all workers;
 - without it, inline: right after the commit, by whoever committed (the request edge,
   a CLI command, another job), before the response is sent.
 
@@ -58,6 +58,18 @@ def enqueue(fn: Callable, *args) -> None:
         on_commit(lambda: queue().enqueue(run, name, *args, job_timeout=300, result_ttl=3600))
     else:
         on_commit(lambda: db.session.info.setdefault(_INLINE, []).append((name, args)))
+
+
+def enqueue_at(when, fn: Callable, *args) -> None:
+    """Run fn(*args) at `when` (an aware datetime), after the current transaction commits.
+    With REDIS_URL, RQ's scheduler (in every `flask shop worker`) enqueues it then.
+    Without a queue nothing waits in memory: work that falls due is the sweeper's, which
+    finds it in the database (a group past its deadline), so a scheduled job is only
+    ever an early run of what the sweeper would do."""
+    if current_app.config["REDIS_URL"]:
+        name = _name(fn)
+        on_commit(lambda: queue().enqueue_at(when, run, name, *args, job_timeout=300,
+                                             result_ttl=3600))
 
 
 def run(name: str, *args) -> None:
@@ -119,4 +131,5 @@ def work(*, burst: bool = False) -> None:
     enqueue_sweep_once(int(time.time() // every))
     if not burst:
         threading.Thread(target=schedule, daemon=True, name="sweep-schedule").start()
-    SimpleWorker([queue()], connection=redis_connection()).work(burst=burst)
+    SimpleWorker([queue()], connection=redis_connection()).work(burst=burst,
+                                                               with_scheduler=not burst)

@@ -6,7 +6,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
   webhook never arrived;
 - card refunds still pending (Stripe was unreachable when the job ran) are sent again;
 - commissions past the refund window settle (shop.referrals);
-- points lots past their expiry expire (shop.points).
+- points lots past their expiry expire (shop.points);
+- group buys past their deadline settle: complete, or failed and refunded (shop.groups).
 Each item commits on its own, so one failure does not hold back the rest.
 """
 
@@ -39,6 +40,7 @@ def sweep() -> dict[str, int]:
     from shop.orders.models import Order
     from shop.payments import services as payments
     from shop.payments.models import Payment
+    from shop.groups import services as groups
     from shop.points import services as points
     from shop.referrals import services as referrals
 
@@ -65,4 +67,5 @@ def sweep() -> dict[str, int]:
                                  payments.send_refund),
         "commissions_settled": _each(referrals.due_commission_ids(now), referrals.settle),
         "points_expired": _each(points.expired_lot_ids(now), points.expire),
+        "groups_settled": _each(groups.due_group_ids(now), groups.settle),
     }

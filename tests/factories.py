@@ -15,6 +15,8 @@ from shop.articles.models import (Article, ArticleCategory, ArticleEvent, Articl
                                   ArticleRevision, Tag)
 from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
 from shop.db import db, utcnow
+from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
+                                GroupMember, GroupSeatEntry)
 from shop.members.models import GrowthEntry, Member, MemberLevel
 from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsEntry, PointsLot,
                                 PointsLotTake, PointsRate, PointsSettings, Redemption, Signin, SigninBonus,
@@ -479,3 +481,78 @@ class RedemptionFactory(BaseFactory):
 
     quantity = 1
     points = 100
+
+
+# --- group buys ---------------------------------------------------------------------------
+
+
+class GroupCampaignFactory(BaseFactory):
+    """A running campaign of groups of 2 for a new product with one SKU in stock (its
+    prices come with GroupCampaignSkuFactory); units_left is set without a ledger row."""
+
+    class Meta:
+        model = GroupCampaign
+
+    product_id = factory.LazyFunction(lambda: product_with_skus(skus=(("红", 1990, 50),))[0].id)
+    currency = "CNY"
+    group_size = 2
+    hours = 24
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    ends_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+    stock_cap = 20
+    units_left = factory.SelfAttribute("stock_cap")
+    new_customers_only = False
+    active = True
+
+
+class GroupCampaignSkuFactory(BaseFactory):
+    """A SKU's group price (campaign_id and sku_id required)."""
+
+    class Meta:
+        model = GroupCampaignSku
+
+    price_minor = 990
+
+
+class CampaignUnitEntryFactory(BaseFactory):
+    class Meta:
+        model = CampaignUnitEntry
+
+    delta = -1
+    units_after = 19
+    reason = "claimed"
+    ref_type = "order"
+    ref_id = factory.Sequence(str)
+
+
+class GroupFactory(BaseFactory):
+    """A group of a campaign (campaign_id and leader_id required), open for a day."""
+
+    class Meta:
+        model = Group
+
+    status = "open"
+    size = 2
+    seats_left = 2
+    paid_count = 0
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(hours=24))
+
+
+class GroupSeatEntryFactory(BaseFactory):
+    class Meta:
+        model = GroupSeatEntry
+
+    delta = -1
+    seats_after = 1
+    reason = "claimed"
+    ref_type = "order"
+    ref_id = factory.Sequence(str)
+
+
+class GroupMemberFactory(BaseFactory):
+    """A seat (group_id, campaign_id, user_id, order_id and sku_id required)."""
+
+    class Meta:
+        model = GroupMember
+
+    status = "held"

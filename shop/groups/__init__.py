@@ -27,4 +27,11 @@ for _name, _labels in (("GROUP_STATUS_LABELS", GROUP_STATUS_LABELS),
                        ("GROUP_MEMBER_STATUS_LABELS", MEMBER_STATUS_LABELS)):
     bp.add_app_template_global(_labels, _name)
 
-from shop.groups import models  # noqa: E402,F401
+from shop.orders import REASON_LABELS  # noqa: E402
+
+REASON_LABELS.update({"group complete": _l("Group complete: ready to ship"),
+                      "group completed by the shop": _l("Group completed by the shop: ready to ship"),
+                      "group closed": _l("The group closed before this seat was paid"),
+                      "group failed": _l("The group did not fill in time")})
+
+from shop.groups import admin_views, models, services, views  # noqa: E402,F401

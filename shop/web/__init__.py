@@ -5,7 +5,7 @@ from shop.web.auth import (SESSION_KEYS_KEPT, SESSION_KEYS_KEPT_AT_SIGNIN, fresh
                            roles_required, safe_next_url)
 from shop.web.args import number_arg
 from shop.web.lifecycle import init_lifecycle
-from shop.web.rendering import cached_blocks, redirect_to, render, render_error
+from shop.web.rendering import cached_blocks, live_fragment, redirect_to, render, render_error
 
 __all__ = [
     "SESSION_KEYS_KEPT",
@@ -13,6 +13,7 @@ __all__ = [
     "fresh_session",
     "cached_blocks",
     "init_lifecycle",
+    "live_fragment",
     "number_arg",
     "redirect_to",
     "render",

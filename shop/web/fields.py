@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from datetime import timezone
+
 from flask import current_app
+from flask_babel import get_timezone
 from flask_babel import gettext as _
-from wtforms import HiddenField, StringField, ValidationError
+from wtforms import DateTimeLocalField, HiddenField, StringField, ValidationError
 
 from shop.money import MoneyError, input_value, parse_amount
 
@@ -57,6 +60,27 @@ class CountField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else str(self.data)
+
+
+class ShopDateTimeField(DateTimeLocalField):
+    """A date and time typed in the shop's time zone (a campaign's start), held as an
+    aware UTC datetime; shown back in the shop's time zone."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                         **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:  # pytz: localize() picks the right offset for that date
+            self.data = get_timezone().localize(self.data).astimezone(timezone.utc)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if self.data is None:
+            return ""
+        return self.data.astimezone(get_timezone()).strftime("%Y-%m-%dT%H:%M")
 
 
 class OneValueHiddenField(HiddenField):

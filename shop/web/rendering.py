@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import make_response, redirect, render_template
+from flask import make_response, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2_fragments.flask import render_block
@@ -27,6 +27,26 @@ def render(template: str, block: str | None = None, status: int = 200, **context
         body = render_template(template, **context)
     response = make_response(body, status)
     response.vary.update(("HX-Request", "Accept-Language"))
+    return response
+
+
+def live_fragment(tag: str, *, settled: bool, build: Callable[[], str]):
+    """A progress fragment that htmx polls (group buys, bargains; DESIGN section 6).
+
+    `tag` names the state shown (the row's id and version); with the locale it is the
+    weak ETag (the countdown text moves, the state does not). A client that holds the
+    current tag gets 304 without anything being rendered; otherwise build() renders the
+    fragment. Once `settled`, htmx gets status 286 and stops polling. `no-cache` makes the
+    browser revalidate each poll with If-None-Match and hand htmx its stored copy on 304.
+    """
+    etag = f"{tag}-{get_locale()}"
+    if request.if_none_match.contains_weak(etag):
+        response = make_response("", 304)
+    else:
+        response = make_response(build(), 286 if settled and htmx else 200)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.update(("HX-Request", "Accept-Language", "Cookie"))
     return response
 
 

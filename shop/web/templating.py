@@ -82,6 +82,16 @@ def percent_bp(basis_points: int) -> str:
                           locale=str(get_locale() or "zh_Hans"))
 
 
+def time_left(deadline) -> str:
+    """What is left until `deadline` as H:MM:SS; "" once it has passed."""
+    from shop.db import utcnow
+
+    seconds = int((deadline - utcnow()).total_seconds())
+    if seconds <= 0:
+        return ""
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
@@ -90,6 +100,7 @@ def init_templating(app: Flask) -> None:
     )
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["percent_bp"] = percent_bp
+    app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["money_input"] = lambda m, c=None: input_value(
         m, c or current_app.config["SHOP_CURRENCY"]
     )

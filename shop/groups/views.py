@@ -1,0 +1,171 @@
+"""Shopper side of group buys: what the product page shows (campaigns, open groups), the
+campaign page where a group is opened, the group page friends open from a share link,
+its live progress, joining, and the shopper's own groups."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+
+from shop.db import db
+from shop.groups import bp, services
+from shop.groups.forms import SeatForm
+from shop.groups.models import Group, GroupCampaign
+from shop.money import format_minor
+from shop.orders import services as orders
+from shop.referrals import links
+from shop.web import live_fragment, render
+
+bp.add_app_template_global(services.group_of_order, "group_of_order")  # on the order page
+
+
+def _viewer() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatForm:
+    """The form to open or join with: the campaign's options, the last address used."""
+    if form is None:
+        form = SeatForm(data={"token": uuid.uuid4().hex})
+        form.fill_address(orders.latest_address(current_user.id))
+    form.sku_id.choices = [(cs.sku_id, " / ".join(campaign.product.tr_option(v)
+                                                  for v in cs.sku.option_values) or _("Standard"))
+                           for cs in campaign.skus if cs.sku.active]
+    if form.sku_id.data is None and form.sku_id.choices:
+        form.sku_id.data = form.sku_id.choices[0][0]
+    return form
+
+
+@bp.get("/p/<int:product_id>/groups")
+def for_product(product_id: int):
+    """Loaded by the product page after it shows: its group buys and open groups."""
+    campaigns = services.campaigns_for_product(product_id)
+    return render("groups/_for_product.html", campaigns=campaigns,
+                  groups=services.open_groups([c.id for c in campaigns]))
+
+
+# --- the campaign page: open a group ------------------------------------------------------
+
+
+def _campaign_page(campaign: GroupCampaign, form: SeatForm | None, status: int = 200,
+                   message: str | None = None):
+    return render("groups/campaign.html", campaign=campaign, form=form, status=status,
+                  message=message, groups=services.open_groups([campaign.id]))
+
+
+@bp.get("/group-buys/<int:campaign_id>")
+def campaign(campaign_id: int):
+    campaign = services.campaign_on(campaign_id) or abort(404)
+    return _campaign_page(campaign, _seat_form(campaign) if _viewer() else None)
+
+
+@bp.post("/group-buys/<int:campaign_id>/open")
+@login_required
+def open_group(campaign_id: int):
+    campaign = services.campaign_on(campaign_id) or abort(404)
+    form = _seat_form(campaign, SeatForm())
+    if not form.validate_on_submit():
+        return _campaign_page(campaign, form, 422)
+    address = orders.save_address(current_user.id, **form.address_values())
+    try:
+        order = services.open_group(current_user.id, campaign.id, form.sku_id.data, address,
+                                    form.token.data)
+    except services.GroupError as exc:
+        return _campaign_page(campaign, form, 409, str(exc))
+    flash(_("Your group is ready: pay to open it, then share it with friends."))
+    return redirect(url_for("orders.detail", order_id=order.id), 303)
+
+
+# --- the group page -----------------------------------------------------------------------
+
+
+def _group_page(group: Group, form: SeatForm | None = None, status: int = 200,
+                message: str | None = None):
+    viewer = _viewer()
+    seat = services.seat_of(group, viewer)
+    joinable = (viewer is not None and seat is None and group.status == "open"
+                and group.seats_left > 0)
+    if joinable and form is None:
+        form = _seat_form(group.campaign)
+    return render("groups/page.html", group=group, seat=seat, form=form if joinable else None,
+                  status=status, message=message)
+
+
+@bp.get("/groups/<int:group_id>")
+def page(group_id: int):
+    return _group_page(services.group_for(group_id, _viewer()) or abort(404))
+
+
+@bp.get("/groups/<int:group_id>/progress")
+def progress(group_id: int):
+    """The live part of the group page, polled by htmx: 304 while nothing changed (one
+    small query), 286 once the group is settled."""
+    found = services.group_version(group_id) or abort(404)
+    version, status = found
+
+    def build() -> str:
+        group = services.group_for(group_id, None) or abort(404)
+        return render_block("groups/page.html", "progress", group=group, oob=True)
+
+    return live_fragment(f"g{group_id}-{version}", settled=status not in ("pending", "open"),
+                         build=build)
+
+
+@bp.post("/groups/<int:group_id>/join")
+@login_required
+def join(group_id: int):
+    group = services.group_for(group_id, current_user.id) or abort(404)
+    form = _seat_form(group.campaign, SeatForm())
+    if not form.validate_on_submit():
+        return _group_page(group, form, 422)
+    address = orders.save_address(current_user.id, **form.address_values())
+    try:
+        order = services.join_group(current_user.id, group.id, form.sku_id.data, address,
+                                    form.token.data)
+    except LookupError:
+        abort(404)
+    except services.GroupError as exc:
+        return _group_page(group, form, 409, str(exc))
+    flash(_("Your seat is held: pay to take it."))
+    return redirect(url_for("orders.detail", order_id=order.id), 303)
+
+
+@bp.get("/me/groups")
+@login_required
+def mine():
+    return render("groups/mine.html", seats=services.groups_of(current_user.id))
+
+
+# --- share links and posters ----------------------------------------------------------------
+
+
+def _group_titles(ids: list[int]) -> dict[int, str]:
+    rows = db.session.execute(select(Group.id, GroupCampaign).join(
+        GroupCampaign, GroupCampaign.id == Group.campaign_id).where(Group.id.in_(ids))).all()
+    return {group_id: _("Group buy: %(title)s", title=campaign.product.tr("title"))
+            for group_id, campaign in rows}
+
+
+def _group_poster(group_id: int):
+    """The poster of an open group: the product picture, its title with the group size,
+    and the group price."""
+    from shop.media.services import path_for
+
+    group = services.group_for(group_id, None)
+    if group is None or group.status != "open":
+        return None
+    campaign, product = group.campaign, group.campaign.product
+    cover = product.cover
+    image = path_for(cover.key, max(int(w) for w in cover.widths.split(","))) if cover else None
+    price = min(cs.price_minor for cs in campaign.skus)
+    title = _("%(n)d-person group: %(title)s", n=group.size, title=product.tr("title"))
+    return image, title, format_minor(price, campaign.currency)
+
+
+links.register_target("g", "groups.page", "group_id", _group_titles)
+links.register_poster("g", _group_poster)

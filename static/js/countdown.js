@@ -1,0 +1,17 @@
+// Countdowns (group buys, bargains): every <time data-countdown datetime="..."> shows the
+// time left as H:MM:SS, ticking each second; at zero it shows its data-done text. The
+// server renders the same text, so without JavaScript the page still says how long is
+// left as of loading. Elements swapped in by htmx are picked up on the next tick.
+(() => {
+  const pad = (n) => String(n).padStart(2, "0");
+  function tick() {
+    const now = Date.now();
+    for (const el of document.querySelectorAll("time[data-countdown]")) {
+      const left = Math.floor((Date.parse(el.getAttribute("datetime")) - now) / 1000);
+      el.textContent = left > 0
+        ? `${Math.floor(left / 3600)}:${pad(Math.floor(left / 60) % 60)}:${pad(left % 60)}`
+        : el.dataset.done;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", () => { tick(); setInterval(tick, 1000); });
+})();
