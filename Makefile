@@ -8,6 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PG_SERVER_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_WORKERS ?= auto
+# Without Redis there is no job worker: `make run` runs the sweeper this often instead
+# (expired unpaid orders, group buys past their deadline...).
+SWEEP_SECONDS ?= 30
 export FLASK_APP := wsgi:app
 
 .PHONY: run test setup setup-test services chromium fonts test-sqlite test-postgres translations
@@ -24,12 +27,16 @@ STRIPE_JS_URL ?= http://127.0.0.1:$(LOCALSTRIPE_PORT)/js.stripe.com/v3/
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask shop demo
-	@$(BIN)/python .ci/stripe_double.py --port $(LOCALSTRIPE_PORT) \
-	    --webhook http://127.0.0.1:5000/stripe/webhook --secret $(STRIPE_WEBHOOK_SECRET) & \
-	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
-	  STRIPE_SECRET_KEY=$(STRIPE_SECRET_KEY) STRIPE_PUBLISHABLE_KEY=$(STRIPE_PUBLISHABLE_KEY) \
+	@export STRIPE_SECRET_KEY=$(STRIPE_SECRET_KEY) STRIPE_PUBLISHABLE_KEY=$(STRIPE_PUBLISHABLE_KEY) \
 	  STRIPE_WEBHOOK_SECRET=$(STRIPE_WEBHOOK_SECRET) STRIPE_API_BASE=$(STRIPE_API_BASE) \
-	  STRIPE_JS_URL=$(STRIPE_JS_URL) $(BIN)/flask run --host 127.0.0.1 --port 5000
+	  STRIPE_JS_URL=$(STRIPE_JS_URL); \
+	  $(BIN)/python .ci/stripe_double.py --port $(LOCALSTRIPE_PORT) \
+	    --webhook http://127.0.0.1:5000/stripe/webhook --secret $(STRIPE_WEBHOOK_SECRET) & \
+	  stripe=$$!; \
+	  ( while sleep $(SWEEP_SECONDS); do $(BIN)/flask shop sweep >/dev/null 2>&1; done ) & \
+	  sweeper=$$!; \
+	  trap "kill $$stripe $$sweeper 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: setup-test services chromium
 	$(MAKE) --no-print-directory test-sqlite

@@ -246,9 +246,11 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
-def run_wrk(url: str, seconds: int, connections: int, master: int) -> dict:
+def run_wrk(url: str, seconds: int, connections: int, master: int,
+            headers: tuple[str, ...] = ()) -> dict:
     threads = min(2, connections)
-    cmd = ["/usr/bin/wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    cmd = ["/usr/bin/wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+           *(arg for header in headers for arg in ("-H", header)), url]
     before = cpu_ticks(master)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     ticks = cpu_ticks(master) - before

@@ -32,6 +32,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("editor@example.com", "editor12345", "编辑小王", "editor"),
     ("staff@example.com", "staff12345", "门店小李", "staff"),
     ("shopper@example.com", "shopper12345", "买家小张", "shopper"),
+    ("friend@example.com", "friend12345", "好友小陈", "shopper"),  # leads the demo group buy
 ]
 
 CURRENCY = "CNY"
@@ -457,6 +458,7 @@ def load_demo() -> dict[str, int]:
     counts["distributors"] = _load_distribution()
     counts["member levels"] = _load_member_levels()
     counts["points mall items"] = _load_points()
+    counts["group buys"] = _load_group_buys()
     return counts
 
 
@@ -596,6 +598,52 @@ def _load_points() -> int:
         points.move(shopper, 1_000, reason="adjustment", ref_type="demo", ref_id="welcome",
                     note="欢迎积分")
     return created
+
+
+# Group buys: (product code, people, hours, group price and leader's price as a share of
+# the SKU's price in basis points, auto-complete share or None).
+DEMO_GROUP_BUYS = (("demo-hainan-mango", 2, 24, 8000, 7000, None),
+                   ("demo-daily-nuts", 3, 24, 7500, None, 6000))
+
+
+def _load_group_buys() -> int:
+    """Two running campaigns (30 days from now, 100 units each) and, in the first, a group
+    the demo friend has opened and paid from the wallet, for the demo shopper to join:
+    the last seat completes it. Made through the services, like any campaign and group."""
+    from datetime import timedelta
+
+    from shop.db import utcnow
+    from shop.groups import services as groups
+    from shop.groups.models import GroupCampaign
+    from shop.orders import services as orders
+
+    if db.session.scalar(select(GroupCampaign.id).limit(1)) is not None:
+        return 0
+    admin = db.session.scalar(select(User.id).where(User.email == "admin@example.com"))
+    now = utcnow().replace(microsecond=0)
+    made = []
+    for code, size, hours, price_bp, leader_bp, auto_bp in DEMO_GROUP_BUYS:
+        product = db.session.scalar(select(Product).where(Product.code == code))
+        if product is None:  # a catalogue without that product (tests load accounts only)
+            continue
+        prices = {sku.id: (sku.price_minor * price_bp // 10_000,
+                           sku.price_minor * leader_bp // 10_000 if leader_bp else None)
+                  for sku in product.skus if sku.active}
+        made.append(groups.save_campaign(None, product=product, prices=prices, actor_id=admin, values={
+            "group_size": size, "hours": hours, "starts_at": now, "ends_at": now + timedelta(days=30),
+            "stock_cap": 100, "per_user_limit": None, "new_customers_only": False,
+            "auto_complete_bp": auto_bp, "active": True}))
+    friend = db.session.scalar(select(User.id).where(User.email == "friend@example.com"))
+    if made and friend is not None:
+        campaign = made[0]
+        address = orders.save_address(friend, name="陈晨", phone="13900139000", province="上海市",
+                                      city="上海市", district="徐汇区", detail="漕溪北路 88 号")
+        order = groups.open_group(friend, campaign.id, campaign.skus[0].sku_id, address,
+                                  "demo-group-leader")
+        wallet.move(friend, order.total_minor, reason="Demo credit", ref_type="demo",
+                    ref_id="group-leader")
+        orders.pay_with_wallet(order, friend)
+    return len(made)
 
 
 def _load_accounts() -> int:

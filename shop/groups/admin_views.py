@@ -55,7 +55,8 @@ def _form(product: Product, campaign: GroupCampaign | None) -> CampaignForm:
 
 def _save(product: Product, campaign: GroupCampaign | None):
     form = _form(product, campaign)
-    if request.method == "POST" and form.validate_on_submit() and not form.skus.errors:
+    changed = form.skus.errors  # validate() starts the list's errors afresh: keep this one
+    if request.method == "POST" and form.validate_on_submit() and not changed:
         try:
             saved = services.save_campaign(campaign, product=product, prices=form.prices(),
                                            values=form.values(), actor_id=current_user.id)
@@ -64,6 +65,8 @@ def _save(product: Product, campaign: GroupCampaign | None):
                           campaign=campaign, message=str(exc), status=409)
         flash(_("Group buy saved."))
         return redirect(url_for("groups_admin.edit", campaign_id=saved.id), 303)
+    if changed:
+        form.skus.errors = changed
     return render("admin/groups/form.html", form=form, product=product, campaign=campaign,
                   status=422 if request.method == "POST" else 200)
 

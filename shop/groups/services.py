@@ -36,7 +36,8 @@ from sqlalchemy.orm import selectinload
 
 from shop import jobs
 from shop.catalog.models import Product
-from shop.db import db, ledger_move, utcnow
+from shop.db import db, ledger_move, on_commit, utcnow
+from shop.extensions import cache
 from shop.groups import group_settled
 from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
                                 GroupMember, GroupSeatEntry)
@@ -85,12 +86,35 @@ def open_groups(campaign_ids: list[int], limit: int = 5) -> list[Group]:
         .order_by(Group.expires_at, Group.id).limit(limit)))
 
 
+VERSION_SECONDS = 1  # how long a worker may answer polls from a version it has read
+
+
+def _version_key(group_id: int) -> str:
+    return f"group-version:{group_id}"
+
+
 def group_version(group_id: int) -> tuple[int, str] | None:
     """(version, status) of a group shoppers may see: the progress fragment's ETag and
-    whether it is settled, in one small query. None for a pending or unknown group."""
-    row = db.session.execute(select(Group.version, Group.status).where(
-        Group.id == group_id, Group.status != "pending")).one_or_none()
-    return (row.version, row.status) if row else None
+    whether it is settled. None for a pending or unknown group. Polls are the hottest
+    path of the shop (every open group page, every 3 s), so the pair is kept in the cache
+    for VERSION_SECONDS and dropped when a change commits: with Redis every worker sees
+    a change at once; with the per-process cache another worker may answer "unchanged"
+    for up to a second, and the next poll brings the change."""
+    key = _version_key(group_id)
+    found = cache.get(key)
+    if found is None:
+        row = db.session.execute(select(Group.version, Group.status).where(
+            Group.id == group_id, Group.status != "pending")).one_or_none()
+        found = (row.version, row.status) if row else ()
+        cache.set(key, found, timeout=VERSION_SECONDS)
+    return tuple(found) or None
+
+
+def _changed(group: Group) -> None:
+    """Something shoppers see changed: a new version, and the cached one goes."""
+    group.version += 1
+    key = _version_key(group.id)
+    on_commit(lambda: cache.delete(key))
 
 
 def group_for(group_id: int, viewer_id: int | None) -> Group | None:
@@ -139,7 +163,10 @@ def _campaign_sku(campaign: GroupCampaign, sku_id: int) -> GroupCampaignSku:
 
 
 def _locked_campaign(campaign_id: int) -> GroupCampaign:
-    return db.session.get(GroupCampaign, campaign_id, with_for_update=True, populate_existing=True)
+    # FOR UPDATE OF the campaign alone: its product is joined in (lazy="joined"), and
+    # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    return db.session.get(GroupCampaign, campaign_id, with_for_update={"of": GroupCampaign},
+                          populate_existing=True)
 
 
 def _check_limit(campaign: GroupCampaign, user_id: int) -> None:
@@ -169,7 +196,7 @@ def _take_seat(group: Group, campaign: GroupCampaign, offered: GroupCampaignSku,
                                order_id=order.id, sku_id=sku.id, leader=leader, status="held"))
     _move_seats(group, -1, reason="claimed", ref_type="order", ref_id=order.id)
     _move_units(campaign.id, -1, reason="claimed", ref_type="order", ref_id=order.id)
-    group.version += 1
+    _changed(group)
     db.session.flush()
     return order
 
@@ -260,7 +287,7 @@ def join_group(user_id: int, group_id: int, sku_id: int, address: Address, key: 
 
 def _complete(group: Group, *, auto: bool) -> None:
     group.status, group.settled_at, group.auto_completed = "complete", utcnow(), auto
-    group.version += 1
+    _changed(group)
     db.session.flush()
     paid = [m.order_id for m in _members(group) if m.status == "paid"]
     for order in db.session.scalars(select(Order).where(Order.id.in_(paid)).order_by(Order.id)):
@@ -305,7 +332,7 @@ def settle(group_id: int) -> bool:
         _complete(group, auto=True)
         return True
     group.status, group.settled_at = "failed", utcnow()
-    group.version += 1
+    _changed(group)
     db.session.flush()
     for member in paid:
         order = db.session.get(Order, member.order_id, populate_existing=True)
@@ -354,7 +381,7 @@ def _on_paid(order: Order, **extra) -> None:
         raise orders.OrderError(_("This group has closed, so the payment was not taken."))
     member.status, member.paid_at = "paid", now
     group.paid_count += 1
-    group.version += 1
+    _changed(group)
     db.session.flush()
     if group.paid_count == group.size:
         _complete(group, auto=False)
@@ -376,7 +403,7 @@ def _on_cancelled(order: Order, **extra) -> None:
     _move_units(group.campaign_id, 1, reason="released", ref_type="cancel", ref_id=order.id)
     if member.leader and group.status == "pending":
         group.status, group.settled_at = "cancelled", utcnow()
-    group.version += 1
+    _changed(group)
     db.session.flush()
 
 

@@ -9,7 +9,6 @@ import uuid
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from shop.db import db
@@ -19,7 +18,7 @@ from shop.groups.models import Group, GroupCampaign
 from shop.money import format_minor
 from shop.orders import services as orders
 from shop.referrals import links
-from shop.web import live_fragment, render
+from shop.web import cached_blocks, live_fragment, render
 
 bp.add_app_template_global(services.group_of_order, "group_of_order")  # on the order page
 
@@ -108,9 +107,10 @@ def progress(group_id: int):
     found = services.group_version(group_id) or abort(404)
     version, status = found
 
-    def build() -> str:
-        group = services.group_for(group_id, None) or abort(404)
-        return render_block("groups/page.html", "progress", group=group, oob=True)
+    def build() -> str:  # the same for every viewer of this version: rendered once
+        return cached_blocks(("group-progress", group_id, version), "groups/page.html",
+                             ["progress"], lambda: {"group": services.group_for(group_id, None),
+                                                    "oob": True})["progress"]
 
     return live_fragment(f"g{group_id}-{version}", settled=status not in ("pending", "open"),
                          build=build)
