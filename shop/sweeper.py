@@ -7,6 +7,7 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - card refunds still pending (Stripe was unreachable when the job ran) are sent again;
 - commissions past the refund window settle (shop.referrals);
 - points lots past their expiry expire (shop.points);
+- bargains still live (not bought) past their time expire (shop.bargains);
 - group buys past their deadline settle: complete, or failed and refunded (shop.groups).
 Each item commits on its own, so one failure does not hold back the rest.
 """
@@ -36,6 +37,7 @@ def _each(ids, action) -> int:
 
 
 def sweep() -> dict[str, int]:
+    from shop.bargains import services as bargains
     from shop.orders import services as orders
     from shop.orders.models import Order
     from shop.payments import services as payments
@@ -67,5 +69,6 @@ def sweep() -> dict[str, int]:
                                  payments.send_refund),
         "commissions_settled": _each(referrals.due_commission_ids(now), referrals.settle),
         "points_expired": _each(points.expired_lot_ids(now), points.expire),
+        "bargains_expired": _each(bargains.expired_bargain_ids(now), bargains.expire),
         "groups_settled": _each(groups.due_group_ids(now), groups.settle),
     }

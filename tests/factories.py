@@ -13,6 +13,8 @@ from shop.accounts.models import User
 from shop.articles import markup
 from shop.articles.models import (Article, ArticleCategory, ArticleEvent, ArticleProduct,
                                   ArticleRevision, Tag)
+from shop.bargains.models import Bargain, BargainCampaign, BargainHelp
+from shop.bargains.services import plan_cuts
 from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
 from shop.db import db, utcnow
 from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
@@ -136,6 +138,63 @@ def product_with_skus(*, options=("颜色",), skus=(("红", 1990, 10), ("蓝", 2
     made = [SkuFactory(product=product, option_values=[v], price_minor=p, stock=s)
             for v, p, s in skus]
     return product, made
+
+
+# --- bargains --------------------------------------------------------------------------
+
+class BargainCampaignFactory(BaseFactory):
+    """A campaign on now (for a week) for a new SKU with 10 in stock: 100.00 down to
+    10.00 with 5 helpers, each bargain running 24 hours."""
+
+    class Meta:
+        model = BargainCampaign
+
+    sku = factory.SubFactory(SkuFactory, price_minor=10000, stock=10)
+    product = factory.SelfAttribute("sku.product")
+    currency = "CNY"
+    start_price_minor = 10000
+    floor_price_minor = 1000
+    helpers_needed = 5
+    hours = 24
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(hours=1))
+    ends_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+    active = True
+
+
+class BargainFactory(BaseFactory):
+    """A new shopper's active bargain on a new campaign, nobody has cut yet; its prices
+    copied from the campaign and its plan drawn as services.start() does."""
+
+    class Meta:
+        model = Bargain
+
+    campaign = factory.SubFactory(BargainCampaignFactory)
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    status = "active"
+    currency = factory.SelfAttribute("campaign.currency")
+    start_price_minor = factory.SelfAttribute("campaign.start_price_minor")
+    floor_price_minor = factory.SelfAttribute("campaign.floor_price_minor")
+    helpers_needed = factory.SelfAttribute("campaign.helpers_needed")
+    plan = factory.LazyAttribute(lambda o: plan_cuts(o.start_price_minor - o.floor_price_minor,
+                                                     o.helpers_needed))
+    price_minor = factory.SelfAttribute("start_price_minor")
+    helps = 0
+    expires_at = factory.LazyAttribute(lambda o: utcnow() + timedelta(hours=o.campaign.hours))
+    version = 1
+
+
+class BargainHelpFactory(BaseFactory):
+    """A cut row written as is (bargain_id given, or a new bargain); tests of the rules
+    cut through services.cut(), which also moves the bargain's price."""
+
+    class Meta:
+        model = BargainHelp
+
+    bargain_id = factory.LazyFunction(lambda: BargainFactory().id)
+    helper_id = factory.LazyFunction(lambda: UserFactory().id)
+    seq = 1
+    amount_minor = 100
+    price_after_minor = 9900
 
 
 # --- articles --------------------------------------------------------------------------

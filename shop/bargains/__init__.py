@@ -13,4 +13,4 @@ BARGAIN_STATUS_LABELS = {"active": _l("Cutting"), "complete": _l("Floor price re
                          "ordered": _l("Bought"), "expired": _l("Expired")}
 bp.add_app_template_global(BARGAIN_STATUS_LABELS, "BARGAIN_STATUS_LABELS")
 
-from shop.bargains import models  # noqa: E402,F401
+from shop.bargains import admin_views, models, services, views  # noqa: E402,F401

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from shop.db import db
+from shop.db import db, utcnow
 from shop.groups import bp, services
 from shop.groups.forms import SeatForm
 from shop.groups.models import Group, GroupCampaign
@@ -88,7 +88,7 @@ def _group_page(group: Group, form: SeatForm | None = None, status: int = 200,
     viewer = _viewer()
     seat = services.seat_of(group, viewer)
     joinable = (viewer is not None and seat is None and group.status == "open"
-                and group.seats_left > 0)
+                and group.seats_left > 0 and group.expires_at > utcnow())
     if joinable and form is None:
         form = _seat_form(group.campaign)
     return render("groups/page.html", group=group, seat=seat, form=form if joinable else None,

@@ -1,0 +1,74 @@
+from datetime import datetime, timezone
+
+from flask_babel import get_timezone, to_user_timezone
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, StringField
+from wtforms.validators import InputRequired, Length
+
+from shop.bargains.services import MAX_HELPERS, MAX_HOURS
+from shop.orders.forms import AddressForm
+from shop.web.fields import CountField, MoneyField
+
+TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class BuyForm(AddressForm):
+    """Where the bargain goes, and the token that makes a double tap one order. The
+    price is the bargain's, read on the server."""
+
+
+class CampaignForm(FlaskForm):
+    """A campaign as an admin types it: prices in the shop's currency, times in the
+    shop's time zone. The cross-field rules are the table's checks: a floor of at least
+    0.01, at least 0.01 between start and floor per helper, the end after the start."""
+
+    sku_code = StringField(_l("SKU code"), filters=[lambda v: v.strip() if v else v],
+                           validators=[InputRequired(), Length(max=64)])
+    start_price_minor = MoneyField(_l("Start price"), validators=[InputRequired()])
+    floor_price_minor = MoneyField(_l("Floor price"), validators=[InputRequired()])
+    helpers_needed = CountField(_l("Helpers needed"), validators=[InputRequired()],
+                                minimum=1, maximum=MAX_HELPERS)
+    hours = CountField(_l("Hours a bargain runs"), validators=[InputRequired()],
+                       minimum=1, maximum=MAX_HOURS)
+    starts_at = DateTimeLocalField(_l("Starts at"), format=TIME_FORMATS, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Ends at"), format=TIME_FORMATS, validators=[InputRequired()])
+    active = BooleanField(_l("On (shoppers may start bargains)"), default=True)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        start, floor = self.start_price_minor.data, self.floor_price_minor.data
+        helpers = self.helpers_needed.data
+        if floor is not None and floor < 1:
+            self.floor_price_minor.errors.append(_l("The floor price must be at least 0.01."))
+            valid = False
+        elif start is not None and floor is not None:
+            if floor >= start:
+                self.floor_price_minor.errors.append(_l("The floor price must be below the start price."))
+                valid = False
+            elif helpers is not None and start - floor < helpers:
+                self.start_price_minor.errors.append(
+                    _l("The start price must be above the floor by at least 0.01 per helper."))
+                valid = False
+        if self.starts_at.data and self.ends_at.data and self.ends_at.data <= self.starts_at.data:
+            self.ends_at.errors.append(_l("The campaign must end after it starts."))
+            valid = False
+        return valid
+
+    @staticmethod
+    def local(moment: datetime) -> datetime:
+        """A UTC time as the naive local time the field shows."""
+        return to_user_timezone(moment).replace(tzinfo=None, second=0, microsecond=0)
+
+    @staticmethod
+    def utc(typed: datetime) -> datetime:
+        """The time typed, read in the shop's time zone, as UTC."""
+        return get_timezone().localize(typed).astimezone(timezone.utc)
+
+    def values(self) -> dict:
+        """What the service takes."""
+        return {"sku_code": self.sku_code.data, "start_price_minor": self.start_price_minor.data,
+                "floor_price_minor": self.floor_price_minor.data,
+                "helpers_needed": self.helpers_needed.data, "hours": self.hours.data,
+                "starts_at": self.utc(self.starts_at.data), "ends_at": self.utc(self.ends_at.data),
+                "active": self.active.data}

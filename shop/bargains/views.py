@@ -1,0 +1,175 @@
+"""Shopper side: the campaigns on now, a campaign's page with "start a bargain", the
+bargain page friends open from a shared link (cut once; the owner buys), its live
+progress fragment, the line on the product page, and the share link and poster of a
+bargain ("b<id>")."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from shop.bargains import bp, services
+from shop.bargains.forms import BuyForm
+from shop.db import utcnow
+from shop.extensions import htmx
+from shop.media.services import path_for
+from shop.money import format_minor
+from shop.orders import services as orders
+from shop.referrals import links
+from shop.web import live_fragment, redirect_to, render, render_error
+
+
+def _user_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+@bp.get("/bargains")
+def index():
+    user_id = _user_id()
+    return render("bargains/index.html", campaigns=services.running_campaigns(),
+                  mine=services.bargains_of(user_id) if user_id else [],
+                  state_of=services.state_of)
+
+
+def _campaign_page(campaign, status: int = 200, message: str | None = None):
+    user_id = _user_id()
+    return render("bargains/campaign.html", campaign=campaign,
+                  running=services.is_running(campaign),
+                  live=services.live_bargain_of(user_id, campaign.id) if user_id else None,
+                  status=status, message=message)
+
+
+@bp.get("/bargains/campaign/<int:campaign_id>")
+def campaign(campaign_id: int):
+    return _campaign_page(services.campaign_for_shoppers(campaign_id) or abort(404))
+
+
+@bp.post("/bargains/campaign/<int:campaign_id>/start")
+@login_required
+def start(campaign_id: int):
+    try:
+        bargain = services.start(current_user.id, campaign_id)
+    except LookupError:
+        abort(404)
+    except services.BargainError as exc:
+        return _campaign_page(services.campaign_for_shoppers(campaign_id) or abort(404), 409, str(exc))
+    return redirect_to(url_for("bargains.page", bargain_id=bargain.id))
+
+
+def _shown(bargain) -> dict:
+    """What every visitor sees of a bargain (the polled fragment: nothing per visitor)."""
+    return {"b": bargain, "state": services.state_of(bargain)}
+
+
+def _context(bargain, **extra) -> dict:
+    """The bargain as shown, and what this visitor may do: the owner buys, a friend
+    cuts once (their cut, if any)."""
+    user_id = _user_id()
+    cut_by_me = next((c for c in bargain.cuts if c.helper_id == user_id), None) if user_id else None
+    return dict(_shown(bargain), cut_by_me=cut_by_me, is_owner=user_id == bargain.user_id, **extra)
+
+
+def _page(bargain, *, status: int = 200, form: BuyForm | None = None, message: str | None = None):
+    """The bargain page; for its owner, the buy form (a fresh one unless given)."""
+    context = _context(bargain, message=message)
+    if context["is_owner"] and form is None and context["state"] in services.LIVE_STATUSES:
+        form = BuyForm(data={"token": uuid.uuid4().hex})
+        form.fill_address(orders.latest_address(bargain.user_id))
+    return render("bargains/page.html", status=status, form=form,
+                  owner=services.owner_of(bargain), **context)
+
+
+@bp.get("/bargains/<int:bargain_id>")
+def page(bargain_id: int):
+    return _page(services.bargain_page(bargain_id) or abort(404))
+
+
+def _progress(bargain, *, status: int = 200, message: str | None = None, notice: str | None = None):
+    """After a cut by htmx: the progress fragment with the result and the visitor's
+    actions out of band; without htmx, the whole page."""
+    if not htmx:
+        return _page(bargain, status=status, message=message)
+    return render("bargains/_progress.html", status=status, after_cut=True,
+                  notice=notice, **_context(bargain, message=message))
+
+
+@bp.post("/bargains/<int:bargain_id>/cut")
+@login_required
+def cut(bargain_id: int):
+    try:
+        row = services.cut(bargain_id, current_user.id)
+    except LookupError:
+        return render_error(None, 404)
+    except services.BargainError as exc:
+        return _progress(services.bargain_page(bargain_id), status=409, message=str(exc))
+    bargain = services.bargain_page(bargain_id)
+    done = _("You cut %(amount)s off the price!", amount=format_minor(row.amount_minor, bargain.currency))
+    if htmx:
+        return _progress(bargain, notice=done)
+    flash(done)
+    return redirect(url_for("bargains.page", bargain_id=bargain_id), 303)
+
+
+@bp.get("/bargains/<int:bargain_id>/progress")
+def progress(bargain_id: int):
+    """Polled every few seconds while the bargain is active: 304 while its version is the
+    one the browser holds (read in one small query, nothing rendered), the fragment when
+    it changed, 286 once settled (htmx stops polling)."""
+    version, status, expires_at = services.progress_state(bargain_id) or abort(404)
+    over = status in services.LIVE_STATUSES and expires_at <= utcnow()
+    tag = f"b{bargain_id}-{version}" + ("-over" if over else "")
+
+    def build() -> str:
+        return render_template("bargains/_progress.html", **_shown(services.bargain_page(bargain_id)))
+
+    return live_fragment(tag, settled=status != "active" or over, build=build)
+
+
+@bp.post("/bargains/<int:bargain_id>/buy")
+@login_required
+def buy(bargain_id: int):
+    bargain = services.bargain_page(bargain_id)
+    if bargain is None or bargain.user_id != current_user.id:
+        abort(404)
+    form = BuyForm()
+    if not form.validate_on_submit():
+        return _page(bargain, status=422, form=form)
+    address = orders.save_address(current_user.id, **form.address_values())
+    try:
+        order = services.buy(bargain, current_user.id, address, form.token.data)
+    except services.BargainError as exc:
+        return _page(bargain, status=409, form=form, message=str(exc))
+    flash(_("Ordered at %(price)s. Pay to complete it.", price=format_minor(order.total_minor, order.currency)))
+    return redirect_to(url_for("orders.detail", order_id=order.id))
+
+
+@bp.get("/bargains/for-product/<int:product_id>")
+def for_product(product_id: int):
+    """Loaded by the product page after it shows: the campaign on now for this product
+    with the lowest floor, or nothing."""
+    campaigns = services.campaigns_for_product(product_id)
+    return render("bargains/_for_product.html", campaign=campaigns[0] if campaigns else None)
+
+
+# --- share links and posters ------------------------------------------------------------
+
+
+def _poster(bargain_id: int):
+    """A bargain's poster: the product's picture and title, and the price now."""
+    bargain = services.bargain_page(bargain_id)
+    if bargain is None:
+        return None
+    product = bargain.campaign.product
+    cover = product.cover
+    image = path_for(cover.key, max(int(w) for w in cover.widths.split(","))) if cover else None
+    price = _("Now %(price)s, down to %(floor)s with friends' help",
+              price=format_minor(bargain.price_minor, bargain.currency),
+              floor=format_minor(bargain.floor_price_minor, bargain.currency))
+    return image, product.tr("title"), price
+
+
+links.register_target("b", "bargains.page", "bargain_id", services.titles)
+links.register_poster("b", _poster)

@@ -1,0 +1,68 @@
+"""The live progress fragment: a weak ETag per bargain version, 304 while it holds, the
+fragment once it changed, 286 for htmx once the bargain is settled; cheap to ask."""
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from shop.bargains.models import Bargain
+from shop.db import db, utcnow
+from tests.bargains.helpers import EN, cut_by_new_helpers
+from tests.conftest import counted_queries
+from tests.factories import BargainFactory
+
+HX = {"HX-Request": "true"}
+
+
+def test_the_fragment_answers_304_until_a_cut_then_286_once_complete(app, client):
+    bargain = BargainFactory(campaign__helpers_needed=2)
+    url = f"/bargains/{bargain.id}/progress"
+    first = client.get(url, headers=HX)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"b') and first.headers["Cache-Control"] == "no-cache"
+    assert "HX-Request" in first.headers["Vary"]
+    html = first.get_data(as_text=True)
+    assert 'id="bargain-progress"' in html and 'hx-trigger="every 3s"' in html
+    assert 'id="bargain-helpers" aria-labelledby="bargain-helpers-h" hx-swap-oob="true"' in html
+    assert 'id="bargain-price" hx-swap-oob="true"' in html and "<html" not in html
+
+    same = client.get(url, headers={**HX, "If-None-Match": etag})
+    assert same.status_code == 304 and same.get_data() == b""
+
+    cut_by_new_helpers(app, bargain.id, 1)
+    changed = client.get(url, headers={**HX, "If-None-Match": etag})
+    assert changed.status_code == 200  # still active: htmx keeps polling
+    assert changed.headers["ETag"] != etag and changed.get_data(as_text=True).count("<li><span>") == 1
+
+    cut_by_new_helpers(app, bargain.id, 1)
+    settled = client.get(url, headers={**HX, "If-None-Match": changed.headers["ETag"]})
+    assert settled.status_code == 286  # htmx stops polling
+    body = settled.get_data(as_text=True)
+    assert "hx-trigger" not in body and 'data-testid="bargain-progress"' in body
+    plain = client.get(url, headers=EN)
+    assert plain.status_code == 200 and "the floor price is reached" in plain.get_data(as_text=True)
+
+
+def test_a_bargain_past_its_time_settles_before_the_sweeper_comes(app, client):
+    bargain = BargainFactory()
+    url = f"/bargains/{bargain.id}/progress"
+    etag = client.get(url, headers=HX).headers["ETag"]
+    with app.app_context():
+        db.session.execute(update(Bargain).where(Bargain.id == bargain.id)
+                           .values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    late = client.get(url, headers={**HX, "If-None-Match": etag, **EN})
+    assert late.status_code == 286 and late.headers["ETag"] != etag
+    assert "The time ran out" in late.get_data(as_text=True)
+
+
+def test_a_304_costs_one_small_query(app, client):
+    bargain = BargainFactory()
+    url = f"/bargains/{bargain.id}/progress"
+    etag = client.get(url, headers=HX).headers["ETag"]
+    with counted_queries(app) as statements:
+        assert client.get(url, headers={**HX, "If-None-Match": etag}).status_code == 304
+    queries = [s for s in statements if s.split()[0] not in ("BEGIN", "COMMIT", "ROLLBACK")]
+    assert len(queries) == 1, statements
+    assert "bargains.version" in queries[0] and "bargain_helps" not in queries[0]
