@@ -459,6 +459,7 @@ def load_demo() -> dict[str, int]:
     counts["member levels"] = _load_member_levels()
     counts["points mall items"] = _load_points()
     counts["group buys"] = _load_group_buys()
+    counts["bargains"] = _load_bargains()
     return counts
 
 
@@ -644,6 +645,35 @@ def _load_group_buys() -> int:
                     ref_id="group-leader")
         orders.pay_with_wallet(order, friend)
     return len(made)
+
+
+# Bargains: (product code, floor as a share of the SKU's price in basis points, helpers).
+DEMO_BARGAINS = (("demo-gan-charger", 5000, 5), ("demo-longjing", 6000, 3))
+
+
+def _load_bargains() -> int:
+    """Two running campaigns (30 days; each bargain runs 24 hours) from the first SKU's
+    price down to the floor, made through the service."""
+    from datetime import timedelta
+
+    from shop.bargains import services as bargains
+    from shop.bargains.models import BargainCampaign
+    from shop.db import utcnow
+
+    if db.session.scalar(select(BargainCampaign.id).limit(1)) is not None:
+        return 0
+    now, made = utcnow().replace(microsecond=0), 0
+    for code, floor_bp, helpers in DEMO_BARGAINS:
+        sku = db.session.scalar(select(Sku).join(Product).where(Product.code == code)
+                                .order_by(Sku.id).limit(1))
+        if sku is None:  # a catalogue without that product (tests load accounts only)
+            continue
+        bargains.save_campaign(None, sku_code=sku.code, start_price_minor=sku.price_minor,
+                               floor_price_minor=sku.price_minor * floor_bp // 10_000,
+                               helpers_needed=helpers, hours=24, starts_at=now,
+                               ends_at=now + timedelta(days=30), active=True)
+        made += 1
+    return made
 
 
 def _load_accounts() -> int:

@@ -21,8 +21,12 @@
 
 Locks, always in this order so two transactions never wait on each other in a circle:
 member orders (by id) -> group -> campaign -> SKU stock. The payment of a seat holds its
-order and then takes the group; settle() takes the orders of its members first, then
-the group; a join takes the group, then the campaign, then the stock of its new order.
+order and then takes the group; settle() takes the orders of its members first (without
+waiting: the payment that completes a group takes the other members' orders after the
+group, so a busy order means "settle later"), then the group, then the campaign; a join
+takes the group, then the campaign, then the stock of its new order (orders.create_order
+claims stock after its receivers, and cancel() and refund() return it after theirs:
+the LOCK ORDER note in shop/orders/services.py).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -177,8 +182,9 @@ def _check_limit(campaign: GroupCampaign, user_id: int) -> None:
         GroupMember.campaign_id == campaign.id, GroupMember.user_id == user_id,
         GroupMember.status.in_(LIVE)))
     if taken >= campaign.per_user_limit:
-        raise GroupError(_("You can take at most %(n)d seats in this group buy.",
-                           n=campaign.per_user_limit))
+        raise GroupError(ngettext("You can take at most %(num)d seat in this group buy.",
+                                  "You can take at most %(num)d seats in this group buy.",
+                                  campaign.per_user_limit))
 
 
 def _take_seat(group: Group, campaign: GroupCampaign, offered: GroupCampaignSku, user_id: int,
@@ -311,17 +317,29 @@ def due_group_ids(now) -> list[int]:
 def settle(group_id: int) -> bool:
     """Settle a group past its deadline: complete under auto-complete with enough seats
     paid, otherwise failed with every unpaid seat cancelled and every paid member
-    refunded in full, the way they paid. False when nothing was due (settled already,
-    or not yet due). Safe to run twice at once or after a crash: the orders and the
-    group are locked and the status re-read, and each refund's key is the group's."""
+    refunded in full, the way they paid. False when nothing was done (settled already,
+    not yet due, or a member's order busy: run again later, as the sweeper does). Safe
+    to run twice at once or after a crash: the orders and the group are locked and the
+    status re-read, and each refund's key is the group's.
+
+    The orders are taken with SKIP LOCKED, never waited for: a seat's payment holds its
+    order, then the group, then (completing it) the other members' orders, so a settle
+    holding one of those while waiting for the paying one would deadlock with it."""
     member_orders = list(db.session.scalars(select(GroupMember.order_id).where(
         GroupMember.group_id == group_id, GroupMember.status.in_(LIVE))))
-    db.session.execute(select(Order.id).where(Order.id.in_(member_orders))
-                       .order_by(Order.id).with_for_update())
+    locked = set(db.session.scalars(select(Order.id).where(Order.id.in_(member_orders))
+                                    .order_by(Order.id).with_for_update(skip_locked=True)))
+    if len(locked) < len(member_orders):
+        return False  # a payment (or a cancel, a refund) of a seat is under way
     group = db.session.get(Group, group_id, with_for_update=True, populate_existing=True)
     if group is None or group.status != "open" or group.expires_at > utcnow():
         return False
     members = _members(group)
+    if any(m.status in LIVE and m.order_id not in locked for m in members):
+        return False  # a seat taken since the orders were read: its order is not ours yet
+    # the campaign before any stock: cancelling and refunding below return stock first and
+    # units next, while a join into another of its groups takes the campaign, then stock
+    _locked_campaign(group.campaign_id)
     for member in members:
         if member.status == "held":  # not paid in time: the seat is given back (receiver)
             orders.cancel(db.session.get(Order, member.order_id), actor_id=None,
@@ -355,12 +373,13 @@ def settle_job(group_id: int) -> None:
 # --- receivers --------------------------------------------------------------------------
 
 
-def _member_of(order: Order) -> tuple[GroupMember, Group] | None:
+def _member_of(order: Order, *, lock: bool = True) -> tuple[GroupMember, Group] | None:
+    """The seat of a group order and its group, locked unless only read."""
     if order.kind != "group":
         return None
     member = db.session.scalar(select(GroupMember).where(GroupMember.order_id == order.id)
                                .execution_options(populate_existing=True))
-    group = db.session.get(Group, member.group_id, with_for_update=True, populate_existing=True)
+    group = db.session.get(Group, member.group_id, with_for_update=lock, populate_existing=True)
     return member, group
 
 
@@ -411,7 +430,7 @@ def _on_cancelled(order: Order, **extra) -> None:
 def _on_refunded(order: Order, **extra) -> None:
     """A seat's order is refunded by hand only once its group is settled: while it is
     open the seat counts, and a failed group refunds everyone itself."""
-    found = _member_of(order)
+    found = _member_of(order, lock=False)  # "open" is read as it stands: settled is final
     if found is not None and found[1].status == "open":
         raise orders.OrderError(_("This order belongs to a group buy that is still open; "
                                   "it can be refunded once the group is settled."))
@@ -470,8 +489,12 @@ def save_campaign(campaign: GroupCampaign | None, *, product: Product, prices: d
             db.session.flush()
         revision = db.session.scalar(select(func.count(CampaignUnitEntry.id)).where(
             CampaignUnitEntry.campaign_id == campaign.id, CampaignUnitEntry.ref_type == "cap"))
-        _move_units(campaign.id, change, reason="stock cap", ref_type="cap", ref_id=revision + 1,
-                    actor_id=actor_id)
+        try:
+            _move_units(campaign.id, change, reason="stock cap", ref_type="cap",
+                        ref_id=revision + 1, actor_id=actor_id)
+        except GroupError:
+            raise GroupError(_("The stock cap can not go below the %(n)d units seats have taken.",
+                               n=campaign.stock_cap - campaign.units_left)) from None
         if change < 0:
             campaign.stock_cap = cap
         db.session.flush()

@@ -2,7 +2,14 @@
 claimed through the stock ledger in SKU-id order (no deadlocks), every line and price
 step is stored as a snapshot, and the idempotency token from the checkout form makes a
 double tap place one order. Status moves only through transition(). Services flush and
-raise OrderError; they never commit."""
+raise OrderError; they never commit.
+
+LOCK ORDER. Rows are locked in one order everywhere, so two transactions never wait on
+each other in a circle: the order row, then what other domains lock in their receivers
+of order_placed / order_cancelled / order_refunded (a points account, a group buy's
+group and campaign...), then SKU stock last, in SKU-id order. So create_order() sends
+order_placed before it claims stock, and cancel() and refund() send their signal before
+they return it."""
 
 from __future__ import annotations
 
@@ -131,23 +138,23 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
                   ship_address=address.one_line(), expires_at=expires_at)
     db.session.add(order)
     db.session.flush()
-    order_lines = []
-    for sku, product, quantity, unit_price in sorted(lines, key=lambda l: l[0].id):
-        try:
-            move_stock(sku.id, -quantity, reason="order", ref_type="order", ref_id=str(order.id))
-        except CatalogError:
-            raise OrderError(_("%(title)s has just sold out.", title=product.tr("title"))) from None
-        label = " / ".join(product.tr_option(v) for v in sku.option_values)
-        order_lines.append(OrderLine(
-            order_id=order.id, sku_id=sku.id, product_id=product.id, title=product.title,
-            sku_label=label, quantity=quantity, unit_price_minor=unit_price,
-            total_minor=unit_price * quantity))
+    lines = sorted(lines, key=lambda l: l[0].id)
+    order_lines = [OrderLine(order_id=order.id, sku_id=sku.id, product_id=product.id,
+                             title=product.title, quantity=quantity,
+                             sku_label=" / ".join(product.tr_option(v) for v in sku.option_values),
+                             unit_price_minor=unit_price, total_minor=unit_price * quantity)
+                   for sku, product, quantity, unit_price in lines]
     for position, adjustment in enumerate(priced.adjustments):
         db.session.add(OrderAdjustment(order_id=order.id, position=position,
                                        kind=adjustment.kind, label=adjustment.label,
                                        amount_minor=adjustment.amount_minor))
     order_placed.send(order, lines=order_lines, pricing=priced)
     db.session.add_all(order_lines)
+    for sku, product, quantity, _unit_price in lines:  # stock last: see LOCK ORDER above
+        try:
+            move_stock(sku.id, -quantity, reason="order", ref_type="order", ref_id=str(order.id))
+        except CatalogError:
+            raise OrderError(_("%(title)s has just sold out.", title=product.tr("title"))) from None
     _record(order, None, "awaiting_payment", user_id, "placed")
     db.session.flush()
     if order.total_minor == 0:  # points cover it all (a deduction, a redemption)
@@ -201,8 +208,8 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     from the wallet (each exactly once: the transition is guarded and ledger references
     are unique). A card payment still open is refused if it succeeds later."""
     transition(order, "cancelled", actor_id=actor_id, reason=reason)
-    _return_stock(order, reason="order_cancelled", ref_type="order_cancel")
     order_cancelled.send(order)
+    _return_stock(order, reason="order_cancelled", ref_type="order_cancel")
     payments.close_open_payments(order.id)
     for payment in _payments(order, method="wallet"):
         if payment.refundable_minor:

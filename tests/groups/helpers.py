@@ -84,3 +84,99 @@ def group_state(app, group_id: int) -> dict:
                 "paid_count": group.paid_count, "version": group.version,
                 "auto_completed": group.auto_completed,
                 "members": [tuple(m) for m in members]}
+
+
+# --- the deadline, settling, card payments, balances (test_settle, test_progress, races) ---
+
+
+def set_deadline(app, group_id: int, seconds: float) -> None:
+    """Move an open group's deadline to `seconds` from now (negative: already past)."""
+    from datetime import timedelta
+
+    from shop.db import utcnow
+
+    with app.app_context():
+        db.session.get(Group, group_id).expires_at = utcnow() + timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def settle_now(app, group_id: int) -> bool:
+    """Run settle() as its job does: its own transaction, committed, then the jobs the
+    commit made due (card refunds to Stripe)."""
+    from shop.groups import services
+    from shop.jobs import run_inline
+
+    with app.app_context():
+        done = services.settle(group_id)
+        db.session.commit()
+        run_inline()
+        return done
+
+
+def sweep_now(app) -> dict:
+    from shop.sweeper import sweep
+
+    with app.app_context():
+        return sweep()
+
+
+def join_held(app, group_id: int, sku_id: int) -> tuple[object, object, int]:
+    """A new shopper takes a seat in the group and does not pay: (client, user, order_id)."""
+    client, user = signed_in(app)
+    return client, user, order_id_of(join(client, group_id, sku_id))
+
+
+def join_paid(app, group_id: int, sku_id: int, price: int = 990) -> tuple[object, object, int]:
+    """A new shopper takes a seat and pays it from the wallet: (client, user, order_id)."""
+    client, user, order_id = join_held(app, group_id, sku_id)
+    fund(app, user.id, price, f"join-{user.id}-{group_id}")
+    response = pay_wallet(client, order_id)
+    assert response.status_code == 302, response.get_data(as_text=True)[:600]
+    return client, user, order_id
+
+
+def start_card_payment(client, order_id: int) -> int:
+    """Press "Pay by card" on the order page: the card payment's id."""
+    response = client.post_form(f"/orders/{order_id}/pay/card")
+    assert response.status_code == 302, response.get_data(as_text=True)[:600]
+    return int(re.search(r"/payments/(\d+)", response.headers["Location"]).group(1))
+
+
+def confirm_card(client, payment_id: int, localstripe_url: str):
+    """Type a good card into the payment page (confirmed against localstripe)."""
+    from tests.payments.helpers import card_id
+
+    return client.post_form(f"/payments/{payment_id}/card",
+                            {"payment_method": card_id(localstripe_url)})
+
+
+def pay_card(client, order_id: int, localstripe_url: str) -> int:
+    """Pay the order by card; the card payment's id."""
+    payment_id = start_card_payment(client, order_id)
+    response = confirm_card(client, payment_id, localstripe_url)
+    assert response.status_code == 302, response.get_data(as_text=True)[:600]
+    return payment_id
+
+
+def balances(app, *, campaign_id: int, sku_id: int, user_ids=()) -> dict:
+    """What a settle or a refusal may move: campaign units, SKU stock, wallets, and the
+    counts of orders, refunds, payments and ledger rows."""
+    from sqlalchemy import func
+
+    from shop.catalog.models import Sku, StockMovement
+    from shop.groups.models import CampaignUnitEntry, GroupCampaign, GroupSeatEntry
+    from shop.payments.models import Payment, Refund
+    from shop.wallet import services as wallet
+    from shop.wallet.models import WalletEntry
+
+    def rows(model):
+        return db.session.scalar(select(func.count()).select_from(model))
+
+    with app.app_context():
+        return {"units_left": db.session.get(GroupCampaign, campaign_id).units_left,
+                "stock": db.session.get(Sku, sku_id).stock,
+                "wallets": {uid: wallet.balance(uid) for uid in user_ids},
+                "orders": rows(Order), "refunds": rows(Refund), "payments": rows(Payment),
+                "unit_entries": rows(CampaignUnitEntry), "seat_entries": rows(GroupSeatEntry),
+                "stock_movements": rows(StockMovement), "wallet_entries": rows(WalletEntry),
+                "members": rows(GroupMember)}
