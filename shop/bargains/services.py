@@ -39,6 +39,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from shop.accounts.models import User
 from shop.bargains.models import Bargain, BargainCampaign, BargainHelp
 from shop.catalog.models import Product, Sku
+from shop import live
 from shop.db import db, utcnow
 from shop.orders import order_cancelled, pricing
 from shop.orders import services as orders
@@ -279,7 +280,7 @@ def cut(bargain_id: int, helper_id: int) -> BargainHelp:
     bargain.helps, bargain.price_minor = seq, price
     if seq == bargain.helpers_needed:
         bargain.status = "complete"
-    bargain.version += 1
+    _changed(bargain)
     db.session.flush()
     return row
 
@@ -314,7 +315,7 @@ def buy(bargain: Bargain, user_id: int, address: Address, key: str) -> Order:
             except orders.OrderError as exc:
                 raise BargainError(str(exc)) from None
             bargain.status, bargain.order_id = "ordered", order.id
-            bargain.version += 1
+            _changed(bargain)
             db.session.flush()
     except IntegrityError:  # the same form placed it meanwhile (a double tap)
         order = orders.order_by_key(user_id, key)
@@ -336,7 +337,7 @@ def expire(bargain_id: int, now: datetime | None = None) -> bool:
     if bargain is None or bargain.status not in LIVE_STATUSES or bargain.expires_at > (now or utcnow()):
         return False
     bargain.status = "expired"
-    bargain.version += 1
+    _changed(bargain)
     db.session.flush()
     return True
 
@@ -357,7 +358,7 @@ def _on_cancelled(order, **extra) -> None:
         bargain.status = "expired"
     else:
         bargain.status = "complete" if bargain.helps == bargain.helpers_needed else "active"
-    bargain.version += 1
+    _changed(bargain)
     db.session.flush()
 
 
@@ -366,10 +367,18 @@ def _on_cancelled(order, **extra) -> None:
 
 def progress_state(bargain_id: int) -> tuple[int, str, datetime] | None:
     """(version, status, expires_at): all the progress fragment reads before it knows
-    whether anything changed. One indexed query."""
-    row = db.session.execute(select(Bargain.version, Bargain.status, Bargain.expires_at)
-                             .where(Bargain.id == bargain_id)).first()
-    return tuple(row) if row is not None else None
+    whether anything changed (shop.live: from the cache, else one indexed query)."""
+    def load():
+        return db.session.execute(select(Bargain.version, Bargain.status, Bargain.expires_at)
+                                  .where(Bargain.id == bargain_id)).first()
+
+    return live.version("bargain", bargain_id, load)
+
+
+def _changed(bargain: Bargain) -> None:
+    """Something shoppers see changed: a new version, and the cached one goes."""
+    bargain.version += 1
+    live.changed("bargain", bargain.id)
 
 
 def bargain_page(bargain_id: int) -> Bargain | None:

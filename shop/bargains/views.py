@@ -146,7 +146,7 @@ def buy(bargain_id: int):
     return redirect_to(url_for("orders.detail", order_id=order.id))
 
 
-@bp.get("/bargains/for-product/<int:product_id>")
+@bp.get("/p/<int:product_id>/bargains")
 def for_product(product_id: int):
     """Loaded by the product page after it shows: the campaign on now for this product
     with the lowest floor, or nothing."""

@@ -41,8 +41,8 @@ from sqlalchemy.orm import selectinload
 
 from shop import jobs
 from shop.catalog.models import Product
-from shop.db import db, ledger_move, on_commit, utcnow
-from shop.extensions import cache
+from shop import live
+from shop.db import db, ledger_move, utcnow
 from shop.groups import group_settled
 from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
                                 GroupMember, GroupSeatEntry)
@@ -91,35 +91,20 @@ def open_groups(campaign_ids: list[int], limit: int = 5) -> list[Group]:
         .order_by(Group.expires_at, Group.id).limit(limit)))
 
 
-VERSION_SECONDS = 1  # how long a worker may answer polls from a version it has read
-
-
-def _version_key(group_id: int) -> str:
-    return f"group-version:{group_id}"
-
-
 def group_version(group_id: int) -> tuple[int, str] | None:
     """(version, status) of a group shoppers may see: the progress fragment's ETag and
-    whether it is settled. None for a pending or unknown group. Polls are the hottest
-    path of the shop (every open group page, every 3 s), so the pair is kept in the cache
-    for VERSION_SECONDS and dropped when a change commits: with Redis every worker sees
-    a change at once; with the per-process cache another worker may answer "unchanged"
-    for up to a second, and the next poll brings the change."""
-    key = _version_key(group_id)
-    found = cache.get(key)
-    if found is None:
-        row = db.session.execute(select(Group.version, Group.status).where(
+    whether it is settled (shop.live: from the cache). None for a pending or unknown group."""
+    def load():
+        return db.session.execute(select(Group.version, Group.status).where(
             Group.id == group_id, Group.status != "pending")).one_or_none()
-        found = (row.version, row.status) if row else ()
-        cache.set(key, found, timeout=VERSION_SECONDS)
-    return tuple(found) or None
+
+    return live.version("group", group_id, load)
 
 
 def _changed(group: Group) -> None:
     """Something shoppers see changed: a new version, and the cached one goes."""
     group.version += 1
-    key = _version_key(group.id)
-    on_commit(lambda: cache.delete(key))
+    live.changed("group", group.id)
 
 
 def group_for(group_id: int, viewer_id: int | None) -> Group | None:

@@ -353,10 +353,10 @@ def test_the_product_page_mentions_a_bargain_on_it(app, client):
     campaign = BargainCampaignFactory()
     other = BargainCampaignFactory(active=False)
     product_page = client.get(f"/p/{campaign.product_id}").get_data(as_text=True)
-    assert f'hx-get="/bargains/for-product/{campaign.product_id}"' in product_page
-    html = client.get(f"/bargains/for-product/{campaign.product_id}", headers=EN).get_data(as_text=True)
+    assert f'hx-get="/p/{campaign.product_id}/bargains"' in product_page
+    html = client.get(f"/p/{campaign.product_id}/bargains", headers=EN).get_data(as_text=True)
     assert f"/bargains/campaign/{campaign.id}" in html and "Bargain it down to CN¥10.00 with 5 friends" in html
-    empty = client.get(f"/bargains/for-product/{other.product_id}")
+    empty = client.get(f"/p/{other.product_id}/bargains")
     assert empty.status_code == 200 and empty.get_data(as_text=True).strip() == ""
 
 
