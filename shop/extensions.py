@@ -1,5 +1,6 @@
 """Extension instances only; create_app() wires them to an app."""
 
+from flask import session
 from flask_babel import Babel
 from flask_caching import Cache
 from flask_htmx import HTMX
@@ -12,8 +13,27 @@ from flask_wtf.csrf import CSRFProtect
 
 from shop.db import db, render_migration_item
 
+
+
+class ShopLoginManager(LoginManager):
+    """Flask-Login with "strong" session protection for signed-in sessions only.
+
+    Flask-Login checks the session against the visitor's address and browser on every
+    request that looks at current_user, and an anonymous session that holds anything (a
+    CSRF token, a cart) never matches, so it was rewritten on every response. Requests
+    that run side by side (a POST adding to the cart and the product page's lazy
+    fragments) then each sent back the session as they had read it, and the last one
+    dropped what the POST had added. A session without a user has no identity to
+    protect: it is left alone."""
+
+    def _session_protection_failed(self):
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
 migrate = Migrate(compare_type=True, render_as_batch=True, render_item=render_migration_item)
-login_manager = LoginManager()
+login_manager = ShopLoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()

@@ -131,3 +131,19 @@ def test_the_product_page_adds_to_the_cart_without_javascript(client):
     response = client.post_form("/cart/add", {"sku_id": red.id, "quantity": "1"})
     assert response.status_code == 302 and response.headers["Location"] == "/cart"
     assert _quantities(client) == {red.id: 1}
+
+
+def test_a_visitors_session_is_not_rewritten_by_pages_that_only_read_it(client):
+    """The product page's lazy fragments run beside an add to the cart: if each answer
+    sent the session back as it had read it, the last one would drop the item. So reads
+    leave an anonymous session as it is (no Set-Cookie); the add itself writes it."""
+    product, (red, _blue) = product_with_skus()
+    client.get(f"/p/{product.id}")
+    response = client.post_form("/cart/add", {"sku_id": red.id, "quantity": 1}, headers=HX)
+    assert response.status_code == 200 and "session=" in response.headers.get("Set-Cookie", "")
+    for url in (f"/p/{product.id}", f"/p/{product.id}/groups", f"/p/{product.id}/bargains",
+                f"/a/featuring/{product.id}", "/cart"):
+        response = client.get(url, headers=EN)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, url
+    assert _quantities(client) == {red.id: 1}
