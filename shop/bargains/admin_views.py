@@ -39,12 +39,11 @@ def _initial(campaign: BargainCampaign | None) -> dict:
     if campaign is None:
         now = utcnow()
         return {"helpers_needed": 5, "hours": 24, "active": True,
-                "starts_at": CampaignForm.local(now), "ends_at": CampaignForm.local(now + timedelta(days=7))}
+                "starts_at": now, "ends_at": now + timedelta(days=7)}
     return {"sku_code": campaign.sku.code, "start_price_minor": campaign.start_price_minor,
             "floor_price_minor": campaign.floor_price_minor,
             "helpers_needed": campaign.helpers_needed, "hours": campaign.hours,
-            "starts_at": CampaignForm.local(campaign.starts_at),
-            "ends_at": CampaignForm.local(campaign.ends_at), "active": campaign.active}
+            "starts_at": campaign.starts_at, "ends_at": campaign.ends_at, "active": campaign.active}
 
 
 def _edit(campaign: BargainCampaign | None):

@@ -1,17 +1,11 @@
-from datetime import datetime, timezone
-
-from flask_babel import get_timezone, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length
 
 from shop.bargains.services import MAX_HELPERS, MAX_HOURS
 from shop.orders.forms import AddressForm
-from shop.web.fields import CountField, MoneyField
-
-TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-
+from shop.web.fields import CountField, MoneyField, ShopDateTimeField
 
 class BuyForm(AddressForm):
     """Where the bargain goes, and the token that makes a double tap one order. The
@@ -31,8 +25,8 @@ class CampaignForm(FlaskForm):
                                 minimum=1, maximum=MAX_HELPERS)
     hours = CountField(_l("Hours a bargain runs"), validators=[InputRequired()],
                        minimum=1, maximum=MAX_HOURS)
-    starts_at = DateTimeLocalField(_l("Starts at"), format=TIME_FORMATS, validators=[InputRequired()])
-    ends_at = DateTimeLocalField(_l("Ends at"), format=TIME_FORMATS, validators=[InputRequired()])
+    starts_at = ShopDateTimeField(_l("Starts at"), validators=[InputRequired()])
+    ends_at = ShopDateTimeField(_l("Ends at"), validators=[InputRequired()])
     active = BooleanField(_l("On (shoppers may start bargains)"), default=True)
 
     def validate(self, extra_validators=None) -> bool:
@@ -55,20 +49,10 @@ class CampaignForm(FlaskForm):
             valid = False
         return valid
 
-    @staticmethod
-    def local(moment: datetime) -> datetime:
-        """A UTC time as the naive local time the field shows."""
-        return to_user_timezone(moment).replace(tzinfo=None, second=0, microsecond=0)
-
-    @staticmethod
-    def utc(typed: datetime) -> datetime:
-        """The time typed, read in the shop's time zone, as UTC."""
-        return get_timezone().localize(typed).astimezone(timezone.utc)
-
     def values(self) -> dict:
         """What the service takes."""
         return {"sku_code": self.sku_code.data, "start_price_minor": self.start_price_minor.data,
                 "floor_price_minor": self.floor_price_minor.data,
                 "helpers_needed": self.helpers_needed.data, "hours": self.hours.data,
-                "starts_at": self.utc(self.starts_at.data), "ends_at": self.utc(self.ends_at.data),
+                "starts_at": self.starts_at.data, "ends_at": self.ends_at.data,
                 "active": self.active.data}

@@ -139,6 +139,11 @@ def save_campaign(campaign: BargainCampaign | None, *, sku_code: str, start_pric
     if campaign is None:
         campaign = BargainCampaign()
         db.session.add(campaign)
+    elif campaign.sku_id != sku.id and db.session.scalar(
+            select(Bargain.id).where(Bargain.campaign_id == campaign.id).limit(1)) is not None:
+        # bargains buy their campaign's SKU at the prices they started with
+        raise BargainError(_("The item can not change once bargains have started; "
+                             "make a new campaign for another item."))
     campaign.product_id, campaign.sku_id, campaign.currency = sku.product_id, sku.id, sku.product.currency
     campaign.start_price_minor, campaign.floor_price_minor = start_price_minor, floor_price_minor
     campaign.helpers_needed, campaign.hours = helpers_needed, hours
@@ -285,18 +290,27 @@ def cut(bargain_id: int, helper_id: int) -> BargainHelp:
     return row
 
 
+def _placed_before(bargain: Bargain, user_id: int, key: str) -> Order | None:
+    """The order this form token placed already: this bargain's (a double tap), or a
+    refusal when the token placed something else."""
+    order = orders.order_by_key(user_id, key)
+    if order is not None and order.id != bargain.order_id:
+        raise BargainError(_("This form was already used; reload the page."))
+    return order
+
+
 def buy(bargain: Bargain, user_id: int, address: Address, key: str) -> Order:
     """The owner buys at the bargain's price now: an order of kind "bargain" for one unit
     of the campaign's SKU at that price, shipping included (the price is final), once
     per form token. Only a live bargain in its time may be bought."""
-    if (order := orders.order_by_key(user_id, key)) is not None:
+    if (order := _placed_before(bargain, user_id, key)) is not None:
         return order
     try:
         with db.session.begin_nested():
             bargain = _locked(bargain.id)
             if bargain is None or bargain.user_id != user_id:
                 raise BargainError(_("This is not your bargain."))
-            if (order := orders.order_by_key(user_id, key)) is not None:
+            if (order := _placed_before(bargain, user_id, key)) is not None:
                 return order  # a double tap, placed while this one waited for the lock
             state = state_of(bargain)
             if state == "ordered":

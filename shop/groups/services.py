@@ -21,17 +21,18 @@
 
 Locks, always in this order so two transactions never wait on each other in a circle:
 member orders (by id) -> group -> campaign -> SKU stock. The payment of a seat holds its
-order and then takes the group; settle() takes the orders of its members first (without
-waiting: the payment that completes a group takes the other members' orders after the
-group, so a busy order means "settle later"), then the group, then the campaign; a join
-takes the group, then the campaign, then the stock of its new order (orders.create_order
-claims stock after its receivers, and cancel() and refund() return it after theirs:
-the LOCK ORDER note in shop/orders/services.py).
+order (and the payer's wallet) and then takes the group; settle() takes the orders of
+its members first (without waiting: the payment that completes a group takes the other
+members' orders after the group, so a busy order means "settle later"), then the group,
+then refunds (wallets, points), then the campaign, then stock; a join takes the group,
+then the campaign, then the stock of its new order (orders.create_order claims stock
+after its receivers, and cancel() and refund() return it after theirs: the LOCK ORDER
+note in shop/orders/services.py).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -91,11 +92,12 @@ def open_groups(campaign_ids: list[int], limit: int = 5) -> list[Group]:
         .order_by(Group.expires_at, Group.id).limit(limit)))
 
 
-def group_version(group_id: int) -> tuple[int, str] | None:
-    """(version, status) of a group shoppers may see: the progress fragment's ETag and
-    whether it is settled (shop.live: from the cache). None for a pending or unknown group."""
+def group_version(group_id: int) -> tuple[int, str, datetime] | None:
+    """(version, status, expires_at) of a group shoppers may see: the progress fragment's
+    ETag and whether it is settled or past its deadline (shop.live: from the cache).
+    None for a pending or unknown group."""
     def load():
-        return db.session.execute(select(Group.version, Group.status).where(
+        return db.session.execute(select(Group.version, Group.status, Group.expires_at).where(
             Group.id == group_id, Group.status != "pending")).one_or_none()
 
     return live.version("group", group_id, load)
@@ -309,7 +311,9 @@ def settle(group_id: int) -> bool:
 
     The orders are taken with SKIP LOCKED, never waited for: a seat's payment holds its
     order, then the group, then (completing it) the other members' orders, so a settle
-    holding one of those while waiting for the paying one would deadlock with it."""
+    holding one of those while waiting for the paying one would deadlock with it. Then
+    the refunds (per-user ledgers) come before the campaign's units and the stock, in the
+    LOCK ORDER of shop/orders/services.py."""
     member_orders = list(db.session.scalars(select(GroupMember.order_id).where(
         GroupMember.group_id == group_id, GroupMember.status.in_(LIVE))))
     locked = set(db.session.scalars(select(Order.id).where(Order.id.in_(member_orders))
@@ -322,31 +326,34 @@ def settle(group_id: int) -> bool:
     members = _members(group)
     if any(m.status in LIVE and m.order_id not in locked for m in members):
         return False  # a seat taken since the orders were read: its order is not ours yet
-    # the campaign before any stock: cancelling and refunding below return stock first and
-    # units next, while a join into another of its groups takes the campaign, then stock
-    _locked_campaign(group.campaign_id)
+    paid = [m for m in members if m.status == "paid"]
+    share = group.campaign.auto_complete_bp
+    complete = share is not None and len(paid) * 10_000 >= group.size * share
+    refunded = []
+    if not complete:
+        group.status, group.settled_at = "failed", utcnow()
+        _changed(group)
+        db.session.flush()
+        for member in paid:  # the money first: payments, wallets and points (LOCK ORDER)
+            order = db.session.get(Order, member.order_id, populate_existing=True)
+            orders.refund(order, orders.refundable_minor(order), key=f"group-{group.id}-failed",
+                          reason="group failed", actor_id=None, restock=False)
+            member.status = "refunded"
+            refunded.append(order)
     for member in members:
         if member.status == "held":  # not paid in time: the seat is given back (receiver)
             orders.cancel(db.session.get(Order, member.order_id), actor_id=None,
                           reason="group closed")
-    paid = [m for m in members if m.status == "paid"]
-    share = group.campaign.auto_complete_bp
-    if share is not None and len(paid) * 10_000 >= group.size * share:
-        _complete(group, auto=True)
-        return True
-    group.status, group.settled_at = "failed", utcnow()
-    _changed(group)
-    db.session.flush()
-    for member in paid:
-        order = db.session.get(Order, member.order_id, populate_existing=True)
-        amount = orders.refundable_minor(order)
-        orders.refund(order, amount, key=f"group-{group.id}-failed", reason="group failed",
-                      actor_id=None, restock=True)
-        member.status = "refunded"
+    for order in refunded:  # then the seats and the campaign's units, the stock last
         _move_seats(group, 1, reason="refunded", ref_type="refund", ref_id=order.id)
         _move_units(group.campaign_id, 1, reason="refunded", ref_type="refund", ref_id=order.id)
-    db.session.flush()
-    group_settled.send(group)
+    for order in refunded:
+        orders.return_stock(order, reason="order_refunded", ref_type="order_refund")
+    if complete:
+        _complete(group, auto=True)
+    else:
+        db.session.flush()
+        group_settled.send(group)
     return True
 
 
@@ -459,6 +466,8 @@ def save_campaign(campaign: GroupCampaign | None, *, product: Product, prices: d
         if leader_price is not None and leader_price > price:
             raise GroupError(_("The leader's price can not be above the group price."))
     cap = values.pop("stock_cap")
+    if campaign is not None:  # two admins saving at once change the cap one after the other
+        campaign = _locked_campaign(campaign.id)
     if campaign is None:
         campaign = GroupCampaign(product_id=product.id, currency=product.currency, stock_cap=0,
                                  units_left=0, **values)

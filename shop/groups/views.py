@@ -104,16 +104,15 @@ def page(group_id: int):
 def progress(group_id: int):
     """The live part of the group page, polled by htmx: 304 while nothing changed (one
     small query), 286 once the group is settled."""
-    found = services.group_version(group_id) or abort(404)
-    version, status = found
+    version, status, expires_at = services.group_version(group_id) or abort(404)
+    state = f"{version}-over" if status == "open" and expires_at <= utcnow() else str(version)
 
-    def build() -> str:  # the same for every viewer of this version: rendered once
-        return cached_blocks(("group-progress", group_id, version), "groups/page.html",
+    def build() -> str:  # the same for every viewer of this state: rendered once
+        return cached_blocks(("group-progress", group_id, state), "groups/page.html",
                              ["progress"], lambda: {"group": services.group_for(group_id, None),
                                                     "oob": True})["progress"]
 
-    return live_fragment(f"g{group_id}-{version}", settled=status not in ("pending", "open"),
-                         build=build)
+    return live_fragment(f"g{group_id}-{state}", settled=status != "open", build=build)
 
 
 @bp.post("/groups/<int:group_id>/join")

@@ -5,11 +5,11 @@ double tap place one order. Status moves only through transition(). Services flu
 raise OrderError; they never commit.
 
 LOCK ORDER. Rows are locked in one order everywhere, so two transactions never wait on
-each other in a circle: the order row, then what other domains lock in their receivers
-of order_placed / order_cancelled / order_refunded (a points account, a group buy's
-group and campaign...), then SKU stock last, in SKU-id order. So create_order() sends
-order_placed before it claims stock, and cancel() and refund() send their signal before
-they return it."""
+each other in a circle: the order row; its payments and the shoppers' own ledgers
+(wallet, points, growth, commissions); then what other domains lock for the order (a
+group buy's group, then its campaign); SKU stock last, in SKU-id order. So cancel()
+returns wallet parts before it sends order_cancelled, create_order() sends order_placed
+before it claims stock, and cancel() and refund() return stock after their signal."""
 
 from __future__ import annotations
 
@@ -208,14 +208,14 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     from the wallet (each exactly once: the transition is guarded and ledger references
     are unique). A card payment still open is refused if it succeeds later."""
     transition(order, "cancelled", actor_id=actor_id, reason=reason)
-    order_cancelled.send(order)
-    _return_stock(order, reason="order_cancelled", ref_type="order_cancel")
     payments.close_open_payments(order.id)
     for payment in _payments(order, method="wallet"):
         if payment.refundable_minor:
             payments.refund_payment(payment, payment.refundable_minor, key=f"cancel-{order.id}",
                                     reason="order cancelled", actor_id=actor_id,
                                     to_wallet=_back_to_wallet(order, actor_id))
+    order_cancelled.send(order)
+    return_stock(order, reason="order_cancelled", ref_type="order_cancel")
     db.session.flush()
 
 
@@ -397,13 +397,13 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
                         key=key, restock=restock)
     if restock:
         try:
-            _return_stock(order, reason="order_refunded", ref_type="order_refund")
+            return_stock(order, reason="order_refunded", ref_type="order_refund")
         except CatalogError:
             raise OrderError(_("The stock of this order was already returned.")) from None
     return refunds
 
 
-def _return_stock(order: Order, *, reason: str, ref_type: str) -> None:
+def return_stock(order: Order, *, reason: str, ref_type: str) -> None:
     """Every line's units back on the shelf, once per (order, ref_type) by the ledger."""
     for line in order.lines:
         move_stock(line.sku_id, line.quantity, reason=reason, ref_type=ref_type,

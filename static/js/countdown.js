@@ -1,7 +1,7 @@
 // Countdowns (group buys, bargains): every <time data-countdown datetime="..."> shows the
 // time left as H:MM:SS, ticking each second; at zero it shows its data-done text. The
 // server renders the same text, so without JavaScript the page still says how long is
-// left as of loading. Elements swapped in by htmx are picked up on the next tick.
+// left as of loading.
 (() => {
   const pad = (n) => String(n).padStart(2, "0");
   function tick() {
@@ -14,4 +14,7 @@
     }
   }
   document.addEventListener("DOMContentLoaded", () => { tick(); setInterval(tick, 1000); });
+  // a poll swaps in the stored copy of a fragment, countdown text as it was then: at once
+  // the time left now, not at the next tick
+  document.addEventListener("htmx:afterSettle", tick);
 })();

@@ -71,6 +71,15 @@ def test_an_admin_edits_a_campaign_and_bargains_started_keep_their_prices(app, a
         assert (bargain.start_price_minor, bargain.floor_price_minor) == (10000, 1000)
     assert admin_client.get("/admin/bargains/999999").status_code == 404
 
+    # another item, once bargains have started: refused, the campaign keeps its SKU
+    other = SkuFactory()
+    form = dict(form, sku_code=other.code)
+    response = admin_client.post_form(f"/admin/bargains/{campaign_id}", form, headers=EN)
+    assert response.status_code == 422
+    assert "The item can not change once bargains have started" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(BargainCampaign, campaign_id).sku.code == code
+
 
 @pytest.mark.parametrize("change,field,message", [
     ({"floor_price_minor": "120.00"}, "floor", "The floor price must be below the start price."),
