@@ -111,6 +111,11 @@ def ledger_move(balance, where, delta: int, entry: Callable[[int], object], *,
     return new_balance
 
 
+def one_of(column: str, values) -> str:
+    """The SQL of a CHECK that `column` holds one of `values` (a status, a kind)."""
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
 def insert_missing(model, key: str, **values) -> None:
     """Make the row if it is missing: INSERT ... ON CONFLICT (key) DO NOTHING on either
     backend, so racing makers do not fail (accounts of balances, settings rows)."""

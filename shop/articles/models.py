@@ -8,14 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.catalog.models import Translatable
-from shop.db import TimestampMixin, UTCDateTime, db, utcnow
+from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
 
 # draft -> review -> published (visible from published_at, which may be in the future:
 # a scheduled article); unpublishing takes it back to draft.
 ARTICLE_STATUSES = ("draft", "review", "published")
-_STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in ARTICLE_STATUSES) + ")"
 EVENT_KINDS = ("view", "click", "cart")
-_KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in EVENT_KINDS) + ")"
 
 
 class ArticleCategory(Translatable, TimestampMixin, db.Model):
@@ -48,7 +46,7 @@ class Article(TimestampMixin, db.Model):
 
     __tablename__ = "articles"
     __table_args__ = (
-        CheckConstraint(_STATUS_CHECK, name="status_known"),
+        CheckConstraint(one_of("status", ARTICLE_STATUSES), name="status_known"),
         CheckConstraint("repromote_days IS NULL OR repromote_days >= 1", name="repromote_positive"),
         Index("ix_articles_status_published", "status", "published_at"),
     )
@@ -137,7 +135,7 @@ class ArticleEvent(db.Model):
 
     __tablename__ = "article_events"
     __table_args__ = (
-        CheckConstraint(_KIND_CHECK, name="kind_known"),
+        CheckConstraint(one_of("kind", EVENT_KINDS), name="kind_known"),
         Index("ix_article_events_article_kind", "article_id", "kind"),
     )
 

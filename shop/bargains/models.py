@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.db import TimestampMixin, UTCDateTime, db, utcnow
+from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
 
 # active: friends can cut; complete: the floor is reached; ordered: bought (its order
 # placed, paid or awaiting payment); expired: the time ran out before it was bought.
@@ -53,8 +53,7 @@ class Bargain(TimestampMixin, db.Model):
 
     __tablename__ = "bargains"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'complete', 'ordered', 'expired')",
-                        name="status_known"),
+        CheckConstraint(one_of("status", BARGAIN_STATUSES), name="status_known"),
         CheckConstraint("price_minor >= floor_price_minor AND price_minor <= start_price_minor",
                         name="price_within_range"),
         CheckConstraint("helps >= 0 AND helps <= helpers_needed", name="helps_within_plan"),

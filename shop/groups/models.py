@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.db import TimestampMixin, UTCDateTime, db, utcnow
+from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
 
 # pending: the leader has not paid yet (not shown, not joinable); open: paid by the
 # leader, joinable until expires_at; complete: every seat paid (or, under auto-complete,
@@ -21,10 +21,6 @@ SETTLED_STATUSES = frozenset({"complete", "failed", "cancelled"})
 # held: the seat is claimed and its order awaits payment; paid; released: the order was
 # cancelled unpaid (the seat is free again); refunded: the group failed after payment.
 MEMBER_STATUSES = ("held", "paid", "released", "refunded")
-
-
-def _one_of(column: str, values) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class GroupCampaign(TimestampMixin, db.Model):
@@ -107,7 +103,7 @@ class Group(TimestampMixin, db.Model):
 
     __tablename__ = "groups"
     __table_args__ = (
-        CheckConstraint(_one_of("status", GROUP_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", GROUP_STATUSES), name="status_known"),
         CheckConstraint("seats_left >= 0 AND seats_left <= size", name="seats_within_size"),
         CheckConstraint("paid_count >= 0 AND paid_count <= size", name="paid_within_size"),
         Index("ix_groups_status_expires", "status", "expires_at"),
@@ -159,7 +155,7 @@ class GroupMember(db.Model):
 
     __tablename__ = "group_members"
     __table_args__ = (
-        CheckConstraint(_one_of("status", MEMBER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", MEMBER_STATUSES), name="status_known"),
         Index("uq_group_members_live_seat", "group_id", "user_id", unique=True,
               postgresql_where=text("status IN ('held', 'paid')"),
               sqlite_where=text("status IN ('held', 'paid')")),

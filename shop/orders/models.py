@@ -5,14 +5,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.db import TimestampMixin, UTCDateTime, db, utcnow
+from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
 
 # awaiting_payment -> paid -> shipped -> completed; cancelled; refunds come with payments.
 ORDER_STATUSES = ("awaiting_payment", "paid", "shipped", "completed", "cancelled",
                   "refund_requested", "partly_refunded", "refunded")
 # Paid, and not since refunded in full: what can still be refunded, and what sales count.
 PAID_STATUSES = frozenset({"paid", "shipped", "completed", "refund_requested", "partly_refunded"})
-_STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in ORDER_STATUSES) + ")"
 
 
 class Address(TimestampMixin, db.Model):
@@ -49,7 +48,7 @@ class Order(TimestampMixin, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key"),
-        CheckConstraint(_STATUS_CHECK, name="status_known"),
+        CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
         CheckConstraint("total_minor >= 0", name="total_not_negative"),
         Index("ix_orders_status_expires", "status", "expires_at"),
     )

@@ -5,14 +5,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.db import TimestampMixin, UTCDateTime, db, utcnow
+from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
 
 PAYMENT_STATUSES = ("pending", "succeeded", "canceled", "rejected")
 REFUND_STATUSES = ("pending", "succeeded", "failed")
-
-
-def _one_of(column: str, values) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class Payment(TimestampMixin, db.Model):
@@ -25,7 +21,7 @@ class Payment(TimestampMixin, db.Model):
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_one_of("status", PAYMENT_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", PAYMENT_STATUSES), name="status_known"),
         CheckConstraint("method IN ('card', 'wallet')", name="method_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("refundable_minor >= 0 AND refundable_minor <= amount_minor",
@@ -58,7 +54,7 @@ class Refund(TimestampMixin, db.Model):
     __tablename__ = "refunds"
     __table_args__ = (
         UniqueConstraint("payment_id", "key"),
-        CheckConstraint(_one_of("status", REFUND_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", REFUND_STATUSES), name="status_known"),
         CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
     )
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.db import TimestampMixin, UTCDateTime, db, utcnow
+from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
 
 MODES = ("everyone", "approved", "threshold")
 BINDING_RULES = ("first_visit", "registration", "last_click")
@@ -19,17 +19,13 @@ WITHDRAWAL_METHODS = ("wallet", "bank")
 BUCKETS = ("pending", "balance")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 class ReferralSettings(db.Model):
     """The admin's choices, one row (id 1). Rates are basis points (100 = 1 %)."""
 
     __tablename__ = "referral_settings"
     __table_args__ = (
-        CheckConstraint(_one_of("mode", MODES), name="mode_known"),
-        CheckConstraint(_one_of("binding_rule", BINDING_RULES), name="rule_known"),
+        CheckConstraint(one_of("mode", MODES), name="mode_known"),
+        CheckConstraint(one_of("binding_rule", BINDING_RULES), name="rule_known"),
         CheckConstraint("level1_bp BETWEEN 0 AND 10000 AND level2_bp BETWEEN 0 AND 10000",
                         name="rates_in_range"),
         CheckConstraint("margin_floor_bp BETWEEN 0 AND 10000", name="floor_in_range"),
@@ -79,7 +75,7 @@ class Distributor(TimestampMixin, db.Model):
 
     __tablename__ = "distributors"
     __table_args__ = (
-        CheckConstraint(_one_of("status", DISTRIBUTOR_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", DISTRIBUTOR_STATUSES), name="status_known"),
         CheckConstraint("pending_minor >= 0", name="pending_not_negative"),
     )
 
@@ -108,7 +104,7 @@ class CommissionEntry(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "bucket", "ref_type", "ref_id"),
         CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
-        CheckConstraint(_one_of("bucket", BUCKETS), name="bucket_known"),
+        CheckConstraint(one_of("bucket", BUCKETS), name="bucket_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,7 +187,7 @@ class Commission(db.Model):
     __table_args__ = (
         UniqueConstraint("order_id", "level"),
         CheckConstraint("level IN (1, 2)", name="level_known"),
-        CheckConstraint(_one_of("status", COMMISSION_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", COMMISSION_STATUSES), name="status_known"),
         CheckConstraint("amount_minor >= 0 AND amount_minor <= uncapped_minor", name="amount_in_range"),
         CheckConstraint("reversed_minor >= 0 AND reversed_minor <= amount_minor",
                         name="reversed_in_range"),
@@ -230,8 +226,8 @@ class Withdrawal(TimestampMixin, db.Model):
 
     __tablename__ = "withdrawals"
     __table_args__ = (
-        CheckConstraint(_one_of("status", WITHDRAWAL_STATUSES), name="status_known"),
-        CheckConstraint(_one_of("method", WITHDRAWAL_METHODS), name="method_known"),
+        CheckConstraint(one_of("status", WITHDRAWAL_STATUSES), name="status_known"),
+        CheckConstraint(one_of("method", WITHDRAWAL_METHODS), name="method_known"),
         CheckConstraint("amount_minor > 0 AND fee_minor >= 0 AND fee_minor < amount_minor",
                         name="amounts_in_range"),
         Index("ix_withdrawals_status", "status", "id"),
