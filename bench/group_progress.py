@@ -14,19 +14,16 @@ section 8): the fragment serves at least half of the empty response's requests/s
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.pages import (ROOT, count_queries, flask_cmd, log, run_wrk, start_gunicorn,  # noqa: E402
+from bench.pages import (count_queries, demo_instance, log, run_wrk, start_gunicorn,  # noqa: E402
                          stop, wait_until_up)
 
 TARGET = 50.0  # % of the empty response's requests/s
@@ -61,18 +58,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians shown")
     args = parser.parse_args()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-
-    tmp = Path(tempfile.mkdtemp(prefix="shop-bench-group-"))
-    env = {**os.environ, "FLASK_APP": "wsgi:app"}
-    if not env.get("DATABASE_URL"):
-        env["SHOP_INSTANCE_PATH"] = str(tmp / "instance")
-    os.environ.update(env)  # shop.config reads it at import: import the shop only now
+    tmp, env = demo_instance("shop-bench-group-")
     servers = []
     try:
-        flask_cmd(env, "db", "upgrade")
-        flask_cmd(env, "shop", "demo")
         from shop import create_app
 
         path = f"/groups/{open_group_id()}/progress"

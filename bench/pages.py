@@ -50,6 +50,24 @@ def ids_in(html: str, prefix: str) -> list[int]:
     return list(dict.fromkeys(int(i) for i in re.findall(rf'href="{prefix}(\d+)[?"]', html)))
 
 
+def demo_instance(prefix: str) -> tuple[Path, dict]:
+    """A throw-away shop with the demo data: (temp dir, environment). SQLite in the temp
+    dir, or DATABASE_URL if set (migrated and given the demo data, which is idempotent).
+    Ctrl-C and kill raise, so the caller's `finally` stops servers and removes the dir."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # kill: clean up all the same
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {**os.environ, "FLASK_APP": "wsgi:app"}
+    if not env.get("DATABASE_URL"):
+        env["SHOP_INSTANCE_PATH"] = str(tmp / "instance")
+    os.environ.update(env)  # shop.config reads it at import: import the shop only now
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    flask_cmd(env, "db", "upgrade")
+    flask_cmd(env, "shop", "demo")
+    return tmp, env
+
+
 def discover(app) -> tuple[str, str]:
     """A top-level category with the most products on sale, and a product from home."""
     from shop.catalog import services
@@ -310,19 +328,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians shown")
     args = parser.parse_args()
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # kill: clean up all the same
-
-    tmp = Path(tempfile.mkdtemp(prefix="shop-bench-"))
-    env = {**os.environ, "FLASK_APP": "wsgi:app"}
-    if not env.get("DATABASE_URL"):
-        env["SHOP_INSTANCE_PATH"] = str(tmp / "instance")
-    os.environ.update(env)  # shop.config reads it at import: import the shop only now
+    tmp, env = demo_instance("shop-bench-")
     servers = []
     try:
-        flask_cmd(env, "db", "upgrade")
-        flask_cmd(env, "shop", "demo")
-        sys.path.insert(0, str(ROOT))
         from shop import create_app
 
         category, product = discover(create_app())
