@@ -5,16 +5,11 @@ last seat is paid every member's order is released for shipping. A group that do
 fill in time fails and every paid member is refunded the way they paid, once. The rules
 are in services.py and the README."""
 
-from blinker import Namespace
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("groups", __name__)
 admin_bp = Blueprint("groups_admin", __name__, url_prefix="/admin/groups")
-
-_signals = Namespace()
-# sender: the Group, in the transaction that settled it (complete or failed).
-group_settled = _signals.signal("group-settled")
 
 GROUP_STATUS_LABELS = {
     "pending": _l("Waiting for the leader's payment"), "open": _l("Open"),

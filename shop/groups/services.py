@@ -44,7 +44,6 @@ from shop import jobs
 from shop.catalog.models import Product
 from shop import live
 from shop.db import db, ledger_move, utcnow
-from shop.groups import group_settled
 from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
                                 GroupMember, GroupSeatEntry)
 from shop.orders import order_cancelled, order_paid, order_refunded, pricing
@@ -286,7 +285,6 @@ def _complete(group: Group, *, auto: bool) -> None:
     for order in db.session.scalars(select(Order).where(Order.id.in_(paid)).order_by(Order.id)):
         orders.release_hold(order, actor_id=None,
                             reason="group completed by the shop" if auto else "group complete")
-    group_settled.send(group)
 
 
 def _members(group: Group) -> list[GroupMember]:
@@ -351,9 +349,7 @@ def settle(group_id: int) -> bool:
         orders.return_stock(order, reason="order_refunded", ref_type="order_refund")
     if complete:
         _complete(group, auto=True)
-    else:
-        db.session.flush()
-        group_settled.send(group)
+    db.session.flush()
     return True
 
 
