@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,7 +19,7 @@ from shop.media.services import path_for
 from shop.money import format_minor
 from shop.orders import services as orders
 from shop.referrals import links
-from shop.web import live_fragment, redirect_to, render, render_error
+from shop.web import cached_blocks, live_fragment, redirect_to, render, render_error
 
 
 def _user_id() -> int | None:
@@ -122,8 +122,9 @@ def progress(bargain_id: int):
     over = status in services.LIVE_STATUSES and expires_at <= utcnow()
     tag = f"b{bargain_id}-{version}" + ("-over" if over else "")
 
-    def build() -> str:
-        return render_template("bargains/_progress.html", **_shown(services.bargain_page(bargain_id)))
+    def build() -> str:  # the same for every viewer of this state: rendered once
+        return cached_blocks(("bargain-progress", tag), "bargains/_progress.html", ["progress"],
+                             lambda: _shown(services.bargain_page(bargain_id)))["progress"]
 
     return live_fragment(tag, settled=status != "active" or over, build=build)
 
