@@ -32,6 +32,8 @@ BLUEPRINTS = (
     "shop.groups:admin_bp",
     "shop.bargains:bp",
     "shop.bargains:admin_bp",
+    "shop.promotions:bp",
+    "shop.promotions:admin_bp",
     "shop.admin:bp",
 )
 

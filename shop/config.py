@@ -116,6 +116,8 @@ class Config:
     PAGE_SIZE = 20
     # An unpaid order holds its stock this long; then the sweeper cancels it.
     ORDER_HOLD_MINUTES = int(os.environ.get("ORDER_HOLD_MINUTES", "30"))
+    # A flash-sale order is held for less: an unpaid one gives its unit back sooner.
+    FLASH_HOLD_MINUTES = int(os.environ.get("FLASH_HOLD_MINUTES", "15"))
     # Articles: how long a click from an article's product card credits the article with
     # what the shopper buys (shop.articles.attribution), and the default re-promotion
     # period for articles marked for it (the seeds advise pushing content every 15 days).

@@ -116,14 +116,15 @@ def one_of(column: str, values) -> str:
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def insert_missing(model, key: str, **values) -> None:
+def insert_missing(model, key: str | tuple[str, ...], **values) -> None:
     """Make the row if it is missing: INSERT ... ON CONFLICT (key) DO NOTHING on either
     backend, so racing makers do not fail (accounts of balances, settings rows)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+    keys = [key] if isinstance(key, str) else list(key)
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
 
 
 def settings_row(model):

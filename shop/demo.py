@@ -460,6 +460,7 @@ def load_demo() -> dict[str, int]:
     counts["points mall items"] = _load_points()
     counts["group buys"] = _load_group_buys()
     counts["bargains"] = _load_bargains()
+    counts["promotions"] = _load_promotions()
     return counts
 
 
@@ -673,6 +674,79 @@ def _load_bargains() -> int:
                                helpers_needed=helpers, hours=24, starts_at=now,
                                ends_at=now + timedelta(days=30), active=True)
         made += 1
+    return made
+
+
+def _load_promotions() -> int:
+    """Coupons (a newcomer gift, 满99减15 in the claim centre, given to the demo shopper
+    too, and 10% off fruit), a full reduction (满199减30, 满299减50 with free shipping), buy
+    two get one on the daily nuts, 15% off the cherries for a week, and a flash session
+    on now (the pan at half price, 20 units, 1 each) with one to come tomorrow."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from shop.db import utcnow
+    from shop.promotions import services as promotions
+    from shop.promotions.models import (Coupon, FlashItem, FlashSession, Promotion,
+                                        PromotionTier, TimedPrice)
+
+    if db.session.scalar(select(Coupon.id).limit(1)) is not None:
+        return 0
+    now = utcnow().replace(microsecond=0)
+    currency = current_app.config["SHOP_CURRENCY"]
+
+    def first_sku(code):
+        return db.session.scalar(select(Sku).join(Product).where(Product.code == code)
+                                 .order_by(Sku.id).limit(1))
+
+    fruit = db.session.scalar(select(Category.id).where(Category.slug == "fresh-fruit"))
+    coupons = [
+        Coupon(name="新人无门槛 ¥10", currency=currency, kind="amount", amount_minor=1000,
+               valid_from=now, valid_days=7, claimable=False, newcomer=True),
+        Coupon(name="满99减15", currency=currency, kind="amount", amount_minor=1500,
+               min_spend_minor=9900, valid_from=now, valid_until=now + timedelta(days=30),
+               total_quantity=500, remaining=500),
+        Coupon(name="水果9折券", currency=currency, kind="percent", percent_bp=1000,
+               cap_minor=2000, scope="categories", scope_ids=[fruit] if fruit else [],
+               valid_from=now, valid_days=14, total_quantity=200, remaining=200),
+    ]
+    db.session.add_all(coupons)
+    reduction = Promotion(kind="full_reduction", name="满199减30，满299减50包邮", currency=currency,
+                          starts_at=now, ends_at=now + timedelta(days=30), basis="amount")
+    reduction.tiers = [PromotionTier(threshold=19900, off_minor=3000),
+                       PromotionTier(threshold=29900, off_minor=5000, free_shipping=True)]
+    db.session.add(reduction)
+    made = 4
+    nuts, cherries, pan = (first_sku("demo-daily-nuts"), first_sku("demo-chile-cherries"),
+                           first_sku("demo-nonstick-pan"))
+    if nuts is not None:
+        db.session.add(Promotion(kind="buy_get", name="坚果买二送一", currency=currency,
+                                 starts_at=now, ends_at=now + timedelta(days=30), sku_id=nuts.id,
+                                 buy_n=2, get_m=1))
+        made += 1
+    if cherries is not None:
+        db.session.add(TimedPrice(name="车厘子限时85折", product_id=cherries.product_id,
+                                  kind="percent", percent_bp=1500, starts_at=now,
+                                  ends_at=now + timedelta(days=7)))
+        made += 1
+    admin = db.session.scalar(select(User.id).where(User.email == "admin@example.com"))
+    if pan is not None:
+        for name, starts in (("今日秒杀", now), ("明日秒杀", now + timedelta(days=1))):
+            session = FlashSession(name=name, starts_at=starts, ends_at=starts + timedelta(hours=12))
+            db.session.add(session)
+            db.session.flush()
+            item = FlashItem(session_id=session.id, sku_id=pan.id, currency=currency,
+                             price_minor=pan.price_minor // 2, allotted=0, stock_left=0,
+                             per_user_limit=1)
+            db.session.add(item)
+            db.session.flush()
+            promotions.set_aside(item, 20, actor_id=admin)
+            made += 1
+    db.session.flush()
+    shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
+    if shopper is not None:
+        promotions.grant(coupons[1].id, [shopper], actor_id=admin)
     return made
 
 

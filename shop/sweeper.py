@@ -8,7 +8,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - commissions past the refund window settle (shop.referrals);
 - points lots past their expiry expire (shop.points);
 - bargains still live (not bought) past their time expire (shop.bargains);
-- group buys past their deadline settle: complete, or failed and refunded (shop.groups).
+- group buys past their deadline settle: complete, or failed and refunded (shop.groups);
+- flash-sale items whose session has ended give what is left back to the SKUs.
 Each item commits on its own, so one failure does not hold back the rest.
 """
 
@@ -44,6 +45,7 @@ def sweep() -> dict[str, int]:
     from shop.payments.models import Payment
     from shop.groups import services as groups
     from shop.points import services as points
+    from shop.promotions import services as promotions
     from shop.referrals import services as referrals
 
     now = utcnow()
@@ -71,4 +73,5 @@ def sweep() -> dict[str, int]:
         "points_expired": _each(points.expired_lot_ids(now), points.expire),
         "bargains_expired": _each(bargains.expired_bargain_ids(now), bargains.expire),
         "groups_settled": _each(groups.due_group_ids(now), groups.settle),
+        "flash_released": _each(promotions.ended_item_ids(now), promotions.release),
     }

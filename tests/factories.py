@@ -615,3 +615,144 @@ class GroupMemberFactory(BaseFactory):
         model = GroupMember
 
     status = "held"
+
+
+# --- promotions ---------------------------------------------------------------------------
+
+from shop.promotions.models import (Coupon, FlashItem, FlashSession, Promotion,  # noqa: E402
+                                    PromotionTier, TimedPrice, UserCoupon)
+
+
+class CouponFactory(BaseFactory):
+    """A running coupon of 10.00 off, no minimum spend, on everything, valid for 30 days,
+    with no limit on how many are handed out (given a total_quantity, remaining is set
+    to it without a ledger row; tests of the ledger go through the backoffice)."""
+
+    class Meta:
+        model = Coupon
+
+    name = factory.Sequence(lambda n: f"优惠券{n}")
+    currency = "CNY"
+    kind = "amount"
+    amount_minor = 1000
+    percent_bp = None
+    cap_minor = None
+    min_spend_minor = 0
+    scope = "all"
+    scope_ids = factory.LazyFunction(list)
+    valid_from = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    valid_until = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+    valid_days = None
+    total_quantity = None
+    remaining = factory.SelfAttribute("total_quantity")
+    per_user_limit = 1
+    claimable = True
+    newcomer = False
+    returns = True
+    group_buys = False
+    active = True
+
+
+class UserCouponFactory(BaseFactory):
+    """A new shopper's available coupon of a new coupon (or of coupon_id / user_id
+    given), written as is: no ledger row and `remaining` untouched (services.claim does
+    both)."""
+
+    class Meta:
+        model = UserCoupon
+
+    coupon_id = factory.LazyFunction(lambda: CouponFactory().id)
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    claim_no = factory.Sequence(lambda n: n + 1)
+    source = "claim"
+    status = "available"
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+    order_id = None
+    discount_minor = 0
+
+
+class PromotionFactory(BaseFactory):
+    """A running full reduction on everything by amount, with no tier until
+    PromotionTierFactory adds some; kind="buy_get" with sku_id, buy_n and get_m for the
+    other kind."""
+
+    class Meta:
+        model = Promotion
+
+    kind = "full_reduction"
+    name = factory.Sequence(lambda n: f"满减{n}")
+    currency = "CNY"
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    ends_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+    active = True
+    basis = "amount"
+    scope = "all"
+    scope_ids = factory.LazyFunction(list)
+    with_coupons = True
+    group_buys = True
+
+
+class PromotionTierFactory(BaseFactory):
+    """A tier of a (new) full reduction: from 100.00 (thresholds go up by 100.00 each
+    time), 10.00 off."""
+
+    class Meta:
+        model = PromotionTier
+
+    promotion_id = factory.LazyFunction(lambda: PromotionFactory().id)
+    threshold = factory.Sequence(lambda n: (n + 1) * 10000)
+    off_minor = 1000
+    off_bp = None
+    free_shipping = False
+    gift_sku_id = None
+
+
+class TimedPriceFactory(BaseFactory):
+    """A running 20 % off a new product's every SKU (one in stock), for a week."""
+
+    class Meta:
+        model = TimedPrice
+
+    name = factory.Sequence(lambda n: f"限时价{n}")
+    product_id = factory.LazyFunction(lambda: product_with_skus(skus=(("红", 1990, 50),))[0].id)
+    sku_id = None
+    kind = "percent"
+    price_minor = None
+    percent_bp = 2000
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    ends_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+    with_coupons = True
+    active = True
+
+
+class FlashSessionFactory(BaseFactory):
+    """A flash session on now, for two more hours."""
+
+    class Meta:
+        model = FlashSession
+
+    name = factory.Sequence(lambda n: f"秒杀场次{n}")
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(hours=1))
+    ends_at = factory.LazyFunction(lambda: utcnow() + timedelta(hours=2))
+    with_coupons = False
+    with_full_reduction = False
+    active = True
+
+
+class FlashItemFactory(BaseFactory):
+    """A new SKU (19.90, 50 in stock) in a (new) session at 9.90, 10 units of flash stock
+    written as is: not taken from the SKU's stock and no ledger row (services.set_aside
+    does both)."""
+
+    class Meta:
+        model = FlashItem
+
+    session_id = factory.LazyFunction(lambda: FlashSessionFactory().id)
+    sku_id = factory.LazyFunction(lambda: product_with_skus(skus=(("红", 1990, 50),))[1][0].id)
+    currency = "CNY"
+    price_minor = 990
+    allotted = 10
+    stock_left = factory.SelfAttribute("allotted")
+    per_user_limit = 1
+    released = False

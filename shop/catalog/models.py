@@ -136,6 +136,7 @@ class StockMovement(db.Model):
     __table_args__ = (
         UniqueConstraint("sku_id", "ref_type", "ref_id"),
         CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index("ix_stock_movements_ref", "ref_type", "ref_id"),  # what an order took
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -178,7 +178,9 @@ def _take_seat(group: Group, campaign: GroupCampaign, offered: GroupCampaignSku,
     """The seat's order, its member row, one seat and one unit: all or nothing."""
     sku = offered.sku
     price = offered.leader_price_minor if leader and offered.leader_price_minor else offered.price_minor
-    priced = pricing.Pricing(campaign.currency, [pricing.PricedLine(sku.id, 1, price)])
+    # the group price, and what stacks with a group buy (shop.promotions: a full
+    # reduction that allows it, a coupon made for group buys); shipping is free
+    priced = pricing.price([(sku.id, 1, price)], user_id, channel="group")
     try:
         order = orders.create_order(user_id, address, key, [(sku, sku.product, 1, price)], priced,
                                     kind="group", hold="group", pay_by=group.expires_at)

@@ -239,7 +239,10 @@ def benefits_before(order: Order) -> Benefits:
 
 def member_discount(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustment | None:
     """Price step 100: the level's discount on what is due (the goods: it runs first),
-    rounded down; and free shipping when the level grants it."""
+    rounded down; and free shipping when the level grants it. At checkout only: a flash
+    sale or a group buy has its own price."""
+    if priced.channel != "cart":
+        return None
     perks = benefits(user_id)
     if perks.free_shipping:
         priced.free_shipping = True

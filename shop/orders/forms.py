@@ -32,8 +32,11 @@ class AddressForm(FlaskForm):
 
 
 class CheckoutForm(AddressForm):
-    # Choices the price pipeline offers (shop.points): the amounts are the server's.
+    # Choices the price pipeline offers (shop.points, shop.promotions): the amounts are
+    # the server's. coupon: one of the shopper's coupons by id, "none", or empty for the
+    # one that takes the most off.
     use_points = BooleanField(_l("Use my points"))
+    coupon = StringField(_l("Coupon"), validators=[Optional(), Regexp(r"^(none|\d{1,10})$")])
 
 
 class ShipForm(FlaskForm):

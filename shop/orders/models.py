@@ -56,8 +56,8 @@ class Order(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(64))
-    # "standard" (from the cart) or "redemption" (the points mall); later kinds (group
-    # buys...) add theirs. Every kind is paid, shipped and refunded the same way.
+    # "standard" (from the cart), "redemption" (the points mall), "group", "bargain",
+    # "flash" (a flash sale). Every kind is paid, shipped and refunded the same way.
     kind: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
     status: Mapped[str] = mapped_column(String(24), default="awaiting_payment")
     currency: Mapped[str] = mapped_column(String(3))
@@ -113,6 +113,7 @@ class OrderAdjustment(db.Model):
     a signed amount and the label shown in the breakdown."""
 
     __tablename__ = "order_adjustments"
+    __table_args__ = (Index("ix_order_adjustments_kind_ref", "kind", "ref_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -120,13 +121,18 @@ class OrderAdjustment(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(120))  # as shown when placed
     amount_minor: Mapped[int] = mapped_column()
+    detail: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # The promotion (coupon, full reduction...) the step came from, for its figures.
+    ref_id: Mapped[int | None] = mapped_column()
 
     @property
     def row(self) -> tuple[str, int]:
         """(label in the reader's language where the kind is known, amount)."""
-        from shop.orders.pricing import ADJUSTMENT_LABELS
+        from shop.orders.pricing import ADJUSTMENT_LABELS, label_of
 
-        return str(ADJUSTMENT_LABELS.get(self.kind, self.label)), self.amount_minor
+        if self.kind not in ADJUSTMENT_LABELS:
+            return self.label, self.amount_minor
+        return label_of(self.kind, self.detail), self.amount_minor
 
 
 class OrderEvent(db.Model):

@@ -13,10 +13,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from shop.db import db
+from shop.money import allocate
 from shop.orders.models import ShopSetting
 
 # Shown in the breakdown; the order stores the kind, the label follows the reader's language.
 ADJUSTMENT_LABELS = {"shipping": _l("Shipping")}
+
+
+def label_of(kind: str, detail: str = "") -> str:
+    label = str(ADJUSTMENT_LABELS.get(kind, kind))
+    return f"{label}: {detail}" if detail else label
 
 SETTINGS = {"shipping_fee_minor": 1000, "free_shipping_from_minor": 9900}  # key: default
 
@@ -40,10 +46,18 @@ class PricedLine:
     sku_id: int
     quantity: int
     unit_price_minor: int
+    # What the steps so far took off this line: their own (a limited-time price) or
+    # their share of an order-wide one (largest remainder), so a later step limited to
+    # some lines (a coupon's scope) sees what is still due on them.
+    discount_minor: int = 0
 
     @property
     def total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
+
+    @property
+    def due_minor(self) -> int:
+        return self.total_minor - self.discount_minor
 
 
 @dataclass
@@ -51,12 +65,17 @@ class Adjustment:
     kind: str
     amount_minor: int  # negative for a discount
     # What the step spent besides money, for the domain that applies it when the order
-    # is placed (points: {"points": 1200}); not stored on the order.
+    # is placed (points: {"points": 1200}, a coupon: {"coupon": 7}); not stored.
     spends: dict = field(default_factory=dict)
+    detail: str = ""            # which one (a coupon's or a promotion's name), stored
+    ref_id: int | None = None   # the promotion's id, stored for its usage figures
+    # A discount's split over the lines (aligned with Pricing.lines); None: in proportion
+    # to what is due on each.
+    per_line: list[int] | None = None
 
     @property
     def label(self) -> str:
-        return str(ADJUSTMENT_LABELS.get(self.kind, self.kind))
+        return label_of(self.kind, self.detail)
 
     @property
     def row(self) -> tuple[str, int]:
@@ -74,6 +93,17 @@ class Pricing:
     options: dict = field(default_factory=dict)
     offers: dict = field(default_factory=dict)
     free_shipping: bool = False
+    # Where the lines come from: "cart" (checkout), or an order kind with its own price
+    # ("flash", "group"); each step says on which channels it applies.
+    channel: str = "cart"
+    # Units a step gives away (a full reduction's gift), ordered at a price of 0.
+    gifts: list[PricedLine] = field(default_factory=list)
+    # What the caller tells the steps (the flash session a flash price comes from), and
+    # what steps loaded for later steps (each SKU's product and category).
+    context: dict = field(default_factory=dict)
+    # A shopper's choice a step could not honour (a coupon out of scope): checkout shows
+    # it, and an order is not placed with it.
+    refused: list[str] = field(default_factory=list)
 
     @property
     def subtotal_minor(self) -> int:
@@ -84,7 +114,7 @@ class Pricing:
         return max(0, self.subtotal_minor + sum(a.amount_minor for a in self.adjustments))
 
 
-Adjuster = Callable[[Pricing, int | None], Adjustment | None]
+Adjuster = Callable[[Pricing, int | None], "Adjustment | list[Adjustment] | None"]
 _ADJUSTERS: list[tuple[int, Adjuster]] = []
 
 
@@ -96,17 +126,32 @@ def register_adjuster(position: int, adjuster: Adjuster) -> None:
 
 
 def price(lines: list[tuple[int, int, int]], user_id: int | None,
-          options: dict | None = None) -> Pricing:
-    """lines: (sku_id, quantity, unit_price_minor) read from the SKUs by the caller;
-    options: the shopper's choices, never amounts."""
+          options: dict | None = None, *, channel: str = "cart",
+          context: dict | None = None) -> Pricing:
+    """lines: (sku_id, quantity, unit_price_minor) read from the SKUs by the caller (or
+    the channel's own price: a flash or group price); options: the shopper's choices,
+    never amounts."""
     pricing = Pricing(current_app.config["SHOP_CURRENCY"],
                       [PricedLine(sku_id, quantity, unit) for sku_id, quantity, unit in lines],
-                      options=dict(options or {}))
+                      options=dict(options or {}), channel=channel, context=dict(context or {}))
     for _position, adjuster in _ADJUSTERS:
-        adjustment = adjuster(pricing, user_id)
-        if adjustment is not None and adjustment.amount_minor:
-            pricing.adjustments.append(adjustment)
+        made = adjuster(pricing, user_id)
+        for adjustment in made if isinstance(made, list) else [made]:
+            if adjustment is not None and adjustment.amount_minor:
+                apply(pricing, adjustment)
     return pricing
+
+
+def apply(pricing: Pricing, adjustment: Adjustment) -> None:
+    """Add a step to the price; a discount on the goods is split over the lines."""
+    pricing.adjustments.append(adjustment)
+    if adjustment.kind == "shipping" or adjustment.amount_minor >= 0:
+        return
+    parts = adjustment.per_line
+    if parts is None:
+        parts = allocate(-adjustment.amount_minor, [max(0, l.due_minor) for l in pricing.lines])
+    for line, part in zip(pricing.lines, parts):
+        line.discount_minor += part
 
 
 def due_minor(pricing: Pricing) -> int:
@@ -117,9 +162,12 @@ def due_minor(pricing: Pricing) -> int:
 def shipping(pricing: Pricing, user_id: int | None) -> Adjustment | None:
     """A flat fee, free from a threshold (both set by an admin) on what is due so far, or
     when an earlier step granted free shipping."""
+    if pricing.channel not in SHIPPED_CHANNELS:
+        return None  # group buys, bargains and redemptions ship free
     if pricing.free_shipping or due_minor(pricing) >= get_setting("free_shipping_from_minor"):
         return None
     return Adjustment("shipping", get_setting("shipping_fee_minor"))
 
 
+SHIPPED_CHANNELS = ("cart", "flash")
 register_adjuster(900, shipping)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from shop.cart import services as cart
+from shop.catalog.models import StockMovement
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
 from shop.orders import (HOLD_LABELS, STATUS_LABELS, order_cancelled, order_paid, order_placed,
@@ -95,6 +96,8 @@ def place_order(user_id: int, address: Address, idempotency_key: str,
     lines, priced = quote(user_id, options)
     if not lines:
         raise OrderError(_("Your cart is empty."))
+    if priced.refused:
+        raise OrderError(priced.refused[0])
     for line in lines:  # what the shopper saw is what is ordered, or nothing is
         if not line.available:
             raise OrderError(_("%(title)s is no longer available; remove it from your cart.",
@@ -120,14 +123,15 @@ def place_order(user_id: int, address: Address, idempotency_key: str,
 
 def create_order(user_id: int, address: Address, idempotency_key: str, lines: list[tuple],
                  priced: pricing.Pricing, *, kind: str = "standard", hold: str | None = None,
-                 pay_by: datetime | None = None) -> Order:
-    """An order of lines (sku, product, quantity, unit_price_minor) at `priced`, awaiting
-    payment until ORDER_HOLD_MINUTES from now (or `pay_by` if sooner): stock claimed
-    through the stock ledger in SKU-id order (no deadlocks), lines and price steps stored
-    as snapshots; with nothing to pay, paid at once. `hold` keeps it from shipping once
-    paid until release_hold() (a group buy still filling). Raises OrderError (sold out,
-    or a receiver of order_placed refusing); the caller holds the savepoint that undoes
-    it all."""
+                 pay_by: datetime | None = None, take_stock: bool = True) -> Order:
+    """An order of lines (sku, product, quantity, unit_price_minor) at `priced`, plus the
+    gifts a step gave (at 0), awaiting payment until ORDER_HOLD_MINUTES from now (or
+    `pay_by` if sooner): stock claimed through the stock ledger in SKU-id order (no
+    deadlocks; take_stock=False when the units were set aside already, a flash sale's),
+    lines and price steps stored as snapshots; with nothing to pay, paid at once. `hold`
+    keeps it from shipping once paid until release_hold() (a group buy still filling).
+    Raises OrderError (sold out, or a receiver of order_placed refusing); the caller
+    holds the savepoint that undoes it all."""
     expires_at = utcnow() + timedelta(minutes=current_app.config["ORDER_HOLD_MINUTES"])
     if pay_by is not None:
         expires_at = min(expires_at, pay_by)
@@ -138,7 +142,12 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
                   ship_address=address.one_line(), expires_at=expires_at)
     db.session.add(order)
     db.session.flush()
-    lines = sorted(lines, key=lambda l: l[0].id)
+    if priced.gifts:
+        from shop.catalog.models import Sku
+
+        lines = list(lines) + [(sku, sku.product, gift.quantity, 0) for gift in priced.gifts
+                               if (sku := db.session.get(Sku, gift.sku_id)) is not None]
+    lines = sorted(lines, key=lambda l: (l[0].id, -l[3]))
     order_lines = [OrderLine(order_id=order.id, sku_id=sku.id, product_id=product.id,
                              title=product.title, quantity=quantity,
                              sku_label=" / ".join(product.tr_option(v) for v in sku.option_values),
@@ -147,12 +156,19 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
     for position, adjustment in enumerate(priced.adjustments):
         db.session.add(OrderAdjustment(order_id=order.id, position=position,
                                        kind=adjustment.kind, label=adjustment.label,
+                                       detail=adjustment.detail[:80], ref_id=adjustment.ref_id,
                                        amount_minor=adjustment.amount_minor))
     order_placed.send(order, lines=order_lines, pricing=priced)
     db.session.add_all(order_lines)
-    for sku, product, quantity, _unit_price in lines:  # stock last: see LOCK ORDER above
-        try:
-            move_stock(sku.id, -quantity, reason="order", ref_type="order", ref_id=str(order.id))
+    wanted: dict[int, tuple] = {}  # a SKU bought and given (a gift) is claimed once
+    gift_ids = {gift.sku_id for gift in priced.gifts}
+    for sku, product, quantity, unit_price in lines:
+        if not take_stock and not (unit_price == 0 and sku.id in gift_ids):
+            continue
+        wanted[sku.id] = (product, wanted.get(sku.id, (None, 0))[1] + quantity)
+    for sku_id, (product, quantity) in wanted.items():
+        try:  # stock last: see LOCK ORDER above
+            move_stock(sku_id, -quantity, reason="order", ref_type="order", ref_id=str(order.id))
         except CatalogError:
             raise OrderError(_("%(title)s has just sold out.", title=product.tr("title"))) from None
     _record(order, None, "awaiting_payment", user_id, "placed")
@@ -404,10 +420,14 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
 
 
 def return_stock(order: Order, *, reason: str, ref_type: str) -> None:
-    """Every line's units back on the shelf, once per (order, ref_type) by the ledger."""
-    for line in order.lines:
-        move_stock(line.sku_id, line.quantity, reason=reason, ref_type=ref_type,
-                   ref_id=str(order.id))
+    """What the order took off the shelf goes back, once per (order, ref_type) by the
+    ledger. Units it did not take from the SKUs (a flash sale's, set aside before) are
+    for the domain that set them aside."""
+    taken = db.session.execute(select(StockMovement.sku_id, StockMovement.delta).where(
+        StockMovement.ref_type == "order", StockMovement.ref_id == str(order.id))
+        .order_by(StockMovement.sku_id)).all()
+    for sku_id, delta in taken:
+        move_stock(sku_id, -delta, reason=reason, ref_type=ref_type, ref_id=str(order.id))
 
 
 def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:

@@ -18,7 +18,7 @@ from shop.web import number_arg, render, roles_required
 
 
 def _options(form: CheckoutForm) -> dict:
-    return {"use_points": bool(form.use_points.data)}
+    return {"use_points": bool(form.use_points.data), "coupon": form.coupon.data or ""}
 
 
 def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = None):
@@ -33,10 +33,12 @@ def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = 
 @bp.get("/checkout")
 @login_required
 def checkout():
-    """The checkout page; with ?use_points=y (htmx, when the box is ticked) its price
-    breakdown again, with the choice applied."""
+    """The checkout page; with ?use_points=y or ?coupon=<id>|none (htmx, when a choice
+    changes) its price breakdown again, with the choice applied."""
     form = CheckoutForm()
     form.use_points.data = bool(request.args.get("use_points"))
+    coupon = request.args.get("coupon", "")
+    form.coupon.data = coupon if coupon == "none" or (coupon.isdigit() and len(coupon) <= 10) else ""
     form.fill_address(services.latest_address(current_user.id))
     form.token.data = uuid.uuid4().hex  # one order per drawn form, however often it is sent
     return _checkout_page(form)

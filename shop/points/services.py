@@ -351,7 +351,7 @@ def _deduction(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustme
     """The points step of the price pipeline, after shipping (points pay for goods, not
     for shipping, and using them does not lose free shipping): what the shopper's points
     could take off the goods, offered at checkout, applied when chosen."""
-    if user_id is None:
+    if user_id is None or priced.channel != "cart":
         return None
     rules, unit = settings(), 10 ** exponent(priced.currency)
     goods = pricing.due_minor(priced) - sum(a.amount_minor for a in priced.adjustments

@@ -1,0 +1,135 @@
+"""Shopper side of promotions: the coupon claim centre (htmx claim buttons), the
+shopper's coupons, what the product page shows (a limited-time price, a flash sale, full
+reductions), and the flash-sale pages with their purchase form."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from shop.db import db, utcnow
+from shop.orders import services as orders
+from shop.promotions import bp, rules, services
+from shop.promotions.forms import FlashBuyForm
+from shop.promotions.models import Coupon, FlashItem, Promotion
+from shop.web import render
+
+
+def _viewer() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+# --- coupons ----------------------------------------------------------------------------
+
+
+@bp.get("/coupons")
+def claim_centre():
+    coupons = services.claimable_coupons()
+    claimed = services.claims_of(_viewer(), [c.id for c in coupons]) if _viewer() else {}
+    return render("promotions/claim_centre.html", coupons=coupons, claimed=claimed)
+
+
+@bp.post("/coupons/<int:coupon_id>/claim")
+@login_required
+def claim(coupon_id: int):
+    """Claim one: htmx swaps the coupon's card (claimed, or why not); without htmx the
+    page comes back with a message."""
+    coupon = db.session.get(Coupon, coupon_id) or abort(404)
+    message, status = None, 200
+    try:
+        services.claim(current_user.id, coupon.id)
+    except services.PromotionError as exc:
+        message, status = str(exc), 409
+    claimed = services.claims_of(current_user.id, [coupon.id])
+    if request.headers.get("HX-Request"):
+        return render("promotions/claim_centre.html", block="card", coupon=coupon,
+                      claimed=claimed, message=message, status=status)
+    if message:
+        return render("promotions/claim_centre.html", coupons=services.claimable_coupons(),
+                      claimed=services.claims_of(current_user.id, [c.id for c in
+                                                                   services.claimable_coupons()]),
+                      message=message, status=status)
+    flash(_("Coupon claimed: it is in My coupons."))
+    return redirect(url_for("promotions.claim_centre"), 303)
+
+
+@bp.get("/me/coupons")
+@login_required
+def mine():
+    return render("promotions/mine.html", held=services.coupons_of(current_user.id), now=utcnow())
+
+
+# --- on the product page ----------------------------------------------------------------
+
+
+@bp.get("/p/<int:product_id>/offers")
+def for_product(product_id: int):
+    """Loaded by the product page after it shows: its limited-time price, its flash
+    sale (on or next), and the full reductions it counts toward."""
+    from shop.catalog.services import get_product_for_shoppers
+
+    product = get_product_for_shoppers(product_id) or abort(404)
+    now = utcnow()
+    line = rules.Line(0, product.id, frozenset(c for c in (product.category_id,
+                                                           product.category.parent_id) if c),
+                      1, 0, 0)
+    reductions = [p for p in db.session.scalars(select(Promotion).where(
+        Promotion.active.is_(True), Promotion.kind == "full_reduction",
+        Promotion.starts_at <= now, Promotion.ends_at > now).order_by(Promotion.id))
+        if rules.in_scope(p.scope, p.scope_ids, line)]
+    return render("promotions/_for_product.html", timed=services.timed_price_for(product, now),
+                  flash_item=services.flash_for_product(product.id, now), reductions=reductions,
+                  now=now)
+
+
+# --- flash sales ------------------------------------------------------------------------
+
+
+@bp.get("/flash")
+def flash_index():
+    return render("promotions/flash_index.html", sessions=services.flash_sessions(), now=utcnow())
+
+
+def _item_page(item: FlashItem, form: FlashBuyForm | None, status: int = 200,
+               message: str | None = None):
+    return render("promotions/flash_item.html", item=item, form=form, now=utcnow(),
+                  status=status, message=message)
+
+
+def _buy_form(item: FlashItem, form: FlashBuyForm | None = None) -> FlashBuyForm:
+    if form is None:
+        form = FlashBuyForm(data={"token": uuid.uuid4().hex, "quantity": 1})
+        form.fill_address(orders.latest_address(current_user.id))
+    form.quantity.choices = [(n, str(n)) for n in range(1, item.per_user_limit + 1)]
+    return form
+
+
+@bp.get("/flash/items/<int:item_id>")
+def flash_page(item_id: int):
+    item = services.flash_item(item_id) or abort(404)
+    return _item_page(item, _buy_form(item) if _viewer() else None)
+
+
+@bp.post("/flash/items/<int:item_id>/buy")
+@login_required
+def flash_buy(item_id: int):
+    item = services.flash_item(item_id) or abort(404)
+    form = _buy_form(item, FlashBuyForm())
+    if not form.validate_on_submit():
+        return _item_page(item, form, 422)
+    address = orders.save_address(current_user.id, **form.address_values())
+    try:
+        order = services.buy_flash(current_user.id, item.id, form.quantity.data, address,
+                                   form.token.data)
+    except services.PromotionError as exc:
+        return _item_page(item, form, 409, str(exc))
+    flash(_("Got it! Pay within %(n)d minutes to keep it.", n=_hold_minutes()))
+    return redirect(url_for("orders.detail", order_id=order.id), 303)
+
+
+def _hold_minutes() -> int:
+    return current_app.config["FLASH_HOLD_MINUTES"]
