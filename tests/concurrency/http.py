@@ -41,6 +41,29 @@ def form_fields(html: str, *names: str) -> dict:
     return {name: found[name] for name in names}
 
 
+def together(calls: list, timeout: float = 180) -> list:
+    """Run each callable in its own thread, all released at once by a barrier; their
+    results (or the exception each raised), in the order of `calls`."""
+    import threading
+
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a request or job hung"
+    return results
+
+
 def post_together(posts: list[tuple[str, str, dict]], timeout: float = 60) -> list[int]:
     """Send every (url, cookie, form) POST from its own thread, all released at once by a
     barrier; the status codes, in the order they came back."""

@@ -4,7 +4,6 @@ a member's payment committing at the moment the group expires. Exact counts."""
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -20,7 +19,7 @@ from shop.orders.models import Order, OrderEvent
 from shop.payments.models import Payment, Refund
 from shop.wallet import services as wallet
 from shop.wallet.models import WalletEntry
-from tests.concurrency.http import AGENT, form_fields, request, session_cookie
+from tests.concurrency.http import AGENT, form_fields, request, session_cookie, together
 from tests.conftest import ADDRESS
 from tests.factories import UserFactory
 from tests.groups.helpers import (campaign, fund, group_state, join_held, open_paid_group,
@@ -48,27 +47,6 @@ def _post(url: str, cookie: str, form: dict) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def _together(calls: list) -> list:
-    """Run each callable in its own thread, all released at once by a barrier; their
-    results (or the exception each raised), in the order of `calls`."""
-    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(thread.is_alive() for thread in threads), "a request or job hung"
-    return results
-
-
 def _count(app, model, *where) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
@@ -94,7 +72,7 @@ def test_twenty_shoppers_for_the_last_seat_one_gets_it(app, live_server):
 
     url = f"{live_server.url}/groups/{group_id}/join"
     started = time.monotonic()
-    results = _together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts])
+    results = together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts])
     elapsed = time.monotonic() - started
     codes = sorted(code for code, _body in results)
     assert codes == [303] + [409] * 19, codes
@@ -128,7 +106,7 @@ def test_one_shopper_sending_the_join_form_five_times_gets_one_seat(app, live_se
         posts.append(dict(ADDRESS, sku_id=str(sku_id), **form_fields(html, "csrf_token", "token")))
     assert len({p["token"] for p in posts}) == 5
     url = f"{live_server.url}/groups/{group_id}/join"
-    results = _together([lambda f=form: _post(url, cookie, f) for form in posts])
+    results = together([lambda f=form: _post(url, cookie, f) for form in posts])
     codes = sorted(code for code, _body in results)
     assert codes == [303] + [409] * 4, codes
     assert all("You are already in this group." in body for code, body in results if code == 409)
@@ -173,7 +151,7 @@ def test_the_expiry_job_run_twice_at_once_refunds_each_member_once(stripe_app, l
         set_deadline(app, group_id, -1)
 
         started = time.monotonic()
-        results = _together([_settle_in_own_context(app, group_id)] * 2)
+        results = together([_settle_in_own_context(app, group_id)] * 2)
         timings.append(time.monotonic() - started)
         assert sorted(results, key=str) == [False, True], results
 
@@ -268,7 +246,7 @@ def test_a_member_paying_at_the_moment_the_group_expires_is_all_or_nothing(app, 
 
         set_deadline(app, group_id, offset)
         started = time.monotonic()
-        (code, body), settled = _together([pay, expire])
+        (code, body), settled = together([pay, expire])
         timings.append(time.monotonic() - started)
         if isinstance(settled, Exception):
             errors.append(f"settle raised {settled!r}")
@@ -357,7 +335,7 @@ def test_settling_a_group_while_shoppers_join_another_of_its_campaign(app, live_
                 return done
 
         started = time.monotonic()
-        results = _together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts] + [settle])
+        results = together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts] + [settle])
         timings.append(time.monotonic() - started)
         codes = sorted(r[0] for r in results[:-1] if isinstance(r, tuple))
         if codes != [303] * JOINERS or results[-1] is not True:
@@ -397,7 +375,7 @@ def test_the_sweeper_cancelling_unpaid_seats_while_shoppers_join_the_same_group(
             with app.app_context():
                 return sweep()["orders_cancelled"]
 
-        results = _together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts] + [sweeper])
+        results = together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts] + [sweeper])
         codes = sorted(r[0] for r in results[:-1] if isinstance(r, tuple))
         if codes != [303] * JOINERS or results[-1] != HELD:
             problems.append((round_, codes, results[-1]))

@@ -6,7 +6,6 @@ the per-user limit. Exact counts, read back from the database and its ledgers.""
 from __future__ import annotations
 
 import re
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -25,7 +24,7 @@ from shop.orders.models import Order, OrderAdjustment
 from shop.promotions import backoffice, services
 from shop.promotions.models import (Coupon, CouponEntry, FlashBuyer, FlashItem, FlashOrder,
                                     FlashSession, FlashStockEntry, UserCoupon)
-from tests.concurrency.http import AGENT, form_fields, request, session_cookie
+from tests.concurrency.http import AGENT, form_fields, request, session_cookie, together
 from tests.conftest import ADDRESS
 from tests.factories import PASSWORD_HASH, UserFactory, product_with_skus
 
@@ -40,6 +39,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+def _together_ok(calls: list) -> list:
+    """together(), and no call raised."""
+    results = together(calls)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    return results
+
+
 def _post(url: str, cookie: str, form: dict, headers: dict | None = None) -> tuple[int, str, str]:
     """(status, body, Location) of one POST, redirects not followed, in English."""
     req = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers={
@@ -50,28 +56,6 @@ def _post(url: str, cookie: str, form: dict, headers: dict | None = None) -> tup
             return response.status, response.read().decode(), response.headers.get("Location", "")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(), error.headers.get("Location", "")
-
-
-def _together(calls: list) -> list:
-    """Run each callable in its own thread, all released at once by a barrier; their
-    results (or the exception each raised), in the order of `calls`."""
-    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    assert not [r for r in results if isinstance(r, Exception)], results
-    return results
 
 
 def _alert(html: str) -> str:
@@ -171,7 +155,7 @@ def test_200_buyers_for_10_flash_units_make_exactly_10_flash_orders(app, live_se
 
     url = f"{live_server.url}/flash/items/{item_id}/buy"
     started = time.monotonic()
-    results = _together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in forms])
+    results = _together_ok([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in forms])
     elapsed = time.monotonic() - started
 
     codes = [code for code, _body, _location in results]
@@ -231,7 +215,7 @@ def test_64_shoppers_for_the_last_coupon_one_gets_it(app, live_server):
     forms = [_claim_cookie(app, live_server, user_id) for user_id in claimers]
 
     url = f"{live_server.url}/coupons/{coupon_id}/claim"
-    results = _together([lambda c=cookie, f=form: _post(url, c, f, {"HX-Request": "true"})
+    results = _together_ok([lambda c=cookie, f=form: _post(url, c, f, {"HX-Request": "true"})
                          for cookie, form in forms])
 
     codes = [code for code, _body, _location in results]
@@ -262,7 +246,7 @@ def _claims_race(app, live_server, coupon_id: int, shopper: int, n: int = 10):
     (sorted codes, refusal messages, the shopper's claim numbers afterwards)."""
     cookie, form = _claim_cookie(app, live_server, shopper)
     url = f"{live_server.url}/coupons/{coupon_id}/claim"
-    results = _together([lambda: _post(url, cookie, form) for _ in range(n)])
+    results = _together_ok([lambda: _post(url, cookie, form) for _ in range(n)])
     with app.app_context():
         held = db.session.scalars(select(UserCoupon.claim_no).where(
             UserCoupon.coupon_id == coupon_id, UserCoupon.user_id == shopper)
@@ -319,7 +303,7 @@ def test_one_coupon_in_five_checkouts_at_once_is_used_by_one_order(app, live_ser
     assert len({p["token"] for p in posts}) == 5
 
     url = f"{live_server.url}/checkout"
-    results = _together([lambda f=form: _post(url, cookie, f) for form in posts])
+    results = _together_ok([lambda f=form: _post(url, cookie, f) for form in posts])
 
     codes = sorted(code for code, _body, _location in results)
     placed = {_order_id(location) for code, _body, location in results if code in (302, 303)}
@@ -355,7 +339,7 @@ def test_one_shoppers_eight_flash_purchases_at_once_make_one_order(app, live_ser
     assert len({p["token"] for p in posts}) == 8
 
     url = f"{live_server.url}/flash/items/{item_id}/buy"
-    results = _together([lambda f=form: _post(url, cookie, f) for form in posts])
+    results = _together_ok([lambda f=form: _post(url, cookie, f) for form in posts])
 
     codes = sorted(code for code, _body, _location in results)
     assert codes == [303] + [409] * 7, codes
