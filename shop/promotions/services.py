@@ -625,8 +625,9 @@ def _return_flash(order: Order, *, restock: bool) -> None:
         _move_flash(item.id, bought.quantity, reason="returned", ref_type="order",
                     ref_id=str(order.id))
     else:
+        # its own reference: the order's other units (a gift) come back under the order's
         move_stock(item.sku_id, bought.quantity, reason="flash_returned",
-                   ref_type="order_cancel" if not restock else "order_refund", ref_id=str(order.id))
+                   ref_type="flash_refund" if restock else "flash_cancel", ref_id=str(order.id))
     db.session.flush()
 
 
