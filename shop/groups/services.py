@@ -192,6 +192,8 @@ def _take_seat(group: Group, campaign: GroupCampaign, offered: GroupCampaignSku,
     _move_units(campaign.id, -1, reason="claimed", ref_type="order", ref_id=order.id)
     _changed(group)
     db.session.flush()
+    if order.status == "paid":  # promotions took it to 0: paid at once, counted now
+        _on_paid(order)
     return order
 
 
@@ -369,6 +371,8 @@ def _member_of(order: Order, *, lock: bool = True) -> tuple[GroupMember, Group] 
         return None
     member = db.session.scalar(select(GroupMember).where(GroupMember.order_id == order.id)
                                .execution_options(populate_existing=True))
+    if member is None:  # a seat with nothing to pay, paid before its member row exists
+        return None
     group = db.session.get(Group, member.group_id, with_for_update=lock, populate_existing=True)
     return member, group
 

@@ -304,7 +304,7 @@ def coupon_step(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustm
     if choice == "none":
         pass
     elif choice.isdigit():
-        held = db.session.get(UserCoupon, int(choice))
+        held = db.session.get(UserCoupon, int(choice)) if int(choice) < 2**31 else None
         if held is None or held.user_id != user_id:
             priced.refused.append(_("That coupon is not yours."))
         else:
@@ -361,8 +361,8 @@ def claim(user_id: int, coupon_id: int, *, source: str = "claim",
         raise PromotionError(_("This coupon is not on offer."))
     if coupon.valid_until is not None and coupon.valid_until <= now:
         raise PromotionError(_("This coupon has expired."))
-    starts = coupon.valid_from if coupon.valid_until is not None else now
-    expires = coupon.valid_until or now + timedelta(days=coupon.valid_days)
+    starts = coupon.valid_from if coupon.valid_until is not None else max(now, coupon.valid_from)
+    expires = coupon.valid_until or starts + timedelta(days=coupon.valid_days)
     first = number = claims_of(user_id, [coupon.id]).get(coupon.id, 0) + 1
     while True:  # the shopper's next claim number; a racing claim of theirs took it: the next
         if number > first + 100:  # not a race: something else is refused
@@ -383,24 +383,28 @@ def claim(user_id: int, coupon_id: int, *, source: str = "claim",
 
 def _hand_out(coupon: Coupon, user_id: int, number: int, source: str, starts: datetime,
               expires: datetime, actor_id: int | None) -> UserCoupon:
-    """The numbered claim (unique per shopper and coupon: IntegrityError when taken), then
-    one of `remaining` by the ledger, in one savepoint."""
-    ref = f"{user_id}-{number}"
+    """In one savepoint: the coupon's row locked first (every hand-out queues on it, so a
+    grant, an admin's change of the quantity and a claim never wait on each other in
+    opposite orders), the numbered claim (unique per shopper and coupon: IntegrityError
+    when a claim of theirs took the number), then one of `remaining` by the ledger."""
     with db.session.begin_nested():
+        db.session.execute(select(Coupon.id).where(Coupon.id == coupon.id).with_for_update())
         held = UserCoupon(coupon_id=coupon.id, user_id=user_id, claim_no=number, source=source,
                           starts_at=starts, expires_at=expires)
         db.session.add(held)
         db.session.flush()
+
+        def entry(after, delta=-1):
+            return CouponEntry(coupon_id=coupon.id, user_coupon_id=held.id, action="claim",
+                               delta=delta, remaining_after=after, ref_type="user_coupon",
+                               ref_id=str(held.id), actor_id=actor_id)
+
         if coupon.remaining is not None:
-            ledger_move(Coupon.remaining, [Coupon.id == coupon.id], -1,
-                        lambda after: CouponEntry(coupon_id=coupon.id, user_coupon_id=held.id,
-                                                  action="claim", delta=-1, remaining_after=after,
-                                                  ref_type="claim", ref_id=ref, actor_id=actor_id),
+            ledger_move(Coupon.remaining, [Coupon.id == coupon.id], -1, entry,
                         error=PromotionError, refused=_("All of this coupon have been claimed."),
                         duplicate=_("You have just claimed this coupon."))
         else:
-            db.session.add(CouponEntry(coupon_id=coupon.id, user_coupon_id=held.id, action="claim",
-                                       delta=0, ref_type="claim", ref_id=ref, actor_id=actor_id))
+            db.session.add(entry(None, 0))
             db.session.flush()
     return held
 
@@ -554,6 +558,13 @@ def _locked_item(item_id: int) -> FlashItem | None:
                           populate_existing=True)
 
 
+def flash_quote(user_id: int, item: FlashItem, quantity: int) -> pricing.Pricing:
+    """What `quantity` of the item costs this shopper: the flash price, what the session
+    lets stack (a full reduction, their best coupon), and shipping."""
+    return pricing.price([(item.sku_id, quantity, item.price_minor)], user_id,
+                         channel="flash", context={"flash_session": item.session})
+
+
 def buy_flash(user_id: int, item_id: int, quantity: int, address: Address, key: str) -> Order:
     """A flash purchase: the shopper's allowance, the item's flash stock and the order,
     all or nothing. Before the start, after the end, above the limit or sold out it
@@ -586,8 +597,7 @@ def buy_flash(user_id: int, item_id: int, quantity: int, address: Address, key: 
             if not allowed:
                 raise PromotionError(_("You can buy at most %(n)d of this item.",
                                        n=item.per_user_limit))
-            priced = pricing.price([(sku.id, quantity, item.price_minor)], user_id,
-                                   channel="flash", context={"flash_session": session})
+            priced = flash_quote(user_id, item, quantity)
             hold = timedelta(minutes=current_app.config["FLASH_HOLD_MINUTES"])
             _move_flash(item.id, -quantity, reason="sold", ref_type="order_key",
                         ref_id=f"{user_id}-{key}")
@@ -601,7 +611,7 @@ def buy_flash(user_id: int, item_id: int, quantity: int, address: Address, key: 
             db.session.add(FlashOrder(order_id=order.id, item_id=item.id, user_id=user_id,
                                       quantity=quantity))
             db.session.flush()
-    except IntegrityError:  # the same form placed it meanwhile (a double tap)
+    except (IntegrityError, PromotionError):  # the same form placed it meanwhile (a double tap)?
         order = orders.order_by_key(user_id, key)
         if order is None:
             raise

@@ -47,7 +47,7 @@ def claim(coupon_id: int):
     claimed = services.claims_of(current_user.id, [coupon.id])
     if request.headers.get("HX-Request"):
         return render("promotions/claim_centre.html", block="card", coupon=coupon,
-                      claimed=claimed, message=message, status=status)
+                      claimed=claimed, card_message=message, status=status)
     if message:
         return render("promotions/claim_centre.html", coupons=services.claimable_coupons(),
                       claimed=services.claims_of(current_user.id, [c.id for c in
@@ -96,8 +96,9 @@ def flash_index():
 
 def _item_page(item: FlashItem, form: FlashBuyForm | None, status: int = 200,
                message: str | None = None):
+    quote = services.flash_quote(current_user.id, item, 1) if form is not None else None
     return render("promotions/flash_item.html", item=item, form=form, now=utcnow(),
-                  status=status, message=message)
+                  status=status, message=message, quote=quote)
 
 
 def _buy_form(item: FlashItem, form: FlashBuyForm | None = None) -> FlashBuyForm:
