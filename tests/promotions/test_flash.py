@@ -73,6 +73,25 @@ def _cancel(app, order_id: int) -> None:
         db.session.commit()
 
 
+def _pay(app, user_id: int, order_id: int) -> None:
+    """The shopper pays the order from a wallet topped up for it."""
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        wallet.move(user_id, order.total_minor, reason="t", ref_type="test", ref_id="flash")
+        orders.pay_with_wallet(order, user_id)
+        db.session.commit()
+
+
+def _refund(app, order_id: int, amount: int | None = None, *, restock: bool) -> None:
+    """An admin refunds `amount` (all of it by default)."""
+    admin = UserFactory(role="admin")
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        orders.refund(order, order.total_minor if amount is None else amount,
+                      key=uuid.uuid4().hex, reason="test", actor_id=admin.id, restock=restock)
+        db.session.commit()
+
+
 # --- setting stock aside ------------------------------------------------------------------
 
 
@@ -236,19 +255,11 @@ def test_a_full_refund_with_restock_puts_the_units_on_the_sku(app, restock):
     item_id, _sku_id, _product_id = _item(app)
     client, user = signed_in(app)
     order_id = _order_id(_buy(client, item_id, 2))
-    admin = UserFactory(role="admin")
-    with app.app_context():
-        order = db.session.get(Order, order_id)
-        wallet.move(user.id, order.total_minor, reason="t", ref_type="test", ref_id="flash")
-        orders.pay_with_wallet(order, user.id)
-        db.session.commit()
+    _pay(app, user.id, order_id)
     before = _state(app, item_id)
     assert before["sku_stock"] == 7 and before["stock_left"] == 1
+    _refund(app, order_id, restock=restock)
     with app.app_context():
-        order = db.session.get(Order, order_id)
-        orders.refund(order, order.total_minor, key=uuid.uuid4().hex, reason="test",
-                      actor_id=admin.id, restock=restock)
-        db.session.commit()
         assert db.session.get(FlashOrder, order_id).returned is restock
     after = _state(app, item_id)
     if restock:
@@ -261,17 +272,9 @@ def test_a_partial_refund_leaves_the_flash_units_where_they_are(app):
     item_id, _sku_id, _product_id = _item(app)
     client, user = signed_in(app)
     order_id = _order_id(_buy(client, item_id, 2))
-    admin = UserFactory(role="admin")
-    with app.app_context():
-        order = db.session.get(Order, order_id)
-        wallet.move(user.id, order.total_minor, reason="t", ref_type="test", ref_id="flash")
-        orders.pay_with_wallet(order, user.id)
-        db.session.commit()
+    _pay(app, user.id, order_id)
     before = _state(app, item_id)
-    with app.app_context():
-        orders.refund(db.session.get(Order, order_id), 100, key=uuid.uuid4().hex, reason="test",
-                      actor_id=admin.id, restock=True)
-        db.session.commit()
+    _refund(app, order_id, 100, restock=True)
     assert _state(app, item_id) == before
 
 
@@ -331,15 +334,9 @@ def test_a_flash_order_with_a_gift_of_the_same_sku_gives_both_units_back(app, ho
         _end(app, item_id)
         _sweep(app)
         assert _state(app, item_id)["sku_stock"] == 8
-        _cancel(app, order_id)  # raises CatalogError (the sweeper would retry it forever)
+        _cancel(app, order_id)  # both go back under their own stock references
     else:
-        admin = UserFactory(role="admin")
-        with app.app_context():
-            order = db.session.get(Order, order_id)
-            wallet.move(user.id, order.total_minor, reason="t", ref_type="test", ref_id="flash")
-            orders.pay_with_wallet(order, user.id)
-            orders.refund(order, order.total_minor, key=uuid.uuid4().hex, reason="test",
-                          actor_id=admin.id, restock=True)  # raises OrderError: already returned
-            db.session.commit()
+        _pay(app, user.id, order_id)
+        _refund(app, order_id, restock=True)
     # the flash unit and the gift are both back on the SKU
     assert _state(app, item_id)["sku_stock"] == (10 if how == "cancel_after_release" else 8)
