@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from shop.cart import services as cart
-from shop.catalog.models import StockMovement
+from shop.catalog.models import Sku, StockMovement
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, utcnow
 from shop.orders import (HOLD_LABELS, STATUS_LABELS, order_cancelled, order_paid, order_placed,
@@ -142,12 +142,9 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
                   ship_address=address.one_line(), expires_at=expires_at)
     db.session.add(order)
     db.session.flush()
-    if priced.gifts:
-        from shop.catalog.models import Sku
-
-        lines = list(lines) + [(sku, sku.product, gift.quantity, 0) for gift in priced.gifts
-                               if (sku := db.session.get(Sku, gift.sku_id)) is not None]
-    lines = sorted(lines, key=lambda l: (l[0].id, -l[3]))
+    gifts = [(sku, sku.product, gift.quantity, 0) for gift in priced.gifts
+             if (sku := db.session.get(Sku, gift.sku_id)) is not None]
+    lines = sorted([*lines, *gifts], key=lambda l: (l[0].id, -l[3]))
     order_lines = [OrderLine(order_id=order.id, sku_id=sku.id, product_id=product.id,
                              title=product.title, quantity=quantity,
                              sku_label=" / ".join(product.tr_option(v) for v in sku.option_values),
@@ -160,12 +157,10 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
                                        amount_minor=adjustment.amount_minor))
     order_placed.send(order, lines=order_lines, pricing=priced)
     db.session.add_all(order_lines)
-    wanted: dict[int, tuple] = {}  # a SKU bought and given (a gift) is claimed once
-    gift_ids = {gift.sku_id for gift in priced.gifts}
-    for sku, product, quantity, unit_price in lines:
-        if not take_stock and not (unit_price == 0 and sku.id in gift_ids):
-            continue
-        wanted[sku.id] = (product, wanted.get(sku.id, (None, 0))[1] + quantity)
+    wanted: dict[int, list] = {}  # a SKU bought and given (a gift) is claimed once
+    for sku, product, quantity, _unit_price in sorted(lines if take_stock else gifts,
+                                                      key=lambda l: l[0].id):
+        wanted.setdefault(sku.id, [product, 0])[1] += quantity
     for sku_id, (product, quantity) in wanted.items():
         try:  # stock last: see LOCK ORDER above
             move_stock(sku_id, -quantity, reason="order", ref_type="order", ref_id=str(order.id))
