@@ -507,6 +507,17 @@ def timed_price_for(product: Product, now: datetime | None = None) -> tuple[Time
     return best
 
 
+def full_reductions_for(product: Product, now: datetime | None = None) -> list[Promotion]:
+    """The full reductions on now whose scope takes the product, for its page."""
+    now = now or utcnow()
+    line = rules.Line(0, product.id, frozenset(c for c in (product.category_id,
+                                                           product.category.parent_id) if c),
+                      1, 0, 0)
+    return [p for p in db.session.scalars(select(Promotion).where(
+        *_live(Promotion, now), Promotion.kind == "full_reduction").order_by(Promotion.id))
+        if rules.in_scope(p.scope, p.scope_ids, line)]
+
+
 def _move_flash(item_id: int, delta: int, *, reason: str, ref_type: str, ref_id: str,
                 actor_id: int | None = None) -> int:
     return ledger_move(

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from shop.db import db, utcnow
+from shop.extensions import htmx
 from shop.orders import services as orders
-from shop.promotions import bp, rules, services
+from shop.promotions import bp, services
 from shop.promotions.forms import FlashBuyForm
-from shop.promotions.models import Coupon, FlashItem, Promotion
+from shop.promotions.models import Coupon, FlashItem
 from shop.web import render
 
 
@@ -26,11 +26,16 @@ def _viewer() -> int | None:
 # --- coupons ----------------------------------------------------------------------------
 
 
-@bp.get("/coupons")
-def claim_centre():
+def _centre_page(message: str | None = None, status: int = 200):
     coupons = services.claimable_coupons()
     claimed = services.claims_of(_viewer(), [c.id for c in coupons]) if _viewer() else {}
-    return render("promotions/claim_centre.html", coupons=coupons, claimed=claimed)
+    return render("promotions/claim_centre.html", coupons=coupons, claimed=claimed,
+                  message=message, status=status)
+
+
+@bp.get("/coupons")
+def claim_centre():
+    return _centre_page()
 
 
 @bp.post("/coupons/<int:coupon_id>/claim")
@@ -44,15 +49,12 @@ def claim(coupon_id: int):
         services.claim(current_user.id, coupon.id)
     except services.PromotionError as exc:
         message, status = str(exc), 409
-    claimed = services.claims_of(current_user.id, [coupon.id])
-    if request.headers.get("HX-Request"):
+    if htmx:
         return render("promotions/claim_centre.html", block="card", coupon=coupon,
-                      claimed=claimed, card_message=message, status=status)
+                      claimed=services.claims_of(current_user.id, [coupon.id]),
+                      card_message=message, status=status)
     if message:
-        return render("promotions/claim_centre.html", coupons=services.claimable_coupons(),
-                      claimed=services.claims_of(current_user.id, [c.id for c in
-                                                                   services.claimable_coupons()]),
-                      message=message, status=status)
+        return _centre_page(message, status)
     flash(_("Coupon claimed: it is in My coupons."))
     return redirect(url_for("promotions.claim_centre"), 303)
 
@@ -74,16 +76,9 @@ def for_product(product_id: int):
 
     product = get_product_for_shoppers(product_id) or abort(404)
     now = utcnow()
-    line = rules.Line(0, product.id, frozenset(c for c in (product.category_id,
-                                                           product.category.parent_id) if c),
-                      1, 0, 0)
-    reductions = [p for p in db.session.scalars(select(Promotion).where(
-        Promotion.active.is_(True), Promotion.kind == "full_reduction",
-        Promotion.starts_at <= now, Promotion.ends_at > now).order_by(Promotion.id))
-        if rules.in_scope(p.scope, p.scope_ids, line)]
     return render("promotions/_for_product.html", timed=services.timed_price_for(product, now),
-                  flash_item=services.flash_for_product(product.id, now), reductions=reductions,
-                  now=now)
+                  flash_item=services.flash_for_product(product.id, now),
+                  reductions=services.full_reductions_for(product, now), now=now)
 
 
 # --- flash sales ------------------------------------------------------------------------
