@@ -19,23 +19,20 @@ from shop.media.services import path_for
 from shop.money import format_minor
 from shop.orders import services as orders
 from shop.referrals import links
-from shop.web import cached_blocks, live_fragment, redirect_to, render, render_error
-
-
-def _user_id() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
+from shop.web import (cached_blocks, live_fragment, redirect_to, render, render_error,
+                       viewer_id)
 
 
 @bp.get("/bargains")
 def index():
-    user_id = _user_id()
+    user_id = viewer_id()
     return render("bargains/index.html", campaigns=services.running_campaigns(),
                   mine=services.bargains_of(user_id) if user_id else [],
                   state_of=services.state_of)
 
 
 def _campaign_page(campaign, status: int = 200, message: str | None = None):
-    user_id = _user_id()
+    user_id = viewer_id()
     return render("bargains/campaign.html", campaign=campaign,
                   running=services.is_running(campaign),
                   live=services.live_bargain_of(user_id, campaign.id) if user_id else None,
@@ -67,7 +64,7 @@ def _shown(bargain) -> dict:
 def _context(bargain, **extra) -> dict:
     """The bargain as shown, and what this visitor may do: the owner buys, a friend
     cuts once (their cut, if any)."""
-    user_id = _user_id()
+    user_id = viewer_id()
     cut_by_me = next((c for c in bargain.cuts if c.helper_id == user_id), None) if user_id else None
     return dict(_shown(bargain), cut_by_me=cut_by_me, is_owner=user_id == bargain.user_id, **extra)
 

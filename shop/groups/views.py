@@ -18,13 +18,10 @@ from shop.groups.models import Group, GroupCampaign
 from shop.money import format_minor
 from shop.orders import services as orders
 from shop.referrals import links
-from shop.web import cached_blocks, live_fragment, render
+from shop.web import cached_blocks, live_fragment, render, viewer_id
 
 bp.add_app_template_global(services.group_of_order, "group_of_order")  # on the order page
 
-
-def _viewer() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
 
 
 def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatForm:
@@ -60,7 +57,7 @@ def _campaign_page(campaign: GroupCampaign, form: SeatForm | None, status: int =
 @bp.get("/group-buys/<int:campaign_id>")
 def campaign(campaign_id: int):
     campaign = services.campaign_on(campaign_id) or abort(404)
-    return _campaign_page(campaign, _seat_form(campaign) if _viewer() else None)
+    return _campaign_page(campaign, _seat_form(campaign) if viewer_id() else None)
 
 
 @bp.post("/group-buys/<int:campaign_id>/open")
@@ -85,7 +82,7 @@ def open_group(campaign_id: int):
 
 def _group_page(group: Group, form: SeatForm | None = None, status: int = 200,
                 message: str | None = None):
-    viewer = _viewer()
+    viewer = viewer_id()
     seat = services.seat_of(group, viewer)
     joinable = (viewer is not None and seat is None and group.status == "open"
                 and group.seats_left > 0 and group.expires_at > utcnow())
@@ -97,7 +94,7 @@ def _group_page(group: Group, form: SeatForm | None = None, status: int = 200,
 
 @bp.get("/groups/<int:group_id>")
 def page(group_id: int):
-    return _group_page(services.group_for(group_id, _viewer()) or abort(404))
+    return _group_page(services.group_for(group_id, viewer_id()) or abort(404))
 
 
 @bp.get("/groups/<int:group_id>/progress")

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from shop.orders import services as orders
 from shop.points import bp, services
 from shop.points.forms import RedeemForm
-from shop.web import number_arg, render
+from shop.web import number_arg, render, viewer_id
 from shop.extensions import htmx
 
 bp.add_app_template_global(services.points_spent, "points_spent")  # on the order page
@@ -91,7 +91,7 @@ def mall():
 
 def _item_page(item, form: RedeemForm | None, status: int = 200, message: str | None = None):
     """The item; for a signed-in shopper, their points and the redemption form."""
-    user = current_user.id if current_user.is_authenticated else None
+    user = viewer_id()
     return render("points/item.html", item=item, form=form,
                   balance=services.balance(user) if user else None,
                   redeemed=services.redeemed_count(user, item.id) if user else 0,

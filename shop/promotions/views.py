@@ -16,11 +16,8 @@ from shop.orders import services as orders
 from shop.promotions import bp, services
 from shop.promotions.forms import FlashBuyForm
 from shop.promotions.models import Coupon, FlashItem
-from shop.web import render
+from shop.web import render, viewer_id
 
-
-def _viewer() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
 
 
 # --- coupons ----------------------------------------------------------------------------
@@ -28,7 +25,7 @@ def _viewer() -> int | None:
 
 def _centre_page(message: str | None = None, status: int = 200):
     coupons = services.claimable_coupons()
-    claimed = services.claims_of(_viewer(), [c.id for c in coupons]) if _viewer() else {}
+    claimed = services.claims_of(viewer_id(), [c.id for c in coupons]) if viewer_id() else {}
     return render("promotions/claim_centre.html", coupons=coupons, claimed=claimed,
                   message=message, status=status)
 
@@ -107,7 +104,7 @@ def _buy_form(item: FlashItem, form: FlashBuyForm | None = None) -> FlashBuyForm
 @bp.get("/flash/items/<int:item_id>")
 def flash_page(item_id: int):
     item = services.flash_item(item_id) or abort(404)
-    return _item_page(item, _buy_form(item) if _viewer() else None)
+    return _item_page(item, _buy_form(item) if viewer_id() else None)
 
 
 @bp.post("/flash/items/<int:item_id>/buy")

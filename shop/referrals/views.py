@@ -22,7 +22,7 @@ from shop.media.services import path_for
 from shop.money import format_minor
 from shop.referrals import bp, links, poster, services
 from shop.referrals.forms import ApplyForm, CodeForm, WithdrawForm
-from shop.web import render, render_error
+from shop.web import render, render_error, viewer_id
 from shop.web.visitor import visitor_id
 
 BEACON_LIMIT = "60 per minute"
@@ -44,7 +44,7 @@ def open_link(value: str):
     shopper (forged, disabled, their own, a loop) still shows the page, with a message,
     and credits nobody."""
     code, target = links.parse(value) or abort(404)
-    user_id = current_user.id if current_user.is_authenticated else None
+    user_id = viewer_id()
     try:
         services.check_code(code, user_id)
     except services.ReferralError as exc:
@@ -59,7 +59,7 @@ def open_link(value: str):
 def opened(value: str):
     """Posted by the page once loaded: the open is counted, a signed-in shopper bound."""
     code, target = links.parse(value) or abort(404)
-    user_id = current_user.id if current_user.is_authenticated else None
+    user_id = viewer_id()
     try:
         sharer = services.check_code(code, user_id)
     except services.ReferralError:

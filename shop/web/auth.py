@@ -11,6 +11,11 @@ from flask_login import current_user
 from shop.extensions import htmx, login_manager
 
 
+def viewer_id() -> int | None:
+    """The signed-in visitor's user id, or None for a guest."""
+    return current_user.id if current_user.is_authenticated else None
+
+
 def roles_required(*roles: str):
     """Allow signed-in users whose role is one of `roles`; admins may do everything.
 
