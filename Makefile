@@ -50,7 +50,7 @@ test-postgres:
 	@echo "== test suite on PostgreSQL (a fresh database per worker, dropped afterwards)"
 	TEST_DATABASE_URL=$(PG_SERVER_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-setup: $(VENV)/.installed static/vendor/htmx.min.js translations fonts
+setup: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/jsQR.js translations fonts
 
 setup-test: setup $(VENV)/.installed-test node_modules/.installed
 
@@ -71,6 +71,11 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+# The QR reader of the pickup page (shop.stores) where the browser has no BarcodeDetector.
+static/vendor/jsQR.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d shop/translations

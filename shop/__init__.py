@@ -34,6 +34,9 @@ BLUEPRINTS = (
     "shop.bargains:admin_bp",
     "shop.promotions:bp",
     "shop.promotions:admin_bp",
+    "shop.stores:bp",
+    "shop.stores:admin_bp",
+    "shop.shipping:admin_bp",
     "shop.admin:bp",
 )
 

@@ -118,6 +118,9 @@ class Config:
     ORDER_HOLD_MINUTES = int(os.environ.get("ORDER_HOLD_MINUTES", "30"))
     # A flash-sale order is held for less: an unpaid one gives its unit back sooner.
     FLASH_HOLD_MINUTES = int(os.environ.get("FLASH_HOLD_MINUTES", "15"))
+    # Wrong pickup codes (shop.stores) a staff member may try before a pause: guessing
+    # a 10-character code at this rate would take far longer than the codes live.
+    PICKUP_GUESS_LIMIT = os.environ.get("PICKUP_GUESS_LIMIT", "10 per 10 minutes;30 per day")
     # Articles: how long a click from an article's product card credits the article with
     # what the shopper buys (shop.articles.attribution), and the default re-promotion
     # period for articles marked for it (the seeds advise pushing content every 15 days).

@@ -461,6 +461,8 @@ def load_demo() -> dict[str, int]:
     counts["group buys"] = _load_group_buys()
     counts["bargains"] = _load_bargains()
     counts["promotions"] = _load_promotions()
+    counts["shipping regions"] = _load_shipping()
+    counts["stores"] = _load_stores()
     return counts
 
 
@@ -748,6 +750,53 @@ def _load_promotions() -> int:
     if shopper is not None:
         promotions.grant(coupons[1].id, [shopper], actor_id=admin)
     return made
+
+
+def _load_shipping() -> int:
+    """The default shipping template (the migration makes it from the old shop settings;
+    the built-in 10.00, free from 99.00 if there is none yet) gets a remote-regions row:
+    新疆 and 西藏 pay 20.00, never free. Nothing if the default has regions already."""
+    from shop.shipping import services as shipping
+
+    default = shipping.default_template()
+    if default.regions:
+        return 0
+    shipping.save_template(
+        default if default.id is not None else None, name=default.name,
+        fee_minor=default.fee_minor, free_from_minor=default.free_from_minor, is_default=True,
+        regions=[{"provinces": ["新疆", "西藏"], "fee_minor": 2000, "free_from_minor": None}])
+    return 1
+
+
+# Pickup stores: (name, city, address, phone, hours, latitude, longitude) in microdegrees.
+DEMO_STORES = (
+    ("徐家汇店", "上海市", "徐汇区漕溪北路 88 号", "021-64000001", "每天 9:00–21:00", 31193000, 121437000),
+    ("静安寺店", "上海市", "静安区南京西路 1788 号", "021-62000002", "每天 10:00–22:00", 31223800, 121445900),
+    ("西湖店", "杭州市", "西湖区文三路 90 号", "0571-88000003", "周一至周六 9:00–20:00", 30278000, 120130000),
+)
+# Products that may be picked up at a store: fresh food, and the group buys' products.
+DEMO_PICKUP = ("demo-hainan-mango", "demo-chile-cherries", "demo-daily-nuts", "demo-longjing")
+
+
+def _load_stores() -> int:
+    """Three stores (two in Shanghai, one in Hangzhou), the demo store staff working at
+    both Shanghai stores, and pickup on the fresh food; through the services."""
+    from shop.stores import services as stores
+    from shop.stores.models import Store
+
+    if db.session.scalar(select(Store.id).limit(1)) is not None:
+        return 0
+    made = [stores.save_store(None, name=name, city=city, address=address, phone=phone,
+                              hours=hours, map_url="", latitude_e6=lat, longitude_e6=lng,
+                              active=True)
+            for name, city, address, phone, hours, lat, lng in DEMO_STORES]
+    if db.session.scalar(select(User.id).where(User.email == "staff@example.com")) is not None:
+        for store in made[:2]:
+            stores.add_staff(store, "staff@example.com")
+    for product in db.session.scalars(select(Product).where(Product.code.in_(DEMO_PICKUP))):
+        product.pickup_enabled = True
+    db.session.flush()
+    return len(made)
 
 
 def _load_accounts() -> int:

@@ -10,6 +10,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - bargains still live (not bought) past their time expire (shop.bargains);
 - group buys past their deadline settle: complete, or failed and refunded (shop.groups);
 - flash-sale items whose session has ended give what is left back to the SKUs.
+- shipped orders nobody confirmed receiving within the days an admin set complete
+  themselves (shop.orders.services.auto_complete).
 Each item commits on its own, so one failure does not hold back the rest.
 """
 
@@ -60,6 +62,9 @@ def sweep() -> dict[str, int]:
             return False
         orders.cancel(order, actor_id=None, reason="expired")
 
+    def complete_shipped(order_id):
+        return orders.auto_complete(order_id, now)
+
     def sync_payment(payment_id):
         payments.sync(db.session.get(Payment, payment_id, with_for_update=True))
 
@@ -74,4 +79,5 @@ def sweep() -> dict[str, int]:
         "bargains_expired": _each(bargains.expired_bargain_ids(now), bargains.expire),
         "groups_settled": _each(groups.due_group_ids(now), groups.settle),
         "flash_released": _each(promotions.ended_item_ids(now), promotions.release),
+        "orders_completed": _each(orders.completion_due_ids(now), complete_shipped),
     }

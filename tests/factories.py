@@ -26,6 +26,8 @@ from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsE
 from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
                                    ReferralSettings, Withdrawal)
+from shop.shipping.models import ShippingRegion, ShippingTemplate
+from shop.stores.models import PickupCode, Store, StoreStaff
 
 PASSWORD = "password123"
 # One real scrypt hash computed once: hashing per user would dominate the suite's time.
@@ -756,3 +758,65 @@ class FlashItemFactory(BaseFactory):
     stock_left = factory.SelfAttribute("allotted")
     per_user_limit = 1
     released = False
+
+
+class ShippingTemplateFactory(BaseFactory):
+    """A template at 10.00, free from 99.00, not the default (is_default=True for one)."""
+
+    class Meta:
+        model = ShippingTemplate
+
+    name = factory.Sequence(lambda n: f"运费模板{n}")
+    currency = "CNY"
+    fee_minor = 1000
+    free_from_minor = 9900
+    is_default = False
+
+
+class ShippingRegionFactory(BaseFactory):
+    """新疆 and 西藏 at 20.00, never free, first in a (new) template."""
+
+    class Meta:
+        model = ShippingRegion
+
+    template_id = factory.LazyFunction(lambda: ShippingTemplateFactory().id)
+    position = 0
+    provinces = factory.LazyFunction(lambda: ["新疆", "西藏"])
+    fee_minor = 2000
+    free_from_minor = None
+
+
+class StoreFactory(BaseFactory):
+    """An active store in Shanghai (徐家汇), with coordinates."""
+
+    class Meta:
+        model = Store
+
+    name = factory.Sequence(lambda n: f"门店{n}")
+    city = "上海市"
+    address = factory.Sequence(lambda n: f"徐汇区漕溪北路 {n} 号")
+    phone = "021-64000000"
+    hours = "每天 9:00–21:00"
+    map_url = ""
+    latitude_e6 = 31193000
+    longitude_e6 = 121437000
+    active = True
+
+
+class StoreStaffFactory(BaseFactory):
+    """A staff account bound to a (new) store."""
+
+    class Meta:
+        model = StoreStaff
+
+    store_id = factory.LazyFunction(lambda: StoreFactory().id)
+    user_id = factory.LazyFunction(lambda: UserFactory(role="staff").id)
+
+
+class PickupCodeFactory(BaseFactory):
+    """The code of an existing pickup order (pass order_id and its store_id), unused."""
+
+    class Meta:
+        model = PickupCode
+
+    code = factory.Sequence(lambda n: f"TEST{n:06d}")

@@ -45,6 +45,13 @@ def _category_choices(include_none: str | None = None, top_only: bool = False):
     return choices
 
 
+def _shipping_choices():
+    from shop.shipping.services import template_choices
+
+    return [SelectChoice(0, _("The default template"))] + [
+        SelectChoice(template_id, name) for template_id, name in template_choices()]
+
+
 def _get_product(product_id: int) -> Product:
     return db.session.get(Product, product_id) or abort(404)
 
@@ -110,7 +117,8 @@ def _product_form_data(product: Product) -> dict:
         "description": product.description, "description_en": en.get("description", ""),
         "category_id": product.category_id, "cost_price": product.cost_price_minor,
         "status": product.status, "featured": product.featured,
-        "purchase_limit": product.purchase_limit,
+        "shipping_template_id": product.shipping_template_id or 0,
+        "purchase_limit": product.purchase_limit, "pickup_enabled": product.pickup_enabled,
         "option_names": ", ".join(product.option_names or []),
         "option_labels_en": "\n".join(f"{k}={v}" for k, v in en.get("options", {}).items()),
         "skus": [
@@ -166,6 +174,7 @@ def _product_page(product: Product | None, form: ProductForm | None = None,
             "skus": [BLANK_SKU] * (BLANK_SKU_ROWS + 1), "status": "draft",
         })
         form.category_id.choices = _category_choices()  # a posted form has them already
+        form.shipping_template_id.choices = _shipping_choices()
     return render("admin/catalog/product_form.html", form=form, product=product,
                   image_form=image_form or ImageForm(), status=status)
 
@@ -179,6 +188,7 @@ def product_form(product_id: int | None = None):
         return _product_page(product)
     form = ProductForm()
     form.category_id.choices = _category_choices()
+    form.shipping_template_id.choices = _shipping_choices()
     if form.validate_on_submit():
         rows = _sku_rows(form)
         if rows is not None:
@@ -189,6 +199,8 @@ def product_form(product_id: int | None = None):
                 cost_price_minor=form.cost_price.data, status=form.status.data,
                 featured=form.featured.data, option_names=_split(form.option_names.data, ","),
                 translations=_translations(form), purchase_limit=form.purchase_limit.data,
+                shipping_template_id=form.shipping_template_id.data or None,
+                pickup_enabled=form.pickup_enabled.data,
             )
             try:
                 product = services.save_product(

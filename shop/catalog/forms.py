@@ -59,7 +59,10 @@ class ProductForm(FlaskForm):
     cost_price = MoneyField(_l("Cost price"), validators=[InputRequired()])
     status = SelectField(_l("Status"), choices=[SelectChoice(s, STATUS_LABELS[s]) for s in PRODUCT_STATUSES])
     featured = BooleanField(_l("Featured on the home page"))
+    # 0: the default template; choices are set by the view (shop.shipping's templates)
+    shipping_template_id = SelectField(_l("Shipping template"), coerce=int, default=0)
     purchase_limit = CountField(_l("Most units per order (optional)"), minimum=1, maximum=9999)
+    pickup_enabled = BooleanField(_l("Can be picked up at a store"))
     option_names = StringField(_l("Option names, separated by commas (e.g. 颜色, 尺码)"),
                                validators=[Optional(), Length(max=200)])
     option_labels_en = TextAreaField(

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask_babel import get_locale
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import TimestampMixin, UTCDateTime, db, utcnow
@@ -74,6 +75,11 @@ class Product(Translatable, TimestampMixin, db.Model):
     featured: Mapped[bool] = mapped_column(default=False)
     sales_count: Mapped[int] = mapped_column(default=0)
     purchase_limit: Mapped[int | None] = mapped_column()  # most units of it in one order
+    # The shipping template it ships by (shop.shipping); None: the default template.
+    shipping_template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shipping_templates.id"), index=True)
+    # May be collected at a store (shop.stores) instead of delivered.
+    pickup_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     category: Mapped[Category] = relationship()

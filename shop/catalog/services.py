@@ -270,6 +270,8 @@ class ProductData:
     option_names: list[str]
     translations: dict
     purchase_limit: int | None = None
+    shipping_template_id: int | None = None  # None: the default template (shop.shipping)
+    pickup_enabled: bool = False
 
 
 def save_product(product: Product | None, data: ProductData, rows: list[SkuRow], *,
@@ -311,6 +313,8 @@ def _apply_product(product, data, rows, category, currency, actor_id) -> Product
     product.status = data.status
     product.featured = data.featured
     product.purchase_limit = data.purchase_limit
+    product.shipping_template_id = data.shipping_template_id
+    product.pickup_enabled = data.pickup_enabled
     product.option_names = data.option_names
     product.translations = data.translations
 

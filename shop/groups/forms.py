@@ -4,11 +4,11 @@ from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from shop.orders.forms import AddressForm
+from shop.orders.forms import DestinationForm
 from shop.web.fields import CountField, MoneyField, ShopDateTimeField
 
 
-class SeatForm(AddressForm):
+class SeatForm(DestinationForm):
     """Opening or joining a group: which option, where it goes, and the one-use token.
     The price is the campaign's; nothing about it is read from the form."""
 

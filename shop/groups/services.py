@@ -174,7 +174,7 @@ def _check_limit(campaign: GroupCampaign, user_id: int) -> None:
 
 
 def _take_seat(group: Group, campaign: GroupCampaign, offered: GroupCampaignSku, user_id: int,
-               address: Address, key: str, *, leader: bool) -> Order:
+               address: Address | orders.PickupPoint, key: str, *, leader: bool) -> Order:
     """The seat's order, its member row, one seat and one unit: all or nothing."""
     sku = offered.sku
     price = offered.leader_price_minor if leader and offered.leader_price_minor else offered.price_minor
@@ -224,7 +224,8 @@ def _placed_before(user_id: int, key: str) -> Order | None:
     return order
 
 
-def open_group(user_id: int, campaign_id: int, sku_id: int, address: Address, key: str) -> Order:
+def open_group(user_id: int, campaign_id: int, sku_id: int,
+               address: Address | orders.PickupPoint, key: str) -> Order:
     """A new group with the shopper as its leader, pending until the leader's order (at
     the leader's price where there is one) is paid. Returns that order."""
     if (order := _placed_before(user_id, key)) is not None:
@@ -249,7 +250,8 @@ def open_group(user_id: int, campaign_id: int, sku_id: int, address: Address, ke
     return order
 
 
-def join_group(user_id: int, group_id: int, sku_id: int, address: Address, key: str) -> Order:
+def join_group(user_id: int, group_id: int, sku_id: int,
+               address: Address | orders.PickupPoint, key: str) -> Order:
     """A seat in an open group, its order awaiting payment. Raises LookupError for a
     group shoppers can not see, GroupError for one they can not join."""
     if (order := _placed_before(user_id, key)) is not None:

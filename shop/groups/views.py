@@ -18,6 +18,7 @@ from shop.groups.models import Group, GroupCampaign
 from shop.money import format_minor
 from shop.orders import services as orders
 from shop.referrals import links
+from shop.stores import services as stores
 from shop.web import cached_blocks, live_fragment, render, viewer_id
 
 bp.add_app_template_global(services.group_of_order, "group_of_order")  # on the order page
@@ -67,11 +68,11 @@ def open_group(campaign_id: int):
     form = _seat_form(campaign, SeatForm())
     if not form.validate_on_submit():
         return _campaign_page(campaign, form, 422)
-    address = orders.save_address(current_user.id, **form.address_values())
     try:
-        order = services.open_group(current_user.id, campaign.id, form.sku_id.data, address,
+        destination = stores.destination(current_user.id, form)
+        order = services.open_group(current_user.id, campaign.id, form.sku_id.data, destination,
                                     form.token.data)
-    except services.GroupError as exc:
+    except (services.GroupError, stores.StoreError) as exc:
         return _campaign_page(campaign, form, 409, str(exc))
     flash(_("Your group is ready: pay to open it, then share it with friends."))
     return redirect(url_for("orders.detail", order_id=order.id), 303)
@@ -119,13 +120,13 @@ def join(group_id: int):
     form = _seat_form(group.campaign, SeatForm())
     if not form.validate_on_submit():
         return _group_page(group, form, 422)
-    address = orders.save_address(current_user.id, **form.address_values())
     try:
-        order = services.join_group(current_user.id, group.id, form.sku_id.data, address,
+        destination = stores.destination(current_user.id, form)
+        order = services.join_group(current_user.id, group.id, form.sku_id.data, destination,
                                     form.token.data)
     except LookupError:
         abort(404)
-    except services.GroupError as exc:
+    except (services.GroupError, stores.StoreError) as exc:
         return _group_page(group, form, 409, str(exc))
     flash(_("Your seat is held: pay to take it."))
     return redirect(url_for("orders.detail", order_id=order.id), 303)

@@ -41,6 +41,8 @@ REASON_LABELS = {
     "nothing to pay": _l("Nothing to pay: covered by points"),
     "order cancelled": _l("Order cancelled"), "cancelled by staff": _l("Cancelled by staff"),
     "expired": _l("Not paid in time"), "a card refund failed": _l("A card refund failed"),
+    "received": _l("Received, as the customer confirmed"),
+    "auto-completed": _l("Completed automatically some days after shipping"),
 }
 bp.add_app_template_global(REASON_LABELS, "ORDER_REASON_LABELS")
 

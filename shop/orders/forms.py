@@ -1,9 +1,25 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField, ValidationError
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice,
+                     SelectField, StringField, ValidationError)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 
 from shop.web.fields import MoneyField
+
+
+class RequiredFor(InputRequired):
+    """Required when the order is delivered (fulfilment "delivery": the address) or
+    picked up ("pickup": the store); not read at all otherwise."""
+
+    def __init__(self, fulfilment: str, message=None):
+        super().__init__(message)
+        self.fulfilment = fulfilment
+
+    def __call__(self, form, field):
+        if form.picks_up() != (self.fulfilment == "pickup"):
+            field.errors[:] = []
+            raise StopValidation()
+        super().__call__(form, field)
 
 
 class AddressForm(FlaskForm):
@@ -13,10 +29,10 @@ class AddressForm(FlaskForm):
     name = StringField(_l("Recipient"), validators=[InputRequired(), Length(max=32)])
     phone = StringField(_l("Mobile phone"), validators=[
         InputRequired(), Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number."))])
-    province = StringField(_l("Province"), validators=[InputRequired(), Length(max=32)])
-    city = StringField(_l("City"), validators=[InputRequired(), Length(max=32)])
-    district = StringField(_l("District"), validators=[InputRequired(), Length(max=32)])
-    detail = StringField(_l("Street and number"), validators=[InputRequired(), Length(max=200)])
+    province = StringField(_l("Province"), validators=[RequiredFor("delivery"), Length(max=32)])
+    city = StringField(_l("City"), validators=[RequiredFor("delivery"), Length(max=32)])
+    district = StringField(_l("District"), validators=[RequiredFor("delivery"), Length(max=32)])
+    detail = StringField(_l("Street and number"), validators=[RequiredFor("delivery"), Length(max=200)])
     token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
 
     ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
@@ -30,8 +46,26 @@ class AddressForm(FlaskForm):
     def address_values(self) -> dict:
         return {name: getattr(self, name).data for name in self.ADDRESS_FIELDS}
 
+    def picks_up(self) -> bool:
+        return False
 
-class CheckoutForm(AddressForm):
+
+class DestinationForm(AddressForm):
+    """Delivery to the address, or pickup at a store (which store may take the order is
+    shop.stores' to say): then only who collects it (name, phone) is read."""
+
+    fulfilment = RadioField(_l("How do you want it?"), default="delivery", choices=[
+        SelectChoice("delivery", _l("Deliver to my address")),
+        SelectChoice("pickup", _l("I will pick it up at a store"))])
+    store_id = IntegerField(_l("Store"), validators=[
+        RequiredFor("pickup", message=_l("Choose the store you will pick it up at.")),
+        NumberRange(1, 2**31 - 1, message=_l("Choose the store you will pick it up at."))])
+
+    def picks_up(self) -> bool:
+        return self.fulfilment.data == "pickup"
+
+
+class CheckoutForm(DestinationForm):
     # Choices the price pipeline offers (shop.points, shop.promotions): the amounts are
     # the server's. coupon: one of the shopper's coupons by id, "none", or empty for the
     # one that takes the most off.
@@ -62,11 +96,6 @@ class OrderFilterForm(FlaskForm):
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError(_l("The end date comes before the start date."))
-
-
-class ShippingForm(FlaskForm):
-    shipping_fee_minor = MoneyField(_l("Shipping fee"), validators=[InputRequired()])
-    free_shipping_from_minor = MoneyField(_l("Free shipping from"), validators=[InputRequired()])
 
 
 class PayCardForm(FlaskForm):

@@ -33,7 +33,8 @@ class Address(TimestampMixin, db.Model):
 
 
 class ShopSetting(db.Model):
-    """Integer settings an admin changes (shipping fee, free-shipping threshold...)."""
+    """Integer settings an admin changes (shop.orders.pricing.SETTINGS: the days before a
+    shipped order completes itself...)."""
 
     __tablename__ = "shop_settings"
 
@@ -51,6 +52,7 @@ class Order(TimestampMixin, db.Model):
         CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
         CheckConstraint("total_minor >= 0", name="total_not_negative"),
         Index("ix_orders_status_expires", "status", "expires_at"),
+        Index("ix_orders_status_shipped", "status", "shipped_at"),  # the sweeper's completions
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,8 +72,12 @@ class Order(TimestampMixin, db.Model):
     # Why a paid order may not ship yet ("group": its group buy is still filling); None
     # when nothing holds it. Cleared by shop.orders.services.release_hold().
     hold: Mapped[str | None] = mapped_column(String(16))
+    # The store it is collected at (shop.stores), None when it is delivered; ship_address
+    # then holds the store's name and address as they were when the order was placed.
+    pickup_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     carrier: Mapped[str | None] = mapped_column(String(64))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id")
     adjustments: Mapped[list[OrderAdjustment]] = relationship(order_by="OrderAdjustment.position")
@@ -83,6 +89,10 @@ class Order(TimestampMixin, db.Model):
         shipping aside. What commissions, points and growth are earned on."""
         return max(0, self.subtotal_minor + sum(a.amount_minor for a in self.adjustments
                                                 if a.kind != "shipping"))
+
+    @property
+    def is_pickup(self) -> bool:
+        return self.pickup_store_id is not None
 
     @property
     def number(self) -> str:

@@ -24,7 +24,11 @@ def label_of(kind: str, detail: str = "") -> str:
     label = str(ADJUSTMENT_LABELS.get(kind, kind))
     return f"{label}: {detail}" if detail else label
 
-SETTINGS = {"shipping_fee_minor": 1000, "free_shipping_from_minor": 9900}  # key: default
+# Integer settings an admin changes, kept in shop_settings (key: default). Shipping fees are
+# shipping templates now (shop.shipping); auto_complete_days: how long after shipping an
+# order completes itself unless the shopper confirms receipt first (set with the shipping
+# templates, read by shop.orders.services).
+SETTINGS = {"auto_complete_days": 10}
 
 
 def get_setting(key: str) -> int:
@@ -119,8 +123,8 @@ _ADJUSTERS: list[tuple[int, Adjuster]] = []
 
 
 def register_adjuster(position: int, adjuster: Adjuster) -> None:
-    """Add a step to the pipeline; steps run by position (shipping at 900, then only
-    steps that pay for the goods, like points)."""
+    """Add a step to the pipeline; steps run by position (shipping at 900, from
+    shop.shipping, then only steps that pay for the goods, like points)."""
     _ADJUSTERS.append((position, adjuster))
     _ADJUSTERS.sort(key=lambda item: item[0])
 
@@ -157,17 +161,3 @@ def apply(pricing: Pricing, adjustment: Adjustment) -> None:
 def due_minor(pricing: Pricing) -> int:
     """What is due so far, by the steps already applied."""
     return pricing.subtotal_minor + sum(a.amount_minor for a in pricing.adjustments)
-
-
-def shipping(pricing: Pricing, user_id: int | None) -> Adjustment | None:
-    """A flat fee, free from a threshold (both set by an admin) on what is due so far, or
-    when an earlier step granted free shipping."""
-    if pricing.channel not in SHIPPED_CHANNELS:
-        return None  # group buys, bargains and redemptions ship free
-    if pricing.free_shipping or due_minor(pricing) >= get_setting("free_shipping_from_minor"):
-        return None
-    return Adjustment("shipping", get_setting("shipping_fee_minor"))
-
-
-SHIPPED_CHANNELS = ("cart", "flash")
-register_adjuster(900, shipping)

@@ -13,11 +13,12 @@ before it claims stock, and cancel() and refund() return stock after their signa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -38,7 +39,8 @@ from shop.wallet import services as wallet
 
 TRANSITIONS = {
     "awaiting_payment": {"paid", "cancelled"},
-    "paid": {"shipped", "refund_requested", "partly_refunded", "refunded"},
+    # paid -> completed: picked up at the store (shop.stores), never shipped
+    "paid": {"shipped", "completed", "refund_requested", "partly_refunded", "refunded"},
     "shipped": {"completed", "refund_requested", "partly_refunded", "refunded"},
     "completed": {"refund_requested", "partly_refunded", "refunded"},
     "refund_requested": {"partly_refunded", "refunded", "paid", "shipped", "completed"},
@@ -51,6 +53,20 @@ TRANSITIONS = {
 
 class OrderError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class PickupPoint:
+    """Where a pickup order goes instead of an address (shop.stores makes one): who
+    collects it, and the store, whose name and address the order keeps as they were."""
+
+    name: str
+    phone: str
+    store_id: int
+    store_line: str
+
+    def one_line(self) -> str:
+        return self.store_line
 
 
 def save_address(user_id: int, *, name: str, phone: str, province: str, city: str,
@@ -88,11 +104,14 @@ def order_by_key(user_id: int, key: str) -> Order | None:
                                                  Order.idempotency_key == key))
 
 
-def place_order(user_id: int, address: Address, idempotency_key: str,
+def place_order(user_id: int, address: Address | PickupPoint, idempotency_key: str,
                 options: dict | None = None) -> Order:
     """The cart becomes an order at the price quote() gives with these options."""
     if (order := order_by_key(user_id, idempotency_key)) is not None:
         return order
+    # shipping follows where the order goes, whatever the options said
+    options = dict(options or {}, pickup=isinstance(address, PickupPoint),
+                   province="" if isinstance(address, PickupPoint) else address.province)
     lines, priced = quote(user_id, options)
     if not lines:
         raise OrderError(_("Your cart is empty."))
@@ -121,12 +140,14 @@ def place_order(user_id: int, address: Address, idempotency_key: str,
     return order
 
 
-def create_order(user_id: int, address: Address, idempotency_key: str, lines: list[tuple],
+def create_order(user_id: int, address: Address | PickupPoint, idempotency_key: str,
+                 lines: list[tuple],
                  priced: pricing.Pricing, *, kind: str = "standard", hold: str | None = None,
                  pay_by: datetime | None = None, take_stock: bool = True) -> Order:
     """An order of lines (sku, product, quantity, unit_price_minor) at `priced`, plus the
     gifts a step gave (at 0), awaiting payment until ORDER_HOLD_MINUTES from now (or
-    `pay_by` if sooner): stock claimed through the stock ledger in SKU-id order (no
+    `pay_by` if sooner), delivered to the address or collected at the PickupPoint's
+    store: stock claimed through the stock ledger in SKU-id order (no
     deadlocks; take_stock=False when the units were set aside already, a flash sale's),
     lines and price steps stored as snapshots; with nothing to pay, paid at once. `hold`
     keeps it from shipping once paid until release_hold() (a group buy still filling).
@@ -139,7 +160,8 @@ def create_order(user_id: int, address: Address, idempotency_key: str, lines: li
                   status="awaiting_payment", currency=priced.currency,
                   subtotal_minor=priced.subtotal_minor, total_minor=priced.total_minor,
                   ship_name=address.name, ship_phone=address.phone,
-                  ship_address=address.one_line(), expires_at=expires_at)
+                  ship_address=address.one_line(), expires_at=expires_at,
+                  pickup_store_id=address.store_id if isinstance(address, PickupPoint) else None)
     db.session.add(order)
     db.session.flush()
     gifts = [(sku, sku.product, gift.quantity, 0) for gift in priced.gifts
@@ -184,7 +206,8 @@ def transition(order: Order, to_status: str, *, actor_id: int | None, reason: st
     """Move the order to `to_status` if the state machine allows it from where it is.
     A guarded UPDATE ... WHERE status = :from makes two racing moves end with one."""
     from_status = order.status
-    if to_status not in TRANSITIONS[from_status]:
+    if to_status not in TRANSITIONS[from_status] or (
+            (from_status, to_status) == ("paid", "completed") and not order.is_pickup):
         raise OrderError(_("This order can not go from %(a)s to %(b)s.",
                            a=STATUS_LABELS[from_status], b=STATUS_LABELS[to_status]))
     moved = db.session.execute(
@@ -428,11 +451,14 @@ def return_stock(order: Order, *, reason: str, ref_type: str) -> None:
 def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
     from shop import notices
 
+    if order.is_pickup:
+        raise OrderError(_("This order is picked up at the store; it does not ship."))
     if order.hold is not None:
         raise OrderError(_("This order can not ship yet: %(why)s.",
                            why=HOLD_LABELS.get(order.hold, order.hold)))
     transition(order, "shipped", actor_id=actor_id, reason=f"{carrier} {tracking_number}")
     order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
+    order.shipped_at = utcnow()  # from then on, auto_complete_days until it completes itself
     db.session.flush()
     jobs.enqueue(notices.order_shipped, order.id)
 
@@ -484,3 +510,64 @@ def order_of(user_id: int, order_id: int) -> Order | None:
         .options(selectinload(Order.lines), selectinload(Order.adjustments),
                  selectinload(Order.events))
     )
+
+
+# --- receipt ------------------------------------------------------------------------------
+
+
+def auto_complete_days() -> int:
+    """Days after shipping when an order completes itself unless the shopper confirms
+    receipt first (set with the shipping templates, shop.shipping)."""
+    return pricing.get_setting("auto_complete_days")
+
+
+# Shipped and not yet received: shipped, or shipped and partly refunded (an item missing).
+AWAITING_RECEIPT = ("shipped", "partly_refunded")
+
+
+def _refund_asked_at(order_id: int) -> datetime | None:
+    return db.session.scalar(select(func.max(OrderEvent.created_at)).where(
+        OrderEvent.order_id == order_id, OrderEvent.to_status == "refund_requested"))
+
+
+def completes_at(order: Order, days: int | None = None) -> datetime | None:
+    """When a shipped order completes itself; None if it is not waiting for that. The
+    days count from shipping, or from the shopper's latest refund request after it (a
+    declined request gives the shopper the whole time again)."""
+    if order.status not in AWAITING_RECEIPT or order.shipped_at is None:
+        return None
+    asked = _refund_asked_at(order.id)
+    start = max(order.shipped_at, asked) if asked is not None else order.shipped_at
+    return start + timedelta(days=auto_complete_days() if days is None else days)
+
+
+def confirm_receipt(order: Order, *, user_id: int) -> None:
+    """The shopper has the parcel: a shipped order of theirs is completed."""
+    if order.user_id != user_id:
+        raise OrderError(_("This is not your order."))
+    if order.status not in AWAITING_RECEIPT or order.shipped_at is None:
+        raise OrderError(_("Only an order on its way can be confirmed as received."))
+    transition(order, "completed", actor_id=user_id, reason="received")
+
+
+def completion_due_ids(now: datetime) -> list[int]:
+    """Shipped orders whose auto_complete_days have passed (since shipping and since any
+    refund request), for the sweeper; auto_complete() checks each again under its lock."""
+    before = now - timedelta(days=auto_complete_days())
+    asked_since = select(OrderEvent.id).where(OrderEvent.order_id == Order.id,
+                                              OrderEvent.to_status == "refund_requested",
+                                              OrderEvent.created_at >= before).exists()
+    return list(db.session.scalars(
+        select(Order.id).where(Order.status.in_(AWAITING_RECEIPT), Order.shipped_at < before,
+                               ~asked_since).order_by(Order.id)))
+
+
+def auto_complete(order_id: int, now: datetime | None = None) -> bool:
+    """Complete one shipped order nobody confirmed in time (the sweeper); False when it is
+    no longer due (confirmed, refunded or completed meanwhile), so running twice is safe."""
+    order = _locked(order_id)
+    due = completes_at(order) if order is not None else None
+    if due is None or due > (now or utcnow()):
+        return False
+    transition(order, "completed", actor_id=None, reason="auto-completed")
+    return True

@@ -8,17 +8,19 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from shop.db import db
-from shop.orders import STATUS_LABELS, bp, pricing, services
+from shop.orders import STATUS_LABELS, bp, services
 from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm, PayCardForm,
-                               RefundForm, RefundRequestForm, ShipForm, ShippingForm)
+                               RefundForm, RefundRequestForm, ShipForm)
 from shop.orders.models import Order
 from shop.payments import gateway
+from shop.stores import services as stores
 from shop.wallet import services as wallet
 from shop.web import number_arg, render, roles_required
 
 
 def _options(form: CheckoutForm) -> dict:
-    return {"use_points": bool(form.use_points.data), "coupon": form.coupon.data or ""}
+    return {"use_points": bool(form.use_points.data), "coupon": form.coupon.data or "",
+            "pickup": form.picks_up(), "province": (form.province.data or "").strip()}
 
 
 def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = None):
@@ -33,13 +35,18 @@ def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = 
 @bp.get("/checkout")
 @login_required
 def checkout():
-    """The checkout page; with ?use_points=y or ?coupon=<id>|none (htmx, when a choice
-    changes) its price breakdown again, with the choice applied."""
+    """The checkout page; with ?use_points=y, ?coupon=<id>|none, ?fulfilment=pickup or
+    ?province=... (htmx, when a choice changes) its price breakdown again, with the
+    choice applied."""
     form = CheckoutForm()
     form.use_points.data = bool(request.args.get("use_points"))
     coupon = request.args.get("coupon", "")
     form.coupon.data = coupon if coupon == "none" or (coupon.isdigit() and len(coupon) <= 10) else ""
     form.fill_address(services.latest_address(current_user.id))
+    if request.args.get("fulfilment") == "pickup":
+        form.fulfilment.data = "pickup"
+    if "province" in request.args:
+        form.province.data = request.args["province"][:32]
     form.token.data = uuid.uuid4().hex  # one order per drawn form, however often it is sent
     return _checkout_page(form)
 
@@ -50,10 +57,10 @@ def place():
     form = CheckoutForm()
     if not form.validate_on_submit():
         return _checkout_page(form, 422)
-    address = services.save_address(current_user.id, **form.address_values())
     try:
-        order = services.place_order(current_user.id, address, form.token.data, _options(form))
-    except services.OrderError as exc:
+        destination = stores.destination(current_user.id, form)
+        order = services.place_order(current_user.id, destination, form.token.data, _options(form))
+    except (services.OrderError, stores.StoreError) as exc:
         return _checkout_page(form, 409, str(exc))
     return redirect(url_for("orders.detail", order_id=order.id))
 
@@ -65,10 +72,14 @@ def index():
 
 
 def _detail_page(order, status: int = 200, message: str | None = None, refund_form=None):
-    return render("orders/detail.html", order=order, status=status, message=message,
-                  wallet_balance=wallet.balance(current_user.id),
-                  due=services.amount_due(order), card_form=PayCardForm(),
-                  refund_form=refund_form or RefundRequestForm(), cards=gateway.enabled())
+    response = render("orders/detail.html", order=order, status=status, message=message,
+                      wallet_balance=wallet.balance(current_user.id),
+                      due=services.amount_due(order), card_form=PayCardForm(),
+                      refund_form=refund_form or RefundRequestForm(), cards=gateway.enabled())
+    # the owner's own page (a pickup code): no cache keeps it, shared or not
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.get("/orders/<int:order_id>")
@@ -117,20 +128,6 @@ def request_refund(order_id: int):
         return _detail_page(order, 409, str(exc), refund_form=form)
     flash(_("Refund requested. We will reply soon."))
     return redirect(url_for("orders.detail", order_id=order.id))
-
-
-@bp.route("/admin/orders/shipping", methods=["GET", "POST"])
-@roles_required("admin")
-def shipping_settings():
-    form = ShippingForm(data={key: pricing.get_setting(key) for key in pricing.SETTINGS}
-                        if request.method == "GET" else None)
-    if form.validate_on_submit():
-        for key in pricing.SETTINGS:
-            pricing.set_setting(key, getattr(form, key).data)
-        flash(_("Shipping settings saved."))
-        return redirect(url_for("orders.shipping_settings"))
-    return render("admin/orders/shipping.html", form=form,
-                  status=422 if request.method == "POST" else 200)
 
 
 # --- backoffice -------------------------------------------------------------------------
@@ -234,3 +231,20 @@ def admin_decline_refund(order_id: int):
         return _admin_page(order, status=409, message=str(exc))
     flash(_("Refund request declined."))
     return redirect(url_for("orders.admin_detail", order_id=order_id))
+
+
+# --- receipt ------------------------------------------------------------------------------
+
+bp.add_app_template_global(services.completes_at, "order_completes_at")  # on the order page
+
+
+@bp.post("/orders/<int:order_id>/receive")
+@login_required
+def confirm_receipt(order_id: int):
+    order = services.order_of(current_user.id, order_id) or abort(404)
+    try:
+        services.confirm_receipt(order, user_id=current_user.id)
+    except services.OrderError as exc:
+        return _detail_page(order, 409, str(exc))
+    flash(_("Thank you! Your order is complete."))
+    return redirect(url_for("orders.detail", order_id=order.id))

@@ -569,11 +569,13 @@ def _locked_item(item_id: int) -> FlashItem | None:
                           populate_existing=True)
 
 
-def flash_quote(user_id: int, item: FlashItem, quantity: int) -> pricing.Pricing:
+def flash_quote(user_id: int, item: FlashItem, quantity: int,
+                province: str = "") -> pricing.Pricing:
     """What `quantity` of the item costs this shopper: the flash price, what the session
-    lets stack (a full reduction, their best coupon), and shipping."""
+    lets stack (a full reduction, their best coupon), and shipping to `province`."""
     return pricing.price([(item.sku_id, quantity, item.price_minor)], user_id,
-                         channel="flash", context={"flash_session": item.session})
+                         {"province": province}, channel="flash",
+                         context={"flash_session": item.session})
 
 
 def buy_flash(user_id: int, item_id: int, quantity: int, address: Address, key: str) -> Order:
@@ -608,7 +610,7 @@ def buy_flash(user_id: int, item_id: int, quantity: int, address: Address, key: 
             if not allowed:
                 raise PromotionError(_("You can buy at most %(n)d of this item.",
                                        n=item.per_user_limit))
-            priced = flash_quote(user_id, item, quantity)
+            priced = flash_quote(user_id, item, quantity, address.province)
             hold = timedelta(minutes=current_app.config["FLASH_HOLD_MINUTES"])
             _move_flash(item.id, -quantity, reason="sold", ref_type="order_key",
                         ref_id=f"{user_id}-{key}")

@@ -88,7 +88,8 @@ def flash_index():
 
 def _item_page(item: FlashItem, form: FlashBuyForm | None, status: int = 200,
                message: str | None = None):
-    quote = services.flash_quote(current_user.id, item, 1) if form is not None else None
+    quote = (services.flash_quote(current_user.id, item, 1, (form.province.data or "").strip())
+             if form is not None else None)
     return render("promotions/flash_item.html", item=item, form=form, now=utcnow(),
                   status=status, message=message, quote=quote)
 

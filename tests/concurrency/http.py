@@ -31,6 +31,25 @@ def request(url, cookie, data=None):
     return status, text, match.group(1) if match else cookie
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 302 or 303 stays what it was
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def post_answer(url: str, cookie: str, form: dict) -> tuple[int, str]:
+    """A POST as it was answered (redirects not followed), in English: (status, body)."""
+    req = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers={
+        "Cookie": f"session={cookie}", "User-Agent": AGENT, "Accept-Language": "en"})
+    try:
+        with _OPENER.open(req, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
 def form_fields(html: str, *names: str) -> dict:
     """The hidden fields of those names in the page (CSRF token, form token)."""
     found = {}

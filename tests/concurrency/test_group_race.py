@@ -5,9 +5,6 @@ a member's payment committing at the moment the group expires. Exact counts."""
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +16,7 @@ from shop.orders.models import Order, OrderEvent
 from shop.payments.models import Payment, Refund
 from shop.wallet import services as wallet
 from shop.wallet.models import WalletEntry
-from tests.concurrency.http import AGENT, form_fields, request, session_cookie, together
+from tests.concurrency.http import form_fields, post_answer, request, session_cookie, together
 from tests.conftest import ADDRESS
 from tests.factories import UserFactory
 from tests.groups.helpers import (campaign, fund, group_state, join_held, open_paid_group,
@@ -27,24 +24,6 @@ from tests.groups.helpers import (campaign, fund, group_state, join_held, open_p
 from tests.payments.helpers import saved_address, stripe_api
 
 pytestmark = pytest.mark.postgres
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a 303 stays a 303 (tests.concurrency.http follows it to a 200)
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def _post(url: str, cookie: str, form: dict) -> tuple[int, str]:
-    req = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers={
-        "Cookie": f"session={cookie}", "User-Agent": AGENT, "Accept-Language": "en"})
-    try:
-        with _OPENER.open(req, timeout=60) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def _count(app, model, *where) -> int:
@@ -72,7 +51,7 @@ def test_twenty_shoppers_for_the_last_seat_one_gets_it(app, live_server):
 
     url = f"{live_server.url}/groups/{group_id}/join"
     started = time.monotonic()
-    results = together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts])
+    results = together([lambda c=cookie, f=form: post_answer(url, c, f) for cookie, form in posts])
     elapsed = time.monotonic() - started
     codes = sorted(code for code, _body in results)
     assert codes == [303] + [409] * 19, codes
@@ -106,7 +85,7 @@ def test_one_shopper_sending_the_join_form_five_times_gets_one_seat(app, live_se
         posts.append(dict(ADDRESS, sku_id=str(sku_id), **form_fields(html, "csrf_token", "token")))
     assert len({p["token"] for p in posts}) == 5
     url = f"{live_server.url}/groups/{group_id}/join"
-    results = together([lambda f=form: _post(url, cookie, f) for form in posts])
+    results = together([lambda f=form: post_answer(url, cookie, f) for form in posts])
     codes = sorted(code for code, _body in results)
     assert codes == [303] + [409] * 4, codes
     assert all("You are already in this group." in body for code, body in results if code == 409)
@@ -227,7 +206,7 @@ def test_a_member_paying_at_the_moment_the_group_expires_is_all_or_nothing(app, 
         form = form_fields(html, "csrf_token")
 
         def pay():
-            return _post(f"{live_server.url}/orders/{member_order}/pay/wallet", cookie, form)
+            return post_answer(f"{live_server.url}/orders/{member_order}/pay/wallet", cookie, form)
 
         def expire():
             """The sweeper, over and over, until the group is settled one way or the other."""
@@ -335,7 +314,7 @@ def test_settling_a_group_while_shoppers_join_another_of_its_campaign(app, live_
                 return done
 
         started = time.monotonic()
-        results = together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts] + [settle])
+        results = together([lambda c=cookie, f=form: post_answer(url, c, f) for cookie, form in posts] + [settle])
         timings.append(time.monotonic() - started)
         codes = sorted(r[0] for r in results[:-1] if isinstance(r, tuple))
         if codes != [303] * JOINERS or results[-1] is not True:
@@ -375,7 +354,7 @@ def test_the_sweeper_cancelling_unpaid_seats_while_shoppers_join_the_same_group(
             with app.app_context():
                 return sweep()["orders_cancelled"]
 
-        results = together([lambda c=cookie, f=form: _post(url, c, f) for cookie, form in posts] + [sweeper])
+        results = together([lambda c=cookie, f=form: post_answer(url, c, f) for cookie, form in posts] + [sweeper])
         codes = sorted(r[0] for r in results[:-1] if isinstance(r, tuple))
         if codes != [303] * JOINERS or results[-1] != HELD:
             problems.append((round_, codes, results[-1]))

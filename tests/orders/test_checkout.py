@@ -55,11 +55,16 @@ def test_checkout_places_one_order_with_snapshots_stock_and_an_event(app):
 
 
 def test_free_shipping_from_the_threshold_set_by_an_admin(app, admin_client):
-    response = admin_client.post_form("/admin/orders/shipping",
-                                      {"shipping_fee_minor": "8", "free_shipping_from_minor": "30"})
-    assert response.status_code == 302
-    refused = admin_client.post_form("/admin/orders/shipping",
-                                     {"shipping_fee_minor": "-1", "free_shipping_from_minor": "30"}, headers=EN)
+    from shop.shipping.models import ShippingTemplate
+
+    response = admin_client.post_form("/admin/shipping/templates/new",
+                                      {"name": "标准快递", "fee": "8", "free_from": "30"})
+    assert response.status_code == 303
+    with app.app_context():
+        template_id = db.session.scalar(select(ShippingTemplate.id).where(ShippingTemplate.is_default))
+    refused = admin_client.post_form(f"/admin/shipping/templates/{template_id}",
+                                     {"name": "标准快递", "fee": "-1", "free_from": "30",
+                                      "is_default": "y"}, headers=EN)
     assert refused.status_code == 422 and "cannot be negative" in refused.get_data(as_text=True)
     product, (red, _blue) = product_with_skus()
     client, _user = _buyer(app, [(red, 1)])

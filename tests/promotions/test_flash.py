@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from shop.catalog.models import StockMovement
 from shop.db import db, utcnow
-from shop.orders import pricing
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.promotions import services
 from shop.promotions.models import FlashItem, FlashOrder, FlashStockEntry
+from shop.shipping import services as shipping
 from shop.sweeper import sweep
 from shop.wallet import services as wallet
 from tests.conftest import signed_in
@@ -134,7 +134,8 @@ def test_a_purchase_is_a_flash_order_at_the_flash_price_from_the_set_aside_stock
     client, user = signed_in(app)
     with app.app_context():
         h.timed(product_id, kind="price", price_minor=100)  # nor a limited-time price
-        pricing.set_setting("shipping_fee_minor", 700)
+        shipping.save_template(None, name="标准快递", fee_minor=700, free_from_minor=9900,
+                               is_default=True, regions=[])
         db.session.commit()
     token = uuid.uuid4().hex
     response = _buy(client, item_id, 2, token)
