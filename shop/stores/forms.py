@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, URL
 
+from shop.stores.models import degrees
+
 
 def parse_degrees(text: str, limit: int) -> int | None:
     """'31.2304' -> 31230400 (microdegrees); None unless a finite number within ±limit."""
@@ -39,7 +41,7 @@ class DegreesField(StringField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return str(Decimal(self.data).scaleb(-6)) if self.data is not None else ""
+        return degrees(self.data) if self.data is not None else ""
 
 
 class StoreForm(FlaskForm):

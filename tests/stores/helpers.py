@@ -11,7 +11,7 @@ from shop.orders.models import Order
 from shop.stores.models import PickupCode
 from tests.conftest import form_token, signed_in
 from tests.factories import StoreFactory, StoreStaffFactory, UserFactory, product_with_skus
-from tests.groups.helpers import fund, order_id_of, pay_wallet  # noqa: F401 - shared steps
+from tests.groups.helpers import fund, pay_wallet
 
 PICKER = {"name": "李四", "phone": "13900139000"}
 
