@@ -43,6 +43,7 @@ REASON_LABELS = {
     "expired": _l("Not paid in time"), "a card refund failed": _l("A card refund failed"),
     "received": _l("Received, as the customer confirmed"),
     "auto-completed": _l("Completed automatically some days after shipping"),
+    "picked up": _l("Picked up at the store"),  # shop.stores.PICKUP_REASON
 }
 bp.add_app_template_global(REASON_LABELS, "ORDER_REASON_LABELS")
 

@@ -15,7 +15,7 @@ from flask import Blueprint
 bp = Blueprint("stores", __name__)
 admin_bp = Blueprint("stores_admin", __name__, url_prefix="/admin")
 
-# The reason of the order event a verification writes (shop.orders.REASON_LABELS).
+# The reason of the order event a verification writes (its label: shop.orders.REASON_LABELS).
 PICKUP_REASON = "picked up"
 
 from shop.stores import admin_views, views  # noqa: E402,F401

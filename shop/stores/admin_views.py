@@ -111,9 +111,8 @@ def pickup():
     form = _verify_form()
     if len(form.store_id.choices) == 1:
         form.store_id.data = form.store_id.choices[0].value
-    return render("admin/stores/pickup.html", form=form, found=None, done=None,
-                  message=None if form.store_id.choices else
-                  _("You are not assigned to a store yet; ask an admin."))
+    return _pickup_page(form, message=None if form.store_id.choices else
+                        _("You are not assigned to a store yet; ask an admin."))
 
 
 @bp.post("/pickup/look-up")

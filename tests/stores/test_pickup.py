@@ -179,6 +179,8 @@ def test_staff_see_the_lines_then_confirm_and_the_order_is_picked_up(app):
         assert (event.from_status, event.to_status, event.reason) == ("paid", "completed", "picked up")
     page = shopper.get(f"/orders/{order_id}", headers=EN).get_data(as_text=True)
     assert 'data-testid="picked-up"' in page and 'data-testid="pickup-code"' not in page
+    admin, _ = signed_in(app, "admin")  # the event's reason, in the reader's language
+    assert "Picked up at the store" in admin.get(f"/admin/orders/{order_id}", headers=EN).get_data(as_text=True)
 
 
 def test_a_code_works_once(app):
