@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, MetaData, String, TypeDecorator, event, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +33,22 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def shop_zone() -> ZoneInfo:
+    """The shop's time zone (SHOP_TIMEZONE): its days are the days of figures, sign-ins
+    and date filters."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_day(moment: datetime) -> date:
+    """The shop's day at an aware moment."""
+    return moment.astimezone(shop_zone()).date()
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of one of the shop's days (aware, in the shop's zone)."""
+    return datetime.combine(day, time.min, shop_zone())
 
 
 class UTCDateTime(TypeDecorator):
@@ -240,3 +258,35 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+@dataclass
+class RowsPage:
+    """A page of result rows, shaped like Flask-SQLAlchemy's Pagination for the pager
+    macro. `more`: the count stopped at a cap and there are more rows than `total`."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+    more: bool = False
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1

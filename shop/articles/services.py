@@ -18,7 +18,7 @@ from shop.articles.models import (Article, ArticleCategory, ArticleEvent, Articl
                                   ArticleRevision, Tag, article_tags)
 from shop.catalog.models import Product
 from shop.catalog.services import on_sale, text_matches
-from shop.db import bump_version, db, utcnow
+from shop.db import RowsPage, bump_version, db, utcnow
 from shop.media.services import StoredImage
 from shop.orders.models import PAID_STATUSES, Order, OrderLine
 
@@ -475,37 +475,6 @@ def figures(*, author_id: int | None = None, status: str = "", sort: str = "upda
     query = query.order_by(key.desc() if descending else key.asc(), Article.id.desc())
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return RowsPage(rows, page, per_page, total)
-
-
-@dataclass
-class RowsPage:
-    """A page of result rows, shaped like Flask-SQLAlchemy's Pagination for the pager."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
 
 
 # --- categories ------------------------------------------------------------------------

@@ -1,13 +1,12 @@
 import uuid
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from shop.db import db
+from shop.db import day_start, db
 from shop.orders import STATUS_LABELS, bp, services
 from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm, PayCardForm,
                                RefundForm, RefundRequestForm, ShipForm)
@@ -146,15 +145,11 @@ def admin_list():
     if request.args and not form.validate():
         return render("admin/orders/list.html", block="results", form=form, pagination=None,
                       status=422)
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-    def start_of(day):
-        return datetime.combine(day, time.min, zone) if day else None
-
     pagination = services.admin_orders(
         status=form.status.data or "", q=(form.q.data or "").strip(),
-        method=form.method.data or "", since=start_of(form.since.data),
-        until=start_of(form.until.data + timedelta(days=1)) if form.until.data else None,
+        method=form.method.data or "",
+        since=day_start(form.since.data) if form.since.data else None,
+        until=day_start(form.until.data + timedelta(days=1)) if form.until.data else None,
         page=number_arg("page", 1, most=10_000))
     return render("admin/orders/list.html", block="results", form=form, pagination=pagination)
 

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import calendar as calendars
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -53,7 +52,8 @@ from sqlalchemy.orm import joinedload
 from shop.accounts import profile_updated
 from shop.accounts.models import User
 from shop.catalog.models import Product, Sku
-from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
+from shop.db import (day_start, db, insert_missing, ledger_move, local_day, save_settings_row,
+                     settings_row, utcnow)
 from shop.money import allocate, exponent, refunded_share
 from shop.orders import order_cancelled, order_paid, order_placed, order_refunded, pricing
 from shop.orders import services as orders
@@ -70,14 +70,6 @@ MAX_POINTS = 10_000_000  # the most one entry moves; forms and services share it
 
 class PointsError(ValueError):
     pass
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(zone()).date()
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -132,7 +124,7 @@ def expiry_for(moment: datetime) -> datetime | None:
     if rules.expiry_rule == "days":
         return moment + timedelta(days=rules.expiry_days)
     year = local_day(moment).year
-    return datetime.combine(date(year + 2, 1, 1), time.min, zone())  # end of next year
+    return day_start(date(year + 2, 1, 1))  # end of next year
 
 
 # --- the ledger -------------------------------------------------------------------------
