@@ -37,6 +37,9 @@ BLUEPRINTS = (
     "shop.stores:bp",
     "shop.stores:admin_bp",
     "shop.shipping:admin_bp",
+    "shop.analytics:bp",
+    "shop.analytics:admin_bp",
+    "shop.audit:admin_bp",
     "shop.admin:bp",
 )
 
@@ -125,6 +128,9 @@ def init_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     init_lifecycle(app)
+    from shop.audit import init_audit
+
+    init_audit(app)  # after init_lifecycle: its hooks run around the edge's commit
     from shop.notices import init_notices
 
     init_notices(app)

@@ -10,6 +10,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - bargains still live (not bought) past their time expire (shop.bargains);
 - group buys past their deadline settle: complete, or failed and refunded (shop.groups);
 - flash-sale items whose session has ended give what is left back to the SKUs.
+- closed days of page views are rolled up per visitor, and paid orders are added to
+  their products' sales counts (shop.analytics);
 - shipped orders nobody confirmed receiving within the days an admin set complete
   themselves (shop.orders.services.auto_complete).
 Each item commits on its own, so one failure does not hold back the rest.
@@ -40,6 +42,7 @@ def _each(ids, action) -> int:
 
 
 def sweep() -> dict[str, int]:
+    from shop.analytics import services as analytics
     from shop.bargains import services as bargains
     from shop.orders import services as orders
     from shop.orders.models import Order
@@ -80,4 +83,6 @@ def sweep() -> dict[str, int]:
         "groups_settled": _each(groups.due_group_ids(now), groups.settle),
         "flash_released": _each(promotions.ended_item_ids(now), promotions.release),
         "orders_completed": _each(orders.completion_due_ids(now), complete_shipped),
+        "days_rolled_up": _each(analytics.days_to_roll_up(now), analytics.roll_up_day),
+        "sales_counted": _each(analytics.uncounted_order_ids(), analytics.count_sales),
     }

@@ -820,3 +820,105 @@ class PickupCodeFactory(BaseFactory):
         model = PickupCode
 
     code = factory.Sequence(lambda n: f"TEST{n:06d}")
+
+
+from shop.analytics.models import (Acquisition, Hit, OrderFact, ProductMilestone,  # noqa: E402
+                                   ProductSales, RollupMark, VisitorDay)
+
+
+class HitFactory(BaseFactory):
+    """A page view of today by a new visitor, not a landing (day, kind, ids may be given)."""
+
+    class Meta:
+        model = Hit
+
+    day = factory.LazyFunction(lambda: utcnow().date())
+    created_at = factory.LazyFunction(utcnow)
+    visitor = factory.Sequence(lambda n: f"{n:032x}")
+    kind = "page"
+
+
+class VisitorDayFactory(BaseFactory):
+    class Meta:
+        model = VisitorDay
+
+    day = factory.LazyFunction(lambda: utcnow().date())
+    visitor = factory.Sequence(lambda n: f"{n:032x}")
+    pages = 1
+    products = 0
+    carts = 0
+
+
+class RollupMarkFactory(BaseFactory):
+    class Meta:
+        model = RollupMark
+
+    name = "visitor_days"
+    through = factory.LazyFunction(lambda: utcnow().date() - timedelta(days=1))
+
+
+class OrderFactFactory(BaseFactory):
+    """The fact of an order (order_id, user_id and total_minor required), placed today,
+    unpaid."""
+
+    class Meta:
+        model = OrderFact
+
+    visitor = factory.Sequence(lambda n: f"{n:032x}")
+    kind = "standard"
+    currency = "CNY"
+    refunded_minor = 0
+    source = "direct"
+    placed_day = factory.LazyFunction(lambda: utcnow().date())
+    counted = False
+
+
+class AcquisitionFactory(BaseFactory):
+    """Where a user (user_id required) came from: direct, today."""
+
+    class Meta:
+        model = Acquisition
+
+    day = factory.LazyFunction(lambda: utcnow().date())
+    source = "direct"
+
+
+class ProductSalesFactory(BaseFactory):
+    """When a product (product_id required) last sold: now."""
+
+    class Meta:
+        model = ProductSales
+
+    last_sold_at = factory.LazyFunction(utcnow)
+
+
+class ProductMilestoneFactory(BaseFactory):
+    """A product (product_id required) crossing 100 sales, now."""
+
+    class Meta:
+        model = ProductMilestone
+
+    threshold = 100
+    reached_at = factory.LazyFunction(utcnow)
+
+
+from shop.audit.models import AuditEntry, tables_text  # noqa: E402
+
+
+class AuditEntryFactory(BaseFactory):
+    """A recorded backoffice action: by default an admin's successful store edit."""
+
+    class Meta:
+        model = AuditEntry
+
+    actor_id = factory.LazyFunction(lambda: UserFactory(role="admin").id)
+    actor_role = "admin"
+    endpoint = "stores_admin.store_form"
+    domain = factory.LazyAttribute(lambda o: o.endpoint.rpartition(".")[0])
+    method = "POST"
+    path = "/admin/stores/1"
+    target = "store_id=1"
+    status = 303
+    form = factory.LazyFunction(dict)
+    changes = factory.LazyFunction(list)
+    tables = factory.LazyAttribute(lambda o: tables_text(o.changes))

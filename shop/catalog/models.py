@@ -74,6 +74,9 @@ class Product(Translatable, TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     featured: Mapped[bool] = mapped_column(default=False)
     sales_count: Mapped[int] = mapped_column(default=0)
+    # When it last went on sale (a product on sale for 15 days without a sale is a
+    # candidate to replace: shop.analytics).
+    on_sale_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     purchase_limit: Mapped[int | None] = mapped_column()  # most units of it in one order
     # The shipping template it ships by (shop.shipping); None: the default template.
     shipping_template_id: Mapped[int | None] = mapped_column(

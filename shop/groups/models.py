@@ -108,6 +108,7 @@ class Group(TimestampMixin, db.Model):
         CheckConstraint("paid_count >= 0 AND paid_count <= size", name="paid_within_size"),
         Index("ix_groups_status_expires", "status", "expires_at"),
         Index("ix_groups_campaign_status", "campaign_id", "status"),
+        Index("ix_groups_settled_at", "settled_at"),  # the dashboard's success rate per range
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -99,9 +99,10 @@ def titles(targets: list[str]) -> dict[str, str]:
     return found
 
 
-def short_url(code: str, target: str = "") -> str:
-    """The absolute short link, built on the shop's public address."""
-    return absolute_url("referrals.open_link", value=token(code, target))
+def short_url(code: str, target: str = "", **args) -> str:
+    """The absolute short link, built on the shop's public address (a poster's QR code
+    adds src=qr, so its scans are told apart from the link's other openings)."""
+    return absolute_url("referrals.open_link", value=token(code, target), **args)
 
 
 def _serializer() -> URLSafeTimedSerializer:

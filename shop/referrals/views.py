@@ -26,6 +26,7 @@ from shop.web import render, render_error, viewer_id
 from shop.web.visitor import visitor_id
 
 BEACON_LIMIT = "60 per minute"
+POSTER_SOURCE = "qr"  # ?src=qr: opened by scanning a poster (counted by shop.analytics)
 
 
 @bp.app_context_processor
@@ -51,7 +52,8 @@ def open_link(value: str):
         flash(str(exc))
         return redirect(links.target_url(target), 303)
     links.remember(code, target)
-    return redirect(links.target_url(target, shared=value), 303)
+    scanned = {"src": POSTER_SOURCE} if request.args.get("src") == POSTER_SOURCE else {}
+    return redirect(links.target_url(target, shared=value, **scanned), 303)
 
 
 @bp.post("/s/<value>/opened")
@@ -98,7 +100,7 @@ def poster_image(value: str):
         abort(404)
     image, title, price = content
     caption = _("%(name)s recommends", name=sharer.nickname)
-    url = links.short_url(code, target)
+    url = links.short_url(code, target, src=POSTER_SOURCE)
     hint = _("Scan to see it")
     digest = hashlib.sha256("\x1f".join((url, title, price, caption, hint, str(image or "")))
                             .encode()).hexdigest()[:40]

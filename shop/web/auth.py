@@ -16,6 +16,17 @@ def viewer_id() -> int | None:
     return current_user.id if current_user.is_authenticated else None
 
 
+def is_backoffice(rule, view) -> bool:
+    """Whether requests to this URL rule (and its view) are backoffice requests: a route
+    of the "admin" or a "*_admin" blueprint, any route under /admin (the orders' and the
+    wallet's backoffice pages live in their shopper blueprints), or a view guarded by
+    roles_required. The audit log records them; page views of them are not tracked."""
+    blueprint = rule.endpoint.rpartition(".")[0]
+    return (blueprint == "admin" or blueprint.endswith("_admin")
+            or rule.rule == "/admin" or rule.rule.startswith("/admin/")
+            or bool(getattr(view, "required_roles", None)))
+
+
 def roles_required(*roles: str):
     """Allow signed-in users whose role is one of `roles`; admins may do everything.
 

@@ -1,0 +1,245 @@
+"""Operations signals: the sweeper adds paid units to sales counts once, notes the
+crossing of 100 and 1,000 sales and the last sale; products on sale 15 days without a
+sale and articles due for re-promotion are listed for the admin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from shop.analytics import services
+from shop.analytics.models import OrderFact, ProductMilestone, ProductSales
+from shop.catalog.models import Product
+from shop.db import db, utcnow
+from shop.sweeper import sweep
+from tests.concurrency.http import together
+from tests.factories import (ArticleFactory, CategoryFactory, ProductSalesFactory, UserFactory,
+                             product_with_skus)
+from tests.payments.helpers import bought
+
+
+def _sales(app, product_id):
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        milestones = {m.threshold: m.reached_at for m in db.session.scalars(
+            select(ProductMilestone).where(ProductMilestone.product_id == product_id))}
+        last = db.session.get(ProductSales, product_id)
+        return product.sales_count, milestones, last.last_sold_at if last else None
+
+
+def test_the_sweeper_counts_paid_units_once_and_notes_the_milestones(app):
+    user = UserFactory()
+    product, (sku, _other) = product_with_skus(skus=(("红", 12000, 50), ("蓝", 12000, 0)),
+                                               sales_count=97)
+    with app.app_context():
+        first = bought(user.id, sku.id, "a", quantity=2).id
+        second = bought(user.id, sku.id, "b", quantity=3).id
+        bought(user.id, sku.id, "c", pay=False)  # unpaid: not a sale
+        db.session.commit()
+        paid_at = db.session.get(OrderFact, second).paid_at
+        assert services.uncounted_order_ids() == [first, second]
+        counts = sweep()
+    assert counts["sales_counted"] == 2
+    sales, milestones, last = _sales(app, product.id)
+    assert sales == 97 + 5 and list(milestones) == [100] and last == paid_at
+    assert milestones[100] == paid_at  # the order that took it past 100
+    with app.app_context():
+        assert sweep()["sales_counted"] == 0
+        assert services.count_sales(first) is False  # once per order, even when asked again
+        db.session.commit()
+    assert _sales(app, product.id)[0] == 102
+    with app.app_context():
+        bought(user.id, sku.id, "d", quantity=40)  # past 100 already: no second milestone
+        db.session.commit()
+    product_1000, (sku_1000, _o) = product_with_skus(skus=(("红", 12000, 50), ("蓝", 1, 0)),
+                                                     sales_count=999)
+    with app.app_context():
+        bought(user.id, sku_1000.id, "e")
+        db.session.commit()
+        sweep()
+    assert _sales(app, product.id)[0] == 142 and list(_sales(app, product.id)[1]) == [100]
+    sales, milestones, _last = _sales(app, product_1000.id)
+    assert sales == 1000 and list(milestones) == [1000]
+
+
+def test_stale_products_and_due_articles_are_listed(app, admin_client):
+    now = utcnow()
+    category = CategoryFactory()
+    never, _s = product_with_skus(title="从没卖过", category=category,
+                                  on_sale_since=now - timedelta(days=20))
+    long_ago, _s = product_with_skus(title="半月前卖过", category=category,
+                                     on_sale_since=now - timedelta(days=40))
+    ProductSalesFactory(product_id=long_ago.id, last_sold_at=now - timedelta(days=16))
+    recent, _s = product_with_skus(title="最近卖过", category=category,
+                                   on_sale_since=now - timedelta(days=40))
+    ProductSalesFactory(product_id=recent.id, last_sold_at=now - timedelta(days=3))
+    product_with_skus(title="刚上架", category=category, on_sale_since=now - timedelta(days=5))
+    product_with_skus(title="已下架", category=category, status="off_sale",
+                      on_sale_since=now - timedelta(days=40))
+    due = ArticleFactory(title="该复推了", repromote_days=15, last_promoted_at=now - timedelta(days=16),
+                         repromote_due_at=now - timedelta(days=1))
+    ArticleFactory(title="还不用", repromote_days=15, repromote_due_at=now + timedelta(days=3))
+    with app.app_context():
+        found = services.signals(now)
+        assert [p.title for p, _last in found.stale] == ["从没卖过", "半月前卖过"]
+        assert [a.id for a in found.articles] == [due.id]
+    body = admin_client.get("/admin/data/signals", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    stale = body.split('id="stale"', 1)[1].split("</table>", 1)[0]
+    assert "从没卖过" in stale and "半月前卖过" in stale and "Never" in stale
+    assert not any(t in stale for t in ("最近卖过", "刚上架", "已下架"))
+    assert "该复推了" in body and "还不用" not in body
+
+
+def test_a_product_put_on_sale_starts_its_15_days(app, admin_client):
+    from tests.catalog.test_backoffice import _product_form
+
+    category = CategoryFactory()
+    draft = admin_client.post_form("/admin/catalog/products/new",
+                                   _product_form(category.id, status="draft"))
+    assert draft.status_code == 302
+    with app.app_context():
+        product = db.session.scalar(select(Product))
+        assert product.on_sale_since is None
+        sku_id = product.skus[0].id
+    before = utcnow()
+    edited = admin_client.post_form(f"/admin/catalog/products/{product.id}", _product_form(
+        category.id, status="on_sale", **{"skus-0-id": str(sku_id), "skus-0-stock_seen": "7"}))
+    assert edited.status_code == 302, edited.get_data(as_text=True)[:1000]
+    with app.app_context():
+        since = db.session.get(Product, product.id).on_sale_since
+        assert since is not None and since >= before
+    again = admin_client.post_form(f"/admin/catalog/products/{product.id}", _product_form(
+        category.id, status="on_sale", title="改个名", **{"skus-0-id": str(sku_id),
+                                                          "skus-0-stock_seen": "7"}))
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.get(Product, product.id).on_sale_since == since  # still on sale
+
+
+@pytest.mark.postgres
+def test_parallel_sweepers_count_each_order_once(app):
+    user = UserFactory()
+    product, (sku, _other) = product_with_skus(skus=(("红", 12000, 100), ("蓝", 12000, 0)))
+    with app.app_context():
+        ids = [bought(user.id, sku.id, f"k{n}", quantity=n + 1).id for n in range(8)]
+        db.session.commit()
+
+    def sweeper():
+        with app.app_context():
+            done = 0
+            for order_id in ids:
+                done += services.count_sales(order_id)
+                db.session.commit()
+            return done
+
+    results = together([sweeper for _ in range(4)])
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(results) == len(ids)  # each order counted by exactly one of them
+    with app.app_context():
+        assert db.session.get(Product, product.id).sales_count == sum(range(1, 9))
+        assert db.session.scalar(select(func.count()).select_from(OrderFact)
+                                 .where(OrderFact.counted.is_(False))) == 0
+
+
+@pytest.mark.postgres
+def test_parallel_sweepers_with_overlapping_products_neither_deadlock_nor_double_count(app):
+    """Orders of two products each, overlapping (p1+p2, p2+p3, p3+p1...): every sweeper
+    locks an order's products lowest id first, and nothing else between them."""
+    user = UserFactory()
+    skus = [product_with_skus(skus=(("红", 12000, 100), ("蓝", 12000, 0)))[1][0] for _ in range(3)]
+    from shop.cart.models import CartItem
+    from shop.orders import services as orders
+    from shop.wallet import services as wallet
+    from tests.payments.helpers import saved_address
+
+    with app.app_context():
+        ids = []
+        for n in range(9):
+            for sku in (skus[n % 3], skus[(n + 1) % 3]):
+                db.session.add(CartItem(user_id=user.id, sku_id=sku.id, quantity=1))
+            db.session.flush()
+            order = orders.place_order(user.id, saved_address(user.id), f"o{n}", None)
+            wallet.move(user.id, order.total_minor, reason="t", ref_type="test", ref_id=f"o{n}")
+            orders.pay_with_wallet(order, user.id)
+            ids.append(order.id)
+        db.session.commit()
+
+    def sweeper(order_ids):
+        def run():
+            with app.app_context():
+                done = 0
+                for order_id in order_ids:
+                    done += services.count_sales(order_id)
+                    db.session.commit()
+                return done
+        return run
+
+    results = together([sweeper(ids), sweeper(ids[::-1]), sweeper(ids[3:] + ids[:3]), sweeper(ids)])
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(results) == len(ids)
+    with app.app_context():
+        assert [db.session.get(Product, sku.product_id).sales_count for sku in skus] == [6, 6, 6]
+
+
+@pytest.mark.postgres
+def test_parallel_rollups_roll_each_day_once(app):
+    from datetime import date
+
+    from shop.analytics.models import VisitorDay
+    from tests.analytics.helpers import at
+    from tests.factories import HitFactory
+
+    days = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+    for day in days:
+        for visitor in ("a", "b"):
+            HitFactory(day=day, created_at=at(day), visitor=visitor * 32)
+
+    def sweeper():
+        with app.app_context():
+            rolled = 0
+            for day in services.days_to_roll_up(at(date(2026, 11, 4))):
+                rolled += services.roll_up_day(day)
+                db.session.commit()
+            return rolled
+
+    results = together([sweeper for _ in range(4)])
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(results) == 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(VisitorDay)) == 6
+        assert services.rolled_through() == days[-1]
+
+
+def test_the_backfill_gives_orders_and_accounts_made_before_tracking_their_facts(app):
+    """The latest migration, run over a shop whose orders have no facts yet."""
+    from flask_migrate import downgrade, upgrade
+
+    from shop.analytics.models import Acquisition
+    from shop.analytics.services import local_day
+    from shop.orders.models import Order
+
+    user = UserFactory()
+    _p, (sku, _o) = product_with_skus(skus=(("红", 12000, 5), ("蓝", 1, 0)))
+    with app.app_context():
+        paid = bought(user.id, sku.id, "paid")
+        unpaid = bought(user.id, sku.id, "unpaid", pay=False)
+        db.session.commit()
+        placed_day = local_day(db.session.get(Order, paid.id).created_at)
+        paid_id, unpaid_id = paid.id, unpaid.id
+        db.session.rollback()
+        downgrade(revision="c3c80d02f2d6")  # before the backfill: as if tracking began now
+        db.session.execute(text("DELETE FROM order_facts"))
+        db.session.execute(text("DELETE FROM acquisitions"))
+        db.session.commit()
+        upgrade()
+        facts = {f.order_id: (f.visitor, f.source, f.total_minor, f.placed_day, f.paid_day is not None,
+                              f.first_paid_day is not None and f.first_paid_day == f.paid_day,
+                              f.counted)
+                 for f in db.session.scalars(select(OrderFact))}
+        assert facts == {paid_id: (f"u{user.id}", "direct", 12000, placed_day, True, True, False),
+                         unpaid_id: (f"u{user.id}", "direct", 12000, placed_day, False, False, False)}
+        assert [(a.user_id, a.source) for a in db.session.scalars(select(Acquisition))] == [
+            (user.id, "direct")]
+        db.session.rollback()
