@@ -69,6 +69,29 @@ def pg_client(server: urllib.parse.SplitResult, tool: str, *args: str) -> None:
         sys.exit(f"`{' '.join(command)}` failed:\n{result.stderr}")
 
 
+def scratch_environment(database: str, prefix: str):
+    """For a benchmark on a scratch database of PG_SERVER (loopback only): the server's
+    URL and parts, the shop's environment (a fresh secret, instance and media folders in
+    a new temporary folder, no Redis) set on this process too, and that folder. Ctrl-C and
+    SIGTERM end the run through its clean-up."""
+    import signal
+
+    server_url = os.environ.get("PG_SERVER", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+    server = urllib.parse.urlsplit(server_url)
+    if server.hostname not in LOOPBACK:
+        sys.exit(f"PG_SERVER must be on loopback, not {server.hostname}")
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(FLASK_APP="wsgi:app", DATABASE_URL=f"{server.scheme}://{server.netloc}/{database}",
+               SECRET_KEY=secrets.token_hex(32), SHOP_INSTANCE_PATH=str(tmp / "instance"),
+               MEDIA_ROOT=str(tmp / "media"))
+    os.environ.pop("REDIS_URL", None)
+    os.environ.update(env)  # shop.config reads it at import: import the shop only after this
+    return server_url, server, env, tmp
+
+
 def fresh_database(server: urllib.parse.SplitResult, name: str) -> None:
     pg_client(server, "dropdb", "--if-exists", "--force", name)
     pg_client(server, "createdb", name)
@@ -293,22 +316,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    server_url = os.environ.get("PG_SERVER", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
-    server = urllib.parse.urlsplit(server_url)
-    if server.hostname not in LOOPBACK:
-        sys.exit(f"PG_SERVER must be on loopback, not {server.hostname}")
-    database_url = f"{server.scheme}://{server.netloc}/{args.database}"
-
-    import signal
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    tmp = Path(tempfile.mkdtemp(prefix="shop-bench-flash-"))
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(FLASK_APP="wsgi:app", DATABASE_URL=database_url, SECRET_KEY=secrets.token_hex(32),
-               SHOP_INSTANCE_PATH=str(tmp / "instance"), MEDIA_ROOT=str(tmp / "media"))
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(env)  # shop.config reads it at import: import the shop only now
+    server_url, server, env, tmp = scratch_environment(args.database, "shop-bench-flash-")
     app = proc = None
     rows, failed, log_tail = [], False, ""
     try:
