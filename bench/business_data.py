@@ -77,7 +77,7 @@ ARTICLES = 40
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # shop.accounts.models
 SOURCES_20 = ["direct"] * 11 + ["referral"] * 3 + ["poster"] + ["utm"] * 3 + ["article"] * 2
 RANGES = (("last 7 days", 7), ("last 30 days", 30), ("last 90 days", 90), ("last 365 days", 365))
-TABLES = ("hits", "visitor_days", "order_facts", "product_days", "orders", "order_lines", "order_referrals",
+TABLES = ("hits", "day_figures", "visitor_numbers", "order_facts", "sales_days", "orders", "order_lines", "order_referrals",
           "commissions", "users", "acquisitions", "user_coupons", "groups", "distributors",
           "products", "skus", "articles")
 
@@ -451,11 +451,34 @@ class Fill:
             UPDATE products p SET sales_count = s.units
             FROM (SELECT product_id, sum(q) AS units FROM bench_units GROUP BY product_id) s
             WHERE p.id = s.product_id""")
-        self.run("product_days", """
-            INSERT INTO product_days (day, product_id, units, revenue_minor, orders)
-            SELECT f.paid_day, l.product_id, sum(l.quantity), sum(l.total_minor), count(DISTINCT l.order_id)
+        # what count_sales adds to sales_days for each counted order
+        self.run("sales_days: products", """
+            INSERT INTO sales_days (day, kind, item_id, orders, units, revenue_minor, discount_minor, views)
+            SELECT f.paid_day, 'product', l.product_id, count(DISTINCT l.order_id), sum(l.quantity),
+                   sum(l.total_minor), 0, 0
             FROM order_lines l JOIN order_facts f ON f.order_id = l.order_id
             WHERE f.counted AND l.total_minor > 0 GROUP BY f.paid_day, l.product_id""")
+        self.run("sales_days: articles", """
+            INSERT INTO sales_days (day, kind, item_id, orders, units, revenue_minor, discount_minor, views)
+            SELECT f.paid_day, 'article', l.source_article_id, count(DISTINCT l.order_id), 0,
+                   sum(l.total_minor), 0, 0
+            FROM order_lines l JOIN order_facts f ON f.order_id = l.order_id
+            WHERE f.counted AND l.source_article_id IS NOT NULL GROUP BY f.paid_day, l.source_article_id""")
+        self.run("sales_days: distributors", """
+            INSERT INTO sales_days (day, kind, item_id, orders, units, revenue_minor, discount_minor, views)
+            SELECT f.paid_day, 'distributor', r.level1_id, count(*), 0, sum(f.total_minor), 0, 0
+            FROM order_referrals r JOIN order_facts f ON f.order_id = r.order_id
+            WHERE f.counted GROUP BY f.paid_day, r.level1_id""")
+        self.run("sales_days: coupons", """
+            INSERT INTO sales_days (day, kind, item_id, orders, units, revenue_minor, discount_minor, views)
+            SELECT f.paid_day, 'coupon', c.coupon_id, count(*), 0, sum(f.total_minor), sum(c.discount_minor), 0
+            FROM user_coupons c JOIN order_facts f ON f.order_id = c.order_id
+            WHERE f.counted AND c.status = 'used' GROUP BY f.paid_day, c.coupon_id""")
+        self.run("acquisitions: paid to date", """
+            UPDATE acquisitions a SET paid_orders = x.n, revenue_minor = x.revenue
+            FROM (SELECT user_id, count(*) AS n, sum(total_minor - refunded_minor) AS revenue
+                  FROM order_facts WHERE paid_day IS NOT NULL GROUP BY user_id) x
+            WHERE a.user_id = x.user_id""")
         self.run("product_sales", """
             INSERT INTO product_sales (product_id, last_sold_at)
             SELECT product_id, max(paid_at) FROM bench_units GROUP BY product_id""")
@@ -741,11 +764,12 @@ def run_size(label: str, orders: int, page_views: int, args, server, database_ur
 
     app = state["app"] = state.get("app") or create_app()
     rolled = roll_up(app)
-    vacuum_rollup = vacuum(database_url, "visitor_days", "rollup_marks")
+    vacuum_rollup = vacuum(database_url, "day_figures", "visitor_numbers", "order_facts", "sales_days",
+                           "rollup_marks")
     counted = count_sales(app)
     print(f"\nRollup through services.roll_up_day: {rolled['days']} days in {rolled['seconds']:.1f}s "
           f"(median {rolled['median_ms']:.0f} ms a day, max {rolled['max_ms']:.0f} ms); "
-          f"VACUUM (ANALYZE) visitor_days {vacuum_rollup:.1f}s")
+          f"VACUUM (ANALYZE) of the tables it wrote {vacuum_rollup:.1f}s")
     print(f"count_sales over the orders paid on the last day and after: {counted['orders']:,} orders "
           f"in {counted['seconds']:.1f}s ({counted['ms_per_order']:.2f} ms an order)")
 

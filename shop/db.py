@@ -137,12 +137,16 @@ def one_of(column: str, values) -> str:
 def insert_missing(model, key: str | tuple[str, ...], **values) -> None:
     """Make the row if it is missing: INSERT ... ON CONFLICT (key) DO NOTHING on either
     backend, so racing makers do not fail (accounts of balances, settings rows)."""
+    keys = [key] if isinstance(key, str) else list(key)
+    db.session.execute(upsert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def upsert(model):
+    """The backend's INSERT for `model`, which takes ON CONFLICT clauses."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    keys = [key] if isinstance(key, str) else list(key)
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    return (pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert)(model)
 
 
 def settings_row(model):

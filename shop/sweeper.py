@@ -10,8 +10,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - bargains still live (not bought) past their time expire (shop.bargains);
 - group buys past their deadline settle: complete, or failed and refunded (shop.groups);
 - flash-sale items whose session has ended give what is left back to the SKUs.
-- closed days of page views are rolled up per visitor, and paid orders are added to
-  their products' sales counts (shop.analytics);
+- closed days are rolled up into the business data's day figures, and paid orders are
+  added to their products' sales counts and the rankings (shop.analytics);
 - shipped orders nobody confirmed receiving within the days an admin set complete
   themselves (shop.orders.services.auto_complete).
 Each item commits on its own, so one failure does not hold back the rest.

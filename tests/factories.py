@@ -822,8 +822,11 @@ class PickupCodeFactory(BaseFactory):
     code = factory.Sequence(lambda n: f"TEST{n:06d}")
 
 
-from shop.analytics.models import (Acquisition, Hit, OrderFact, ProductMilestone,  # noqa: E402
-                                   ProductSales, RollupMark, VisitorDay)
+from pyroaring import BitMap  # noqa: E402
+
+from shop.analytics.models import (Acquisition, DayFigures, Hit, OrderFact,  # noqa: E402
+                                   ProductMilestone, ProductSales, RollupMark, SalesDay,
+                                   VisitorNumber)
 
 
 class HitFactory(BaseFactory):
@@ -838,22 +841,36 @@ class HitFactory(BaseFactory):
     kind = "page"
 
 
-class VisitorDayFactory(BaseFactory):
+class VisitorNumberFactory(BaseFactory):
     class Meta:
-        model = VisitorDay
+        model = VisitorNumber
 
-    day = factory.LazyFunction(lambda: utcnow().date())
     visitor = factory.Sequence(lambda n: f"{n:032x}")
-    pages = 1
-    products = 0
-    carts = 0
+
+
+def _empty_set() -> bytes:
+    return BitMap().serialize()
+
+
+class DayFiguresFactory(BaseFactory):
+    """Yesterday rolled up, with nobody in it (give counts and serialized bitmaps)."""
+
+    class Meta:
+        model = DayFigures
+
+    day = factory.LazyFunction(lambda: utcnow().date() - timedelta(days=1))
+    visitors = page_views = orders = paid_orders = gmv_minor = 0
+    referral_orders = referral_gmv_minor = 0
+    landings = factory.LazyFunction(dict)
+    visitor_set = product_set = cart_set = ordering_set = paying_set = factory.LazyFunction(_empty_set)
+    customer_set = repeater_set = newcomer_set = factory.LazyFunction(_empty_set)
 
 
 class RollupMarkFactory(BaseFactory):
     class Meta:
         model = RollupMark
 
-    name = "visitor_days"
+    name = "day_figures"
     through = factory.LazyFunction(lambda: utcnow().date() - timedelta(days=1))
 
 
@@ -890,6 +907,17 @@ class ProductSalesFactory(BaseFactory):
         model = ProductSales
 
     last_sold_at = factory.LazyFunction(utcnow)
+
+
+class SalesDayFactory(BaseFactory):
+    """One product's sales of a day (item_id required): nothing yet."""
+
+    class Meta:
+        model = SalesDay
+
+    day = factory.LazyFunction(lambda: utcnow().date())
+    kind = "product"
+    orders = units = revenue_minor = discount_minor = views = 0
 
 
 class ProductMilestoneFactory(BaseFactory):

@@ -85,10 +85,23 @@ def known_dataset(app) -> SimpleNamespace:
         db.session.execute(update(OrderLine).where(OrderLine.order_id == ids[3])
                            .values(source_article_id=article.id))
         first_paid_days()
+        db.session.commit()
+    assert totals == {1: 12000, 2: 40000, 3: 12000, 4: 20000, 5: 20000, 6: 12000}
+    # made with the orders in the real flow, so before the sweeper counts them
+    OrderReferralFactory(order_id=ids[1], level1_id=x.user_id)
+    OrderReferralFactory(order_id=ids[2], level1_id=x.user_id)
+    CommissionFactory(order_id=ids[1], user_id=x.user_id, base_minor=12000, uncapped_minor=1200,
+                      amount_minor=1200)
+    # X is level 2 of o3 (paid in the range): not one of the orders X brought in as level 1
+    CommissionFactory(order_id=ids[3], user_id=x.user_id, level=2, base_minor=12000,
+                      uncapped_minor=600, amount_minor=600)
+    coupon = CouponFactory(name="满减券K")
+    UserCouponFactory(coupon_id=coupon.id, user_id=users["A"].id, status="used",
+                      order_id=ids[2], discount_minor=1000, created_at=at(D1))
+    with app.app_context():
         for order_id in sorted(ids.values()):  # what the sweeper does
             services.count_sales(order_id)
         db.session.commit()
-    assert totals == {1: 12000, 2: 40000, 3: 12000, 4: 20000, 5: 20000, 6: 12000}
 
     for day, visitor, kind, item, source in [
             (D1, "v1", "page", None, "direct"), (D1, "v1", "product", p1.id, None),
@@ -101,23 +114,17 @@ def known_dataset(app) -> SimpleNamespace:
         HitFactory(day=day, created_at=at(day), visitor=visitor, kind=kind, source=source,
                    product_id=item if kind in ("product", "cart") else None,
                    article_id=item if kind == "article" else None)
-    for name, source, day in [("A", "referral", D1), ("B", "article", D2), ("D", "utm", D3),
-                              ("E", "referral", D2), ("C", "direct", BEFORE)]:
-        AcquisitionFactory(user_id=users[name].id, source=source, day=day)
-    OrderReferralFactory(order_id=ids[1], level1_id=x.user_id)
-    OrderReferralFactory(order_id=ids[2], level1_id=x.user_id)
-    CommissionFactory(order_id=ids[1], user_id=x.user_id, base_minor=12000, uncapped_minor=1200,
-                      amount_minor=1200)
-    # X is level 2 of o3 (paid in the range): not one of the orders X brought in as level 1
-    CommissionFactory(order_id=ids[3], user_id=x.user_id, level=2, base_minor=12000,
-                      uncapped_minor=600, amount_minor=600)
+    # with what each has paid to date (paid orders, paid less refunded), as the payments
+    # and the refund would have added it: A o1 o2, B o3 less 3000, C o4 o5, D and E nothing
+    for name, source, day, paid, revenue in [
+            ("A", "referral", D1, 2, 52000), ("B", "article", D2, 1, 9000), ("D", "utm", D3, 0, 0),
+            ("E", "referral", D2, 0, 0), ("C", "direct", BEFORE, 2, 40000)]:
+        AcquisitionFactory(user_id=users[name].id, source=source, day=day, paid_orders=paid,
+                           revenue_minor=revenue)
     campaign = GroupCampaignFactory()
     for status, day in [("complete", D1), ("complete", D3), ("failed", D2), ("complete", BEFORE)]:
         GroupFactory(campaign_id=campaign.id, leader_id=users["A"].id, status=status,
                      seats_left=0, settled_at=at(day))
-    coupon = CouponFactory(name="满减券K")
-    UserCouponFactory(coupon_id=coupon.id, user_id=users["A"].id, status="used",
-                      order_id=ids[2], discount_minor=1000, created_at=at(D1))
     return SimpleNamespace(users=users, ids=ids, p1=p1, p2=p2, article=article, x=x,
                            coupon=coupon)
 

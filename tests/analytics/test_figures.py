@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shop.analytics import services
-from shop.analytics.models import OrderFact, RollupMark, VisitorDay
+from pyroaring import BitMap
+from sqlalchemy import select
+
+from shop.analytics.models import DayFigures, OrderFact, RollupMark, VisitorNumber
 from shop.db import db
+from shop.orders.models import Order
 from tests.analytics.helpers import BEFORE, D1, D2, D3, at, known_dataset
 from tests.factories import UserFactory, product_with_skus
 from tests.payments.helpers import bought
@@ -94,17 +98,80 @@ def test_the_rollup_gives_the_same_figures_as_the_raw_hits(app):
         assert services.days_to_roll_up(at(D3)) == []
         # a day out of order is refused, so two sweepers never roll one day twice
         assert services.roll_up_day(D1) is False
-        rows = {(r.day, r.visitor): (r.pages, r.products, r.carts)
-                for r in db.session.query(VisitorDay).filter(VisitorDay.day.in_((D1, D2)))}
-        assert rows == {(D1, "v1"): (2, 1, 1), (D1, "v2"): (2, 1, 0),
-                        (D2, "v1"): (1, 0, 0), (D2, "v3"): (2, 1, 1)}
+        assert _rolled_day(D1, data) == {
+            "counts": (2, 4, 1, 1, 12000, 1, 12000), "landings": {"direct": 1, "referral": 1},
+            "visitors": {"v1", "v2"}, "products": {"v1", "v2"}, "carts": {"v1"},
+            "ordering": {"v1"}, "paying": {"v1"},
+            "customers": {"A"}, "repeaters": set(), "newcomers": {"A"}}
+        assert _rolled_day(D2, data) == {
+            "counts": (2, 3, 2, 2, 52000, 0, 0), "landings": {"article": 1},
+            "visitors": {"v1", "v3"}, "products": {"v3"}, "carts": {"v3"},
+            "ordering": {"v1", "v3"}, "paying": {"v1", "v3"},
+            "customers": {"A", "B"}, "repeaters": set(), "newcomers": {"B"}}
         assert _figures(services.dashboard(D1, D3)) == raw == expected(data)
         # and with every day rolled up
         for day in services.days_to_roll_up(at(D3 + timedelta(days=1), 2)):
             services.roll_up_day(day)
         db.session.commit()
-        assert db.session.get(RollupMark, "visitor_days").through == D3
+        assert db.session.get(RollupMark, "day_figures").through == D3
         assert _figures(services.dashboard(D1, D3)) == raw
+
+
+def _rolled_day(day, data) -> dict:
+    """A DayFigures row with its bitmaps read back as visitor ids and account names."""
+    row = db.session.get(DayFigures, day)
+    visitors = dict(db.session.execute(select(VisitorNumber.number, VisitorNumber.visitor)).all())
+    names = {user.id: name for name, user in data.users.items()}
+
+    def read(blob, known):
+        return {known[number] for number in BitMap.deserialize(blob)}
+
+    return {
+        "counts": (row.visitors, row.page_views, row.orders, row.paid_orders, row.gmv_minor,
+                   row.referral_orders, row.referral_gmv_minor),
+        "landings": row.landings,
+        "visitors": read(row.visitor_set, visitors), "products": read(row.product_set, visitors),
+        "carts": read(row.cart_set, visitors), "ordering": read(row.ordering_set, visitors),
+        "paying": read(row.paying_set, visitors), "customers": read(row.customer_set, names),
+        "repeaters": read(row.repeater_set, names), "newcomers": read(row.newcomer_set, names)}
+
+
+def test_what_comes_after_the_rollup_of_its_day_still_counts(app):
+    """A payment, an order's fact and a refund that come after their day was rolled up:
+    the funnel, the orders and the refunds see them; nothing is counted twice."""
+    data = known_dataset(app)
+    _p, (sku, _o) = product_with_skus(skus=(("红", 12000, 5), ("蓝", 1, 0)))
+    with app.app_context():
+        # o6 (placed D3, unpaid) by v4, who landed on D3 from a utm link
+        db.session.execute(OrderFact.__table__.update().where(OrderFact.order_id == data.ids[6])
+                           .values(visitor="v4"))
+        for day in services.days_to_roll_up(at(D3 + timedelta(days=1), 2)):
+            services.roll_up_day(day)
+        db.session.commit()
+        board = services.dashboard(D1, D3)
+        assert (board.orders, board.ordering_visitors, board.paying_visitors) == (5, 4, 3)
+        assert db.session.get(OrderFact, data.ids[6]).rolled_as == "placed"
+
+        order = db.session.get(Order, data.ids[6])
+        services.order_paid(order)  # paid today, after D3 was rolled up
+        services.order_refunded(db.session.get(Order, data.ids[5]), 5000)
+        db.session.commit()
+        board = services.dashboard(D1, D3)
+        assert (board.orders, board.ordering_visitors, board.paying_visitors) == (5, 4, 4)
+        assert board.funnel[-1] == ("paid", 4)
+        assert board.paid_orders == 4  # o6 was paid today, not in the range
+        assert board.refunded_minor == 3000 + 5000
+        assert board.gmv_minor == 84000  # GMV stays gross
+
+        # a fact made after its day was rolled up (an order placed on D2, paid today, whose
+        # fact the payment made) counts as an order of its day
+        late = bought(data.users["E"].id, sku.id, "late")
+        db.session.execute(OrderFact.__table__.update().where(OrderFact.order_id == late.id)
+                           .values(visitor="v3", placed_day=D2))
+        db.session.commit()
+        board = services.dashboard(D1, D3)
+        assert (board.orders, board.ordering_visitors, board.paying_visitors) == (6, 4, 4)
+        assert [d.orders for d in board.days] == [1, 3, 2]
 
 
 def test_a_range_of_one_day_and_an_empty_range(app):
@@ -135,3 +202,22 @@ def test_the_funnel_counts_only_visitors_of_the_range(app):
         board = services.dashboard(D1, D3)
         assert (board.orders, board.paid_orders) == (6, 5)
         assert board.funnel == expected(data)["funnel"]
+
+
+def test_days_with_orders_from_before_tracking_are_rolled_up_too(app):
+    """Orders made before the first hit (their facts come from the backfill) keep their
+    figures once the rollup has passed their days."""
+    data = known_dataset(app)
+    with app.app_context():
+        early = BEFORE - timedelta(days=5)
+        db.session.execute(OrderFact.__table__.update().where(OrderFact.order_id == data.ids[4])
+                           .values(placed_day=early, paid_day=early, first_paid_day=early))
+        db.session.commit()
+        before = _figures(services.dashboard(early, D3))
+        due = services.days_to_roll_up(at(D3 + timedelta(days=1), 2))
+        assert due[0] == early and due[-1] == D3
+        assert all(services.roll_up_day(day) for day in due)
+        db.session.commit()
+        after = _figures(services.dashboard(early, D3))
+        assert after == before
+        assert (after["orders"], after["paid_orders"], after["gmv"]) == (6, 5, 104000)

@@ -138,10 +138,13 @@ def test_bad_beacons_are_refused_and_write_nothing(app, client, monkeypatch):
 
 
 def test_add_to_cart_order_payment_and_refund_keep_the_facts(app):
+    """...and what the customer has paid to date, on where they came from (LTV)."""
     from shop.orders import services as orders
     from shop.wallet import services as wallet
+    from tests.factories import AcquisitionFactory
 
     client, user = signed_in(app)
+    AcquisitionFactory(user_id=user.id, source="utm")
     _product, (sku, _other) = product_with_skus(skus=(("红", 12000, 10), ("蓝", 12000, 0)))
     token = client.csrf_token()
     # landed through a campaign, then a share link: the order credits the last landing
@@ -171,10 +174,15 @@ def test_add_to_cart_order_payment_and_refund_keep_the_facts(app):
         db.session.commit()
         fact = db.session.get(OrderFact, order_id)
         assert fact.paid_at is not None and fact.paid_day is not None and not fact.counted
-        orders.refund(db.session.get(Order, order_id), 5000, key="r1", reason="t",
-                      actor_id=user.id, restock=False)
-        db.session.commit()
-        assert db.session.get(OrderFact, order_id).refunded_minor == 5000
+        value = db.session.get(Acquisition, user.id)
+        assert (value.paid_orders, value.revenue_minor) == (1, total)
+        for key in ("r1", "r2"):  # two refunds of 50.00: each taken off once
+            orders.refund(db.session.get(Order, order_id), 5000, key=key, reason="t",
+                          actor_id=user.id, restock=False)
+            db.session.commit()
+        assert db.session.get(OrderFact, order_id).refunded_minor == 10000
+        db.session.refresh(value)
+        assert (value.paid_orders, value.revenue_minor) == (1, total - 10000)
 
 
 def test_an_account_keeps_where_its_visitor_first_landed(app, client):
