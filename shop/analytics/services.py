@@ -32,9 +32,10 @@ Rankings (orders paid in the range, from SalesDay: an order counts once the swee
   with their views; distributors by the GMV of orders whose level-1 earner they are, with
   the commissions those orders earned them (less reversals, as of now). Group buys settled
   in the range: success rate = complete / (complete + failed). Coupons: uses in orders paid
-  in the range (as they were at payment: a coupon handed back by a later refund still
-  counts, as its order does in GMV), claims made in the range, the discount given, the GMV
-  of those orders and the return (GMV per unit of discount).
+  in the range, as the sweeper found them when it counted the order (within a sweep of the
+  payment: a coupon handed back by a later full refund still counts, as its order does in
+  GMV), claims made in the range, the discount given, the GMV of those orders and the
+  return (GMV per unit of discount).
 
 How it stays fast (DESIGN: under a second at 1 M orders and 10 M page views): the sweeper
 rolls each closed day up into one DayFigures row (sums, and roaring bitmaps of who: the
@@ -56,7 +57,8 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from pyroaring import BitMap
-from sqlalchemy import case, distinct, exists, func, insert, or_, select, text, union, update
+from sqlalchemy import (and_, case, distinct, exists, func, insert, or_, select, text, union,
+                        update)
 
 from shop.accounts.models import User
 from shop.analytics.models import (LATE, MILESTONES, Acquisition, DayFigures, Hit, OrderFact,
@@ -209,7 +211,14 @@ def roll_up_day(day: date) -> bool:
     mark = db.session.get(RollupMark, ROLLUP, with_for_update=True, populate_existing=True)
     if mark.through > EPOCH and mark.through != day - timedelta(days=1):
         return False
-    _number_visitors(day)
+    # Orders placed that day, marked with how this rollup sees them: the UPDATE waits for a
+    # payment in flight, and a payment after it finds the order rolled as "placed" (LATE);
+    # a fact committed after it stays unmarked, for the dashboard to count (LATE too).
+    db.session.execute(
+        update(OrderFact).where(OrderFact.placed_day == day)
+        .values(rolled_as=case((OrderFact.paid_day.is_(None), "placed"), else_="paid"))
+        .execution_options(synchronize_session=False))
+    _number_visitors(day)  # after the UPDATE: every fact it marked has a number
     figures = DayFigures(day=day, page_views=0, orders=0)
     visitors, products, carts = BitMap(), BitMap(), BitMap()
     is_cart = case((Hit.kind == "cart", 1), else_=0)
@@ -228,17 +237,11 @@ def roll_up_day(day: date) -> bool:
     figures.landings = dict(db.session.execute(
         select(Hit.source, func.count()).where(Hit.day == day, Hit.source.is_not(None))
         .group_by(Hit.source).order_by(Hit.source)).all())
-    # Orders placed that day, marked with how this rollup sees them: the UPDATE waits for a
-    # payment in flight, and a payment after it finds the order rolled as "placed" (LATE).
-    db.session.execute(
-        update(OrderFact).where(OrderFact.placed_day == day)
-        .values(rolled_as=case((OrderFact.paid_day.is_(None), "placed"), else_="paid"))
-        .execution_options(synchronize_session=False))
     ordering, paying = BitMap(), BitMap()
-    for number, rolled_as in db.session.execute(
+    for number, rolled_as in db.session.execute(  # the facts the UPDATE marked, locked
             select(VisitorNumber.number, OrderFact.rolled_as)
             .join(VisitorNumber, VisitorNumber.visitor == OrderFact.visitor)
-            .where(OrderFact.placed_day == day)):
+            .where(OrderFact.placed_day == day, OrderFact.rolled_as.is_not(None))):
         figures.orders += 1
         ordering.add(number)
         if rolled_as == "paid":
@@ -552,14 +555,15 @@ def _traffic(board: Dashboard, days: dict[date, Day], rolled: list[DayFigures],
     if raw is not None:
         unseen.append(OrderFact.placed_day.between(*raw))
     if rolled_days is not None:
-        unseen.append(OrderFact.placed_day.between(*rolled_days) & text(LATE))
+        unseen.append(and_(OrderFact.placed_day.between(*rolled_days), text(f"({LATE})")))
     if unseen:
         for visitor, number, placed_day, rolled_as, paid in db.session.execute(
                 select(OrderFact.visitor, VisitorNumber.number, OrderFact.placed_day,
                        OrderFact.rolled_as, OrderFact.paid_day.is_not(None))
                 .outerjoin(VisitorNumber, VisitorNumber.visitor == OrderFact.visitor)
                 .where(or_(*unseen))):
-            if rolled_as is None:  # not in the rollup's orders: counted here
+            if rolled_as is None or (raw is not None and placed_day >= raw[0]):
+                # not in the rollup's orders: counted here
                 days[placed_day].orders += 1
                 board.orders += 1
                 ordering.add(number, visitor)
@@ -705,6 +709,9 @@ def dashboard(start: date, end: date) -> Dashboard:
     board = Dashboard(start=start, end=end, currency=current_app.config["SHOP_CURRENCY"])
     days = {start + timedelta(days=n): Day(start + timedelta(days=n))
             for n in range((end - start).days + 1)}
+    # Held for share until the request ends, so no rollup commits between these reads
+    # (PostgreSQL; SQLite reads one snapshot per transaction).
+    db.session.get(RollupMark, ROLLUP, with_for_update={"read": True}, populate_existing=True)
     rolled_days, raw = _split(start, end)
     rolled = list(db.session.scalars(
         select(DayFigures).where(DayFigures.day.between(*rolled_days)).order_by(DayFigures.day)

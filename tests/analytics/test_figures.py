@@ -221,3 +221,24 @@ def test_days_with_orders_from_before_tracking_are_rolled_up_too(app):
         after = _figures(services.dashboard(early, D3))
         assert after == before
         assert (after["orders"], after["paid_orders"], after["gmv"]) == (6, 5, 104000)
+
+
+def test_a_late_payment_counts_only_in_ranges_with_its_order(app):
+    """o6 (placed D3, unpaid, by v2 who also came on D1) paid after every day was rolled
+    up: ranges without D3 keep the figures the raw hits gave."""
+    known_dataset(app)
+    ranges = [(D1, D1), (D1, D2), (D2, D2), (D2, D3), (D1, D3)]
+    with app.app_context():
+        raw = {r: _figures(services.dashboard(*r)) for r in ranges}
+        for day in services.days_to_roll_up(at(D3 + timedelta(days=1), 2)):
+            services.roll_up_day(day)
+        db.session.commit()
+        assert {r: _figures(services.dashboard(*r)) for r in ranges} == raw
+        late = db.session.scalar(select(OrderFact).where(OrderFact.paid_day.is_(None)))
+        services.order_paid(db.session.get(Order, late.order_id))
+        db.session.commit()
+        after = {r: _figures(services.dashboard(*r)) for r in ranges}
+        for r in [(D1, D1), (D1, D2), (D2, D2)]:
+            assert after[r] == raw[r], r
+        for r in [(D2, D3), (D1, D3)]:  # v2 paid for o5 already: the funnel stays
+            assert after[r]["funnel"] == raw[r]["funnel"], r

@@ -213,6 +213,79 @@ def test_parallel_rollups_roll_each_day_once(app):
         assert services.rolled_through() == days[-1]
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("moment", ["INSERT INTO visitor_numbers", "UPDATE order_facts"])
+def test_an_order_committed_while_its_day_rolls_up_counts_once(app, moment):
+    """Another transaction commits an order of the day right before the rollup marks the
+    day's facts, or right after: the rollup counts it, or the dashboard does (LATE), not
+    both and not neither."""
+    from datetime import date
+
+    from sqlalchemy import event, insert, update
+
+    from tests.analytics.helpers import at
+
+    day = date(2026, 11, 1)
+    user = UserFactory()
+    _p, (sku, _o) = product_with_skus(skus=(("红", 12000, 5), ("蓝", 1, 0)))
+    with app.app_context():
+        ids = [bought(user.id, sku.id, key).id for key in ("a", "b")]
+        db.session.execute(update(OrderFact).values(placed_day=day, paid_day=day, paid_at=at(day),
+                                                    first_paid_day=day))
+        second = db.session.get(OrderFact, ids[1])
+        values = {c.key: getattr(second, c.key) for c in OrderFact.__table__.columns}
+        values["visitor"] = "a-visitor-seen-only-now"
+        db.session.delete(second)
+        db.session.commit()
+        fired = []
+
+        def commit_the_second(conn, cursor, statement, *args):
+            if fired or not statement.lstrip().startswith(moment):
+                return
+            fired.append(statement)
+            with db.engine.connect() as other:  # its own transaction
+                other.execute(insert(OrderFact).values(**values))
+                other.commit()
+
+        event.listen(db.engine, "before_cursor_execute", commit_the_second)
+        try:
+            assert services.days_to_roll_up(at(day + timedelta(days=1))) == [day]
+            assert services.roll_up_day(day)
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", commit_the_second)
+        assert fired
+        board = services.dashboard(day, day)
+        assert (board.orders, board.paid_orders, board.gmv_minor) == (2, 2, 24000)
+        assert [d.orders for d in board.days] == [2]
+
+
+@pytest.mark.postgres
+def test_no_rollup_commits_while_a_dashboard_reads(app):
+    """The dashboard holds the rollup's mark for share until its transaction ends, so its
+    rolled and raw days stay apart: a rollup (FOR UPDATE of the mark) has to wait."""
+    from datetime import date
+
+    from sqlalchemy.exc import OperationalError
+
+    from tests.analytics.helpers import at
+    from tests.factories import HitFactory
+
+    day = date(2026, 11, 1)
+    HitFactory(day=day, created_at=at(day))
+    with app.app_context():
+        assert services.roll_up_day(day)
+        db.session.commit()
+        services.dashboard(day, day + timedelta(days=1))
+        with db.engine.connect() as other:
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(text("SELECT through FROM rollup_marks FOR UPDATE NOWAIT"))
+        db.session.rollback()  # the request ends
+        with db.engine.connect() as other:
+            assert other.execute(text("SELECT through FROM rollup_marks FOR UPDATE NOWAIT")
+                                 ).scalar_one() == day
+
+
 def test_the_backfill_gives_orders_and_accounts_made_before_tracking_their_facts(app):
     """The latest migration, run over a shop whose orders have no facts yet."""
     from flask_migrate import downgrade, upgrade
@@ -243,4 +316,33 @@ def test_the_backfill_gives_orders_and_accounts_made_before_tracking_their_facts
                          unpaid_id: (f"u{user.id}", "direct", 12000, placed_day, False, False, False)}
         assert [(a.user_id, a.source, a.paid_orders, a.revenue_minor)
                 for a in db.session.scalars(select(Acquisition))] == [(user.id, "direct", 1, 12000)]
+        db.session.rollback()
+
+
+def test_the_day_figures_migration_keeps_the_rankings_and_fills_what_customers_paid(app):
+    """Down to product_days and up again: sales_days comes back as count_sales made it
+    (products from product_days; articles, distributors and coupons from the counted
+    orders), and each acquisition gets its customer's paid orders and revenue to date."""
+    from flask_migrate import downgrade, upgrade
+
+    from shop.analytics.models import Acquisition, SalesDay
+    from tests.analytics.helpers import known_dataset
+
+    known_dataset(app)
+    with app.app_context():
+        def rankings():
+            return sorted((r.day, r.kind, r.item_id, r.orders, r.units, r.revenue_minor,
+                           r.discount_minor) for r in db.session.scalars(select(SalesDay)))
+
+        def paid_to_date():
+            return sorted((a.user_id, a.paid_orders, a.revenue_minor)
+                          for a in db.session.scalars(select(Acquisition)))
+
+        before, customers = rankings(), paid_to_date()
+        assert {kind for _d, kind, *_ in before} == {"product", "article", "distributor", "coupon"}
+        db.session.rollback()
+        downgrade(revision="f2a9c1d4e8b3")
+        upgrade()
+        assert rankings() == before
+        assert paid_to_date() == customers
         db.session.rollback()
