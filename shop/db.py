@@ -223,7 +223,9 @@ def on_commit(fn: Callable[[], None]) -> None:
     session.info.setdefault("on_commit", []).append((scope, fn))
 
 
-def _within(scope, transaction) -> bool:
+def within(scope, transaction) -> bool:
+    """Whether a session transaction `scope` is `transaction` or nested inside it (work
+    registered in a savepoint that rolled back goes with it)."""
     while scope is not None:
         if scope is transaction:
             return True
@@ -249,7 +251,7 @@ def _run_on_commit(session):
 def _run_on_rollback(session, previous_transaction):
     if previous_transaction.nested:  # a savepoint: drop only the work registered inside it
         kept = [(scope, fn) for scope, fn in session.info.get("on_commit", [])
-                if not _within(scope, previous_transaction)]
+                if not within(scope, previous_transaction)]
         session.info["on_commit"] = kept
         return
     session.info.pop("on_commit", None)

@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import TextClause
 from werkzeug.exceptions import HTTPException
 
 from shop.audit import services
-from shop.db import SAFE_METHODS, db
+from shop.db import SAFE_METHODS, db, within
 from shop.web.auth import is_backoffice
 from shop.web.lifecycle import _finish
 
@@ -202,14 +202,6 @@ def _collect_statement(orm_execute_state):
         statement, orm_execute_state.parameters, session))
 
 
-def _within(scope, transaction) -> bool:
-    while scope is not None:
-        if scope is transaction:
-            return True
-        scope = scope.parent
-    return False
-
-
 def _drop_rolled_back(session, previous_transaction):
     """What a rolled-back savepoint did is undone: so is its record. A full rollback
     undoes all."""
@@ -218,7 +210,7 @@ def _drop_rolled_back(session, previous_transaction):
         return
     if previous_transaction.nested:
         recording.changes = [(scope, change) for scope, change in recording.changes
-                             if not _within(scope, previous_transaction)]
+                             if not within(scope, previous_transaction)]
     else:
         recording.changes, recording.dropped = [], 0
 
