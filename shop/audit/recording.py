@@ -12,8 +12,8 @@ deleted ORM row (table, key, columns before and after), and every bulk
 INSERT/UPDATE/DELETE run through session.execute() (its SQL), which ORM history does not
 see. Changes made inside a savepoint that rolls back are dropped with it.
 
-Then, around the request edge (shop.web.lifecycle._finish, which commits a successful
-state-changing request and rolls back the others):
+Then, around the request edge (shop.web.lifecycle.finish_request, which commits a
+successful state-changing request and rolls back the others):
 - before it, for a success (< 400): flush what is left, stop collecting and add the
   entry, so it commits with the action, atomically;
 - after it, for a refusal (>= 400: a form error, 403, 409, 500...): the action has been
@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException
 from shop.audit import services
 from shop.db import SAFE_METHODS, db, within
 from shop.web.auth import is_backoffice
-from shop.web.lifecycle import _finish
+from shop.web.lifecycle import finish_request
 
 DML_WORDS = ("insert", "update", "delete")
 
@@ -231,8 +231,8 @@ def init_audit(app: Flask) -> None:
     """Call after shop.web.init_lifecycle(app): one hook runs before its commit, one right
     after its rollback (Flask runs after_request functions last registered first)."""
     funcs = app.after_request_funcs.setdefault(None, [])
-    if _finish not in funcs:
+    if finish_request not in funcs:
         raise RuntimeError("init_audit() needs init_lifecycle() first")
     app.before_request(_start)
-    app.after_request(_before_edge)  # last registered: runs before _finish
-    funcs.insert(funcs.index(_finish), _after_edge)  # just before it in the list: runs after
+    app.after_request(_before_edge)  # last registered: runs before finish_request
+    funcs.insert(funcs.index(finish_request), _after_edge)  # before it in the list: runs after

@@ -16,7 +16,9 @@ from shop.db import SAFE_METHODS, db
 from shop.jobs import run_inline
 
 
-def _finish(response):
+def finish_request(response):
+    """The request edge: commit a successful state-changing request, roll back the rest
+    (the audit log places its hooks around this one)."""
     if response.status_code >= 400 or request.method in SAFE_METHODS:
         db.session.rollback()
     else:
@@ -31,5 +33,5 @@ def _teardown(exc):
 
 
 def init_lifecycle(app: Flask) -> None:
-    app.after_request(_finish)
+    app.after_request(finish_request)
     app.teardown_request(_teardown)

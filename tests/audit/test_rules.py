@@ -6,7 +6,7 @@ from __future__ import annotations
 from shop.audit.recording import _after_edge, _before_edge
 from shop.web.auth import is_backoffice
 from shop.db import SAFE_METHODS
-from shop.web.lifecycle import _finish
+from shop.web.lifecycle import finish_request
 
 
 def _rules(app):
@@ -42,4 +42,4 @@ def test_the_hooks_surround_the_edge_commit(app):
     """Flask runs after_request functions last registered first: the success's entry is
     added before the edge commits, a refusal's written after the edge rolled back."""
     funcs = app.after_request_funcs[None]
-    assert funcs.index(_after_edge) < funcs.index(_finish) < funcs.index(_before_edge)
+    assert funcs.index(_after_edge) < funcs.index(finish_request) < funcs.index(_before_edge)
