@@ -118,6 +118,18 @@ def test_a_product_put_on_sale_starts_its_15_days(app, admin_client):
         assert db.session.get(Product, product.id).on_sale_since == since  # still on sale
 
 
+def _sweeper(app, order_ids):
+    """A sweeper counting these orders' sales in turn, one commit each: how many it counted."""
+    def run():
+        with app.app_context():
+            done = 0
+            for order_id in order_ids:
+                done += services.count_sales(order_id)
+                db.session.commit()
+            return done
+    return run
+
+
 @pytest.mark.postgres
 def test_parallel_sweepers_count_each_order_once(app):
     user = UserFactory()
@@ -126,15 +138,7 @@ def test_parallel_sweepers_count_each_order_once(app):
         ids = [bought(user.id, sku.id, f"k{n}", quantity=n + 1).id for n in range(8)]
         db.session.commit()
 
-    def sweeper():
-        with app.app_context():
-            done = 0
-            for order_id in ids:
-                done += services.count_sales(order_id)
-                db.session.commit()
-            return done
-
-    results = together([sweeper for _ in range(4)])
+    results = together([_sweeper(app, ids) for _ in range(4)])
     assert not any(isinstance(r, Exception) for r in results), results
     assert sum(results) == len(ids)  # each order counted by exactly one of them
     with app.app_context():
@@ -166,17 +170,8 @@ def test_parallel_sweepers_with_overlapping_products_neither_deadlock_nor_double
             ids.append(order.id)
         db.session.commit()
 
-    def sweeper(order_ids):
-        def run():
-            with app.app_context():
-                done = 0
-                for order_id in order_ids:
-                    done += services.count_sales(order_id)
-                    db.session.commit()
-                return done
-        return run
-
-    results = together([sweeper(ids), sweeper(ids[::-1]), sweeper(ids[3:] + ids[:3]), sweeper(ids)])
+    results = together([_sweeper(app, ids), _sweeper(app, ids[::-1]),
+                        _sweeper(app, ids[3:] + ids[:3]), _sweeper(app, ids)])
     assert not any(isinstance(r, Exception) for r in results), results
     assert sum(results) == len(ids)
     with app.app_context():
