@@ -54,7 +54,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -65,7 +64,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.flash_sale import fresh_database, pg_client, scratch_environment  # noqa: E402
+from bench.flash_sale import clean_up, fresh_database, scratch_environment  # noqa: E402
 from bench.pages import flask_cmd, log, start_gunicorn, stop, wait_until_up  # noqa: E402
 
 AGENT = "business-data-bench"
@@ -874,14 +873,7 @@ def main() -> None:
             runs[label] = (orders, page_views, run_size(label, orders, page_views, args, server,
                                                         database_url, env, tmp, state))
     finally:
-        if "app" in state:
-            from shop.db import db
-
-            with state["app"].app_context():
-                db.engine.dispose()
-        if not args.keep:
-            pg_client(server, "dropdb", "--if-exists", "--force", args.database)
-        shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(state.get("app"), server, args.database, tmp, keep=args.keep)
 
     print(f"\nSummary: median ms of {args.rounds} requests after a warm-up (HTTP through gunicorn; "
           f"in-process = the queries alone); budget {args.budget:.0f} ms")

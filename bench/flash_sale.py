@@ -92,6 +92,19 @@ def scratch_environment(database: str, prefix: str):
     return server_url, server, env, tmp
 
 
+def clean_up(app, server: urllib.parse.SplitResult, database: str, tmp: Path, *, keep: bool) -> None:
+    """After a benchmark: close the app's connections (so the database can be dropped),
+    drop the scratch database unless kept, and remove the temporary folder."""
+    if app is not None:
+        from shop.db import db
+
+        with app.app_context():
+            db.engine.dispose()
+    if not keep:
+        pg_client(server, "dropdb", "--if-exists", "--force", database)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def fresh_database(server: urllib.parse.SplitResult, name: str) -> None:
     pg_client(server, "dropdb", "--if-exists", "--force", name)
     pg_client(server, "createdb", name)
@@ -351,14 +364,7 @@ def main() -> None:
     finally:
         if proc is not None:
             stop(proc)
-        if app is not None:  # its connections, so the database can be dropped
-            from shop.db import db
-
-            with app.app_context():
-                db.engine.dispose()
-        if not args.keep:
-            pg_client(server, "dropdb", "--if-exists", "--force", args.database)
-        shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(app, server, args.database, tmp, keep=args.keep)
 
     print(f"\nFlash sale: {args.buyers} buyers, one purchase each, for {args.units} units; "
           f"gunicorn -w {args.workers} -k sync on PostgreSQL, {args.concurrency} client threads")
