@@ -859,7 +859,7 @@ class DayFiguresFactory(BaseFactory):
         model = DayFigures
 
     day = factory.LazyFunction(lambda: utcnow().date() - timedelta(days=1))
-    visitors = page_views = orders = paid_orders = gmv_minor = 0
+    page_views = orders = paid_orders = gmv_minor = 0
     referral_orders = referral_gmv_minor = 0
     landings = factory.LazyFunction(dict)
     visitor_set = product_set = cart_set = ordering_set = paying_set = factory.LazyFunction(_empty_set)

@@ -24,7 +24,6 @@ LATE = "rolled_as IS NULL OR (rolled_as = 'placed' AND paid_day IS NOT NULL)"
 def upgrade():
     op.create_table('day_figures',
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('visitors', sa.Integer(), nullable=False),
     sa.Column('page_views', sa.Integer(), nullable=False),
     sa.Column('landings', sa.JSON(), nullable=False),
     sa.Column('orders', sa.Integer(), nullable=False),

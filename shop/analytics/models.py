@@ -89,7 +89,6 @@ class DayFigures(db.Model):
     __tablename__ = "day_figures"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    visitors: Mapped[int] = mapped_column(default=0)
     page_views: Mapped[int] = mapped_column(default=0)
     landings: Mapped[dict] = mapped_column(JSON, default=dict)  # source -> landings
     orders: Mapped[int] = mapped_column(default=0)

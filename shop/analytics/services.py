@@ -233,7 +233,6 @@ def roll_up_day(day: date) -> bool:
         if cart:
             carts.add(number)
         figures.page_views += int(pages)
-    figures.visitors = len(visitors)
     figures.landings = dict(db.session.execute(
         select(Hit.source, func.count()).where(Hit.day == day, Hit.source.is_not(None))
         .group_by(Hit.source).order_by(Hit.source)).all())
@@ -516,13 +515,15 @@ def _traffic(board: Dashboard, days: dict[date, Day], rolled: list[DayFigures],
              rolled_days: tuple[date, date] | None, raw: tuple[date, date] | None) -> None:
     """Visitors, page views, landings and the funnel: the rolled days' bitmaps, with the
     raw hits of the days after them and the facts the rollup has not seen (LATE)."""
-    visitors, products, carts, ordering, paying = (
+    day_visitors = [BitMap.deserialize(row.visitor_set) for row in rolled]
+    visitors = People(BitMap.union(BitMap(), *day_visitors))
+    products, carts, ordering, paying = (
         People(_union([getattr(row, name) for row in rolled]))
-        for name in ("visitor_set", "product_set", "cart_set", "ordering_set", "paying_set"))
+        for name in ("product_set", "cart_set", "ordering_set", "paying_set"))
     landings: dict[str, int] = {}
-    for row in rolled:
+    for row, day_set in zip(rolled, day_visitors):
         day = days[row.day]
-        day.visitors, day.page_views, day.orders = row.visitors, row.page_views, row.orders
+        day.visitors, day.page_views, day.orders = len(day_set), row.page_views, row.orders
         board.page_views += row.page_views
         board.orders += row.orders
         for source, count in row.landings.items():

@@ -127,7 +127,7 @@ def _rolled_day(day, data) -> dict:
         return {known[number] for number in BitMap.deserialize(blob)}
 
     return {
-        "counts": (row.visitors, row.page_views, row.orders, row.paid_orders, row.gmv_minor,
+        "counts": (len(read(row.visitor_set, visitors)), row.page_views, row.orders, row.paid_orders, row.gmv_minor,
                    row.referral_orders, row.referral_gmv_minor),
         "landings": row.landings,
         "visitors": read(row.visitor_set, visitors), "products": read(row.product_set, visitors),
