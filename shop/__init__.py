@@ -12,35 +12,36 @@ from werkzeug.routing import IntegerConverter
 from shop.config import INSTANCE, ROOT, Config
 
 BLUEPRINTS = (
-    "shop.media:bp",
-    "shop.accounts:bp",
-    "shop.catalog:bp",
-    "shop.catalog:admin_bp",
-    "shop.cart:bp",
-    "shop.orders:bp",
-    "shop.wallet:bp",
-    "shop.payments:bp",
-    "shop.articles:bp",
-    "shop.articles:admin_bp",
-    "shop.referrals:bp",
-    "shop.referrals:admin_bp",
-    "shop.points:bp",
-    "shop.points:admin_bp",
-    "shop.members:bp",
-    "shop.members:admin_bp",
-    "shop.groups:bp",
-    "shop.groups:admin_bp",
-    "shop.bargains:bp",
-    "shop.bargains:admin_bp",
-    "shop.promotions:bp",
-    "shop.promotions:admin_bp",
-    "shop.stores:bp",
-    "shop.stores:admin_bp",
-    "shop.shipping:admin_bp",
-    "shop.analytics:bp",
-    "shop.analytics:admin_bp",
-    "shop.audit:admin_bp",
-    "shop.admin:bp",
+    "shop.media.blueprint:bp",
+    "shop.accounts.blueprint:bp",
+    "shop.home.blueprint:bp",
+    "shop.catalog.blueprint:bp",
+    "shop.catalog.blueprint:admin_bp",
+    "shop.cart.blueprint:bp",
+    "shop.orders.blueprint:bp",
+    "shop.wallet.blueprint:bp",
+    "shop.payments.blueprint:bp",
+    "shop.articles.blueprint:bp",
+    "shop.articles.blueprint:admin_bp",
+    "shop.referrals.blueprint:bp",
+    "shop.referrals.blueprint:admin_bp",
+    "shop.points.blueprint:bp",
+    "shop.points.blueprint:admin_bp",
+    "shop.members.blueprint:bp",
+    "shop.members.blueprint:admin_bp",
+    "shop.groups.blueprint:bp",
+    "shop.groups.blueprint:admin_bp",
+    "shop.bargains.blueprint:bp",
+    "shop.bargains.blueprint:admin_bp",
+    "shop.promotions.blueprint:bp",
+    "shop.promotions.blueprint:admin_bp",
+    "shop.stores.blueprint:bp",
+    "shop.stores.blueprint:admin_bp",
+    "shop.shipping.blueprint:admin_bp",
+    "shop.analytics.blueprint:bp",
+    "shop.analytics.blueprint:admin_bp",
+    "shop.audit.blueprint:admin_bp",
+    "shop.admin.blueprint:bp",
 )
 
 
@@ -128,7 +129,7 @@ def init_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     init_lifecycle(app)
-    from shop.audit import init_audit
+    from shop.audit.recording import init_audit
 
     init_audit(app)  # after init_lifecycle: its hooks run around the edge's commit
     from shop.notices import init_notices

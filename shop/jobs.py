@@ -20,9 +20,10 @@ from collections.abc import Callable
 
 from flask import current_app
 
-from shop.db import db, on_commit
+from shop.db import db, on_commit, retryable
 
 _INLINE = "shop_jobs_due"
+SWEEP = "shop.sweeper:sweep"
 
 
 def _name(fn: Callable) -> str:
@@ -53,11 +54,22 @@ def queue():
 
 
 def enqueue(fn: Callable, *args) -> None:
+    """Run fn(*args) once the current transaction has committed."""
     name = _name(fn)
-    if current_app.config["REDIS_URL"]:  # commit hooks run in the app context that committed
-        on_commit(lambda: queue().enqueue(run, name, *args, job_timeout=300, result_ttl=3600))
+    on_commit(lambda: _put(name, args))  # commit hooks run in the app context that committed
+
+
+def enqueue_now(fn: Callable, *args) -> None:
+    """Run fn(*args) now that what it is about has committed: for reactions to a signal
+    sent after the commit (shop.signals), which have no transaction of their own."""
+    _put(_name(fn), args)
+
+
+def _put(name: str, args: tuple) -> None:
+    if current_app.config["REDIS_URL"]:
+        queue().enqueue(run, name, *args, job_timeout=300, result_ttl=3600)
     else:
-        on_commit(lambda: db.session.info.setdefault(_INLINE, []).append((name, args)))
+        db.session.info.setdefault(_INLINE, []).append((name, args))
 
 
 def enqueue_at(when, fn: Callable, *args) -> None:
@@ -74,13 +86,18 @@ def enqueue_at(when, fn: Callable, *args) -> None:
 
 def run(name: str, *args) -> None:
     """Execute one job in its own transaction (what the RQ worker calls). A job is an
-    edge, like a request or a CLI command: here, and only here, its work commits."""
-    try:
-        _resolve(name)(*args)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    edge, like a request or a CLI command: here, and only here, its work commits. A
+    deadlock or serialization failure runs it once more (shop.db.retryable), as a
+    request does."""
+    for attempt in (1, 2):
+        try:
+            _resolve(name)(*args)
+            db.session.commit()
+            return
+        except Exception as exc:
+            db.session.rollback()
+            if attempt == 2 or not retryable(exc):
+                raise
 
 
 def run_inline() -> None:
@@ -100,13 +117,12 @@ def run_inline() -> None:
 
 def enqueue_sweep_once(slot: int) -> bool:
     """Enqueue the sweeper for this time slot unless another worker already did."""
-    from shop.sweeper import sweep
-
     config = current_app.config
     key = f"shop:jobs:{config['JOBS_QUEUE']}:sweep:{slot}"
     if not redis_connection().set(key, 1, nx=True, ex=max(config["SWEEP_SECONDS"] * 10, 60)):
         return False
-    queue().enqueue(run, _name(sweep), job_timeout=600, result_ttl=600)
+    # by name: the sweeper stands above every domain, and this module below them
+    queue().enqueue(run, SWEEP, job_timeout=600, result_ttl=600)
     return True
 
 

@@ -1,6 +1,7 @@
-"""Emails to shoppers (Flask-Mail), sent from jobs after the commit. With no MAIL_SERVER
-(the default run, the tests) nothing leaves the machine: each message is written to
-MAIL_OUTBOX as an .eml file and its subject logged."""
+"""Emails to shoppers (Flask-Mail), sent from jobs after the commit: reactions to the
+order signals of shop.signals (paid, shipped), which are sent once the change has
+committed. With no MAIL_SERVER (the default run, the tests) nothing leaves the machine:
+each message is written to MAIL_OUTBOX as an .eml file and its subject logged."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message, email_dispatched
 
+from shop import jobs, signals
 from shop.db import db
 from shop.extensions import mail
 
@@ -53,6 +55,16 @@ def _to_outbox(app, message: Message) -> None:
                     message.subject, outbox / name)
 
 
+def _on_paid(order_id: int, **extra) -> None:
+    jobs.enqueue_now(order_confirmation, order_id)
+
+
+def _on_shipped(order_id: int, **extra) -> None:
+    jobs.enqueue_now(order_shipped, order_id)
+
+
 def init_notices(app) -> None:
     mail.init_app(app)
     email_dispatched.connect(_to_outbox, sender=app, weak=False)
+    signals.order_paid.connect(_on_paid)
+    signals.order_shipped.connect(_on_shipped)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.accounts import profile_updated, user_registered
+from shop.signals import profile_updated, user_registered
 from shop.accounts.models import ROLES, User
 from shop.db import db, utcnow
 from shop.media.services import StoredImage, forget_files

@@ -2,7 +2,8 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from shop.accounts import bp, services
+from shop.accounts import services
+from shop.accounts.blueprint import bp
 from shop.accounts.forms import ProfileForm, RegisterForm, SignInForm
 from shop.extensions import limiter
 from shop.media.services import ImageError, read_upload, store_image
@@ -65,7 +66,7 @@ def register():
 def signout():
     logout_user()
     fresh_session()
-    return redirect(url_for("catalog.home"))
+    return redirect(url_for("home.index"))
 
 
 @bp.get("/me")
@@ -101,4 +102,4 @@ def set_language():
     if lang not in current_app.config["LANGUAGES"]:
         return render_error(None, 400, _("Unknown language."))
     session["lang"] = lang
-    return redirect(safe_next_url(request.form.get("next")) or url_for("catalog.home"))
+    return redirect(safe_next_url(request.form.get("next")) or url_for("home.index"))

@@ -1,5 +1,5 @@
 from shop.accounts.models import BACKOFFICE_ROLES
-from shop.admin import bp
+from shop.admin.blueprint import bp
 from shop.web import render, roles_required
 
 

@@ -6,15 +6,8 @@ writes one row (no third-party script, no GET that writes). The rules of what is
 and how each figure is computed are in services.py and the README.
 """
 
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
-
-bp = Blueprint("analytics", __name__)
-admin_bp = Blueprint("analytics_admin", __name__, url_prefix="/admin/data")
 
 SOURCE_LABELS = {"direct": _l("Direct"), "referral": _l("Share link"),
                  "poster": _l("Poster QR code"), "utm": _l("Campaign (utm)"),
                  "article": _l("Article")}
-bp.add_app_template_global(SOURCE_LABELS, "SOURCE_LABELS")
-
-from shop.analytics import admin_views, tracking, views  # noqa: E402,F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from shop.analytics import admin_bp as bp
+from shop.analytics.blueprint import admin_bp as bp
 from shop.analytics import charts, export, services
 from shop.analytics.forms import EXPORTS, ExportForm, RangeForm
 from shop.db import utcnow

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from shop.accounts import user_registered
-from shop.analytics import bp, services
-from shop.cart import item_added
-from shop.orders import order_paid, order_placed, order_refunded
+from shop.signals import user_registered
+from shop.analytics import services
+from shop.signals import item_added
+from shop.orders import lifecycle
 from shop.referrals import links
 from shop.referrals.views import POSTER_SOURCE
 from shop.web import viewer_id
@@ -86,10 +86,10 @@ def read_beacon(token: str) -> dict | None:
     return values if isinstance(values, dict) else None
 
 
-bp.add_app_template_global(beacon_token, "track_beacon")
 
-
-# --- receivers: each writes in the transaction of what it counts ----------------------
+# --- the order's figures, a participant of its lifecycle (shop.orders.lifecycle), and the
+# receivers of the signals in the transaction: each writes in the transaction of what it
+# counts, so the figures never disagree with the money --------------------------------
 
 
 def _visitor() -> str | None:
@@ -103,19 +103,16 @@ def _cart_added(sku, *, quantity: int, **extra) -> None:
         services.record_hit(visitor, viewer_id(), "cart", item=sku.product_id)
 
 
-@order_placed.connect
-def _placed(order, **extra) -> None:
+def _placed(order, **_kwargs) -> None:
     services.order_placed(order, _visitor())
 
 
-@order_paid.connect
-def _paid(order, **extra) -> None:
-    services.order_paid(order)
-
-
-@order_refunded.connect
-def _refunded(order, *, refunded_minor: int, **extra) -> None:
+def _refunded(order, *, refunded_minor: int, **_kwargs) -> None:
     services.order_refunded(order, refunded_minor)
+
+
+lifecycle.join("figures", placed=_placed, paid=lambda order, **_kwargs: services.order_paid(order),
+               refunded=_refunded)
 
 
 @user_registered.connect

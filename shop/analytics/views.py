@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
-from shop.analytics import bp, services
+from shop.analytics import services
+from shop.analytics.blueprint import bp
 from shop.analytics.forms import HitForm
 from shop.extensions import limiter
 from shop.web import render_error, viewer_id

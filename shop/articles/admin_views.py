@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 
 from shop.accounts import services as accounts
 from shop.articles import ARTICLE_STATUS_LABELS
-from shop.articles import admin_bp as bp
+from shop.articles.blueprint import admin_bp as bp
 from shop.articles import services
 from shop.articles.forms import ArticleForm, CategoryForm, PreviewForm, StatusForm
 from shop.articles.models import ARTICLE_STATUSES, Article, ArticleCategory

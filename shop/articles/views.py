@@ -5,7 +5,8 @@ figures (POST, after the page has loaded)."""
 from flask import abort, request
 from markupsafe import Markup
 
-from shop.articles import attribution, bp, services
+from shop.articles import attribution, services
+from shop.articles.blueprint import bp
 from shop.extensions import limiter
 from shop.web import number_arg, render
 

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 
 from shop.accounts.models import ROLE_LABELS
 from shop.audit import OP_LABELS
-from shop.audit import admin_bp as bp
+from shop.audit.blueprint import admin_bp as bp
 from shop.audit import services
 from shop.audit.forms import LogFilterForm
 from shop.web.auth import is_backoffice

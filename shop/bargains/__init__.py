@@ -3,14 +3,7 @@ signed-in friend cuts the price once, by an amount drawn in advance so that the 
 reached exactly at the last helper. The shopper buys at the current price at any time,
 or at the floor once complete. The rules are in services.py and the README."""
 
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
-
-bp = Blueprint("bargains", __name__)
-admin_bp = Blueprint("bargains_admin", __name__, url_prefix="/admin/bargains")
 
 BARGAIN_STATUS_LABELS = {"active": _l("Cutting"), "complete": _l("Floor price reached"),
                          "ordered": _l("Bought"), "expired": _l("Expired")}
-bp.add_app_template_global(BARGAIN_STATUS_LABELS, "BARGAIN_STATUS_LABELS")
-
-from shop.bargains import admin_views, models, services, views  # noqa: E402,F401

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from shop.bargains import admin_bp as bp
+from shop.bargains.blueprint import admin_bp as bp
 from shop.bargains import services
 from shop.bargains.forms import CampaignForm
 from shop.bargains.models import BargainCampaign

@@ -11,7 +11,8 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from shop.bargains import bp, services
+from shop.bargains import services
+from shop.bargains.blueprint import bp
 from shop.bargains.forms import BuyForm
 from shop.db import utcnow
 from shop.extensions import htmx

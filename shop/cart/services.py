@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from shop.cart import item_added
+from shop.signals import item_added
 from shop.cart.models import CartItem
 from shop.catalog.models import Product, Sku
 from shop.db import db

@@ -5,7 +5,8 @@ from flask import abort, flash, has_request_context, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 
-from shop.cart import bp, services
+from shop.cart import services
+from shop.cart.blueprint import bp
 from shop.cart.forms import AddForm, QuantityForm
 from shop.extensions import htmx
 from shop.web import SESSION_KEYS_KEPT, redirect_to, render

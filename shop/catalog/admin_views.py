@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from shop.catalog import admin_bp as bp
+from shop.catalog.blueprint import admin_bp as bp
 from shop.catalog import services
 from shop.catalog.forms import CategoryForm, ImageForm, ProductForm
 from shop.catalog.models import Category, Product
@@ -46,10 +46,9 @@ def _category_choices(include_none: str | None = None, top_only: bool = False):
 
 
 def _shipping_choices():
-    from shop.shipping.services import template_choices
-
     return [SelectChoice(0, _("The default template"))] + [
-        SelectChoice(template_id, name) for template_id, name in template_choices()]
+        SelectChoice(template_id, name)
+        for template_id, name in services.PRODUCT_CHOICES["shipping_template_id"]()]
 
 
 def _get_product(product_id: int) -> Product:

@@ -7,6 +7,7 @@ for the person; they never commit (the request edge or the CLI does).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -26,6 +27,11 @@ SORTS = {
     "price_desc": (Product.price_minor.desc(), Product.id.desc()),
 }
 DEFAULT_SORT = "new"
+
+# The choices of a product form's fields that other domains own, by field: a function
+# giving (id, name) pairs. shop.shipping gives its templates ("shipping_template_id");
+# the catalogue does not import the domains above it.
+PRODUCT_CHOICES: dict[str, Callable[[], list[tuple[int, str]]]] = {}
 
 
 class CatalogError(ValueError):

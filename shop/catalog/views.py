@@ -2,32 +2,16 @@
 once per catalogue version and locale (cached_blocks); stock, the chosen SKU and
 everything about the visitor are rendered on each request around it."""
 
-import time
-
 from flask import abort, current_app, request
 
-from shop.articles import services as articles
-from shop.catalog import bp, services
-from shop.db import versions
+from shop.catalog import services
+from shop.catalog.blueprint import bp
 from shop.web import cached_blocks, number_arg, render
 
 
 def _sort_arg() -> str:
     sort = request.args.get("sort", services.DEFAULT_SORT)
     return sort if sort in services.SORTS else services.DEFAULT_SORT
-
-
-@bp.get("/")
-def home():
-    # The article feed changes with articles (their version) and with the clock (a scheduled
-    # article shows from its time): the minute is part of the key, so it shows within one.
-    parts = cached_blocks(
-        ("home", *versions("catalog", "articles"), int(time.time() // 60)),
-        "catalog/_home.html", ["content"],
-        lambda: {"categories": services.top_categories(),
-                 "products": services.featured_products(), "articles": articles.feed()},
-    )
-    return render("catalog/home.html", parts=parts)
 
 
 @bp.get("/categories")

@@ -5,11 +5,7 @@ last seat is paid every member's order is released for shipping. A group that do
 fill in time fails and every paid member is refunded the way they paid, once. The rules
 are in services.py and the README."""
 
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
-
-bp = Blueprint("groups", __name__)
-admin_bp = Blueprint("groups_admin", __name__, url_prefix="/admin/groups")
 
 GROUP_STATUS_LABELS = {
     "pending": _l("Waiting for the leader's payment"), "open": _l("Open"),
@@ -18,15 +14,9 @@ GROUP_STATUS_LABELS = {
 }
 MEMBER_STATUS_LABELS = {"held": _l("Seat held, awaiting payment"), "paid": _l("Paid"),
                         "released": _l("Seat released"), "refunded": _l("Refunded")}
-for _name, _labels in (("GROUP_STATUS_LABELS", GROUP_STATUS_LABELS),
-                       ("GROUP_MEMBER_STATUS_LABELS", MEMBER_STATUS_LABELS)):
-    bp.add_app_template_global(_labels, _name)
-
 from shop.orders import REASON_LABELS  # noqa: E402
 
 REASON_LABELS.update({"group complete": _l("Group complete: ready to ship"),
                       "group completed by the shop": _l("Group completed by the shop: ready to ship"),
                       "group closed": _l("The group closed before this seat was paid"),
                       "group failed": _l("The group did not fill in time")})
-
-from shop.groups import admin_views, models, services, views  # noqa: E402,F401

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from shop.catalog.models import Product
 from shop.db import db, utcnow
-from shop.groups import admin_bp as bp
+from shop.groups.blueprint import admin_bp as bp
 from shop.groups import services
 from shop.groups.forms import CampaignForm
 from shop.groups.models import GroupCampaign

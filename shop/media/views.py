@@ -2,7 +2,7 @@ import re
 
 from flask import abort, current_app, send_from_directory
 
-from shop.media import bp
+from shop.media.blueprint import bp
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{24}-\d{1,5}\.webp$")
 

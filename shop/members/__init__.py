@@ -3,15 +3,8 @@ with thresholds and benefits (a discount in basis points, a points multiplier, f
 shipping), moved automatically with every change of growth. Growth is a ledger like
 the wallet's; the rules are written out in services.py."""
 
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
-
-bp = Blueprint("members", __name__)
-admin_bp = Blueprint("members_admin", __name__, url_prefix="/admin/members")
 
 # How growth entries read; the kind of reference says what happened.
 GROWTH_ENTRY_LABELS = {"order": _l("Order paid"), "order_refund": _l("Refund: growth taken back"),
                        "demo": _l("Welcome growth")}
-bp.add_app_template_global(GROWTH_ENTRY_LABELS, "GROWTH_ENTRY_LABELS")
-
-from shop.members import admin_views, services, views  # noqa: E402,F401

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from shop.db import db
-from shop.members import admin_bp as bp
+from shop.members.blueprint import admin_bp as bp
 from shop.members import services
 from shop.members.forms import LevelForm
 from shop.members.models import MemberLevel

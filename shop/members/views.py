@@ -15,7 +15,8 @@ from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from shop.members import bp, services
+from shop.members import services
+from shop.members.blueprint import bp
 from shop.web import render
 
 

@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from shop.extensions import csrf
-from shop.payments import bp, gateway, services
+from shop.payments import gateway, services
+from shop.payments.blueprint import bp
 from shop.payments.forms import CardForm
 from shop.web import render
 
@@ -42,7 +43,7 @@ def confirm(payment_id: int):
         return _card_page(payment, form=form, status=422,
                           message=_("Enter your card details again."))
     try:
-        intent = services.confirm_card(payment, form.payment_method.data)
+        intent = services.confirm_card(payment.id, form.payment_method.data)
     except services.Declined as exc:  # a new payment for another card; this request commits it
         return _card_page(exc.retry, message=str(exc))
     except services.PaymentError as exc:
@@ -77,7 +78,7 @@ def result(payment_id: int):
 def sync(payment_id: int):
     payment = _own(payment_id)
     try:
-        services.sync(payment)
+        services.sync(payment.id)
     except services.PaymentError as exc:
         return _result_page(payment, problem=str(exc), status=502)
     return _result_page(payment)

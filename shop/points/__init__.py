@@ -9,12 +9,7 @@ services.py and the README.
 
 from dataclasses import dataclass
 
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
-
-bp = Blueprint("points", __name__)
-admin_bp = Blueprint("points_admin", __name__, url_prefix="/admin/points")
-
 
 @dataclass(frozen=True)
 class Task:
@@ -50,9 +45,3 @@ REASON_LABELS = {
     "signin": _l("Daily sign-in"), "task": _l("Task reward"), "expiry": _l("Expired"),
     "adjustment": _l("Adjusted by the shop"),
 }
-for _name, _labels in (("POINTS_REASON_LABELS", REASON_LABELS),
-                       ("TASK_PERIOD_LABELS", PERIOD_LABELS)):
-    bp.add_app_template_global(_labels, _name)
-bp.add_app_template_global(TASKS, "POINTS_TASKS")
-
-from shop.points import admin_views, services, views  # noqa: E402,F401

@@ -13,7 +13,7 @@ from flask_login import current_user
 from shop.accounts.services import user_by_email
 from shop.db import db
 from shop.points import TASKS
-from shop.points import admin_bp as bp
+from shop.points.blueprint import admin_bp as bp
 from shop.points import services
 from shop.points.forms import AdjustForm, MallItemForm, MallStockForm, RateForm, SettingsForm, TaskRuleForm
 from shop.points.models import MallItem

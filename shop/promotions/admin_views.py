@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from shop.db import db, utcnow
-from shop.promotions import admin_bp as bp
+from shop.promotions.blueprint import admin_bp as bp
 from shop.promotions import backoffice, services
 from shop.promotions.forms import (BuyGetForm, CouponForm, FlashItemChangeForm, FlashItemForm,
                                    FlashSessionForm, FullReductionForm, GrantForm, TimedPriceForm)

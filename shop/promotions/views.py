@@ -13,7 +13,8 @@ from flask_login import current_user, login_required
 from shop.db import db, utcnow
 from shop.extensions import htmx
 from shop.orders import services as orders
-from shop.promotions import bp, services
+from shop.promotions import services
+from shop.promotions.blueprint import bp
 from shop.promotions.forms import FlashBuyForm
 from shop.promotions.models import Coupon, FlashItem
 from shop.web import render, viewer_id

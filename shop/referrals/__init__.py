@@ -7,17 +7,7 @@ paid; it settles after the refund window, refunds reverse it in proportion, and 
 money can be withdrawn. The rules are written out in services.py and the README.
 """
 
-from blinker import Namespace
-from flask import Blueprint
 from flask_babel import lazy_gettext as _l
-
-bp = Blueprint("referrals", __name__)
-admin_bp = Blueprint("referrals_admin", __name__, url_prefix="/admin/distribution")
-
-_signals = Namespace()
-# sender: the id of the user whose share link was just opened, in the same transaction;
-# kwargs: target, opener_id (the signed-in opener, or None). A task rewards sharing.
-link_opened = _signals.signal("link-opened")
 
 MODE_LABELS = {"everyone": _l("Everyone"), "approved": _l("Approved applicants"),
                "threshold": _l("Shoppers who have spent a set amount")}
@@ -34,11 +24,3 @@ WITHDRAWAL_METHOD_LABELS = {"wallet": _l("Into my wallet"), "bank": _l("Bank tra
 ENTRY_LABELS = {"earned": _l("Commission earned"), "refund": _l("Refund: commission reversed"),
                 "settled": _l("Settled"), "withdrawal": _l("Withdrawal"),
                 "withdrawal_rejected": _l("Withdrawal rejected: returned")}
-for _name, _labels in (("DISTRIBUTOR_STATUS_LABELS", DISTRIBUTOR_STATUS_LABELS),
-                       ("COMMISSION_STATUS_LABELS", COMMISSION_STATUS_LABELS),
-                       ("WITHDRAWAL_STATUS_LABELS", WITHDRAWAL_STATUS_LABELS),
-                       ("WITHDRAWAL_METHOD_LABELS", WITHDRAWAL_METHOD_LABELS),
-                       ("COMMISSION_ENTRY_LABELS", ENTRY_LABELS)):
-    bp.add_app_template_global(_labels, _name)
-
-from shop.referrals import admin_views, links, services, views  # noqa: E402,F401

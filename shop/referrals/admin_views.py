@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from shop.catalog.models import Product
 from shop.db import db
 from shop.referrals import DISTRIBUTOR_STATUS_LABELS, WITHDRAWAL_STATUS_LABELS
-from shop.referrals import admin_bp as bp
+from shop.referrals.blueprint import admin_bp as bp
 from shop.referrals import services
 from shop.referrals.forms import DecisionForm, DistributorForm, LevelForm, PaidForm, RateForm, SettingsForm
 from shop.referrals.models import DistributorLevel

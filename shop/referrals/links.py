@@ -23,7 +23,7 @@ from flask import after_this_request, current_app, g, has_request_context, reque
 from flask_login import user_logged_in
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from shop.accounts import user_registered
+from shop.signals import user_registered
 from shop.accounts.services import AccountError
 from shop.referrals import services
 from shop.web.templating import absolute_url
@@ -71,7 +71,7 @@ def parse(value: str) -> tuple[str, str] | None:
 
 def _endpoint(target: str, **args) -> tuple[str, dict]:
     if not target:
-        return "catalog.home", args
+        return "home.index", args
     endpoint, arg, _titles = TARGETS[target[0]]
     return endpoint, {arg: int(target[1:]), **args}
 

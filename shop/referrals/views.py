@@ -20,7 +20,8 @@ from shop.db import db
 from shop.extensions import htmx, limiter
 from shop.media.services import path_for
 from shop.money import format_minor
-from shop.referrals import bp, links, poster, services
+from shop.referrals import links, poster, services
+from shop.referrals.blueprint import bp
 from shop.referrals.forms import ApplyForm, CodeForm, WithdrawForm
 from shop.web import render, render_error, viewer_id
 from shop.web.visitor import visitor_id

@@ -2,10 +2,3 @@
 template (or the default one); a template has a flat fee and a free-shipping threshold,
 and regions (provinces) with their own. The rule, and how one order with products of
 several templates is charged, is in services.py and the README."""
-
-from flask import Blueprint
-
-# Backoffice only: shoppers meet shipping in the price breakdown (the pricing step).
-admin_bp = Blueprint("shipping_admin", __name__, url_prefix="/admin/shipping")
-
-from shop.shipping import admin_views, models, services  # noqa: E402,F401

@@ -8,7 +8,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from shop.orders import services as orders
-from shop.shipping import admin_bp as bp
+from shop.shipping.blueprint import admin_bp as bp
 from shop.shipping import services
 from shop.shipping.forms import AutoCompleteForm, TemplateForm
 from shop.shipping.services import ShippingError

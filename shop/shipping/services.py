@@ -1,6 +1,6 @@
 """Shipping rules. Services flush and raise ShippingError; they never commit.
 
-THE PRICE STEP (900 in shop.orders.pricing, after every discount on the goods, before
+THE PRICE STEP (900 in shop.pricing, after every discount on the goods, before
 points). An order ships as one parcel:
 - Orders that are not shipped pay nothing: a pickup order (options["pickup"]), and the
   channels other than SHIPPED_CHANNELS (group buys, bargains and points-mall redemptions
@@ -35,9 +35,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop.catalog import services as catalog
 from shop.catalog.models import Product, Sku
 from shop.db import db, utcnow
-from shop.orders import pricing
+from shop import pricing
+from shop.orders import services as orders
 from shop.shipping.models import ShippingRegion, ShippingTemplate
 
 SHIPPED_CHANNELS = ("cart", "flash")
@@ -156,6 +158,9 @@ def template_choices() -> list[tuple[int, str]]:
         .order_by(ShippingTemplate.is_default.desc(), ShippingTemplate.name, ShippingTemplate.id))]
 
 
+catalog.PRODUCT_CHOICES["shipping_template_id"] = template_choices
+
+
 def get_template(template_id: int) -> ShippingTemplate | None:
     return db.session.get(ShippingTemplate, template_id)
 
@@ -246,4 +251,4 @@ def save_auto_complete_days(days: int) -> None:
     if not isinstance(days, int) or not low <= days <= high:
         raise ShippingError(_("Enter a whole number from %(min)d to %(max)d.", min=low, max=high),
                             "days")
-    pricing.set_setting("auto_complete_days", days)
+    orders.set_setting("auto_complete_days", days)

@@ -10,12 +10,5 @@ at its own store, only for a paid order that nothing holds back, and failed look
 are rate-limited per staff member. The rules are in services.py.
 """
 
-from flask import Blueprint
-
-bp = Blueprint("stores", __name__)
-admin_bp = Blueprint("stores_admin", __name__, url_prefix="/admin")
-
 # The reason of the order event a verification writes (its label: shop.orders.REASON_LABELS).
 PICKUP_REASON = "picked up"
-
-from shop.stores import admin_views, views  # noqa: E402,F401

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 
 from shop.db import db
 from shop.extensions import limiter
-from shop.stores import admin_bp as bp
+from shop.stores.blueprint import admin_bp as bp
 from shop.stores import services
 from shop.stores.forms import StaffForm, StoreForm, VerifyForm
 from shop.stores.models import Store

@@ -6,7 +6,8 @@ from flask_login import current_user, login_required
 
 from shop.accounts.services import user_by_email
 from shop.db import db
-from shop.wallet import bp, services
+from shop.wallet import services
+from shop.wallet.blueprint import bp
 from shop.payments import gateway
 from shop.wallet.forms import AdjustForm, PackageForm
 from shop.wallet.models import RechargePackage

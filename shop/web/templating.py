@@ -14,7 +14,7 @@ LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 
 # The phone tab bar: (endpoint, label, icon).
 TABS = (
-    ("catalog.home", _l("Home"), "home"),
+    ("home.index", _l("Home"), "home"),
     ("catalog.categories", _l("Categories"), "grid"),
     ("articles.index", _l("Discover"), "book"),
     ("cart.view", _l("Cart"), "cart"),

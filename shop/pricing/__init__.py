@@ -1,7 +1,21 @@
-"""The price pipeline: an order's price is its lines at the SKUs' current prices, then
-an ordered list of adjustments (member discount, promotions, coupons, points, shipping).
-Each adjuster is registered with a position; a later issue adds a kind of adjustment by
-registering one, without touching checkout. Every amount is integer minor units."""
+"""The price pipeline, a package of its own: checkout and every channel (group, flash,
+bargain, points mall) price through it, other domains register their steps with it, and
+it imports none of them.
+
+An order's price is its lines at the SKUs' current prices (or the channel's own price),
+then an ordered list of adjustments (member discount, promotions, coupons, shipping,
+points). Each adjuster is registered with a position; a new kind of adjustment is a new
+registered step, checkout does not change. Every amount is integer minor units.
+
+What each line paid. Every adjustment is split over the lines as it is applied: a step
+that knows its split gives it (a limited-time price is its lines' own; a coupon covers
+the lines in its scope), the others are split in proportion to what is still due on
+each line (largest remainder, so the parts add up exactly). Shipping, which is for the
+parcel, is split at the end over what each line pays for its goods. So every line knows
+its list price, its share of each adjustment and what was paid for it, and the lines'
+amounts add up to the order's total; commissions, points, attribution, figures and
+refunds read those amounts and never split a total again (DESIGN §10).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +24,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-
-from shop.db import db
 from shop.money import allocate
-from shop.orders.models import ShopSetting
 
 # Shown in the breakdown; the order stores the kind, the label follows the reader's language.
 ADJUSTMENT_LABELS = {"shipping": _l("Shipping")}
@@ -23,26 +33,6 @@ ADJUSTMENT_LABELS = {"shipping": _l("Shipping")}
 def label_of(kind: str, detail: str = "") -> str:
     label = str(ADJUSTMENT_LABELS.get(kind, kind))
     return f"{label}: {detail}" if detail else label
-
-# Integer settings an admin changes, kept in shop_settings (key: default). Shipping fees are
-# shipping templates now (shop.shipping); auto_complete_days: how long after shipping an
-# order completes itself unless the shopper confirms receipt first (set with the shipping
-# templates, read by shop.orders.services).
-SETTINGS = {"auto_complete_days": 10}
-
-
-def get_setting(key: str) -> int:
-    value = db.session.scalar(select(ShopSetting.value).where(ShopSetting.key == key))
-    return SETTINGS[key] if value is None else value
-
-
-def set_setting(key: str, value: int) -> None:
-    setting = db.session.get(ShopSetting, key)
-    if setting is None:
-        db.session.add(ShopSetting(key=key, value=value))
-    else:
-        setting.value = value
-    db.session.flush()
 
 
 @dataclass
@@ -73,8 +63,9 @@ class Adjustment:
     spends: dict = field(default_factory=dict)
     detail: str = ""            # which one (a coupon's or a promotion's name), stored
     ref_id: int | None = None   # the promotion's id, stored for its usage figures
-    # A discount's split over the lines (aligned with Pricing.lines); None: in proportion
-    # to what is due on each.
+    # A discount's split over the lines (aligned with Pricing.lines, each part >= 0 and
+    # what the step takes off that line): given by the step, or filled in by apply() in
+    # proportion to what is due on each line. Shipping's is set by line_shares().
     per_line: list[int] | None = None
 
     @property
@@ -117,6 +108,28 @@ class Pricing:
     def total_minor(self) -> int:
         return max(0, self.subtotal_minor + sum(a.amount_minor for a in self.adjustments))
 
+    @property
+    def all_lines(self) -> list[PricedLine]:
+        """The lines bought, then the gifts (at 0): the order's lines, in this order."""
+        return [*self.lines, *self.gifts]
+
+    def line_shares(self) -> list[list[int]]:
+        """Each adjustment's signed share of each line (aligned with all_lines): a
+        discount's parts as applied, shipping split over what each line pays for its
+        goods (by list price when nothing is paid for goods, by quantity when nothing
+        has a price). Every row adds up to its adjustment's amount."""
+        lines, shares = self.all_lines, []
+        goods = [line.due_minor for line in self.lines] + [0] * len(self.gifts)
+        for adjustment in self.adjustments:
+            if adjustment.kind == "shipping":
+                weights = next((w for w in (goods, [l.total_minor for l in lines],
+                                            [l.quantity for l in lines]) if any(w)))
+                parts = allocate(adjustment.amount_minor, weights)
+            else:
+                parts = [-part for part in adjustment.per_line] + [0] * len(self.gifts)
+            shares.append(parts)
+        return shares
+
 
 Adjuster = Callable[[Pricing, int | None], "Adjustment | list[Adjustment] | None"]
 _ADJUSTERS: list[tuple[int, Adjuster]] = []
@@ -147,15 +160,23 @@ def price(lines: list[tuple[int, int, int]], user_id: int | None,
 
 
 def apply(pricing: Pricing, adjustment: Adjustment) -> None:
-    """Add a step to the price; a discount on the goods is split over the lines."""
+    """Add a step to the price. A discount on the goods is split over the lines (its own
+    split, or in proportion to what is due on each) and taken off what is due on them;
+    shipping, the one charge, is split when the order is stored (Pricing.line_shares)."""
+    if adjustment.kind != "shipping":
+        if adjustment.amount_minor > 0:
+            raise ValueError("only shipping adds to the price; a step takes off the goods")
+        if adjustment.per_line is None:
+            adjustment.per_line = allocate(-adjustment.amount_minor,
+                                           [max(0, l.due_minor) for l in pricing.lines])
+        if (sum(adjustment.per_line) != -adjustment.amount_minor
+                or any(part > max(0, l.due_minor) or part < 0
+                       for l, part in zip(pricing.lines, adjustment.per_line))):
+            raise ValueError(f"{adjustment.kind}: its split does not add up to its amount "
+                             "or takes more off a line than is due on it")
+        for line, part in zip(pricing.lines, adjustment.per_line):
+            line.discount_minor += part
     pricing.adjustments.append(adjustment)
-    if adjustment.kind == "shipping" or adjustment.amount_minor >= 0:
-        return
-    parts = adjustment.per_line
-    if parts is None:
-        parts = allocate(-adjustment.amount_minor, [max(0, l.due_minor) for l in pricing.lines])
-    for line, part in zip(pricing.lines, parts):
-        line.discount_minor += part
 
 
 def due_minor(pricing: Pricing) -> int:
