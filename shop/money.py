@@ -66,9 +66,9 @@ def input_value(amount_minor: int | None, currency: str) -> str:
 
 
 def refunded_share(whole: int, refunded_minor: int, goods_minor: int) -> int:
-    """The share of `whole` (points, growth, a commission) that refunds so far take back:
-    a refund counts against the goods first and shipping last, so refunding all the
-    goods takes all of it; rounded down. Goods of 0 (paid in points only): all of it."""
+    """The share of `whole` (points, growth, a commission earned on some goods) that
+    refunds of `refunded_minor` of those goods take back: all of it once all the goods
+    are back, rounded down before. Goods of 0 (paid in points only): all of it."""
     if refunded_minor >= goods_minor:
         return whole
     return whole * max(0, refunded_minor) // goods_minor

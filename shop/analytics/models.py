@@ -190,8 +190,10 @@ class ProductSales(db.Model):
 
 class SalesDay(db.Model):
     """Per paid day, what the sweeper has counted of paid orders for each ranked item:
-    - product: its paid units, goods revenue (line totals, free gifts aside) and orders;
-    - article: the orders and line totals credited to it (shop.articles.attribution),
+    - product: its paid units, goods revenue (what its lines paid for their goods, free
+      gifts aside) and orders;
+    - article: the orders and what the lines credited to it paid for their goods
+      (shop.articles.attribution),
       and `views`, its page views (added when the day is rolled up);
     - distributor: the orders it brought in as level 1 and their GMV;
     - coupon: its uses, the discount given and the GMV of those orders."""

@@ -27,8 +27,9 @@ Lifetime value by source: accounts made in the range, grouped by where they firs
   (kept on the Acquisition row by each payment and refund); LTV = revenue / accounts,
   rounded half up.
 Rankings (orders paid in the range, from SalesDay: an order counts once the sweeper has
-  counted it, within a sweep of its payment): products by goods revenue (line totals, free
-  gifts aside); articles by the line totals credited to them (shop.articles.attribution),
+  counted it, within a sweep of its payment): products by goods revenue (what each line
+  paid for its goods, after its discounts, free gifts aside); articles by what the lines
+  credited to them paid for their goods (shop.articles.attribution),
   with their views; distributors by the GMV of orders whose level-1 earner they are, with
   the commissions those orders earned them (less reversals, as of now). Group buys settled
   in the range: success rate = complete / (complete + failed). Coupons: uses in orders paid
@@ -325,8 +326,9 @@ def count_sales(order_id: int) -> bool:
     if fact is None or fact.counted or fact.paid_at is None:
         return False
     day = fact.paid_day
+    goods = OrderLine.total_minor - OrderLine.discount_minor  # what each line paid for its goods
     units = db.session.execute(
-        select(OrderLine.product_id, func.sum(OrderLine.quantity), func.sum(OrderLine.total_minor))
+        select(OrderLine.product_id, func.sum(OrderLine.quantity), func.sum(goods))
         .where(OrderLine.order_id == order_id, OrderLine.total_minor > 0)  # free gifts aside
         .group_by(OrderLine.product_id).order_by(OrderLine.product_id)).all()
     # rows are locked in one order: products by id, then articles, distributor, coupons
@@ -344,7 +346,7 @@ def count_sales(order_id: int) -> bool:
             .where(ProductSales.product_id == product_id, ProductSales.last_sold_at < fact.paid_at)
             .values(last_sold_at=fact.paid_at))
     for article_id, revenue in db.session.execute(
-            select(OrderLine.source_article_id, func.sum(OrderLine.total_minor))
+            select(OrderLine.source_article_id, func.sum(goods))
             .where(OrderLine.order_id == order_id, OrderLine.source_article_id.is_not(None))
             .group_by(OrderLine.source_article_id).order_by(OrderLine.source_article_id)):
         _add_sales(day, "article", article_id, orders=1, revenue_minor=int(revenue))

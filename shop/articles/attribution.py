@@ -10,8 +10,9 @@ The rule (also in the README):
   source_article_id = A. Nothing else is credited: a product found by search, or one the
   article does not embed, has no source.
 - An article's orders are the paid orders (not refunded in full) with at least one line
-  carrying it; its GMV is the sum of those lines' totals (price paid for the goods,
-  shipping aside).
+  carrying it; its GMV is what those lines paid for their goods (each line's own, after
+  its discounts, shipping aside: OrderLine.goods_minor), less what refunds gave back of
+  those goods.
 - Views and unique visitors count openings of the article page, reported by the page
   itself after it loads (no count for bots without JavaScript or for link prefetches);
   a visitor is the random id of shop.web.visitor.
@@ -27,10 +28,10 @@ from flask import current_app, has_request_context, session
 from sqlalchemy import select
 
 from shop.articles.models import Article, ArticleEvent, ArticleProduct
-from shop.cart import item_added
+from shop.signals import item_added
 from shop.articles.services import is_visible
 from shop.db import db
-from shop.orders import order_placed
+from shop.orders import lifecycle
 from shop.web import SESSION_KEYS_KEPT_AT_SIGNIN
 from shop.web.visitor import visitor_id
 
@@ -98,8 +99,7 @@ def _credit_cart(sku, *, quantity: int, via: int | None = None, **extra) -> None
         record(source, "cart", sku.product_id)
 
 
-@order_placed.connect
-def _credit_lines(order, *, lines, **extra) -> None:
+def _credit_lines(order, *, lines, **_kwargs) -> None:
     """Each line carries the article its product was reached through, if that article is
     still published (an unpublished article is credited with nothing more)."""
     sources = {line.product_id: source_for(line.product_id) for line in lines}
@@ -109,3 +109,6 @@ def _credit_lines(order, *, lines, **extra) -> None:
     for line in lines:
         source = sources[line.product_id]
         line.source_article_id = source if source in visible else None
+
+
+lifecycle.join("attribution", placed=_credit_lines)

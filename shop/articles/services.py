@@ -442,7 +442,8 @@ FIGURE_COLUMNS = ("views", "visitors", "clicks", "carts", "orders", "gmv")
 def figures(*, author_id: int | None = None, status: str = "", sort: str = "updated",
             descending: bool = True, page: int = 1, per_page: int = 20):
     """Articles with their figures, one page, sortable by any figure. Events are counted
-    per article; orders and GMV come from the paid order lines that carry the article."""
+    per article; orders and GMV come from the paid order lines that carry the article (GMV:
+what they paid for their goods, less what refunds gave back of them)."""
     e = ArticleEvent
     events = (select(e.article_id,
                      func.sum(case((e.kind == "view", 1), else_=0)).label("views"),
@@ -450,9 +451,11 @@ def figures(*, author_id: int | None = None, status: str = "", sort: str = "upda
                      func.sum(case((e.kind == "click", 1), else_=0)).label("clicks"),
                      func.sum(case((e.kind == "cart", 1), else_=0)).label("carts"))
               .group_by(e.article_id).subquery())
+    goods = OrderLine.total_minor - OrderLine.discount_minor  # what the line paid for its goods
+    kept = case((OrderLine.refunded_minor >= goods, 0), else_=goods - OrderLine.refunded_minor)
     sales = (select(OrderLine.source_article_id.label("article_id"),
                     func.count(distinct(OrderLine.order_id)).label("orders"),
-                    func.sum(OrderLine.total_minor).label("gmv"))
+                    func.sum(kept).label("gmv"))
              .join(Order, Order.id == OrderLine.order_id)
              .where(OrderLine.source_article_id.is_not(None), Order.status.in_(sorted(PAID_STATUSES)))
              .group_by(OrderLine.source_article_id).subquery())

@@ -7,8 +7,8 @@ Growth (成长值)
   Points-mall redemptions (order.kind "redemption") earn none, like points and
   commissions.
 - A refund takes growth back in proportion to what has been refunded of the goods
-  (refunded_minor, cumulative as order_refunded sends it, counts against the goods
-  first and shipping last, as for points and commissions): the target taken back is
+  (Order.goods_refunded_minor: each line's goods refunded, a line's goods before its
+  share of shipping, as for points and commissions): the target taken back is
   earned x refunded // goods paid (refunding all the goods takes it all), and each
   refund writes the difference between that target and what
   earlier refunds of the order already took back (ref ("order_refund", "<order>-<key>")),
@@ -46,8 +46,9 @@ from sqlalchemy.exc import IntegrityError
 from shop.db import db, insert_missing, ledger_move
 from shop.members.models import (MAX_DISCOUNT_BP, MAX_MULTIPLIER_BP, MAX_THRESHOLD,
                                  MIN_MULTIPLIER_BP, GrowthEntry, Member, MemberLevel)
+from shop import pricing
 from shop.money import exponent, refunded_share
-from shop.orders import order_paid, order_refunded, pricing
+from shop.orders import lifecycle
 from shop.orders.models import Order
 
 pricing.ADJUSTMENT_LABELS["member_discount"] = _l("Member discount")
@@ -144,14 +145,14 @@ def earn(order: Order) -> int:
     return growth
 
 
-def reverse(order: Order, *, refunded_minor: int, key: str) -> int:
-    """Take back the share of the order's growth that has been refunded of the goods (a
-    refund counts against the goods first, shipping last, as for points and
-    commissions), cumulative over the order's refunds. Returns what this refund took back."""
+def reverse(order: Order, *, key: str) -> int:
+    """Take back the share of the order's growth that has been refunded of the goods
+    (each line's goods refunded, goods before shipping; all of it once every line's goods
+    are back), cumulative over the order's refunds. Returns what this refund took back."""
     earned, goods = _earned(order), order.goods_paid_minor
     if not earned or goods <= 0:
         return 0
-    target = refunded_share(earned, refunded_minor, goods)
+    target = refunded_share(earned, order.goods_refunded_minor, goods)
     taken = -db.session.scalar(select(func.coalesce(func.sum(GrowthEntry.amount), 0)).where(
         GrowthEntry.user_id == order.user_id, GrowthEntry.ref_type == "order_refund",
         GrowthEntry.ref_id.startswith(f"{order.id}-", autoescape=True)))
@@ -176,14 +177,8 @@ def history(user_id: int, limit: int = 100) -> list[GrowthEntry]:
                                    .order_by(GrowthEntry.id.desc()).limit(limit)))
 
 
-@order_paid.connect
-def _on_paid(order, **extra) -> None:
-    earn(order)
-
-
-@order_refunded.connect
-def _on_refunded(order, *, refunded_minor: int, key: str, **extra) -> None:
-    reverse(order, refunded_minor=refunded_minor, key=key)
+lifecycle.join("growth", paid=lambda order, **_kwargs: earn(order),
+               refunded=lambda order, *, key, **_kwargs: reverse(order, key=key))
 
 
 # --- benefits ---------------------------------------------------------------------------
@@ -228,7 +223,7 @@ def _benefits_of(level: MemberLevel | None) -> Benefits:
 
 def benefits_before(order: Order) -> Benefits:
     """The benefits of the level the buyer had before this order's own growth counted,
-    whichever of the order_paid receivers runs first (the points multiplier of a paid
+    whichever of the "paid" participants runs first (the points multiplier of a paid
     order: the order that lifts a member to a level is earned at the level it came from)."""
     own = db.session.scalar(select(GrowthEntry.amount).where(
         GrowthEntry.user_id == order.user_id, GrowthEntry.ref_type == "order",

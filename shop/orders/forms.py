@@ -107,8 +107,11 @@ class RefundRequestForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    """An admin's refund. The token makes a resent form refund once."""
+    """An admin's refund: of the whole order (the goods first, then shipping) or of one of
+    its lines, picked by name (the view sets the choices). The token makes a resent form
+    refund once."""
 
+    line = SelectField(_l("What is refunded"), coerce=int, default=0)
     amount = MoneyField(_l("Amount to refund"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
     restock = BooleanField(_l("Return the stock of this order"))

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
+from shop.money import refunded_share
 
 # awaiting_payment -> paid -> shipped -> completed; cancelled; refunds come with payments.
 ORDER_STATUSES = ("awaiting_payment", "paid", "shipped", "completed", "cancelled",
@@ -33,7 +34,7 @@ class Address(TimestampMixin, db.Model):
 
 
 class ShopSetting(db.Model):
-    """Integer settings an admin changes (shop.orders.pricing.SETTINGS: the days before a
+    """Integer settings an admin changes (shop.pricing.SETTINGS: the days before a
     shipped order completes itself...)."""
 
     __tablename__ = "shop_settings"
@@ -85,10 +86,14 @@ class Order(TimestampMixin, db.Model):
 
     @property
     def goods_paid_minor(self) -> int:
-        """What the buyer pays for the goods: lines after discounts (points included),
-        shipping aside. What commissions, points and growth are earned on."""
-        return max(0, self.subtotal_minor + sum(a.amount_minor for a in self.adjustments
-                                                if a.kind != "shipping"))
+        """What the buyer pays for the goods: the lines after discounts (points
+        included), shipping aside; the sum of OrderLine.goods_minor."""
+        return sum(line.goods_minor for line in self.lines)
+
+    @property
+    def goods_refunded_minor(self) -> int:
+        """What refunds have given back of the goods so far (each line's own)."""
+        return sum(line.goods_refunded_minor for line in self.lines)
 
     @property
     def is_pickup(self) -> bool:
@@ -100,8 +105,24 @@ class Order(TimestampMixin, db.Model):
 
 
 class OrderLine(db.Model):
+    """A line as bought: its list price (unit x quantity), its share of every adjustment
+    (OrderLineAdjustment; their sum split into discount_minor and shipping_minor) and
+    what was paid for it. The lines' paid_minor add up to the order's total exactly;
+    what is earned or counted per line (commissions, points, attribution, figures) is
+    on goods_minor, and refunds are given back line by line (refunded_minor, whose
+    ledger is OrderLineRefund), the goods before the line's share of shipping."""
+
     __tablename__ = "order_lines"
-    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("discount_minor >= 0 AND discount_minor <= total_minor",
+                        name="discount_within_total"),
+        CheckConstraint("shipping_minor >= 0", name="shipping_not_negative"),
+        CheckConstraint("paid_minor = total_minor - discount_minor + shipping_minor",
+                        name="paid_adds_up"),
+        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= paid_minor",
+                        name="refunded_within_paid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -111,11 +132,68 @@ class OrderLine(db.Model):
     sku_label: Mapped[str] = mapped_column(String(200))
     unit_price_minor: Mapped[int] = mapped_column()
     quantity: Mapped[int] = mapped_column()
-    total_minor: Mapped[int] = mapped_column()
+    total_minor: Mapped[int] = mapped_column()              # the list price: unit x quantity
+    discount_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    shipping_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    paid_minor: Mapped[int] = mapped_column()
+    refunded_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     # The article the purchase of this line started from (shop.articles.attribution).
     source_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def goods_minor(self) -> int:
+        """What was paid for the goods of this line: its list price less its discounts."""
+        return self.total_minor - self.discount_minor
+
+    @property
+    def goods_refunded_minor(self) -> int:
+        """What refunds gave back of the goods (a line's refunds count goods first)."""
+        return min(self.refunded_minor, self.goods_minor)
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.paid_minor - self.refunded_minor
+
+    def refunded_share(self, whole: int, *, all_back: bool = False) -> int:
+        """The share of `whole` (points or a commission earned on this line's goods, the
+        points used on them) that its refunds so far take back, rounded down: all of it
+        once its goods are back, or once the whole order is (all_back: a line nothing was
+        paid for in money comes back with its order)."""
+        if all_back:
+            return whole
+        return refunded_share(whole, self.goods_refunded_minor, self.goods_minor) if self.goods_minor else 0
+
+
+class OrderLineAdjustment(db.Model):
+    """A line's signed share of one adjustment of its order (a discount's part, its share
+    of shipping): the shares of an adjustment add up to its amount."""
+
+    __tablename__ = "order_line_adjustments"
+    __table_args__ = (UniqueConstraint("order_line_id", "adjustment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    adjustment_id: Mapped[int] = mapped_column(ForeignKey("order_adjustments.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column()
+
+
+class OrderLineRefund(db.Model):
+    """The ledger of OrderLine.refunded_minor: what one refund of the order (its key)
+    gave back of this line; negative when a card refund Stripe refused is taken back."""
+
+    __tablename__ = "order_line_refunds"
+    __table_args__ = (UniqueConstraint("order_line_id", "key"),
+                      CheckConstraint("amount_minor <> 0", name="amount_not_zero"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
+    amount_minor: Mapped[int] = mapped_column()
+    refunded_after_minor: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OrderAdjustment(db.Model):
@@ -138,7 +216,7 @@ class OrderAdjustment(db.Model):
     @property
     def row(self) -> tuple[str, int]:
         """(label in the reader's language where the kind is known, amount)."""
-        from shop.orders.pricing import ADJUSTMENT_LABELS, label_of
+        from shop.pricing import ADJUSTMENT_LABELS, label_of
 
         if self.kind not in ADJUSTMENT_LABELS:
             return self.label, self.amount_minor

@@ -228,3 +228,16 @@ class Redemption(db.Model):
     quantity: Mapped[int] = mapped_column()
     points: Mapped[int] = mapped_column()
     returned: Mapped[bool] = mapped_column(default=False)
+
+
+class LinePoints(db.Model):
+    """What one line of a paid order earned (its goods' points, the member multiplier
+    applied, the lines' parts adding up to the order's entry): a refund of that line
+    takes back exactly its own share."""
+
+    __tablename__ = "points_line_earnings"
+
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), primary_key=True,
+                                               autoincrement=False)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    points: Mapped[int] = mapped_column()

@@ -220,6 +220,22 @@ class Commission(db.Model):
         return self.amount_minor - self.reversed_minor
 
 
+class CommissionLine(db.Model):
+    """What one line of the order gave a commission: the line's goods paid (its base),
+    the rate, and its part of the commission (after the margin guard, the parts adding
+    up to the commission's amount), so a refund of that line takes back exactly it."""
+
+    __tablename__ = "commission_lines"
+    __table_args__ = (UniqueConstraint("commission_id", "order_line_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commission_id: Mapped[int] = mapped_column(ForeignKey("commissions.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    base_minor: Mapped[int] = mapped_column()
+    rate_bp: Mapped[int] = mapped_column()
+    amount_minor: Mapped[int] = mapped_column()
+
+
 class Withdrawal(TimestampMixin, db.Model):
     """Requested -> approved (bank transfer to make) -> paid, or rejected (the amount goes
     back to the balance). Paid into the wallet: approved and paid in one step."""

@@ -25,10 +25,11 @@ Earning
   earns on their own order. Nobody earns twice on one order, and a loop earns nothing.
 - When it is paid, each earner who may earn then (the admin's mode: everyone, approved
   applicants, or shoppers who have spent the threshold; never a disabled distributor)
-  gets a pending commission: per line, the line's share of what was paid for the goods
-  (after discounts, shipping aside; shares by largest remainder) times the rate in basis
-  points, rounded down per line. The rate is the SKU's override, else the product's,
-  else the earner's distributor level, else the shop's default.
+  gets a pending commission: per line, what the line paid for its goods (after its own
+  discounts and its share of the order's, shipping aside: OrderLine.goods_minor, kept on
+  the order when it was placed) times the line's rate in basis points, rounded down per
+  line. The rate is the SKU's override, else the product's, else the earner's
+  distributor level, else the shop's default. Each line's part is kept (CommissionLine).
 - Margin guard: what is paid for the goods, minus its cost, minus the commissions must
   stay at or above `margin_floor_bp` of what is paid. When the commissions would go below,
   they are cut to what fits (in proportion, rounded down) and the uncut figure is kept on
@@ -36,11 +37,13 @@ Earning
 - After `settle_days` (the refund window) the sweeper settles a pending commission: its
   remaining amount moves from pending to the withdrawable balance. Not while a refund
   is requested on the order.
-- A refund reverses every commission of the order in proportion to what has been
-  refunded of what was paid for the goods (a refund counts against the goods first,
-  shipping last; cumulative, rounded down; refunding all the goods reverses all),
-  from pending if not yet settled, else from the balance, which may then go below zero:
-  a debt, shown as such and repaid by later commissions. Nothing is capped silently.
+- A refund reverses, line by line, each line's part of every commission in the share
+  its goods were refunded (a line's refund counts against its goods first, its share of
+  shipping last; cumulative, rounded down; a line whose goods are all back reverses all
+  its part, the whole order refunded reverses everything): refunding one line takes
+  back that line's commission, not a share of the order's. From pending if not yet
+  settled, else from the balance, which may then go below zero: a debt, shown as such
+  and repaid by later commissions. Nothing is capped silently.
 
 Withdrawals
 - At least `withdraw_min_minor`, at most the balance; the fee (`withdraw_fee_bp`,
@@ -63,11 +66,11 @@ from sqlalchemy.orm import joinedload
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
-from shop.money import allocate, format_minor, refunded_share
-from shop.orders import order_paid, order_placed, order_refunded
-from shop.referrals import link_opened
+from shop.money import allocate, format_minor
+from shop.orders import lifecycle
+from shop.signals import link_opened
 from shop.orders.models import PAID_STATUSES, Order, OrderLine
-from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
+from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionLine, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
                                    ReferralSettings, Withdrawal)
 
@@ -375,26 +378,34 @@ def _entry(user_id: int, bucket: str, amount: int, *, reason: str, ref_type: str
 
 
 def earn(order: Order) -> list[Commission]:
-    """The order is paid: pending commissions for its earners who may earn now."""
+    """The order is paid: pending commissions for its earners who may earn now, each on
+    what every line paid for its goods (OrderLine.goods_minor) at that line's rate,
+    rounded down per line; cut to the margin guard's cap in proportion when they would
+    go below it. Each line's part is kept (CommissionLine), adding up to the commission.
+    The earners' accounts are locked lowest user id first (LOCK ORDER: shoppers)."""
     referral = db.session.get(OrderReferral, order.id)
     if referral is None:
         return []
     lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
                                     .order_by(OrderLine.id)))
-    paid = order.goods_paid_minor
-    bases = allocate(paid, [line.total_minor for line in lines])
-    priced = [(line.product_id, line.sku_id, base) for line, base in zip(lines, bases)]
+    paid = sum(line.goods_minor for line in lines)
+    overrides = _rates({line.product_id for line in lines})
     costs = dict(db.session.execute(select(Product.id, Product.cost_price_minor).where(
         Product.id.in_({line.product_id for line in lines}))).all())
     cost = sum(costs.get(line.product_id, 0) * line.quantity for line in lines)
     wanted = []
     for level, earner_id in ((1, referral.level1_id), (2, referral.level2_id)):
         if earner_id is not None and may_earn(earner_id):
-            wanted.append((level, earner_id, commission_on(priced, level, account(earner_id))))
-    total, cap = sum(amount for *_x, amount in wanted), margin_cap(paid, cost)
+            earner = account(earner_id)
+            rates = [rate_bp(level, earner, line.product_id, line.sku_id, overrides)
+                     for line in lines]
+            parts = [line.goods_minor * rate // 10_000 for line, rate in zip(lines, rates)]
+            wanted.append((level, earner_id, rates, parts))
+    total, cap = sum(sum(parts) for *_x, parts in wanted), margin_cap(paid, cost)
     settle_at = utcnow() + timedelta(days=settings().settle_days)
     made = []
-    for level, earner_id, uncapped in wanted:
+    for level, earner_id, rates, parts in sorted(wanted, key=lambda w: w[1]):
+        uncapped = sum(parts)
         if uncapped == 0:
             continue
         amount = uncapped if total <= cap else uncapped * cap // total
@@ -403,20 +414,41 @@ def earn(order: Order) -> list[Commission]:
                                 amount_minor=amount, reversed_minor=0, settle_at=settle_at)
         db.session.add(commission)
         db.session.flush()
+        db.session.add_all(CommissionLine(commission_id=commission.id, order_line_id=line.id,
+                                          base_minor=line.goods_minor, rate_bp=rate,
+                                          amount_minor=part)
+                           for line, rate, part in zip(lines, rates, allocate(amount, parts))
+                           if line.goods_minor)
         if amount:
             _entry(earner_id, "pending", amount, reason="earned", ref_type="commission",
                    ref_id=str(commission.id))
         made.append(commission)
-    return made
+    db.session.flush()
+    return sorted(made, key=lambda c: c.level)
 
 
-def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
-    """Take back the share of each commission that has been refunded (see the rules)."""
+def reverse(order: Order, *, key: str) -> None:
+    """Take back, line by line, the share of each commission that the line's goods have
+    been refunded (all of a line's part once its goods are back, all of it once the
+    whole order is), cumulative over the order's refunds; from pending if not settled,
+    else from the balance, which may go below zero (a debt)."""
     commissions = list(db.session.scalars(
-        select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)
+        select(Commission).where(Commission.order_id == order.id).order_by(Commission.user_id)
         .with_for_update().execution_options(populate_existing=True)))
+    if not commissions:
+        return
+    lines = {line.id: line for line in order.lines}
+    everything = order.status == "refunded"
+    parts = db.session.execute(select(CommissionLine.commission_id, CommissionLine.order_line_id,
+                                      CommissionLine.amount_minor)
+                               .where(CommissionLine.commission_id.in_([c.id for c in commissions]))
+                               ).all()
+    targets: dict[int, int] = {}
+    for commission_id, line_id, amount in parts:
+        targets[commission_id] = targets.get(commission_id, 0) + lines[line_id].refunded_share(
+            amount, all_back=everything)
     for commission in commissions:
-        target = refunded_share(commission.amount_minor, refunded_minor, commission.base_minor)
+        target = commission.amount_minor if everything else targets.get(commission.id, 0)
         delta = target - commission.reversed_minor
         if delta <= 0:
             continue
@@ -536,8 +568,7 @@ def mark_paid(withdrawal_id: int, *, reference: str, actor_id: int) -> Withdrawa
 # --- receivers --------------------------------------------------------------------------
 
 
-@order_placed.connect
-def _on_placed(order, **extra) -> None:
+def _on_placed(order, **_kwargs) -> None:
     """Who stands to earn; points-mall redemptions earn no commission."""
     from shop.referrals import links
 
@@ -547,14 +578,8 @@ def _on_placed(order, **extra) -> None:
     snapshot(order, level1, level2, links.cookie_target_for(level1))
 
 
-@order_paid.connect
-def _on_paid(order, **extra) -> None:
-    earn(order)
-
-
-@order_refunded.connect
-def _on_refunded(order, *, refunded_minor: int, key: str, **extra) -> None:
-    reverse(order, refunded_minor=refunded_minor, key=key)
+lifecycle.join("commissions", placed=_on_placed, paid=lambda order, **_kwargs: earn(order),
+               refunded=lambda order, *, key, **_kwargs: reverse(order, key=key))
 
 
 # --- the distributor centre -------------------------------------------------------------
