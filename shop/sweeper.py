@@ -8,7 +8,8 @@ time (`flask shop sweep`, and the job worker schedules it every SWEEP_SECONDS).
 - commissions past the refund window settle (shop.referrals);
 - points lots past their expiry expire (shop.points);
 - bargains still live (not bought) past their time expire (shop.bargains);
-- group buys past their deadline settle: complete, or failed and refunded (shop.groups);
+- group buys past their deadline settle: complete, or failed (shop.groups); then each of
+  their seats left unsettled (a job lost) is refunded, cancelled or released;
 - flash-sale items whose session has ended give what is left back to the SKUs.
 - closed days are rolled up into the business data's day figures, and paid orders are
   added to their products' sales counts and the rankings (shop.analytics);
@@ -45,9 +46,7 @@ def sweep() -> dict[str, int]:
     from shop.analytics import services as analytics
     from shop.bargains import services as bargains
     from shop.orders import services as orders
-    from shop.orders.models import Order
     from shop.payments import services as payments
-    from shop.payments.models import Payment
     from shop.groups import services as groups
     from shop.points import services as points
     from shop.promotions import services as promotions
@@ -56,11 +55,11 @@ def sweep() -> dict[str, int]:
     now = utcnow()
 
     def cancel_expired(order_id):
-        order = db.session.get(Order, order_id, with_for_update=True)
-        # a card payment Stripe has taken but we have not heard of (a late webhook) first
+        # a card payment Stripe has taken but we have not heard of (a late webhook) first:
+        # each is read from Stripe before any lock, then applied under the order's
         for payment_id in payments.pending_card_payment_ids(now, order_id=order_id):
-            payments.sync(db.session.get(Payment, payment_id))
-        db.session.refresh(order)
+            payments.sync(payment_id)
+        order = orders.locked(order_id)
         if order.status != "awaiting_payment":
             return False
         orders.cancel(order, actor_id=None, reason="expired")
@@ -68,19 +67,17 @@ def sweep() -> dict[str, int]:
     def complete_shipped(order_id):
         return orders.auto_complete(order_id, now)
 
-    def sync_payment(payment_id):
-        payments.sync(db.session.get(Payment, payment_id, with_for_update=True))
-
     return {
         "orders_cancelled": _each(orders.expired_order_ids(now), cancel_expired),
         "payments_checked": _each(payments.pending_card_payment_ids(now - timedelta(minutes=3)),
-                                  sync_payment),
+                                  payments.sync),
         "refunds_retried": _each(payments.pending_refund_ids(now - timedelta(minutes=1)),
                                  payments.send_refund),
         "commissions_settled": _each(referrals.due_commission_ids(now), referrals.settle),
         "points_expired": _each(points.expired_lot_ids(now), points.expire),
         "bargains_expired": _each(bargains.expired_bargain_ids(now), bargains.expire),
         "groups_settled": _each(groups.due_group_ids(now), groups.settle),
+        "group_seats_settled": _each(groups.unsettled_seat_ids(), groups.settle_seat),
         "flash_released": _each(promotions.ended_item_ids(now), promotions.release),
         "orders_completed": _each(orders.completion_due_ids(now), complete_shipped),
         "days_rolled_up": _each(analytics.days_to_roll_up(now), analytics.roll_up_day),

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -41,9 +41,10 @@ from shop.bargains.models import Bargain, BargainCampaign, BargainHelp
 from shop.catalog.models import Product, Sku
 from shop import live
 from shop.db import db, utcnow
-from shop.orders import order_cancelled, pricing
+from shop.orders import lifecycle
 from shop.orders import services as orders
 from shop.orders.models import PAID_STATUSES, Address, Order
+from shop.orders.placement import Placement, place
 
 LIVE_STATUSES = ("active", "complete")
 MAX_HELPERS, MAX_HOURS = 100, 720
@@ -299,43 +300,61 @@ def _placed_before(bargain: Bargain, user_id: int, key: str) -> Order | None:
     return order
 
 
+@dataclass(frozen=True)
+class BargainClaim:
+    """The bargain an order buys, at the price it had when the shopper chose to buy."""
+
+    bargain_id: int
+    price_minor: int
+
+
 def buy(bargain: Bargain, user_id: int, address: Address, key: str) -> Order:
     """The owner buys at the bargain's price now: an order of kind "bargain" for one unit
     of the campaign's SKU at that price, shipping included (the price is final), once
-    per form token. Only a live bargain in its time may be bought."""
+    per form token. Only a live bargain in its time may be bought; the bargain
+    participant claims it when the order is placed."""
     if (order := _placed_before(bargain, user_id, key)) is not None:
         return order
+    if bargain.user_id != user_id:
+        raise BargainError(_("This is not your bargain."))
+    state = state_of(bargain)
+    if state == "ordered":
+        raise BargainError(_("You have already bought this bargain."))
+    if state == "expired":
+        raise BargainError(_("This bargain has expired."))
+    sku = bargain.campaign.sku
+    if not sku.active or not sku.product.on_sale:
+        raise BargainError(_("This item is no longer for sale."))
     try:
-        with db.session.begin_nested():
-            bargain = _locked(bargain.id)
-            if bargain is None or bargain.user_id != user_id:
-                raise BargainError(_("This is not your bargain."))
-            if (order := _placed_before(bargain, user_id, key)) is not None:
-                return order  # a double tap, placed while this one waited for the lock
-            state = state_of(bargain)
-            if state == "ordered":
-                raise BargainError(_("You have already bought this bargain."))
-            if state == "expired":
-                raise BargainError(_("This bargain has expired."))
-            sku = bargain.campaign.sku
-            if not sku.active or not sku.product.on_sale:
-                raise BargainError(_("This item is no longer for sale."))
-            priced = pricing.Pricing(bargain.currency,
-                                     [pricing.PricedLine(sku.id, 1, bargain.price_minor)])
-            try:
-                order = orders.create_order(user_id, address, key,
-                                            [(sku, sku.product, 1, bargain.price_minor)],
-                                            priced, kind="bargain")
-            except orders.OrderError as exc:
-                raise BargainError(str(exc)) from None
-            bargain.status, bargain.order_id = "ordered", order.id
-            _changed(bargain)
-            db.session.flush()
-    except IntegrityError:  # the same form placed it meanwhile (a double tap)
-        order = orders.order_by_key(user_id, key)
-        if order is None:
-            raise
-    return order
+        return place(Placement(user_id=user_id, key=key, destination=address, kind="bargain",
+                               channel=None, lines=[(sku, 1, bargain.price_minor)],
+                               claims={"bargain": BargainClaim(bargain.id, bargain.price_minor)}))
+    except orders.OrderError as exc:
+        raise BargainError(str(exc)) from None
+
+
+def _claim(order: Order, *, placement, **_kwargs) -> None:
+    """Placed, a bargain's order (LOCK ORDER: group): the bargain moves from live to
+    "ordered" by one guarded UPDATE, only if it is still its owner's, live, in its time
+    and at the price the order was placed at (a friend's cut meanwhile: reload)."""
+    claim = placement.claims.get("bargain")
+    if claim is None:
+        return
+    bought = db.session.execute(
+        update(Bargain).where(Bargain.id == claim.bargain_id, Bargain.user_id == order.user_id,
+                              Bargain.status.in_(LIVE_STATUSES), Bargain.expires_at > utcnow(),
+                              Bargain.price_minor == claim.price_minor)
+        .values(status="ordered", order_id=order.id, version=Bargain.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if not bought:
+        bargain = db.session.get(Bargain, claim.bargain_id, populate_existing=True)
+        state = state_of(bargain)
+        raise orders.OrderError(
+            _("You have already bought this bargain.") if state == "ordered" else
+            _("This bargain has expired.") if state == "expired" else
+            _("The price has just changed; check it and buy again."))
+    db.session.get(Bargain, claim.bargain_id, populate_existing=True)  # as it is now
+    live.changed("bargain", claim.bargain_id)
 
 
 def expired_bargain_ids(now: datetime) -> list[int]:
@@ -356,8 +375,7 @@ def expire(bargain_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-@order_cancelled.connect
-def _on_cancelled(order, **extra) -> None:
+def _on_cancelled(order, **_kwargs) -> None:
     """A bargain's order cancelled unpaid: the bargain comes back as it was (complete if
     every helper cut, else active), or expired if its time ran out meanwhile or the
     shopper has started another on the same campaign since."""
@@ -374,6 +392,9 @@ def _on_cancelled(order, **extra) -> None:
         bargain.status = "complete" if bargain.helps == bargain.helpers_needed else "active"
     _changed(bargain)
     db.session.flush()
+
+
+lifecycle.join("bargain", placed=_claim, cancelled=_on_cancelled)
 
 
 # --- pages ------------------------------------------------------------------------------

@@ -16,39 +16,39 @@
   with at least the campaign's share of seats paid completes instead, with the shop
   carrying the missing seats; nobody is invented to fill them.
 - A payment that lands when its group has closed (failed, or past the deadline) is
-  refused: the order_paid receiver raises OrderError, so a wallet payment is not taken
+  refused: the group participant of "paid" raises OrderError, so a wallet payment is not taken
   and a card payment is refunded in full.
 
-Locks, always in this order so two transactions never wait on each other in a circle:
-member orders (by id) -> group -> campaign -> SKU stock. The payment of a seat holds its
-order (and the payer's wallet) and then takes the group; settle() takes the orders of
-its members first (without waiting: the payment that completes a group takes the other
-members' orders after the group, so a busy order means "settle later"), then the group,
-then refunds (wallets, points), then the campaign, then stock; a join takes the group,
-then the campaign, then the stock of its new order (orders.create_order claims stock
-after its receivers, and cancel() and refund() return it after theirs: the LOCK ORDER
-note in shop/orders/services.py).
+Locks follow the LOCK ORDER of shop.orders.lifecycle: a seat's order, its payments, the
+shoppers' ledgers, then the group, then the campaign's units, the stock last. Placing a
+seat's order (the group participant) takes the group, then the campaign; paying it takes
+the group after the order and its payment; cancelling or refunding it, the group after
+the money. settle() takes the group alone: it decides (complete or failed) and leaves
+each seat to settle_seat(), one job per seat in its own transaction, which starts from
+the seat's order like every other path (refund or cancel it, or release its hold); the
+sweeper finds any seat a lost job left behind. So nothing ever takes an order, a payment
+or a shopper's ledger while holding a group.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from shop import jobs
+from shop import jobs, live
 from shop.catalog.models import Product
-from shop import live
 from shop.db import db, ledger_move, utcnow
 from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
                                 GroupMember, GroupSeatEntry)
-from shop.orders import order_cancelled, order_paid, order_refunded, pricing
+from shop.orders import lifecycle
 from shop.orders import services as orders
 from shop.orders.models import PAID_STATUSES, Address, Order
+from shop.orders.placement import Placement, place
 
 LIVE = ("held", "paid")
 
@@ -173,30 +173,6 @@ def _check_limit(campaign: GroupCampaign, user_id: int) -> None:
                                   campaign.per_user_limit))
 
 
-def _take_seat(group: Group, campaign: GroupCampaign, offered: GroupCampaignSku, user_id: int,
-               address: Address | orders.PickupPoint, key: str, *, leader: bool) -> Order:
-    """The seat's order, its member row, one seat and one unit: all or nothing."""
-    sku = offered.sku
-    price = offered.leader_price_minor if leader and offered.leader_price_minor else offered.price_minor
-    # the group price, and what stacks with a group buy (shop.promotions: a full
-    # reduction that allows it, a coupon made for group buys); shipping is free
-    priced = pricing.price([(sku.id, 1, price)], user_id, channel="group")
-    try:
-        order = orders.create_order(user_id, address, key, [(sku, sku.product, 1, price)], priced,
-                                    kind="group", hold="group", pay_by=group.expires_at)
-    except orders.OrderError as exc:
-        raise GroupError(str(exc)) from None
-    db.session.add(GroupMember(group_id=group.id, campaign_id=campaign.id, user_id=user_id,
-                               order_id=order.id, sku_id=sku.id, leader=leader, status="held"))
-    _move_seats(group, -1, reason="claimed", ref_type="order", ref_id=order.id)
-    _move_units(campaign.id, -1, reason="claimed", ref_type="order", ref_id=order.id)
-    _changed(group)
-    db.session.flush()
-    if order.status == "paid":  # promotions took it to 0: paid at once, counted now
-        _on_paid(order)
-    return order
-
-
 def _move_seats(group: Group, delta: int, *, reason: str, ref_type: str, ref_id: int) -> None:
     group.seats_left = ledger_move(
         Group.seats_left, [Group.id == group.id], delta,
@@ -224,6 +200,38 @@ def _placed_before(user_id: int, key: str) -> Order | None:
     return order
 
 
+@dataclass(frozen=True)
+class SeatClaim:
+    """The seat a group order takes: in this group (None: a new one, with the shopper as
+    its leader), of this campaign, for this SKU."""
+
+    group_id: int | None
+    campaign_id: int
+    sku_id: int
+
+    @property
+    def leader(self) -> bool:
+        return self.group_id is None
+
+
+def _seat_price(offered: GroupCampaignSku, *, leader: bool) -> int:
+    return offered.leader_price_minor if leader and offered.leader_price_minor else offered.price_minor
+
+
+def _place_seat(user_id: int, address, key: str, offered: GroupCampaignSku, claim: SeatClaim,
+                pay_by: datetime | None) -> Order:
+    """The seat's order at the group price (the leader's for the leader), with what
+    stacks with a group buy (shop.promotions: a full reduction that allows it, a coupon
+    made for group buys); shipping is free. The seat is taken when it is placed."""
+    try:
+        return place(Placement(
+            user_id=user_id, key=key, destination=address, kind="group", channel="group",
+            lines=[(offered.sku, 1, _seat_price(offered, leader=claim.leader))],
+            claims={"group": claim}, hold="group", pay_by=pay_by))
+    except orders.OrderError as exc:
+        raise GroupError(str(exc)) from None
+
+
 def open_group(user_id: int, campaign_id: int, sku_id: int,
                address: Address | orders.PickupPoint, key: str) -> Order:
     """A new group with the shopper as its leader, pending until the leader's order (at
@@ -234,63 +242,74 @@ def open_group(user_id: int, campaign_id: int, sku_id: int,
     if campaign is None:
         raise GroupError(_("This group buy is not running now."))
     offered = _campaign_sku(campaign, sku_id)
-    try:
-        with db.session.begin_nested():
-            campaign = _locked_campaign(campaign_id)
-            _check_limit(campaign, user_id)
-            group = Group(campaign_id=campaign.id, leader_id=user_id, status="pending",
-                          size=campaign.group_size, seats_left=campaign.group_size)
-            db.session.add(group)
-            db.session.flush()
-            order = _take_seat(group, campaign, offered, user_id, address, key, leader=True)
-    except IntegrityError:  # the same form placed it meanwhile (a double tap)
-        order = orders.order_by_key(user_id, key)
-        if order is None:
-            raise
-    return order
+    return _place_seat(user_id, address, key, offered, SeatClaim(None, campaign.id, sku_id), None)
 
 
 def join_group(user_id: int, group_id: int, sku_id: int,
                address: Address | orders.PickupPoint, key: str) -> Order:
     """A seat in an open group, its order awaiting payment. Raises LookupError for a
-    group shoppers can not see, GroupError for one they can not join."""
+    group shoppers can not see, GroupError for one they can not join (checked here for
+    a clear message, and again under the group's lock when the seat is taken)."""
     if (order := _placed_before(user_id, key)) is not None:
         return order
+    group = db.session.get(Group, group_id)
+    if group is None or group.status == "pending":
+        raise LookupError(group_id)
+    _check_joinable(group, group.campaign, user_id)
+    offered = _campaign_sku(group.campaign, sku_id)
+    return _place_seat(user_id, address, key, offered, SeatClaim(group.id, group.campaign_id, sku_id),
+                       group.expires_at)
+
+
+def _check_joinable(group: Group, campaign: GroupCampaign, user_id: int) -> None:
+    if seat_of(group, user_id) is not None:
+        raise GroupError(_("You are already in this group."))
+    if group.status != "open" or group.expires_at <= utcnow():
+        raise GroupError(_("This group has closed."))
+    if group.seats_left == 0:
+        raise GroupError(_("This group is full."))
+    if campaign.new_customers_only and not is_new_customer(user_id):
+        raise GroupError(_("Only new customers can join this group."))
+    _check_limit(campaign, user_id)
+
+
+def _take_seat(order: Order, *, placement, **_kwargs) -> None:
+    """Placed, a seat's order (LOCK ORDER: group, then campaign): the group locked (or
+    made, pending, for a leader) and checked again, the campaign locked and its
+    per-shopper limit checked, then the member row, one seat and one unit, each through
+    its ledger. Refusals raise OrderError: nothing is placed."""
+    claim = placement.claims.get("group")
+    if claim is None:
+        return
     try:
-        with db.session.begin_nested():
-            group = db.session.get(Group, group_id, with_for_update=True, populate_existing=True)
-            if group is None or group.status == "pending":
-                raise LookupError(group_id)
-            if seat_of(group, user_id) is not None:
-                raise GroupError(_("You are already in this group."))
-            if group.status != "open" or group.expires_at <= utcnow():
+        if claim.leader:
+            campaign = _locked_campaign(claim.campaign_id)
+            _check_limit(campaign, order.user_id)
+            group = Group(campaign_id=campaign.id, leader_id=order.user_id, status="pending",
+                          size=campaign.group_size, seats_left=0)
+            db.session.add(group)
+            db.session.flush()
+            _move_seats(group, group.size, reason="opened", ref_type="group", ref_id=group.id)
+        else:
+            group = db.session.get(Group, claim.group_id, with_for_update=True,
+                                   populate_existing=True)
+            db.session.refresh(group, ["members"])
+            if group.status == "pending":
                 raise GroupError(_("This group has closed."))
-            if group.seats_left == 0:
-                raise GroupError(_("This group is full."))
             campaign = _locked_campaign(group.campaign_id)
-            if campaign.new_customers_only and not is_new_customer(user_id):
-                raise GroupError(_("Only new customers can join this group."))
-            _check_limit(campaign, user_id)
-            order = _take_seat(group, campaign, _campaign_sku(campaign, sku_id), user_id,
-                               address, key, leader=False)
-    except IntegrityError:  # the same form placed it meanwhile (a double tap)
-        order = orders.order_by_key(user_id, key)
-        if order is None:
-            raise
-    return order
+            _check_joinable(group, campaign, order.user_id)
+        db.session.add(GroupMember(group_id=group.id, campaign_id=campaign.id,
+                                   user_id=order.user_id, order_id=order.id,
+                                   sku_id=claim.sku_id, leader=claim.leader, status="held"))
+        _move_seats(group, -1, reason="claimed", ref_type="order", ref_id=order.id)
+        _move_units(campaign.id, -1, reason="claimed", ref_type="order", ref_id=order.id)
+    except GroupError as exc:
+        raise orders.OrderError(str(exc)) from None
+    _changed(group)
+    db.session.flush()
 
 
 # --- settling ---------------------------------------------------------------------------
-
-
-def _complete(group: Group, *, auto: bool) -> None:
-    group.status, group.settled_at, group.auto_completed = "complete", utcnow(), auto
-    _changed(group)
-    db.session.flush()
-    paid = [m.order_id for m in _members(group) if m.status == "paid"]
-    for order in db.session.scalars(select(Order).where(Order.id.in_(paid)).order_by(Order.id)):
-        orders.release_hold(order, actor_id=None,
-                            reason="group completed by the shop" if auto else "group complete")
 
 
 def _members(group: Group) -> list[GroupMember]:
@@ -307,56 +326,71 @@ def due_group_ids(now) -> list[int]:
 
 def settle(group_id: int) -> bool:
     """Settle a group past its deadline: complete under auto-complete with enough seats
-    paid, otherwise failed with every unpaid seat cancelled and every paid member
-    refunded in full, the way they paid. False when nothing was done (settled already,
-    not yet due, or a member's order busy: run again later, as the sweeper does). Safe
-    to run twice at once or after a crash: the orders and the group are locked and the
-    status re-read, and each refund's key is the group's.
-
-    The orders are taken with SKIP LOCKED, never waited for: a seat's payment holds its
-    order, then the group, then (completing it) the other members' orders, so a settle
-    holding one of those while waiting for the paying one would deadlock with it. Then
-    the refunds (per-user ledgers) come before the campaign's units and the stock, in the
-    LOCK ORDER of shop/orders/services.py."""
-    member_orders = list(db.session.scalars(select(GroupMember.order_id).where(
-        GroupMember.group_id == group_id, GroupMember.status.in_(LIVE))))
-    locked = set(db.session.scalars(select(Order.id).where(Order.id.in_(member_orders))
-                                    .order_by(Order.id).with_for_update(skip_locked=True)))
-    if len(locked) < len(member_orders):
-        return False  # a payment (or a cancel, a refund) of a seat is under way
+    paid (the shop carries the missing ones), otherwise failed. Takes the group's lock
+    alone; each live seat is then settled by settle_seat() in a job of its own (a failed
+    group's paid members refunded in full the way they paid, unpaid seats cancelled, the
+    holds of a completed group's orders released). False when nothing was done (settled
+    already, or not yet due). Safe to run twice at once: the group is locked and its
+    status re-read. A seat's payment racing it waits for the group's lock and then finds
+    the group settled (and its money refused) or completes it first."""
     group = db.session.get(Group, group_id, with_for_update=True, populate_existing=True)
     if group is None or group.status != "open" or group.expires_at > utcnow():
         return False
     members = _members(group)
-    if any(m.status in LIVE and m.order_id not in locked for m in members):
-        return False  # a seat taken since the orders were read: its order is not ours yet
     paid = [m for m in members if m.status == "paid"]
     share = group.campaign.auto_complete_bp
     complete = share is not None and len(paid) * 10_000 >= group.size * share
-    refunded = []
-    if not complete:
-        group.status, group.settled_at = "failed", utcnow()
-        _changed(group)
-        db.session.flush()
-        for member in paid:  # the money first: payments, wallets and points (LOCK ORDER)
-            order = db.session.get(Order, member.order_id, populate_existing=True)
-            orders.refund(order, orders.refundable_minor(order), key=f"group-{group.id}-failed",
-                          reason="group failed", actor_id=None, restock=False)
-            member.status = "refunded"
-            refunded.append(order)
-    for member in members:
-        if member.status == "held":  # not paid in time: the seat is given back (receiver)
-            orders.cancel(db.session.get(Order, member.order_id), actor_id=None,
-                          reason="group closed")
-    for order in refunded:  # then the seats and the campaign's units, the stock last
-        _move_seats(group, 1, reason="refunded", ref_type="refund", ref_id=order.id)
-        _move_units(group.campaign_id, 1, reason="refunded", ref_type="refund", ref_id=order.id)
-    for order in refunded:
-        orders.return_stock(order, reason="order_refunded", ref_type="order_refund")
-    if complete:
-        _complete(group, auto=True)
+    group.status, group.settled_at = ("complete" if complete else "failed"), utcnow()
+    group.auto_completed = complete
+    _changed(group)
     db.session.flush()
+    for member in members:
+        if member.status in LIVE:
+            jobs.enqueue(settle_seat, member.id)
     return True
+
+
+def settle_seat(member_id: int) -> bool:
+    """Job: one seat of a settled group, starting from its order (LOCK ORDER): a failed
+    group's paid member refunded in full the way they paid, with the stock back (the
+    group participant then gives the seat and the unit back); an unpaid seat of a closed
+    group cancelled (its seat and unit come back); a completed group's paid order released
+    for shipping. Each at most once (refund keys are the group's, moves are guarded);
+    False when nothing was left to do."""
+    member = db.session.get(GroupMember, member_id)
+    if member is None:
+        return False
+    order = orders.locked(member.order_id)
+    db.session.refresh(member)
+    group = db.session.get(Group, member.group_id, populate_existing=True)
+    if group.status == "failed" and member.status == "paid" and order.status in PAID_STATUSES:
+        orders.refund(order, orders.refundable_minor(order), key=f"group-{group.id}-failed",
+                      reason="group failed", actor_id=None, restock=True)
+        return True
+    if member.status == "held" and group.status in ("failed", "complete") \
+            and order.status == "awaiting_payment":
+        orders.cancel(order, actor_id=None, reason="group closed")
+        return True
+    if group.status == "complete" and member.status == "paid" and order.hold is not None:
+        orders.release_hold(order, actor_id=None, reason="group completed by the shop"
+                            if group.auto_completed else "group complete")
+        return True
+    return False
+
+
+def unsettled_seat_ids() -> list[int]:
+    """Seats of settled groups that a lost job left: a failed group's paid members, a
+    closed group's unpaid seats, a completed group's orders still held (the sweeper)."""
+    return list(db.session.scalars(
+        select(GroupMember.id).join(Group, Group.id == GroupMember.group_id)
+        .join(Order, Order.id == GroupMember.order_id)
+        .where((Group.status == "failed") & (GroupMember.status == "paid")
+               & Order.status.in_(sorted(PAID_STATUSES))
+               | Group.status.in_(("failed", "complete")) & (GroupMember.status == "held")
+               & (Order.status == "awaiting_payment")
+               | (Group.status == "complete") & (GroupMember.status == "paid")
+               & Order.hold.is_not(None))
+        .order_by(GroupMember.id)))
 
 
 def settle_job(group_id: int) -> None:
@@ -364,25 +398,28 @@ def settle_job(group_id: int) -> None:
     settle(group_id)
 
 
-# --- receivers --------------------------------------------------------------------------
+# --- the order lifecycle's participant (shop.orders.lifecycle) --------------------------
 
 
-def _member_of(order: Order, *, lock: bool = True) -> tuple[GroupMember, Group] | None:
-    """The seat of a group order and its group, locked unless only read."""
+def _member_of(order: Order) -> tuple[GroupMember, Group] | None:
+    """The seat of a group order and its group, locked (LOCK ORDER: after the order, its
+    payments and the shoppers' ledgers)."""
     if order.kind != "group":
         return None
     member = db.session.scalar(select(GroupMember).where(GroupMember.order_id == order.id)
                                .execution_options(populate_existing=True))
-    if member is None:  # a seat with nothing to pay, paid before its member row exists
+    if member is None:
         return None
-    group = db.session.get(Group, member.group_id, with_for_update=lock, populate_existing=True)
+    group = db.session.get(Group, member.group_id, with_for_update=True, populate_existing=True)
+    db.session.refresh(member)
     return member, group
 
 
-@order_paid.connect
-def _on_paid(order: Order, **extra) -> None:
+def _on_paid(order: Order, **_kwargs) -> None:
     """A seat is paid: the leader's payment opens the group; a member's counts toward it,
-    unless the group has closed (then the payment is refused and goes back)."""
+    unless the group has closed (then the payment is refused and goes back). The last
+    seat paid completes the group: this order is released for shipping now, the other
+    members' by settle_seat() (their orders are not ours to take while holding the group)."""
     found = _member_of(order)
     if found is None:
         return
@@ -399,11 +436,15 @@ def _on_paid(order: Order, **extra) -> None:
     _changed(group)
     db.session.flush()
     if group.paid_count == group.size:
-        _complete(group, auto=False)
+        group.status, group.settled_at, group.auto_completed = "complete", now, False
+        db.session.flush()
+        orders.release_hold(order, actor_id=None, reason="group complete")
+        for other in _members(group):
+            if other.status == "paid" and other.id != member.id:
+                jobs.enqueue(settle_seat, other.id)
 
 
-@order_cancelled.connect
-def _on_cancelled(order: Order, **extra) -> None:
+def _on_cancelled(order: Order, **_kwargs) -> None:
     """An unpaid seat's order was cancelled (not paid in time, or the group closed): the
     seat and the campaign's unit come back; a pending group whose leader never paid is
     cancelled."""
@@ -422,14 +463,28 @@ def _on_cancelled(order: Order, **extra) -> None:
     db.session.flush()
 
 
-@order_refunded.connect
-def _on_refunded(order: Order, **extra) -> None:
+def _on_refunded(order: Order, **_kwargs) -> None:
     """A seat's order is refunded by hand only once its group is settled: while it is
-    open the seat counts, and a failed group refunds everyone itself."""
-    found = _member_of(order, lock=False)  # "open" is read as it stands: settled is final
-    if found is not None and found[1].status == "open":
+    open the seat counts, and a failed group refunds everyone itself. A failed group's
+    member refunded in full gives the seat and the campaign's unit back."""
+    found = _member_of(order)
+    if found is None:
+        return
+    member, group = found
+    if group.status == "open":
         raise orders.OrderError(_("This order belongs to a group buy that is still open; "
                                   "it can be refunded once the group is settled."))
+    if group.status == "failed" and member.status == "paid" and order.status == "refunded":
+        member.status = "refunded"
+        _move_seats(group, 1, reason="refunded", ref_type="refund", ref_id=order.id)
+        _move_units(group.campaign_id, 1, reason="refunded", ref_type="refund", ref_id=order.id)
+        _changed(group)
+        db.session.flush()
+
+
+lifecycle.join("group", placed=_take_seat, paid=_on_paid, cancelled=_on_cancelled,
+               refunded=_on_refunded)
+orders.PAGE_PARTS["group_seat"] = lambda order: group_of_order(order.id) if order.kind == "group" else None
 
 
 # --- backoffice -------------------------------------------------------------------------

@@ -12,17 +12,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from shop.db import db, utcnow
-from shop.groups import bp, services
+from shop.groups import services
+from shop.groups.blueprint import bp
 from shop.groups.forms import SeatForm
 from shop.groups.models import Group, GroupCampaign
 from shop.money import format_minor
 from shop.orders import services as orders
 from shop.referrals import links
-from shop.stores import services as stores
 from shop.web import cached_blocks, live_fragment, render, viewer_id
-
-bp.add_app_template_global(services.group_of_order, "group_of_order")  # on the order page
-
 
 
 def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatForm:
@@ -69,10 +66,9 @@ def open_group(campaign_id: int):
     if not form.validate_on_submit():
         return _campaign_page(campaign, form, 422)
     try:
-        destination = stores.destination(current_user.id, form)
-        order = services.open_group(current_user.id, campaign.id, form.sku_id.data, destination,
-                                    form.token.data)
-    except (services.GroupError, stores.StoreError) as exc:
+        order = services.open_group(current_user.id, campaign.id, form.sku_id.data,
+                                    orders.destination(current_user.id, form), form.token.data)
+    except services.GroupError as exc:
         return _campaign_page(campaign, form, 409, str(exc))
     flash(_("Your group is ready: pay to open it, then share it with friends."))
     return redirect(url_for("orders.detail", order_id=order.id), 303)
@@ -121,12 +117,11 @@ def join(group_id: int):
     if not form.validate_on_submit():
         return _group_page(group, form, 422)
     try:
-        destination = stores.destination(current_user.id, form)
-        order = services.join_group(current_user.id, group.id, form.sku_id.data, destination,
-                                    form.token.data)
+        order = services.join_group(current_user.id, group.id, form.sku_id.data,
+                                    orders.destination(current_user.id, form), form.token.data)
     except LookupError:
         abort(404)
-    except (services.GroupError, stores.StoreError) as exc:
+    except services.GroupError as exc:
         return _group_page(group, form, 409, str(exc))
     flash(_("Your seat is held: pay to take it."))
     return redirect(url_for("orders.detail", order_id=order.id), 303)

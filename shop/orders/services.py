@@ -1,40 +1,31 @@
-"""Order rules. place_order() turns the cart into an order in one transaction: stock is
-claimed through the stock ledger in SKU-id order (no deadlocks), every line and price
-step is stored as a snapshot, and the idempotency token from the checkout form makes a
-double tap place one order. Status moves only through transition(). Services flush and
-raise OrderError; they never commit.
-
-LOCK ORDER. Rows are locked in one order everywhere, so two transactions never wait on
-each other in a circle: the order row; its payments and the shoppers' own ledgers
-(wallet, points, growth, commissions); then what other domains lock for the order (a
-group buy's group, then its campaign); SKU stock last, in SKU-id order. So cancel()
-returns wallet parts before it sends order_cancelled, create_order() sends order_placed
-before it claims stock, and cancel() and refund() return stock after their signal."""
+"""Order rules: the state machine, paying, cancelling and refunding an order. Placing one
+is shop.orders.placement; what other domains do in an order's transaction runs as the
+participants of shop.orders.lifecycle, whose LOCK ORDER every function here follows:
+the order row first (locked(), or the guarded UPDATE of transition()), then its
+payments, then the participants (shoppers' ledgers, group, campaign), the stock last.
+Services flush and raise OrderError; they never commit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from shop.cart import services as cart
-from shop.catalog.models import Sku, StockMovement
+from shop.catalog.models import StockMovement
 from shop.catalog.services import CatalogError, move_stock
-from shop.db import db, utcnow
-from shop.orders import (HOLD_LABELS, STATUS_LABELS, order_cancelled, order_paid, order_placed,
-                         order_refunded, pricing)
-from shop import jobs
-from shop.money import format_minor
-from shop.orders.models import (PAID_STATUSES, Address, Order, OrderAdjustment, OrderEvent,
-                                OrderLine)
-from shop.payments import PaymentRefused, payment_succeeded, refund_failed
+from shop.db import db, ledger_move, utcnow
+from shop.money import allocate, format_minor
+from shop.orders import HOLD_LABELS, STATUS_LABELS, lifecycle
+from shop.orders.models import (PAID_STATUSES, Address, Order, OrderEvent, OrderLine,
+                                OrderLineRefund, ShopSetting)
+from shop.payments import PaymentRefused
 from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
+from shop.signals import (order_cancelled, order_paid, order_refunded, order_shipped,
+                          send_after_commit)
 from shop.wallet import services as wallet
 
 TRANSITIONS = {
@@ -57,16 +48,42 @@ class OrderError(ValueError):
 
 @dataclass(frozen=True)
 class PickupPoint:
-    """Where a pickup order goes instead of an address (shop.stores makes one): who
-    collects it, and the store, whose name and address the order keeps as they were."""
+    """Where a pickup order goes instead of an address: who collects it, at which store.
+    The pickup participant (shop.stores) checks the store when the order is placed and
+    keeps its name and address on the order as they were."""
 
     name: str
     phone: str
     store_id: int
-    store_line: str
 
-    def one_line(self) -> str:
-        return self.store_line
+
+def destination(user_id: int, form) -> Address | PickupPoint:
+    """Where the order of a DestinationForm goes: the address (saved for next time), or
+    pickup at the chosen store."""
+    if form.picks_up():
+        return PickupPoint(name=form.name.data.strip(), phone=form.phone.data.strip(),
+                           store_id=form.store_id.data)
+    return save_address(user_id, **form.address_values())
+
+
+# Integer settings an admin changes, kept in shop_settings (key: default):
+# auto_complete_days, how long after shipping an order completes itself unless the
+# shopper confirms receipt first (set with the shipping templates, shop.shipping).
+SETTINGS = {"auto_complete_days": 10}
+
+
+def get_setting(key: str) -> int:
+    value = db.session.scalar(select(ShopSetting.value).where(ShopSetting.key == key))
+    return SETTINGS[key] if value is None else value
+
+
+def set_setting(key: str, value: int) -> None:
+    setting = db.session.get(ShopSetting, key)
+    if setting is None:
+        db.session.add(ShopSetting(key=key, value=value))
+    else:
+        setting.value = value
+    db.session.flush()
 
 
 def save_address(user_id: int, *, name: str, phone: str, province: str, city: str,
@@ -90,12 +107,14 @@ def latest_address(user_id: int) -> Address | None:
                              .order_by(Address.updated_at.desc(), Address.id.desc()).limit(1))
 
 
-def quote(user_id: int, options: dict | None = None) -> tuple[list[cart.CartLine], pricing.Pricing]:
-    """The cart's lines and the price of those that can be bought, as checkout shows it,
-    with the shopper's choices (options: {"use_points": True})."""
-    lines = cart.lines(cart.AccountCart(user_id))
-    return lines, pricing.price([(l.sku.id, l.quantity, l.sku.price_minor)
-                                 for l in lines if l.available], user_id, options)
+# What other domains show on an order's pages (its group, the points it used, its
+# pickup): name -> function of the order, read by the order pages' views into their
+# context, so templates call no other domain's functions and orders imports none.
+PAGE_PARTS: dict = {}
+
+
+def page_parts(order: Order) -> dict:
+    return {name: part(order) for name, part in PAGE_PARTS.items()}
 
 
 def order_by_key(user_id: int, key: str) -> Order | None:
@@ -104,100 +123,8 @@ def order_by_key(user_id: int, key: str) -> Order | None:
                                                  Order.idempotency_key == key))
 
 
-def place_order(user_id: int, address: Address | PickupPoint, idempotency_key: str,
-                options: dict | None = None) -> Order:
-    """The cart becomes an order at the price quote() gives with these options."""
-    if (order := order_by_key(user_id, idempotency_key)) is not None:
-        return order
-    # shipping follows where the order goes, whatever the options said
-    options = dict(options or {}, pickup=isinstance(address, PickupPoint),
-                   province="" if isinstance(address, PickupPoint) else address.province)
-    lines, priced = quote(user_id, options)
-    if not lines:
-        raise OrderError(_("Your cart is empty."))
-    if priced.refused:
-        raise OrderError(priced.refused[0])
-    for line in lines:  # what the shopper saw is what is ordered, or nothing is
-        if not line.available:
-            raise OrderError(_("%(title)s is no longer available; remove it from your cart.",
-                               title=line.product.tr("title")))
-        if line.quantity > line.max_quantity:
-            raise OrderError(_("Only %(n)d of %(title)s can be had now.",
-                               n=line.max_quantity, title=line.product.tr("title")))
-    try:
-        with db.session.begin_nested():
-            order = create_order(user_id, address, idempotency_key,
-                                 [(line.sku, line.product, line.quantity, line.sku.price_minor)
-                                  for line in lines], priced)
-            store = cart.AccountCart(user_id)
-            for line in lines:
-                store.remove(line.sku.id)
-            db.session.flush()
-    except IntegrityError:  # the same token placed an order meanwhile (a double tap)
-        order = order_by_key(user_id, idempotency_key)
-        if order is None:
-            raise
-    return order
-
-
-def create_order(user_id: int, address: Address | PickupPoint, idempotency_key: str,
-                 lines: list[tuple],
-                 priced: pricing.Pricing, *, kind: str = "standard", hold: str | None = None,
-                 pay_by: datetime | None = None, take_stock: bool = True) -> Order:
-    """An order of lines (sku, product, quantity, unit_price_minor) at `priced`, plus the
-    gifts a step gave (at 0), awaiting payment until ORDER_HOLD_MINUTES from now (or
-    `pay_by` if sooner), delivered to the address or collected at the PickupPoint's
-    store: stock claimed through the stock ledger in SKU-id order (no
-    deadlocks; take_stock=False when the units were set aside already, a flash sale's),
-    lines and price steps stored as snapshots; with nothing to pay, paid at once. `hold`
-    keeps it from shipping once paid until release_hold() (a group buy still filling).
-    Raises OrderError (sold out, or a receiver of order_placed refusing); the caller
-    holds the savepoint that undoes it all."""
-    expires_at = utcnow() + timedelta(minutes=current_app.config["ORDER_HOLD_MINUTES"])
-    if pay_by is not None:
-        expires_at = min(expires_at, pay_by)
-    order = Order(user_id=user_id, idempotency_key=idempotency_key, kind=kind, hold=hold,
-                  status="awaiting_payment", currency=priced.currency,
-                  subtotal_minor=priced.subtotal_minor, total_minor=priced.total_minor,
-                  ship_name=address.name, ship_phone=address.phone,
-                  ship_address=address.one_line(), expires_at=expires_at,
-                  pickup_store_id=address.store_id if isinstance(address, PickupPoint) else None)
-    db.session.add(order)
-    db.session.flush()
-    gifts = [(sku, sku.product, gift.quantity, 0) for gift in priced.gifts
-             if (sku := db.session.get(Sku, gift.sku_id)) is not None]
-    lines = sorted([*lines, *gifts], key=lambda l: (l[0].id, -l[3]))
-    order_lines = [OrderLine(order_id=order.id, sku_id=sku.id, product_id=product.id,
-                             title=product.title, quantity=quantity,
-                             sku_label=" / ".join(product.tr_option(v) for v in sku.option_values),
-                             unit_price_minor=unit_price, total_minor=unit_price * quantity)
-                   for sku, product, quantity, unit_price in lines]
-    for position, adjustment in enumerate(priced.adjustments):
-        db.session.add(OrderAdjustment(order_id=order.id, position=position,
-                                       kind=adjustment.kind, label=adjustment.label,
-                                       detail=adjustment.detail[:80], ref_id=adjustment.ref_id,
-                                       amount_minor=adjustment.amount_minor))
-    order_placed.send(order, lines=order_lines, pricing=priced)
-    db.session.add_all(order_lines)
-    wanted: dict[int, list] = {}  # a SKU bought and given (a gift) is claimed once
-    for sku, product, quantity, _unit_price in sorted(lines if take_stock else gifts,
-                                                      key=lambda l: l[0].id):
-        wanted.setdefault(sku.id, [product, 0])[1] += quantity
-    for sku_id, (product, quantity) in wanted.items():
-        try:  # stock last: see LOCK ORDER above
-            move_stock(sku_id, -quantity, reason="order", ref_type="order", ref_id=str(order.id))
-        except CatalogError:
-            raise OrderError(_("%(title)s has just sold out.", title=product.tr("title"))) from None
-    _record(order, None, "awaiting_payment", user_id, "placed")
-    db.session.flush()
-    if order.total_minor == 0:  # points cover it all (a deduction, a redemption)
-        transition(order, "paid", actor_id=user_id, reason="nothing to pay")
-        _notify_paid(order)
-    return order
-
-
-def _record(order: Order, from_status: str | None, to_status: str, actor_id: int | None,
-            reason: str) -> None:
+def record_event(order: Order, from_status: str | None, to_status: str,
+                 actor_id: int | None, reason: str) -> None:
     db.session.add(OrderEvent(order_id=order.id, from_status=from_status, to_status=to_status,
                               actor_id=actor_id, reason=reason))
 
@@ -218,10 +145,8 @@ def transition(order: Order, to_status: str, *, actor_id: int | None, reason: st
     if not moved:
         raise OrderError(_("This order has just changed; reload it."))
     db.session.refresh(order, ["status", "updated_at"])
-    _record(order, from_status, to_status, actor_id, reason)
+    record_event(order, from_status, to_status, actor_id, reason)
     db.session.flush()
-    if to_status == "paid" and from_status == "awaiting_payment":
-        order_paid.send(order)
 
 
 def release_hold(order: Order, *, actor_id: int | None, reason: str) -> None:
@@ -233,14 +158,33 @@ def release_hold(order: Order, *, actor_id: int | None, reason: str) -> None:
     ).rowcount
     db.session.refresh(order, ["hold", "status", "updated_at"])
     if released:
-        _record(order, order.status, order.status, actor_id, reason)
+        record_event(order, order.status, order.status, actor_id, reason)
         db.session.flush()
 
 
+def locked(order_id: int) -> Order:
+    """The order row locked for this transaction (PostgreSQL), freshly read: the first
+    lock of every path that changes an order (LOCK ORDER)."""
+    return db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+
+
+def mark_paid(order: Order, *, actor_id: int | None, reason: str) -> None:
+    """Everything due has been paid (the caller holds the order's lock): its other open
+    card payment closes (payments, before the participants: LOCK ORDER), the order moves
+    to paid, the participants of "paid" run (a group may refuse: OrderError undoes it
+    all), and the shopper is told after the commit."""
+    payments.close_open_payments(order.id)
+    transition(order, "paid", actor_id=actor_id, reason=reason)
+    lifecycle.run("paid", order)
+    send_after_commit(order_paid, order.id)
+
+
 def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
-    """Cancel an unpaid order: its stock comes back, and so does any part already paid
-    from the wallet (each exactly once: the transition is guarded and ledger references
-    are unique). A card payment still open is refused if it succeeds later."""
+    """Cancel an unpaid order, in the LOCK ORDER: the order, its payments (an open card
+    payment closes, any part paid from the wallet comes back), the participants (coupons,
+    points, seats, units come back), its stock last; each exactly once (the transition is
+    guarded and ledger references are unique)."""
+    order = locked(order.id)
     transition(order, "cancelled", actor_id=actor_id, reason=reason)
     payments.close_open_payments(order.id)
     for payment in _payments(order, method="wallet"):
@@ -248,9 +192,10 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
             payments.refund_payment(payment, payment.refundable_minor, key=f"cancel-{order.id}",
                                     reason="order cancelled", actor_id=actor_id,
                                     to_wallet=_back_to_wallet(order, actor_id))
-    order_cancelled.send(order)
+    lifecycle.run("cancelled", order)
     return_stock(order, reason="order_cancelled", ref_type="order_cancel")
     db.session.flush()
+    send_after_commit(order_cancelled, order.id)
 
 
 def _back_to_wallet(order: Order, actor_id: int | None):
@@ -273,18 +218,13 @@ def amount_due(order: Order) -> int:
     return order.total_minor - paid_minor(order) if order.status == "awaiting_payment" else 0
 
 
-def _locked(order_id: int) -> Order:
-    """The order row locked for this transaction (PostgreSQL), freshly read."""
-    return db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
-
-
 def pay_with_wallet(order: Order, user_id: int, *, partial: bool = False) -> int:
     """Pay what is due from the shopper's wallet: all of it, or with partial=True as much
     as the balance covers (the card pays the rest). The payment row, the debit (referenced
     by that payment) and, when nothing is left due, the move to paid stand or fall
     together; the order row is locked and what is due recomputed, so two taps can not
     both pay. Returns what is still due."""
-    order = _locked(order.id)
+    order = locked(order.id)
     due = amount_due(order)
     if due <= 0:
         raise OrderError(_("This order is not awaiting payment."))
@@ -293,73 +233,86 @@ def pay_with_wallet(order: Order, user_id: int, *, partial: bool = False) -> int
         return due
     try:
         with db.session.begin_nested():
+            if amount == due:  # the open card payment closes before the wallet moves
+                payments.close_open_payments(order.id)
             payment = payments.record_wallet_payment(user_id=user_id, order_id=order.id,
                                                      amount_minor=amount, currency=order.currency)
             wallet.move(user_id, -amount, reason="order payment", ref_type="payment",
                         ref_id=payment.key, actor_id=user_id)
             if amount == due:
-                transition(order, "paid", actor_id=user_id, reason="wallet")
-                _notify_paid(order)
+                mark_paid(order, actor_id=user_id, reason="wallet")
     except wallet.WalletError as exc:
         raise OrderError(str(exc)) from None
     return due - amount
 
 
 def pay_by_card(order: Order, user_id: int, *, use_wallet: bool) -> Payment | None:
-    """Start paying by card what is due, the wallet first if asked. Returns the card
-    payment to confirm, or None when the wallet covered everything."""
+    """Start paying by card what is due, the wallet first if asked. Returns the order's
+    one open card payment, for exactly what is due (a new one, with its PaymentIntent, if
+    there was none or it was for another amount), or None when the wallet covered it all.
+    Under the order's lock, so taps in parallel wait for each other and share it."""
+    order = locked(order.id)
     due = pay_with_wallet(order, user_id, partial=True) if use_wallet else amount_due(order)
     if use_wallet and due == 0:
         return None
     if due <= 0:
         raise OrderError(_("This order is not awaiting payment."))
-    existing = payments.open_card_payment(purpose="order", order_id=order.id, amount_minor=due)
-    if existing is not None:
+    existing = payments.open_card_payment(order.id)
+    if existing is not None and existing.amount_minor == due:
         return existing
+    if existing is not None:  # for another amount (the wallet paid part since): closed
+        payments.close_open_payments(order.id)
     try:
         return payments.start_card_payment(
             user_id=user_id, purpose="order", order_id=order.id, amount_minor=due,
-            currency=order.currency, description=f"Order {order.number}")
+            currency=order.currency, description=f"Order {order.number}",
+            key=payments.next_key(order_id=order.id))
     except payments.PaymentError as exc:
         raise OrderError(str(exc)) from None
 
 
-@payment_succeeded.connect
+def _lock_for_payment(payment: Payment) -> None:
+    locked(payment.order_id)
+
+
 def _card_paid(payment: Payment) -> None:
-    """A card payment for an order succeeded: the order is paid if that is exactly what
-    was due; otherwise the money is refused (and refunded)."""
-    if payment.purpose != "order":
-        return
-    order = _locked(payment.order_id)
+    """A card payment for an order succeeded (its order is locked): the order is paid if
+    that is exactly what was due; otherwise the money is refused (and refunded)."""
+    order = locked(payment.order_id)
     if order.status != "awaiting_payment":
         raise PaymentRefused(_("This order is no longer awaiting payment."))
     if order.total_minor - paid_minor(order) != 0:  # this payment is counted already
         raise PaymentRefused(_("The amount paid is not the amount due."))
-    try:  # a receiver of order_paid may refuse the order now (its group buy has closed)
-        transition(order, "paid", actor_id=payment.user_id, reason=f"card {payment.intent_id}")
+    try:  # a participant of "paid" may refuse the order now (its group buy has closed)
+        mark_paid(order, actor_id=payment.user_id, reason=f"card {payment.intent_id}")
     except OrderError as exc:
         raise PaymentRefused(str(exc)) from None
-    _notify_paid(order)
 
 
-@refund_failed.connect
-def _refund_failed(payment: Payment) -> None:
-    """Stripe refused a card refund: the money is refundable again, so a fully refunded
-    order is partly refunded until an admin refunds it another way."""
-    if payment.purpose != "order":
-        return
-    order = _locked(payment.order_id)
+def _card_refund_failed(payment: Payment, failed: Refund) -> None:
+    """Stripe refused a card refund: the money is refundable again, and so are the lines
+    it was given back for (in proportion to what that refund gave each); a fully
+    refunded order is partly refunded until an admin refunds it another way. What the
+    refund reversed (commissions, points) stays reversed: refunding again finds it so."""
+    order = locked(payment.order_id)
+    key = failed.key.rsplit("-", 1)[0]  # the order refund's key (refund(): "<key>-<payment id>")
+    given = db.session.execute(select(OrderLineRefund.order_line_id, OrderLineRefund.amount_minor)
+                               .where(OrderLineRefund.order_id == order.id,
+                                      OrderLineRefund.key == key)
+                               .order_by(OrderLineRefund.order_line_id)).all()
+    if given:
+        back = allocate(min(failed.amount_minor, sum(a for _l, a in given)), [a for _l, a in given])
+        for (line_id, _amount), part in zip(given, back):
+            if part:
+                _move_line(line_id, order.id, -part, key=f"failed-{failed.id}")
+        for line in order.lines:
+            db.session.refresh(line, ["refunded_minor"])
     if order.status == "refunded":
         transition(order, "partly_refunded", actor_id=None, reason="a card refund failed")
 
 
-def _notify_paid(order: Order) -> None:
-    """The order is paid: card payments still open for it close (a phone that pays one
-    anyway is refunded), and the shopper gets the confirmation email."""
-    from shop import notices
-
-    payments.close_open_payments(order.id)
-    jobs.enqueue(notices.order_confirmation, order.id)
+payments.purpose("order", lock=_lock_for_payment, succeeded=_card_paid,
+                 refund_failed=_card_refund_failed)
 
 
 # --- refunds ----------------------------------------------------------------------------
@@ -395,14 +348,55 @@ def decline_refund(order: Order, *, actor_id: int, reason: str) -> None:
     transition(order, before, actor_id=actor_id, reason=reason)
 
 
+def refund_split(order: Order, amount_minor: int, line_id: int | None = None) -> dict[int, int]:
+    """How a refund of `amount_minor` is given back line by line ({line id: amount}):
+    all of it on one line when an admin refunds that line (at most what it has left),
+    otherwise the goods first, in proportion to what each line has left of them, and
+    the lines' shares of shipping last."""
+    lines = sorted(order.lines, key=lambda line: line.id)
+    if line_id is not None:
+        line = next((line for line in lines if line.id == line_id), None)
+        if line is None:
+            raise OrderError(_("This line is not one of the order's."))
+        if amount_minor > line.refundable_minor:
+            raise OrderError(_("At most %(amount)s of this line can still be refunded.",
+                               amount=format_minor(line.refundable_minor, order.currency)))
+        return {line.id: amount_minor}
+    goods = [max(0, line.goods_minor - line.refunded_minor) for line in lines]
+    shipping = [line.refundable_minor - g for line, g in zip(lines, goods)]
+    if amount_minor > sum(goods) + sum(shipping):
+        raise OrderError(_("At most %(amount)s can still be refunded.",
+                           amount=format_minor(sum(goods) + sum(shipping), order.currency)))
+    on_goods = min(amount_minor, sum(goods))
+    parts = allocate(on_goods, goods) if on_goods else [0] * len(lines)
+    rest = amount_minor - on_goods
+    if rest:
+        parts = [a + b for a, b in zip(parts, allocate(rest, shipping))]
+    return {line.id: part for line, part in zip(lines, parts) if part}
+
+
+def _move_line(line_id: int, order_id: int, delta: int, *, key: str) -> None:
+    """The one way a line's refunded amount changes: a guarded update and its ledger row."""
+    ledger_move(OrderLine.refunded_minor, [OrderLine.id == line_id,
+                                           OrderLine.refunded_minor + delta <= OrderLine.paid_minor],
+                delta,
+                lambda after: OrderLineRefund(order_id=order_id, order_line_id=line_id, key=key,
+                                              amount_minor=delta, refunded_after_minor=after),
+                error=OrderError, refused=_("That is more than this line can still refund."),
+                duplicate=_("This refund was already made."))
+
+
 def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: int,
-           restock: bool) -> list:
-    """Refund part or all of what was paid, card payments first (through Stripe), then
-    wallet payments (back to the wallet). Never more than is refundable: each payment's
-    refundable balance is a guarded column, and the order row is locked meanwhile. An
-    order nothing was paid for in money (points only) is refunded with an amount of 0:
-    order_refunded lets the points domain give back what it took."""
-    order = _locked(order.id)
+           restock: bool, line_id: int | None = None) -> list:
+    """Refund part or all of what was paid, in the LOCK ORDER: the order row, then its
+    payments (card payments first, through Stripe after the commit, then wallet payments,
+    back to the wallet), then the lines it is given back for (refund_split(): one line,
+    or the goods first and shipping last), then the participants (commissions, points,
+    growth, coupons... each reversed on what each line paid), the stock last if restock.
+    Never more than is refundable: each payment's and each line's refundable amount is a
+    guarded balance with a ledger row. An order nothing was paid for in money (points
+    only) is refunded with an amount of 0: the participants give back what it took."""
+    order = locked(order.id)
     if order.status not in PAID_STATUSES:
         raise OrderError(_("This order can not be refunded now."))
     available = refundable_minor(order)
@@ -412,6 +406,7 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
     if amount_minor > available:
         raise OrderError(_("At most %(amount)s can still be refunded.",
                            amount=format_minor(available, order.currency)))
+    split = refund_split(order, amount_minor, line_id)
     refunds, left = [], amount_minor
     for payment in sorted(_payments(order), key=lambda p: (p.method != "card", p.id)):
         part = min(left, payment.refundable_minor)
@@ -424,16 +419,21 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
         except payments.PaymentError as exc:
             raise OrderError(str(exc)) from None
         left -= part
+    for refunded_line_id in sorted(split):
+        _move_line(refunded_line_id, order.id, split[refunded_line_id], key=key)
+    for line in order.lines:  # the guarded updates went around the loaded rows
+        db.session.refresh(line, ["refunded_minor"])
     to_status = "refunded" if amount_minor == available else "partly_refunded"
     transition(order, to_status, actor_id=actor_id, reason=reason)
     paid = paid_minor(order)
-    order_refunded.send(order, refunded_minor=paid - refundable_minor(order), paid_minor=paid,
-                        key=key, restock=restock)
+    lifecycle.run("refunded", order, key=key, refunded_minor=paid - refundable_minor(order),
+                  paid_minor=paid, restock=restock)
     if restock:
         try:
             return_stock(order, reason="order_refunded", ref_type="order_refund")
         except CatalogError:
             raise OrderError(_("The stock of this order was already returned.")) from None
+    send_after_commit(order_refunded, order.id, key=key)
     return refunds
 
 
@@ -449,8 +449,6 @@ def return_stock(order: Order, *, reason: str, ref_type: str) -> None:
 
 
 def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
-    from shop import notices
-
     if order.is_pickup:
         raise OrderError(_("This order is picked up at the store; it does not ship."))
     if order.hold is not None:
@@ -460,7 +458,7 @@ def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> 
     order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
     order.shipped_at = utcnow()  # from then on, auto_complete_days until it completes itself
     db.session.flush()
-    jobs.enqueue(notices.order_shipped, order.id)
+    send_after_commit(order_shipped, order.id)
 
 
 def admin_orders(*, status: str = "", q: str = "", since=None, until=None, method: str = "",
@@ -518,7 +516,7 @@ def order_of(user_id: int, order_id: int) -> Order | None:
 def auto_complete_days() -> int:
     """Days after shipping when an order completes itself unless the shopper confirms
     receipt first (set with the shipping templates, shop.shipping)."""
-    return pricing.get_setting("auto_complete_days")
+    return get_setting("auto_complete_days")
 
 
 # Shipped and not yet received: shipped, or shipped and partly refunded (an item missing).
@@ -565,7 +563,7 @@ def completion_due_ids(now: datetime) -> list[int]:
 def auto_complete(order_id: int, now: datetime | None = None) -> bool:
     """Complete one shipped order nobody confirmed in time (the sweeper); False when it is
     no longer due (confirmed, refunded or completed meanwhile), so running twice is safe."""
-    order = _locked(order_id)
+    order = locked(order_id)
     due = completes_at(order) if order is not None else None
     if due is None or due > (now or utcnow()):
         return False

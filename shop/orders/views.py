@@ -7,12 +7,13 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from shop.db import day_start, db
-from shop.orders import STATUS_LABELS, bp, services
+from shop.money import format_minor
+from shop.orders import STATUS_LABELS, placement, services
+from shop.orders.blueprint import bp
 from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm, PayCardForm,
                                RefundForm, RefundRequestForm, ShipForm)
 from shop.orders.models import Order
 from shop.payments import gateway
-from shop.stores import services as stores
 from shop.wallet import services as wallet
 from shop.web import number_arg, render, roles_required
 
@@ -23,12 +24,12 @@ def _options(form: CheckoutForm) -> dict:
 
 
 def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = None):
-    lines, priced = services.quote(current_user.id, _options(form))
+    lines, quoted = placement.cart_quote(current_user.id, _options(form))
     if not lines and status == 200:
         flash(_("Your cart is empty."))
         return redirect(url_for("cart.view"))
     return render("orders/checkout.html", block="breakdown", form=form, lines=lines,
-                  pricing=priced, status=status, message=message)
+                  pricing=quoted.priced, status=status, message=message)
 
 
 @bp.get("/checkout")
@@ -57,9 +58,10 @@ def place():
     if not form.validate_on_submit():
         return _checkout_page(form, 422)
     try:
-        destination = stores.destination(current_user.id, form)
-        order = services.place_order(current_user.id, destination, form.token.data, _options(form))
-    except (services.OrderError, stores.StoreError) as exc:
+        order = placement.place_from_cart(current_user.id,
+                                          services.destination(current_user.id, form),
+                                          form.token.data, _options(form))
+    except services.OrderError as exc:
         return _checkout_page(form, 409, str(exc))
     return redirect(url_for("orders.detail", order_id=order.id))
 
@@ -71,10 +73,13 @@ def index():
 
 
 def _detail_page(order, status: int = 200, message: str | None = None, refund_form=None):
+    """The shopper's order page: what other domains show on it (its group, the points it
+    used, its pickup) comes from their page parts, read here, not from the template."""
     response = render("orders/detail.html", order=order, status=status, message=message,
                       wallet_balance=wallet.balance(current_user.id),
                       due=services.amount_due(order), card_form=PayCardForm(),
-                      refund_form=refund_form or RefundRequestForm(), cards=gateway.enabled())
+                      refund_form=refund_form or RefundRequestForm(), cards=gateway.enabled(),
+                      completes_at=services.completes_at(order), **services.page_parts(order))
     # the owner's own page (a pickup code): no cache keeps it, shared or not
     response.cache_control.private = True
     response.cache_control.no_store = True
@@ -154,16 +159,27 @@ def admin_list():
     return render("admin/orders/list.html", block="results", form=form, pagination=pagination)
 
 
+def _refund_choices(order: Order) -> list[SelectChoice]:
+    """The whole order, or one of its lines by name with what it can still refund."""
+    return [SelectChoice(0, _("The whole order (goods first, then shipping)"))] + [
+        SelectChoice(line.id, _("%(title)s %(label)s × %(n)d: %(amount)s left of %(paid)s",
+                                title=line.title, label=line.sku_label, n=line.quantity,
+                                amount=format_minor(line.refundable_minor, order.currency),
+                                paid=format_minor(line.paid_minor, order.currency)))
+        for line in order.lines if line.paid_minor]
+
+
 def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 200,
                 message: str | None = None, refund_form: RefundForm | None = None):
     refundable = services.refundable_minor(order)
     if refund_form is None:
         refund_form = RefundForm(data={"amount": refundable, "token": uuid.uuid4().hex})
+    refund_form.line.choices = _refund_choices(order)
     return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
                   refund_form=refund_form, decline_form=DeclineRefundForm(),
                   payments=services.payments_of(order), refunds=services.refunds_of(order),
                   refundable=refundable, paid=services.paid_minor(order), status=status,
-                  message=message)
+                  message=message, **services.page_parts(order))
 
 
 @bp.get("/admin/orders/<int:order_id>")
@@ -203,11 +219,13 @@ def admin_cancel(order_id: int):
 @roles_required("admin")
 def admin_refund(order_id: int):
     order, form = _admin_order(order_id), RefundForm()
+    form.line.choices = _refund_choices(order)
     if not form.validate_on_submit():
         return _admin_page(order, status=422, refund_form=form)
     try:
         services.refund(order, form.amount.data, key=form.token.data, reason=form.reason.data,
-                        actor_id=current_user.id, restock=form.restock.data)
+                        actor_id=current_user.id, restock=form.restock.data,
+                        line_id=form.line.data or None)
     except services.OrderError as exc:
         return _admin_page(order, status=409, message=str(exc), refund_form=form)
     flash(_("Refund recorded."))
@@ -229,8 +247,6 @@ def admin_decline_refund(order_id: int):
 
 
 # --- receipt ------------------------------------------------------------------------------
-
-bp.add_app_template_global(services.completes_at, "order_completes_at")  # on the order page
 
 
 @bp.post("/orders/<int:order_id>/receive")

@@ -14,13 +14,14 @@ The ledger
 
 Earning
 - A paid order earns `earn_per_unit` points per currency unit paid for each line's goods
-  (its share of the goods after discounts, points deductions aside; a product may have
-  its own rate), rounded down per line (50.50 at 2 a yuan: 101), times the multiplier of
-  the member level the buyer had before this order's growth, rounded down. Points-mall
+  (what the line paid after its discounts, a points deduction included, shipping aside:
+  OrderLine.goods_minor; a product may have its own rate), rounded down per line (50.50
+  at 2 a yuan: 101), times the multiplier of the member level the buyer had before this
+  order's growth, rounded down; each line's part is kept (LinePoints). Points-mall
   orders earn none.
-- A refund takes back the same share of those points that it refunds of the goods (the
-  goods first, shipping last, as commissions do), and returns that share of the points
-  the order used; a cancelled unpaid order returns all it used.
+- A refund takes back, line by line, the share of each line's points that its goods
+  were refunded (all of them once its goods are back), and returns the same share of
+  the points the order used on that line; a cancelled unpaid order returns all it used.
 - Daily sign-in: points for the day plus a bonus on set days of the streak; one per day
   in the shop's time zone, by a unique key.
 - Tasks: newcomer tasks once, repeatable ones once per period; done by what the shopper
@@ -49,20 +50,21 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from shop.accounts import profile_updated
 from shop.accounts.models import User
 from shop.catalog.models import Product, Sku
+from shop import pricing
 from shop.db import (day_start, db, insert_missing, ledger_move, local_day, save_settings_row,
                      settings_row, utcnow)
-from shop.money import allocate, exponent, refunded_share
-from shop.orders import order_cancelled, order_paid, order_placed, order_refunded, pricing
+from shop.money import allocate, exponent
+from shop.orders import lifecycle
 from shop.orders import services as orders
-from shop.orders.models import Address, Order
+from shop.orders.models import Address, Order, OrderAdjustment, OrderLine, OrderLineAdjustment
+from shop.orders.placement import Placement, place
 from shop.points import TASKS
-from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsEntry, PointsLot,
-                                PointsLotTake, PointsRate, PointsSettings, Redemption, Signin,
-                                SigninBonus, TaskCompletion, TaskRule)
-from shop.referrals import link_opened
+from shop.points.models import (LinePoints, MallItem, MallStockEntry, PointsAccount, PointsEntry,
+                                PointsLot, PointsLotTake, PointsRate, PointsSettings, Redemption,
+                                Signin, SigninBonus, TaskCompletion, TaskRule)
+from shop.signals import link_opened, profile_updated
 
 pricing.ADJUSTMENT_LABELS["points"] = _l("Points deduction")
 MAX_POINTS = 10_000_000  # the most one entry moves; forms and services share it
@@ -284,35 +286,47 @@ def _entry_amount(user_id: int, ref_type: str, ref_id: str) -> int:
 
 
 def points_for(order: Order) -> int:
-    """What a paid order earns (see the rules above), at most what one entry may move."""
+    """What a paid order earns (see the rules above)."""
+    return sum(points_per_line(order))
+
+
+def points_per_line(order: Order) -> list[int]:
+    """What each line of a paid order earns (see the rules above): per line, its goods'
+    points at its product's rate, rounded down; the member multiplier on their sum,
+    rounded down, at most what one entry may move, split back over the lines by largest
+    remainder so the parts add up. Points-mall redemptions earn nothing."""
     from shop.members import services as members
 
-    if order.kind == "redemption":
-        return 0
-    lines, unit = order.lines, 10 ** exponent(order.currency)
-    bases = allocate(order.goods_paid_minor, [line.total_minor for line in lines])
+    lines = sorted(order.lines, key=lambda line: line.id)
+    if order.kind == "redemption" or not lines:
+        return [0] * len(lines)
+    unit = 10 ** exponent(order.currency)
     own = dict(db.session.execute(select(PointsRate.product_id, PointsRate.earn_per_unit).where(
         PointsRate.product_id.in_({line.product_id for line in lines}))).all())
     rate = settings().earn_per_unit
-    earned = sum(base * own.get(line.product_id, rate) // unit for line, base in zip(lines, bases))
+    per_line = [line.goods_minor * own.get(line.product_id, rate) // unit for line in lines]
     multiplier = members.benefits_before(order).points_multiplier_bp
-    return min(earned * multiplier // 10_000, MAX_POINTS)
+    earned = min(sum(per_line) * multiplier // 10_000, MAX_POINTS)
+    return allocate(earned, per_line) if earned else [0] * len(lines)
 
 
 def earn(order: Order) -> int:
-    points = points_for(order)
+    """The points a paid order earns, once (ref: the order), with each line's part kept."""
+    parts = points_per_line(order)
+    points = sum(parts)
     if points > 0:
         move(order.user_id, points, reason="order", ref_type="order", ref_id=str(order.id))
+        db.session.add_all(LinePoints(order_line_id=line.id, order_id=order.id, points=part)
+                           for line, part in zip(sorted(order.lines, key=lambda l: l.id), parts)
+                           if part)
+        db.session.flush()
     return points
 
 
-def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: str, key: str,
-                   sign: int, spend: PointsEntry | None = None) -> None:
-    """Move the share of `whole` points that the refunds so far cover, less what earlier
-    refunds of the order moved already."""
-    if whole <= 0:
-        return
-    target = refunded_share(whole, refunded_minor, order.goods_paid_minor)
+def _follow_refund(order: Order, target: int, *, ref_type: str, key: str, sign: int,
+                   spend: PointsEntry | None = None) -> None:
+    """Move what the refunds so far take back or give back (target, from each line's
+    own), less what earlier refunds of the order moved already."""
     done = abs(db.session.scalar(select(func.coalesce(func.sum(PointsEntry.amount), 0)).where(
         PointsEntry.user_id == order.user_id, PointsEntry.ref_type == ref_type,
         PointsEntry.ref_id.startswith(f"{order.id}-", autoescape=True))))
@@ -326,14 +340,37 @@ def _follow_refund(order: Order, whole: int, refunded_minor: int, *, ref_type: s
              lots=_given_back(spend, done, target - done) if spend is not None else None)
 
 
-def reverse(order: Order, *, refunded_minor: int, key: str) -> None:
-    user = order.user_id
-    _follow_refund(order, _entry_amount(user, "order", str(order.id)), refunded_minor,
-                   ref_type="order_refund", key=key, sign=-1)
+def _spent_per_line(order: Order, spent: int) -> list[tuple[OrderLine, int]]:
+    """The points the order used, split over its lines as the money they stood for was
+    (the points deduction's share of each line); a redemption's over what each line
+    costs in list price (one line: all of it)."""
+    lines = sorted(order.lines, key=lambda line: line.id)
+    shares = dict(db.session.execute(
+        select(OrderLineAdjustment.order_line_id, OrderLineAdjustment.amount_minor)
+        .join(OrderAdjustment, OrderAdjustment.id == OrderLineAdjustment.adjustment_id)
+        .where(OrderAdjustment.order_id == order.id, OrderAdjustment.kind == "points")).all())
+    weights = [-shares.get(line.id, 0) for line in lines]
+    if not any(weights):
+        weights = [line.total_minor or line.quantity for line in lines]
+    return list(zip(lines, allocate(spent, weights)))
+
+
+def reverse(order: Order, *, key: str) -> None:
+    """A refund: each line's earned points go back in the share its goods were refunded
+    (all of them once its goods are back, or the whole order is), and so do the points
+    the order used on it."""
+    everything = order.status == "refunded"
+    lines = sorted(order.lines, key=lambda line: line.id)
+    earned = dict(db.session.execute(select(LinePoints.order_line_id, LinePoints.points)
+                                     .where(LinePoints.order_id == order.id)).all())
+    target = sum(line.refunded_share(earned.get(line.id, 0), all_back=everything) for line in lines)
+    if earned:
+        _follow_refund(order, target, ref_type="order_refund", key=key, sign=-1)
     spend = _spend_entry(order)
     if spend is not None:
-        _follow_refund(order, -spend.amount, refunded_minor, ref_type="spend_return", key=key,
-                       sign=1, spend=spend)
+        target = sum(line.refunded_share(part, all_back=everything)
+                     for line, part in _spent_per_line(order, -spend.amount))
+        _follow_refund(order, target, ref_type="spend_return", key=key, sign=1, spend=spend)
 
 
 # --- spending at checkout ---------------------------------------------------------------
@@ -362,15 +399,26 @@ def _deduction(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustme
 pricing.register_adjuster(950, _deduction)
 
 
-def spend_on_order(order: Order, priced: pricing.Pricing) -> None:
-    for step in priced.adjustments:
-        if step.kind == "points":
-            try:
-                move(order.user_id, -step.spends["points"], reason="spend", ref_type="spend",
-                     ref_id=str(order.id), actor_id=order.user_id)
-            except PointsError:
-                raise orders.OrderError(_("Your points have changed; check the deduction and "
-                                          "place the order again.")) from None
+def _spend(order: Order, *, placement, **_kwargs) -> None:
+    """Placed (LOCK ORDER: shoppers): the points the order uses, a deduction chosen at
+    checkout or a redemption's price, taken from the account in one entry, or the order
+    is refused. The account's row stays locked: the shopper's redemptions queue up
+    behind it, so the mall's per-shopper limit is checked with nothing else moving."""
+    points = sum(step.spends["points"] for step in placement.priced.adjustments
+                 if step.kind == "points")
+    redeemed = placement.claims.get("mall")
+    if redeemed is not None:
+        _locked_balance(order.user_id)
+        points += redeemed.points
+    if not points:
+        return
+    try:
+        move(order.user_id, -points, reason="spend", ref_type="spend", ref_id=str(order.id),
+             actor_id=order.user_id)
+    except PointsError:
+        raise orders.OrderError(
+            _("You do not have enough points.") if redeemed is not None else
+            _("Your points have changed; check the deduction and place the order again.")) from None
 
 
 def _spend_entry(order: Order) -> PointsEntry | None:
@@ -595,12 +643,22 @@ def redeemed_count(user_id: int, item_id: int) -> int:
         Redemption.returned.is_(False)))
 
 
+@dataclass(frozen=True)
+class MallClaim:
+    """What a redemption takes besides the order: the item's units and its points."""
+
+    item: MallItem
+    quantity: int
+    points: int
+
+
 def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str) -> Order:
     """A redemption: an order for the item's SKU at its cash price (free shipping, no
-    discounts), its points and a unit of the item's stock taken in the same transaction.
-    The shopper's points account is locked first, so their redemptions queue up: the
-    limit and the balance are checked with nothing else moving them. A points-only order
-    is paid at once; one with cash waits for payment like any order."""
+    discounts), its points and the item's units taken when it is placed (the points and
+    mall participants). The shopper's points account is locked before the item's stock
+    (LOCK ORDER), so their redemptions queue up: the limit and the balance are checked
+    again with nothing else moving them. A points-only order is paid at once; one with
+    cash waits for payment like any order."""
     if (order := orders.order_by_key(user_id, key)) is not None:
         return order
     item = mall_item(item_id)
@@ -609,37 +667,39 @@ def redeem(user_id: int, item_id: int, quantity: int, address: Address, key: str
     if not 1 <= quantity <= 99:
         raise PointsError(_("Choose a quantity from 1 to 99."))
     points = item.points_price * quantity
+    if balance(user_id) < points:  # a first look, for the message; the ledger decides
+        raise PointsError(_("You do not have enough points."))
+    _check_limit(user_id, item, quantity)
     try:
-        with db.session.begin_nested():
-            balance_now = _locked_balance(user_id)
-            if (order := orders.order_by_key(user_id, key)) is not None:
-                return order  # a double tap, placed while this one waited for the lock
-            if balance_now < points:
-                raise PointsError(_("You do not have enough points."))
-            if item.per_user_limit and redeemed_count(user_id, item.id) + quantity > item.per_user_limit:
-                raise PointsError(_("You can redeem at most %(n)d of this item.",
-                                    n=item.per_user_limit))
-            sku = item.sku
-            priced = pricing.Pricing(item.currency,
-                                     [pricing.PricedLine(sku.id, quantity, item.cash_minor)])
-            try:
-                order = orders.create_order(user_id, address, key,
-                                            [(sku, sku.product, quantity, item.cash_minor)],
-                                            priced, kind="redemption")
-            except orders.OrderError as exc:
-                raise PointsError(str(exc)) from None
-            move_mall_stock(item.id, -quantity, reason="redemption", ref_type="order",
-                            ref_id=str(order.id))
-            move(user_id, -points, reason="spend", ref_type="spend", ref_id=str(order.id),
-                 actor_id=user_id)
-            db.session.add(Redemption(order_id=order.id, user_id=user_id, item_id=item.id,
-                                      quantity=quantity, points=points))
-            db.session.flush()
-    except IntegrityError:  # the same form placed it meanwhile (a double tap)
-        order = orders.order_by_key(user_id, key)
-        if order is None:
-            raise
-    return order
+        return place(Placement(
+            user_id=user_id, key=key, destination=address, kind="redemption", channel=None,
+            lines=[(item.sku, quantity, item.cash_minor)],
+            claims={"mall": MallClaim(item, quantity, points)}))
+    except orders.OrderError as exc:
+        raise PointsError(str(exc)) from None
+
+
+def _check_limit(user_id: int, item: MallItem, quantity: int) -> None:
+    if item.per_user_limit and redeemed_count(user_id, item.id) + quantity > item.per_user_limit:
+        raise PointsError(_("You can redeem at most %(n)d of this item.", n=item.per_user_limit))
+
+
+def _take_mall(order: Order, *, placement, **_kwargs) -> None:
+    """Placed, a redemption (LOCK ORDER: campaign; the points account, locked by the
+    points participant before, keeps the shopper's redemptions in a queue): the limit,
+    the item's units by its ledger, and the Redemption row."""
+    claim = placement.claims.get("mall")
+    if claim is None:
+        return
+    try:
+        _check_limit(order.user_id, claim.item, claim.quantity)
+        move_mall_stock(claim.item.id, -claim.quantity, reason="redemption", ref_type="order",
+                        ref_id=str(order.id))
+    except PointsError as exc:
+        raise orders.OrderError(str(exc)) from None
+    db.session.add(Redemption(order_id=order.id, user_id=order.user_id, item_id=claim.item.id,
+                              quantity=claim.quantity, points=claim.points))
+    db.session.flush()
 
 
 def _return_redemption(order: Order, *, ref_type: str) -> None:
@@ -653,32 +713,29 @@ def _return_redemption(order: Order, *, ref_type: str) -> None:
                     ref_type=ref_type, ref_id=str(order.id))
 
 
-# --- receivers --------------------------------------------------------------------------
+# --- the order lifecycle's participants (shop.orders.lifecycle) ------------------------
 
 
-@order_placed.connect
-def _on_placed(order, *, pricing=None, **extra) -> None:
-    if pricing is not None:
-        spend_on_order(order, pricing)
-
-
-@order_paid.connect
-def _on_paid(order, **extra) -> None:
+def _earn_on_paid(order: Order, **_kwargs) -> None:
     earn(order)
     _on_paid_tasks(order)
 
 
-@order_refunded.connect
-def _on_refunded(order, *, refunded_minor: int, key: str, restock: bool = False, **extra) -> None:
-    reverse(order, refunded_minor=refunded_minor, key=key)
-    if order.kind == "redemption" and restock and refunded_minor >= order.goods_paid_minor:
+def _mall_back_refunded(order: Order, *, restock: bool = False, **_kwargs) -> None:
+    if order.kind == "redemption" and restock and order.status == "refunded":
         _return_redemption(order, ref_type="order_refund")  # the goods are back: the unit too
 
 
-@order_cancelled.connect
-def _on_cancelled(order, **extra) -> None:
-    return_spent(order)
-    _return_redemption(order, ref_type="order_cancel")
+lifecycle.join("points", placed=_spend, paid=_earn_on_paid,
+               cancelled=lambda order, **_kwargs: return_spent(order),
+               refunded=lambda order, *, key, **_kwargs: reverse(order, key=key))
+lifecycle.join("mall", placed=_take_mall,
+               cancelled=lambda order, **_kwargs: _return_redemption(order, ref_type="order_cancel"),
+               refunded=_mall_back_refunded)
+orders.PAGE_PARTS["points_spent"] = lambda order: points_spent(order)
+
+
+# --- signals in the transaction (shop.signals) ------------------------------------------
 
 
 @profile_updated.connect

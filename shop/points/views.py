@@ -10,12 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from shop.orders import services as orders
-from shop.points import bp, services
+from shop.points import services
+from shop.points.blueprint import bp
 from shop.points.forms import RedeemForm
 from shop.web import number_arg, render, viewer_id
 from shop.extensions import htmx
-
-bp.add_app_template_global(services.points_spent, "points_spent")  # on the order page
 
 
 @bp.get("/points")

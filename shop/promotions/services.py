@@ -1,6 +1,6 @@
 """Promotion rules. Services flush and raise PromotionError; they never commit.
 
-The price pipeline (shop.orders.pricing), in order, on a cart at checkout:
+The price pipeline (shop.pricing), in order, on a cart at checkout:
    50  limited-time price   each line at its product's (or SKU's) price for the window;
                             the lowest when several apply
    60  buy N get M          on one SKU: for every N + M units, M free (the best offer)
@@ -10,7 +10,7 @@ The price pipeline (shop.orders.pricing), in order, on a cart at checkout:
                             shipping and a gift (one unit, at 0, while in stock)
   300  coupon               the shopper's choice, or by default the coupon that takes the
                             most off (ties: the one expiring first)
-  900  shipping             (shop.orders.pricing; a tier's free shipping honoured)
+  900  shipping             (shop.pricing; a tier's free shipping honoured)
   950  points               (shop.points)
 Each discount is on what is still due after the steps before it (a coupon's minimum
 spend counts the goods in its scope after the full reduction), rounded down, never
@@ -68,14 +68,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shop.accounts import user_registered
+from shop.signals import user_registered
 from shop.catalog.models import Category, Product, Sku
 from shop.catalog.services import CatalogError, move_stock
 from shop.db import db, insert_missing, ledger_move, utcnow
 from shop.money import format_minor
-from shop.orders import order_cancelled, order_placed, order_refunded, pricing
+from shop import pricing
+from shop.orders import lifecycle
 from shop.orders import services as orders
 from shop.orders.models import Address, Order
+from shop.orders.placement import Placement, place
 from shop.promotions import rules
 from shop.promotions.models import (Coupon, CouponEntry, FlashBuyer, FlashItem, FlashOrder,
                                     FlashSession, FlashStockEntry, Promotion, TimedPrice,
@@ -445,7 +447,7 @@ def use(held_id: int, order: Order, discount_minor: int) -> None:
     db.session.flush()
 
 
-def give_back(order: Order) -> None:
+def give_back(order: Order, **_kwargs) -> None:
     """The order's coupon is the shopper's again (if its coupon returns), once."""
     held = db.session.scalar(select(UserCoupon).where(UserCoupon.order_id == order.id))
     if held is None or not held.coupon.returns:
@@ -580,8 +582,9 @@ def flash_quote(user_id: int, item: FlashItem, quantity: int,
 
 def buy_flash(user_id: int, item_id: int, quantity: int, address: Address, key: str) -> Order:
     """A flash purchase: the shopper's allowance, the item's flash stock and the order,
-    all or nothing. Before the start, after the end, above the limit or sold out it
-    raises PromotionError; a repeated form (the same key) returns its order."""
+    all or nothing (the flash participant takes them when the order is placed). Before
+    the start, after the end, above the limit or sold out it raises PromotionError; a
+    repeated form (the same key) returns its order."""
     if (order := orders.order_by_key(user_id, key)) is not None:
         return order
     item, now = flash_item(item_id), utcnow()
@@ -596,39 +599,42 @@ def buy_flash(user_id: int, item_id: int, quantity: int, address: Address, key: 
         raise PromotionError(_("You can buy at most %(n)d of this item.", n=item.per_user_limit))
     if item.stock_left < quantity:  # a cheap first look; the guarded UPDATE decides
         raise PromotionError(_("Sold out."))
-    sku = item.sku
+    hold = timedelta(minutes=current_app.config["FLASH_HOLD_MINUTES"])
     try:
-        with db.session.begin_nested():
-            insert_missing(FlashBuyer, ("item_id", "user_id"), item_id=item.id, user_id=user_id,
-                           quantity=0)
-            allowed = db.session.execute(
-                update(FlashBuyer).where(FlashBuyer.item_id == item.id,
-                                         FlashBuyer.user_id == user_id,
-                                         FlashBuyer.quantity + quantity <= item.per_user_limit)
-                .values(quantity=FlashBuyer.quantity + quantity)
-                .execution_options(synchronize_session=False)).rowcount
-            if not allowed:
-                raise PromotionError(_("You can buy at most %(n)d of this item.",
-                                       n=item.per_user_limit))
-            priced = flash_quote(user_id, item, quantity, address.province)
-            hold = timedelta(minutes=current_app.config["FLASH_HOLD_MINUTES"])
-            _move_flash(item.id, -quantity, reason="sold", ref_type="order_key",
-                        ref_id=f"{user_id}-{key}")
-            try:
-                order = orders.create_order(user_id, address, key,
-                                            [(sku, sku.product, quantity, item.price_minor)],
-                                            priced, kind="flash", pay_by=now + hold,
-                                            take_stock=False)
-            except orders.OrderError as exc:
-                raise PromotionError(str(exc)) from None
-            db.session.add(FlashOrder(order_id=order.id, item_id=item.id, user_id=user_id,
-                                      quantity=quantity))
-            db.session.flush()
-    except (IntegrityError, PromotionError):  # the same form placed it meanwhile (a double tap)?
-        order = orders.order_by_key(user_id, key)
-        if order is None:
-            raise
-    return order
+        return place(Placement(
+            user_id=user_id, key=key, destination=address, kind="flash", channel="flash",
+            lines=[(item.sku, quantity, item.price_minor)], context={"flash_session": session},
+            claims={"flash": item}, pay_by=now + hold, take_stock=False))
+    except orders.OrderError as exc:
+        raise PromotionError(str(exc)) from None
+
+
+def _take_flash(order: Order, *, placement, **_kwargs) -> None:
+    """Placed, a flash order (LOCK ORDER, campaign): the shopper's allowance counted by a
+    guarded UPDATE against the per-user limit, then the units from the item's flash
+    stock by the ledger; the order's FlashOrder row says what to give back."""
+    item = placement.claims.get("flash")
+    if item is None:
+        return
+    quantity = sum(quantity for _sku, quantity, _unit in placement.lines)
+    insert_missing(FlashBuyer, ("item_id", "user_id"), item_id=item.id, user_id=order.user_id,
+                   quantity=0)
+    allowed = db.session.execute(
+        update(FlashBuyer).where(FlashBuyer.item_id == item.id,
+                                 FlashBuyer.user_id == order.user_id,
+                                 FlashBuyer.quantity + quantity <= item.per_user_limit)
+        .values(quantity=FlashBuyer.quantity + quantity)
+        .execution_options(synchronize_session=False)).rowcount
+    if not allowed:
+        raise orders.OrderError(_("You can buy at most %(n)d of this item.",
+                                  n=item.per_user_limit))
+    try:
+        _move_flash(item.id, -quantity, reason="sold", ref_type="order_placed", ref_id=str(order.id))
+    except PromotionError as exc:
+        raise orders.OrderError(str(exc)) from None
+    db.session.add(FlashOrder(order_id=order.id, item_id=item.id, user_id=order.user_id,
+                              quantity=quantity))
+    db.session.flush()
 
 
 def _return_flash(order: Order, *, restock: bool) -> None:
@@ -675,27 +681,32 @@ def release(item_id: int) -> bool:
     return True
 
 
-# --- receivers --------------------------------------------------------------------------
+# --- the order lifecycle's participants (shop.orders.lifecycle) ------------------------
 
 
-@order_placed.connect
-def _on_placed(order, *, pricing=None, **extra) -> None:
-    for step in pricing.adjustments if pricing is not None else ():
+def _use_coupon(order: Order, *, placement, **_kwargs) -> None:
+    for step in placement.priced.adjustments:
         if step.kind == "coupon":
             use(step.spends["coupon"], order, -step.amount_minor)
 
 
-@order_cancelled.connect
-def _on_cancelled(order, **extra) -> None:
-    give_back(order)
+def _coupon_back_refunded(order: Order, *, refunded_minor: int, paid_minor: int,
+                          **_kwargs) -> None:
+    if refunded_minor >= paid_minor:
+        give_back(order)
+
+
+def _flash_back_cancelled(order: Order, **_kwargs) -> None:
     if order.kind == "flash":
         _return_flash(order, restock=False)
 
 
-@order_refunded.connect
-def _on_refunded(order, *, refunded_minor: int, paid_minor: int, restock: bool = False,
-                 **extra) -> None:
-    if refunded_minor >= paid_minor:
-        give_back(order)
-        if order.kind == "flash" and restock:
-            _return_flash(order, restock=True)
+def _flash_back_refunded(order: Order, *, refunded_minor: int, paid_minor: int,
+                         restock: bool = False, **_kwargs) -> None:
+    if order.kind == "flash" and restock and refunded_minor >= paid_minor:
+        _return_flash(order, restock=True)
+
+
+lifecycle.join("coupons", placed=_use_coupon, cancelled=give_back, refunded=_coupon_back_refunded)
+lifecycle.join("flash", placed=_take_flash, cancelled=_flash_back_cancelled,
+               refunded=_flash_back_refunded)

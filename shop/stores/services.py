@@ -32,7 +32,7 @@ from shop.accounts.models import CODE_ALPHABET, User
 from shop.accounts.services import user_by_email
 from shop.catalog.models import Product
 from shop.db import db, utcnow
-from shop.orders import order_paid, order_placed
+from shop.orders import HOLD_LABELS, STATUS_LABELS, lifecycle
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.stores import PICKUP_REASON
@@ -107,28 +107,16 @@ def store_choices(product_ids: list[int], *, city: str = "",
     return [StoreChoice(s) for s in mine + [s for s in stores if s not in mine]]
 
 
-def destination(user_id: int, form) -> orders.Address | orders.PickupPoint:
-    """Where the order of a DestinationForm goes: the address (saved for next time), or
-    the chosen store if it takes pickups."""
-    if not form.picks_up():
-        return orders.save_address(user_id, **form.address_values())
-    store = db.session.get(Store, form.store_id.data)
-    if store is None or not store.active:
-        raise StoreError(_("This store does not take pickups; choose another."))
-    return orders.PickupPoint(name=form.name.data.strip(), phone=form.phone.data.strip(),
-                              store_id=store.id, store_line=store.one_line())
-
-
-@order_placed.connect
-def _check_pickup(order: Order, lines: list, pricing, **_kwargs) -> None:
-    """A pickup order's store still takes pickups, and every product bought may be
-    picked up (a gift the shop adds comes along whatever it is)."""
+def _check_pickup(order: Order, *, placement, lines: list, **_kwargs) -> None:
+    """Placed: a pickup order's store still takes pickups and every product bought may
+    be picked up (a gift the shop adds comes along whatever it is); the order keeps the
+    store's name and address as they are now."""
     if not order.is_pickup:
         return
     store = db.session.get(Store, order.pickup_store_id)
     if store is None or not store.active:
         raise orders.OrderError(_("This store does not take pickups; choose another."))
-    gifts = {gift.sku_id for gift in pricing.gifts}
+    gifts = {gift.sku_id for gift in placement.priced.gifts}
     bought = {line.product_id for line in lines
               if not (line.sku_id in gifts and line.unit_price_minor == 0)}
     refused = db.session.scalar(select(Product).where(
@@ -136,6 +124,8 @@ def _check_pickup(order: Order, lines: list, pricing, **_kwargs) -> None:
     if refused is not None:
         raise orders.OrderError(_("%(title)s can not be picked up at a store; choose delivery.",
                                   title=refused.tr("title")))
+    order.ship_address = store.one_line()
+    db.session.flush()
 
 
 # --- the pickup code --------------------------------------------------------------------
@@ -150,7 +140,6 @@ def normalise_code(text: str) -> str:
     return "".join(ch for ch in (text or "").upper() if ch.isalnum())[:32]
 
 
-@order_paid.connect
 def _issue_code(order: Order) -> None:
     """A pickup order just paid gets its code (once: the order id is the key)."""
     if not order.is_pickup or db.session.get(PickupCode, order.id) is not None:
@@ -175,6 +164,21 @@ def pickup_of(order: Order) -> PickupCode | None:
 
 def pickup_store(order: Order) -> Store | None:
     return db.session.get(Store, order.pickup_store_id) if order.is_pickup else None
+
+
+@dataclass(frozen=True)
+class Pickup:
+    store: Store
+    code: PickupCode | None
+
+
+def _page_part(order: Order) -> Pickup | None:
+    """What the order pages show of a pickup: the store, and the code once paid."""
+    return Pickup(pickup_store(order), pickup_of(order)) if order.is_pickup else None
+
+
+lifecycle.join("pickup", placed=_check_pickup, paid=_issue_code)
+orders.PAGE_PARTS["pickup"] = _page_part
 
 
 # --- verification (核销) ----------------------------------------------------------------
@@ -223,10 +227,10 @@ def _check_order(pickup: PickupCode, order: Order) -> None:
                             "picked up."))
     if order.status not in PICKUP_STATUSES:
         raise PickupError(_("This order can not be picked up: it is %(status)s.",
-                            status=str(orders.STATUS_LABELS[order.status]).lower()))
+                            status=str(STATUS_LABELS[order.status]).lower()))
     if order.hold is not None:
         raise PickupError(_("This order can not be picked up yet: %(why)s.",
-                            why=orders.HOLD_LABELS.get(order.hold, order.hold)))
+                            why=HOLD_LABELS.get(order.hold, order.hold)))
 
 
 def verify(user: User, store_id: int, text: str) -> Order:

@@ -7,7 +7,8 @@ import segno
 from flask import abort, request
 from markupsafe import Markup
 
-from shop.stores import bp, services
+from shop.stores import services
+from shop.stores.blueprint import bp
 from shop.stores.forms import parse_degrees
 from shop.web import render
 
@@ -20,9 +21,7 @@ def pickup_qr(code: str) -> Markup:
     return Markup(svg)
 
 
-for _function, _name in ((services.store_choices, "store_choices"),
-                         (services.pickup_of, "pickup_of"),
-                         (services.pickup_store, "pickup_store"), (pickup_qr, "pickup_qr")):
+for _function, _name in ((services.store_choices, "store_choices"), (pickup_qr, "pickup_qr")):
     bp.add_app_template_global(_function, _name)
 
 

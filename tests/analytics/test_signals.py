@@ -154,6 +154,7 @@ def test_parallel_sweepers_with_overlapping_products_neither_deadlock_nor_double
     user = UserFactory()
     skus = [product_with_skus(skus=(("红", 12000, 100), ("蓝", 12000, 0)))[1][0] for _ in range(3)]
     from shop.cart.models import CartItem
+    from shop.orders import placement
     from shop.orders import services as orders
     from shop.wallet import services as wallet
     from tests.payments.helpers import saved_address
@@ -164,7 +165,7 @@ def test_parallel_sweepers_with_overlapping_products_neither_deadlock_nor_double
             for sku in (skus[n % 3], skus[(n + 1) % 3]):
                 db.session.add(CartItem(user_id=user.id, sku_id=sku.id, quantity=1))
             db.session.flush()
-            order = orders.place_order(user.id, saved_address(user.id), f"o{n}", None)
+            order = placement.place_from_cart(user.id, saved_address(user.id), f"o{n}", None)
             wallet.move(user.id, order.total_minor, reason="t", ref_type="test", ref_id=f"o{n}")
             orders.pay_with_wallet(order, user.id)
             ids.append(order.id)

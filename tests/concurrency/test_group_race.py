@@ -64,9 +64,10 @@ def test_twenty_shoppers_for_the_last_seat_one_gets_it(app, live_server):
     assert winner[1:] == ("held", "awaiting_payment", "group") and winner[0] in {s.id for s in shoppers}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order)) == 3
-        assert db.session.scalars(select(GroupSeatEntry.delta).order_by(GroupSeatEntry.id)).all() == [-1, -1, -1]
-        assert db.session.scalars(select(GroupSeatEntry.seats_after).order_by(GroupSeatEntry.id)).all() == [2, 1, 0]
-        assert db.session.scalars(select(CampaignUnitEntry.delta)).all() == [-1, -1, -1]
+        # the group opened with its 3 seats (the ledger's first row), then one each
+        assert db.session.scalars(select(GroupSeatEntry.delta).order_by(GroupSeatEntry.id)).all() == [3, -1, -1, -1]
+        assert db.session.scalars(select(GroupSeatEntry.seats_after).order_by(GroupSeatEntry.id)).all() == [3, 2, 1, 0]
+        assert db.session.scalars(select(CampaignUnitEntry.delta).order_by(CampaignUnitEntry.id)).all() == [20, -1, -1, -1]
         assert db.session.get(GroupCampaign, campaign_id).units_left == 17
         assert db.session.get(Sku, sku_id).stock == 47
         assert db.session.scalar(select(func.count()).select_from(WalletEntry)) == wallet_rows
@@ -95,7 +96,7 @@ def test_one_shopper_sending_the_join_form_five_times_gets_one_seat(app, live_se
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order).where(Order.user_id == shopper.id)) == 1
         assert db.session.get(GroupCampaign, campaign_id).units_left == 18
-        assert db.session.scalar(select(func.count()).select_from(GroupSeatEntry)) == 2
+        assert db.session.scalars(select(GroupSeatEntry.delta).order_by(GroupSeatEntry.id)).all() == [4, -1, -1]
 
 
 def _settle_in_own_context(app, group_id: int):

@@ -38,8 +38,13 @@ def test_open_join_and_complete(app):
     with app.app_context():
         units = db.session.scalar(select(GroupCampaign.units_left).where(GroupCampaign.id == campaign_id))
         assert units == 18  # two of 20 taken, each with a ledger row
-        assert db.session.scalar(select(func.count(CampaignUnitEntry.id))) == 2
-        assert db.session.scalar(select(func.count(GroupSeatEntry.id))) == 2
+        assert db.session.execute(select(CampaignUnitEntry.delta, CampaignUnitEntry.reason)
+                                  .order_by(CampaignUnitEntry.id)).all() == [
+            (20, "stock cap"), (-1, "claimed"), (-1, "claimed")]  # the cap opened it
+        # the group opened with its seats (the ledger's first row), then two were claimed
+        assert db.session.execute(select(GroupSeatEntry.delta, GroupSeatEntry.reason)
+                                  .order_by(GroupSeatEntry.id)).all() == [
+            (2, "opened"), (-1, "claimed"), (-1, "claimed")]
 
 
 def test_refusals_change_nothing(app):

@@ -55,12 +55,13 @@ def bought(user_id: int, sku_id: int, key: str, *, quantity: int = 1, options=No
     """Inside an app context, without requests: the user puts the SKU in the cart and
     places an order (with checkout options), then, if pay, tops the wallet up with what
     is due and pays from it."""
+    from shop.orders import placement
     from shop.orders import services as orders
     from shop.wallet import services as wallet
 
     db.session.add(CartItem(user_id=user_id, sku_id=sku_id, quantity=quantity))
     db.session.flush()
-    order = orders.place_order(user_id, saved_address(user_id), key, options)
+    order = placement.place_from_cart(user_id, saved_address(user_id), key, options)
     if pay and order.status == "awaiting_payment":
         wallet.move(user_id, order.total_minor, reason="t", ref_type="test", ref_id=f"o{order.id}")
         orders.pay_with_wallet(order, user_id)

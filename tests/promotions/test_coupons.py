@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from shop.db import db, utcnow
+from shop.orders import placement
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderAdjustment
+from shop.promotions import services
 from shop.promotions.models import Coupon, CouponEntry, UserCoupon
 from shop.wallet import services as wallet
 from tests.conftest import signed_in
@@ -157,15 +159,16 @@ def test_claiming_needs_a_signed_in_shopper(app, client):
 def test_registration_grants_the_newcomer_coupons(app, client):
     welcome = _coupon(app, name="新人券", newcomer=True, claimable=False, valid_days=7, valid_until=None)
     gone = _coupon(app, name="抢光的新人券", newcomer=True, total_quantity=1)
-    with app.app_context():
-        db.session.get(Coupon, gone).remaining = 0
+    earlier = UserFactory()
+    with app.app_context():  # the only one went to an earlier newcomer
+        services.claim(earlier.id, gone, source="newcomer")
         db.session.commit()
     _coupon(app, name="普通券")
     response = client.post_form("/register", {"email": "new@example.com", "nickname": "小新",
                                               "password": "longenough1", "confirm": "longenough1"})
     assert response.status_code == 302
     with app.app_context():
-        held = db.session.scalars(select(UserCoupon)).all()
+        held = db.session.scalars(select(UserCoupon).where(UserCoupon.user_id != earlier.id)).all()
         assert [(c.coupon_id, c.source, c.status) for c in held] == [(welcome, "newcomer", "available")]
         days = (held[0].expires_at - held[0].starts_at).days
         assert days == 7 and abs((held[0].starts_at - utcnow()).total_seconds()) < 60
@@ -286,7 +289,7 @@ def test_cancelling_the_unpaid_order_gives_the_coupon_back_if_it_returns(app, re
         assert _held_state(app, held) == ("available", None, 0) and back == 1
         with app.app_context():  # and the next checkout can use it again
             h.in_cart(user.id, product_with_skus()[1][0].id)
-            assert orders.quote(user.id)[1].offers["coupon_chosen"] == held
+            assert placement.cart_quote(user.id)[1].priced.offers["coupon_chosen"] == held
     else:
         assert _held_state(app, held) == ("used", order_id, 500) and back == 0
 

@@ -1,4 +1,4 @@
-"""The price pipeline with promotions (shop.orders.pricing + shop.promotions.services).
+"""The price pipeline with promotions (shop.pricing + shop.promotions.services).
 
 A property test: for random carts and random sets of promotions (limited-time prices of
 both kinds, buy N get M, full reductions by amount and by count with every kind of tier,
@@ -19,7 +19,8 @@ from sqlalchemy import select
 from shop.accounts.models import User
 from shop.catalog.models import Category, Product, Sku, StockMovement
 from shop.db import db, utcnow
-from shop.orders import pricing
+from shop import pricing
+from shop.orders import placement
 from shop.orders import services as orders
 from shop.orders.models import OrderLine
 from shop.promotions import rules
@@ -485,7 +486,7 @@ def test_a_tiers_gift_is_priced_at_0_and_ordered_with_its_stock_claimed(app):
         assert _steps(priced) == [("shipping", FEE)] and priced.total_minor == 6000
 
         h.in_cart(user.id, sku.id)
-        order = orders.place_order(user.id, saved_address(user.id), uuid.uuid4().hex)
+        order = placement.place_from_cart(user.id, saved_address(user.id), uuid.uuid4().hex)
         assert sorted((l.sku_id, l.quantity, l.unit_price_minor, l.total_minor)
                       for l in order.lines) == sorted([(sku.id, 1, 5000, 5000), (gift.id, 1, 0, 0)])
         assert (order.subtotal_minor, order.total_minor) == (5000, 6000)
@@ -505,7 +506,7 @@ def test_a_gift_out_of_stock_is_not_given(app):
     with app.app_context():
         h.reduction([{"threshold": 3000, "gift_sku_id": gift.id}])
         h.in_cart(user.id, sku.id)
-        order = orders.place_order(user.id, saved_address(user.id), uuid.uuid4().hex)
+        order = placement.place_from_cart(user.id, saved_address(user.id), uuid.uuid4().hex)
         assert [(l.sku_id, l.unit_price_minor) for l in order.lines] == [(sku.id, 5000)]
         assert not db.session.scalars(select(OrderLine).where(OrderLine.sku_id == gift.id)).all()
 

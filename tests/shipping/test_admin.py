@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from shop.catalog.models import Product
 from shop.db import db
-from shop.orders import pricing
+from shop.orders import services as orders
 from shop.shipping.models import ShippingRegion, ShippingTemplate
 from tests.conftest import signed_in
 from tests.factories import CategoryFactory, ShippingRegionFactory, ShippingTemplateFactory
@@ -23,7 +23,7 @@ def _state(app) -> tuple:
         templates = [(t.id, t.name, t.fee_minor, t.free_from_minor, t.is_default,
                       [(r.position, r.provinces, r.fee_minor, r.free_from_minor) for r in t.regions])
                      for t in db.session.scalars(select(ShippingTemplate).order_by(ShippingTemplate.id))]
-        return templates, pricing.get_setting("auto_complete_days")
+        return templates, orders.get_setting("auto_complete_days")
 
 
 def _template_form(name="偏远地区", fee="12.00", free_from="", default=False, **regions):

@@ -24,6 +24,8 @@ def _seed(settings: dict) -> None:
         "50, 'on_sale', false, 0, '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         "INSERT INTO skus (id, product_id, code, option_values, price_minor, stock, position, active) "
         "VALUES (1, 1, 's', '[]', 100, 3, 0, true)",
+        "INSERT INTO stock_movements (sku_id, delta, balance_after, reason, ref_type, ref_id, created_at) "
+        "VALUES (1, 3, 3, 'opening', 'opening', '1', CURRENT_TIMESTAMP)",
         "INSERT INTO orders (id, user_id, idempotency_key, kind, status, currency, subtotal_minor, "
         "total_minor, ship_name, ship_phone, ship_address, created_at, updated_at, carrier, "
         "tracking_number) VALUES "

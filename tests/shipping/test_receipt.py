@@ -12,7 +12,7 @@ from flask_babel import format_date
 from sqlalchemy import select, update
 
 from shop.db import db, utcnow
-from shop.orders import pricing
+from shop.orders import services as order_services
 from shop.orders.models import Order, OrderEvent
 from shop.sweeper import sweep
 from tests.conftest import signed_in
@@ -52,7 +52,7 @@ def test_the_shopper_sees_the_carrier_tracking_number_and_the_shipping_date(app)
     page = client.get(f"/orders/{order_id}", headers=EN).get_data(as_text=True)
     assert 'data-testid="shipment"' not in page and 'data-testid="confirm-receipt"' not in page
     with app.app_context():
-        pricing.set_setting("auto_complete_days", 3)
+        order_services.set_setting("auto_complete_days", 3)
         db.session.commit()
     before = utcnow()
     _ship(app, order_id)
@@ -121,7 +121,7 @@ def test_the_sweeper_completes_shipped_orders_once_the_days_have_passed(app):
                            .values(shipped_at=utcnow() - age))
 
     with app.app_context():
-        pricing.set_setting("auto_complete_days", 3)
+        order_services.set_setting("auto_complete_days", 3)
         shipped_ago("early", timedelta(days=3) - timedelta(hours=1))
         for name in ("due", "confirmed", "refund"):
             shipped_ago(name, timedelta(days=3, hours=1))

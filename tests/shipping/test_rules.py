@@ -10,7 +10,8 @@ import uuid
 from sqlalchemy import select
 
 from shop.db import db
-from shop.orders import pricing
+from shop import pricing
+from shop.orders import placement
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.shipping import services as shipping
@@ -169,14 +170,14 @@ def test_a_placed_order_stores_the_region_fee_for_the_address_province(app):
     with app.app_context():
         h.in_cart(user.id, sku)
         tibet = orders.save_address(user.id, **dict(ADDRESS, province="西藏自治区"))
-        order = orders.place_order(user.id, tibet, uuid.uuid4().hex)
+        order = placement.place_from_cart(user.id, tibet, uuid.uuid4().hex)
         db.session.commit()
         order = db.session.get(Order, order.id)
         assert [(a.kind, a.amount_minor) for a in order.adjustments] == [("shipping", 2000)]
         assert order.total_minor == 4000
         # the fee follows the address the order goes to, not a province the options name
         h.in_cart(other.id, sku)
-        order = orders.place_order(other.id, saved_address(other.id), uuid.uuid4().hex,
+        order = placement.place_from_cart(other.id, saved_address(other.id), uuid.uuid4().hex,
                                    {"province": "西藏自治区", "pickup": True})
         db.session.commit()
         order = db.session.get(Order, order.id)
