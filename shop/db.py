@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, MetaData, String, TypeDecorator, event, select, update
 from sqlalchemy.exc import IntegrityError
@@ -187,6 +187,20 @@ def version_of(name: str):
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# PostgreSQL's "deadlock detected" and "could not serialize access": the transaction was
+# chosen to give way and may simply run again.
+RETRYABLE_STATES = frozenset({"40P01", "40001"})
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is a deadlock or serialization failure that an
+    edge (a request, a job) retries once, rolled back, before it reports anything."""
+    while exc is not None:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRYABLE_STATES:
+            return True
+        exc = exc.__cause__
+    return False
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection, connection_record):
@@ -240,11 +254,23 @@ def on_rollback(fn: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_on_commit(session):
+    """Each hook on its own: one that fails (Redis down for an enqueue, a mail server) is
+    logged and does not stop the others, nor turn the committed work into an error; what
+    it missed is the sweeper's (pending refunds and payments, groups past their time)."""
     if session.in_nested_transaction():  # a savepoint released: the outer may still fail
         return
     session.info.pop("on_rollback", None)
     for _scope, fn in session.info.pop("on_commit", []):
-        fn()
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - isolated by design, logged with its traceback
+            _logger().exception("after-commit hook %r failed", fn)
+
+
+def _logger():
+    import logging
+
+    return current_app.logger if has_app_context() else logging.getLogger("shop")
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -4,6 +4,7 @@ the tests use localstripe on loopback; idempotency keys always come from our ids
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import stripe
@@ -75,7 +76,7 @@ def create_intent(*, amount_minor: int, currency: str, key: str, description: st
         pi = _client().v1.payment_intents.create(
             params={"amount": amount_minor, "currency": currency.lower(),
                     "metadata": {"shop_payment": key, "for": description}},
-            options={"idempotency_key": f"payment-{key}"})
+            options={"idempotency_key": key})
     except stripe.StripeError as exc:
         raise _failed(exc) from None
     return _intent(pi)
@@ -128,15 +129,26 @@ def refund(intent_id: str, amount_minor: int, *, key: str) -> tuple[str, str]:
     return refund.id, refund.status
 
 
+WEBHOOK_TOLERANCE = 300  # seconds a signature's timestamp may be off, either way
+
+
 def parse_event(payload: bytes, signature: str | None) -> stripe.Event:
-    """The event if the payload carries a valid, fresh (5 minutes) signature made with
-    our webhook secret; SignatureError otherwise, and always when no secret is set."""
+    """The event if the payload carries a valid signature made with our webhook secret
+    and a timestamp within WEBHOOK_TOLERANCE of now, in the past or in the future (the
+    Stripe library checks only the past); SignatureError otherwise, and always when no
+    secret is set."""
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     if not secret:
         raise SignatureError("no webhook secret is configured")
     if not signature:
         raise SignatureError("no Stripe-Signature header")
+    stamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
+    if len(stamps) != 1 or not stamps[0].isdigit():
+        raise SignatureError("no single timestamp in the Stripe-Signature header")
+    if int(stamps[0]) > time.time() + WEBHOOK_TOLERANCE:
+        raise SignatureError("the signature's timestamp is in the future")
     try:
-        return _client().construct_event(payload, signature, secret, tolerance=300)
+        return _client().construct_event(payload, signature, secret,
+                                         tolerance=WEBHOOK_TOLERANCE)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise SignatureError(str(exc)) from None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
@@ -16,8 +16,8 @@ class Payment(TimestampMixin, db.Model):
 
     `refundable_minor` is the balance refunds draw from: it starts at the amount when the
     payment succeeds and only goes down, through shop.db.ledger_move, with a Refund row
-    each time; the database refuses it below zero. `key` is our id for the payment at
-    the gateway (idempotency key, metadata)."""
+    each time; the database refuses it below zero. `key` is made of our ids (`order-<id>-pay-<n>`,
+    `user-<id>-recharge-<n>`): the idempotency key and metadata at the gateway."""
 
     __tablename__ = "payments"
     __table_args__ = (
@@ -27,6 +27,10 @@ class Payment(TimestampMixin, db.Model):
         CheckConstraint("refundable_minor >= 0 AND refundable_minor <= amount_minor",
                         name="refundable_within_amount"),
         Index("ix_payments_status_created", "status", "created_at"),
+        # At most one open card payment per order, whatever races (LOCK ORDER aside).
+        Index("uq_payments_open_card", "order_id", unique=True,
+              sqlite_where=text("method = 'card' AND status = 'pending'"),
+              postgresql_where=text("method = 'card' AND status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from shop.db import db, insert_missing, ledger_move
-from shop.payments import payment_succeeded
+from shop.payments import services as payments
 from shop.wallet.models import RechargePackage, Wallet, WalletEntry
 
 
@@ -68,25 +68,29 @@ def add_package(pay_minor: int, credit_minor: int) -> RechargePackage:
 
 
 def start_recharge(user_id: int, package_id: int):
-    """A card payment for an active package; the wallet is credited when it succeeds."""
-    from shop.payments import services as payments
-
+    """A card payment for an active package; the wallet is credited when it succeeds. The
+    shopper's wallet row is locked first, so two recharges started at once are numbered
+    one after the other (the key: user-<id>-recharge-<n>)."""
     package = db.session.get(RechargePackage, package_id)
     if package is None or not package.active:
         raise WalletError(_("This recharge package is not offered any more."))
+    _ensure_wallet(user_id)
+    db.session.execute(select(Wallet.user_id).where(Wallet.user_id == user_id).with_for_update())
     try:
         return payments.start_card_payment(
             user_id=user_id, purpose="recharge", amount_minor=package.pay_minor,
             credit_minor=package.credit_minor, currency=current_app.config["SHOP_CURRENCY"],
-            description=f"Wallet recharge {package.id}")
+            description=f"Wallet recharge {package.id}",
+            key=payments.next_key(user_id=user_id, purpose_name="recharge"))
     except payments.PaymentError as exc:
         raise WalletError(str(exc)) from None
 
 
-@payment_succeeded.connect
 def _recharged(payment) -> None:
     """A recharge was paid: credit what the package promised, once (ref: the payment)."""
-    if payment.purpose != "recharge":
-        return
     move(payment.user_id, payment.credit_minor, reason="recharge", ref_type="recharge",
          ref_id=str(payment.id), actor_id=payment.user_id)
+
+
+# A recharge is for nothing but itself: its payment row is the first lock, the wallet next.
+payments.purpose("recharge", lock=lambda payment: None, succeeded=_recharged)

@@ -89,6 +89,7 @@ ERROR_MESSAGES = {
     422: _l("Some of what you entered needs fixing."),
     429: _l("Too many attempts. Wait a minute and try again."),
     500: _l("Something went wrong on our side. Please try again."),
+    503: _l("The shop is very busy right now. Please try again in a moment."),
 }
 
 

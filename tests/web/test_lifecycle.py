@@ -150,3 +150,105 @@ def test_work_registered_in_a_savepoint_that_rolls_back_is_dropped(app):
             on_commit(lambda: ran.append("inner, kept"))
         db.session.commit()
     assert ran == ["outer", "inner, kept"]
+
+
+class _Deadlock(Exception):
+    """What psycopg raises when PostgreSQL picks this transaction to break a deadlock."""
+
+    sqlstate = "40P01"
+
+
+def _deadlocking_route(app, fails: int):
+    """A route that writes a user and flashes, and whose first `fails` runs die of a
+    deadlock as the database reports it (wrapped by SQLAlchemy, as a real one is)."""
+    from flask import flash
+    from sqlalchemy.exc import OperationalError
+
+    runs = []
+
+    def view():
+        runs.append(1)
+        db.session.add(User(email=f"run{len(runs)}@example.com", password_hash="x", nickname="r"))
+        db.session.flush()
+        flash("saved")
+        if len(runs) <= fails:
+            raise OperationalError("UPDATE orders ...", {}, _Deadlock())
+        return "ok"
+
+    app.add_url_rule("/_t/deadlock", "t_deadlock", view, methods=["POST"])
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return runs
+
+
+def test_a_deadlock_is_run_again_once_from_a_clean_start(app, client):
+    runs = _deadlocking_route(app, fails=1)
+    response = client.post("/_t/deadlock", data={"csrf_token": client.csrf_token()})
+    assert response.status_code == 200 and len(runs) == 2
+    with app.app_context():  # the first run's row was rolled back, the second committed
+        assert db.session.scalars(select(User.email)).all() == ["run2@example.com"]
+    with client.session_transaction() as session:  # one flash, not one per run
+        assert session["_flashes"] == [("message", "saved")]
+
+
+def test_a_second_deadlock_in_a_row_is_a_503_not_a_500(app, client):
+    runs = _deadlocking_route(app, fails=2)
+    response = client.post("/_t/deadlock", data={"csrf_token": client.csrf_token()},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 503 and len(runs) == 2
+    assert "The shop is very busy right now." in response.get_data(as_text=True)
+    assert _count(app) == 0
+
+
+def test_other_database_errors_are_not_run_again(app, client):
+    from sqlalchemy.exc import OperationalError
+
+    runs = []
+
+    def view():
+        runs.append(1)
+        raise OperationalError("SELECT 1", {}, RuntimeError("connection lost"))
+
+    app.add_url_rule("/_t/broken", "t_broken", view, methods=["POST"])
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.post("/_t/broken", data={"csrf_token": client.csrf_token()}).status_code == 500
+    assert len(runs) == 1
+
+
+def test_a_failing_after_commit_hook_is_logged_and_the_others_still_run(app, caplog):
+    from shop.db import on_commit
+
+    ran = []
+
+    def enqueue_to_a_dead_redis():
+        raise ConnectionError("Redis is down")
+
+    with app.app_context():
+        db.session.add(User(email="kept@example.com", password_hash="x", nickname="k"))
+        on_commit(lambda: ran.append("before"))
+        on_commit(enqueue_to_a_dead_redis)
+        on_commit(lambda: ran.append("after"))
+        db.session.commit()  # no exception: the work is committed
+    assert ran == ["before", "after"] and _count(app) == 1
+    assert any("after-commit hook" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_request_whose_job_queue_is_down_still_succeeds(app):
+    """Shipping enqueues the shopper's email after the commit; with Redis unreachable the
+    enqueue fails, is logged, and the shipment stands (a 302, not a 500)."""
+    from shop.orders.models import Order
+    from tests.conftest import signed_in
+    from tests.factories import UserFactory, product_with_skus
+    from tests.payments.helpers import bought
+
+    _product, (sku, _) = product_with_skus()
+    user = UserFactory()
+    with app.app_context():
+        order_id = bought(user.id, sku.id, "k1").id
+        db.session.commit()
+    staff, _ = signed_in(app, "staff")
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = staff.post_form(f"/admin/orders/{order_id}/ship",
+                               {"carrier": "顺丰", "tracking_number": "SF1"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Order, order_id).status == "shipped"
