@@ -48,3 +48,18 @@ def worker_command(burst: bool):
     if not current_app.config["REDIS_URL"]:
         raise click.UsageError("REDIS_URL is not set: without it jobs run inline and no worker is needed.")
     work(burst=burst)
+
+
+@shop_cli.command("check-ledgers")
+def check_ledgers_command():
+    """Sum every ledger against its balance and print what differs; exits 1 if anything
+    does (stock, wallets, points, growth, commissions, coupons, group seats, campaign and
+    flash and mall stock, refunds of payments and order lines, order totals, bargains)."""
+    from shop.ledgers import check
+
+    found = check()
+    for line in found:
+        click.echo(line)
+    if found:
+        raise SystemExit(1)
+    click.echo("Every ledger adds up to its balance.")

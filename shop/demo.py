@@ -690,6 +690,7 @@ def _load_promotions() -> int:
 
     from shop.db import utcnow
     from shop.promotions import services as promotions
+    from shop.promotions.backoffice import save_coupon
     from shop.promotions.models import (Coupon, FlashItem, FlashSession, Promotion,
                                         PromotionTier, TimedPrice)
 
@@ -703,17 +704,17 @@ def _load_promotions() -> int:
                                  .order_by(Sku.id).limit(1))
 
     fruit = db.session.scalar(select(Category.id).where(Category.slug == "fresh-fruit"))
-    coupons = [
-        Coupon(name="新人无门槛 ¥10", currency=currency, kind="amount", amount_minor=1000,
-               valid_from=now, valid_days=7, claimable=False, newcomer=True),
-        Coupon(name="满99减15", currency=currency, kind="amount", amount_minor=1500,
-               min_spend_minor=9900, valid_from=now, valid_until=now + timedelta(days=30),
-               total_quantity=500, remaining=500),
-        Coupon(name="水果9折券", currency=currency, kind="percent", percent_bp=1000,
-               cap_minor=2000, scope="categories", scope_ids=[fruit] if fruit else [],
-               valid_from=now, valid_days=14, total_quantity=200, remaining=200),
-    ]
-    db.session.add_all(coupons)
+    # through the backoffice's service, so a limited quantity opens the coupon's ledger
+    coupons = [save_coupon(None, values=values, total_quantity=total, currency=currency,
+                           actor_id=None) for values, total in (
+        (dict(name="新人无门槛 ¥10", kind="amount", amount_minor=1000, valid_from=now,
+              valid_days=7, claimable=False, newcomer=True), None),
+        (dict(name="满99减15", kind="amount", amount_minor=1500, min_spend_minor=9900,
+              valid_from=now, valid_until=now + timedelta(days=30)), 500),
+        (dict(name="水果9折券", kind="percent", percent_bp=1000, cap_minor=2000,
+              scope="categories", scope_ids=[fruit] if fruit else [], valid_from=now,
+              valid_days=14), 200),
+    )]
     reduction = Promotion(kind="full_reduction", name="满199减30，满299减50包邮", currency=currency,
                           starts_at=now, ends_at=now + timedelta(days=30), basis="amount")
     reduction.tiers = [PromotionTier(threshold=19900, off_minor=3000),

@@ -91,7 +91,11 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def app(migrated, tmp_path):
+def app(migrated, tmp_path, request):
+    """The app for one test. After the test, every ledger is summed against its balance
+    (shop.ledgers): a test whose data leave one off fails, unless it is marked
+    `unbalanced` (a test that breaks a balance on purpose to see it reported)."""
+    from shop import ledgers
     from tests import factories
 
     app = create_app(_config(migrated, tmp_path / "media"))
@@ -101,8 +105,10 @@ def app(migrated, tmp_path):
     factories.use_app(None)
     with app.app_context():
         db.session.rollback()
+        unbalanced = [] if request.node.get_closest_marker("unbalanced") else ledgers.check()
         _empty_tables()
         db.engine.dispose()
+    assert not unbalanced, "ledgers that do not add up after the test:\n" + "\n".join(unbalanced)
 
 
 class ShopClient(FlaskClient):

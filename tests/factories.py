@@ -54,8 +54,18 @@ class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
             session = db.session()
             session.expire_on_commit = False
             obj = super()._create(model_class, *args, **kwargs)
+            session.flush()
+            opening = cls._opening(obj)
+            if opening is not None:
+                session.add(opening)
             session.commit()
             return obj
+
+    @classmethod
+    def _opening(cls, obj):
+        """The ledger's first row for a balance the object is made with (shop.ledgers:
+        every ledger adds up to its balance from its first row), or None."""
+        return None
 
 
 class UserFactory(BaseFactory):
@@ -108,6 +118,12 @@ class SkuFactory(BaseFactory):
     option_values = factory.LazyFunction(list)
     price_minor = 1990
     stock = 10
+
+    @classmethod
+    def _opening(cls, sku):
+        return StockMovement(sku_id=sku.id, delta=sku.stock, balance_after=sku.stock,
+                             reason="opening", ref_type="opening", ref_id=str(sku.id)) \
+            if sku.stock else None
 
 
 class ProductImageFactory(BaseFactory):
@@ -509,7 +525,7 @@ class TaskCompletionFactory(BaseFactory):
 
 class MallItemFactory(BaseFactory):
     """An item for a new SKU in stock, points only unless cash_minor is given; its own
-    stock is set here without a ledger row (tests of the ledger use move_mall_stock)."""
+    stock opens its ledger."""
 
     class Meta:
         model = MallItem
@@ -521,6 +537,12 @@ class MallItemFactory(BaseFactory):
     stock = 10
     per_user_limit = 1
     active = True
+
+    @classmethod
+    def _opening(cls, item):
+        return MallStockEntry(item_id=item.id, delta=item.stock, stock_after=item.stock,
+                              reason="opening", ref_type="opening", ref_id=str(item.id)) \
+            if item.stock else None
 
 
 class MallStockEntryFactory(BaseFactory):
@@ -549,7 +571,7 @@ class RedemptionFactory(BaseFactory):
 
 class GroupCampaignFactory(BaseFactory):
     """A running campaign of groups of 2 for a new product with one SKU in stock (its
-    prices come with GroupCampaignSkuFactory); units_left is set without a ledger row."""
+    prices come with GroupCampaignSkuFactory); units_left opens its ledger."""
 
     class Meta:
         model = GroupCampaign
@@ -564,6 +586,12 @@ class GroupCampaignFactory(BaseFactory):
     units_left = factory.SelfAttribute("stock_cap")
     new_customers_only = False
     active = True
+
+    @classmethod
+    def _opening(cls, campaign):
+        return CampaignUnitEntry(campaign_id=campaign.id, delta=campaign.units_left,
+                                 units_after=campaign.units_left, reason="stock cap",
+                                 ref_type="cap", ref_id="0") if campaign.units_left else None
 
 
 class GroupCampaignSkuFactory(BaseFactory):
@@ -598,6 +626,12 @@ class GroupFactory(BaseFactory):
     paid_count = 0
     expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(hours=24))
 
+    @classmethod
+    def _opening(cls, group):
+        return GroupSeatEntry(group_id=group.id, delta=group.seats_left,
+                              seats_after=group.seats_left, reason="opened", ref_type="group",
+                              ref_id=str(group.id)) if group.seats_left else None
+
 
 class GroupSeatEntryFactory(BaseFactory):
     class Meta:
@@ -621,14 +655,15 @@ class GroupMemberFactory(BaseFactory):
 
 # --- promotions ---------------------------------------------------------------------------
 
-from shop.promotions.models import (Coupon, FlashItem, FlashSession, Promotion,  # noqa: E402
-                                    PromotionTier, TimedPrice, UserCoupon)
+from shop.promotions.models import (Coupon, CouponEntry, FlashItem, FlashSession,  # noqa: E402
+                                    FlashStockEntry, Promotion, PromotionTier, TimedPrice,
+                                    UserCoupon)
 
 
 class CouponFactory(BaseFactory):
     """A running coupon of 10.00 off, no minimum spend, on everything, valid for 30 days,
-    with no limit on how many are handed out (given a total_quantity, remaining is set
-    to it without a ledger row; tests of the ledger go through the backoffice)."""
+    with no limit on how many are handed out (given a total_quantity and remaining, the
+    remaining opens the coupon's ledger)."""
 
     class Meta:
         model = Coupon
@@ -653,6 +688,12 @@ class CouponFactory(BaseFactory):
     returns = True
     group_buys = False
     active = True
+
+    @classmethod
+    def _opening(cls, coupon):
+        return CouponEntry(coupon_id=coupon.id, action="restock", delta=coupon.remaining,
+                           remaining_after=coupon.remaining, ref_type="opening",
+                           ref_id=str(coupon.id)) if coupon.remaining else None
 
 
 class UserCouponFactory(BaseFactory):
@@ -744,7 +785,7 @@ class FlashSessionFactory(BaseFactory):
 
 class FlashItemFactory(BaseFactory):
     """A new SKU (19.90, 50 in stock) in a (new) session at 9.90, 10 units of flash stock
-    written as is: not taken from the SKU's stock and no ledger row (services.set_aside
+    written with their ledger row but not taken from the SKU's stock (services.set_aside
     does both)."""
 
     class Meta:
@@ -758,6 +799,12 @@ class FlashItemFactory(BaseFactory):
     stock_left = factory.SelfAttribute("allotted")
     per_user_limit = 1
     released = False
+
+    @classmethod
+    def _opening(cls, item):
+        return FlashStockEntry(item_id=item.id, delta=item.stock_left, stock_after=item.stock_left,
+                               reason="set_aside", ref_type="opening", ref_id=str(item.id)) \
+            if item.stock_left else None
 
 
 class ShippingTemplateFactory(BaseFactory):

@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import func, select
 
 from shop.accounts.models import User
@@ -37,6 +38,32 @@ def test_demo_fills_an_empty_database_and_a_second_run_changes_nothing(app):
     assert result.exit_code == 0 and "nothing changed" in result.output
     with app.app_context():
         assert _snapshot() == first
+    # every ledger of the demo data adds up from its first row (coupons, group seats...)
+    result = runner.invoke(args=["shop", "check-ledgers"])
+    assert (result.exit_code, result.output) == (0, "Every ledger adds up to its balance.\n")
+
+
+@pytest.mark.unbalanced  # a balance changed without its ledger, to see it reported
+def test_the_ledger_check_names_what_does_not_add_up(app):
+    from sqlalchemy import update
+
+    from shop.catalog.services import move_stock
+    from shop.promotions.models import Coupon
+    from tests.factories import CouponFactory, product_with_skus
+
+    _product, (sku, _) = product_with_skus(skus=(("红", 1990, 10), ("蓝", 1990, 0)))
+    coupon = CouponFactory(total_quantity=5, remaining=5)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["shop", "check-ledgers"]).exit_code == 0
+    with app.app_context():
+        move_stock(sku.id, -3, reason="sale", ref_type="test", ref_id="1")  # with its row: fine
+        db.session.execute(update(Sku).where(Sku.id == sku.id).values(stock=Sku.stock + 2))
+        db.session.execute(update(Coupon).where(Coupon.id == coupon.id).values(remaining=4))
+        db.session.commit()
+    result = runner.invoke(args=["shop", "check-ledgers"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"stock of SKU {sku.id}: balance 9, ledger 7",
+                                          f"remaining of coupon {coupon.id}: balance 4, ledger 5"]
 
 
 def test_demo_accounts_sign_in_with_the_readme_passwords(app, client, monkeypatch):

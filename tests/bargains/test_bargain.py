@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from shop.bargains import services
 from shop.bargains.models import Bargain, BargainHelp
 from shop.catalog.models import Sku
+from shop.catalog.services import move_stock
 from shop.db import db, utcnow
 from shop.orders import services as orders
 from shop.orders.models import Order
@@ -255,8 +256,8 @@ def test_a_bad_address_is_a_form_error_and_orders_nothing(app):
 def test_a_sold_out_item_is_refused_with_the_reason(app):
     client, _user, bargain = _mine(app)
     form = buy_form(client, bargain.id)
-    with app.app_context():
-        db.session.execute(update(Sku).where(Sku.id == bargain.campaign.sku_id).values(stock=0))
+    with app.app_context():  # sold meanwhile, through the stock ledger
+        move_stock(bargain.campaign.sku_id, -10, reason="order", ref_type="test", ref_id="sold")
         db.session.commit()
     response = client.post_form(f"/bargains/{bargain.id}/buy", form, headers=EN)
     assert response.status_code == 409 and "has just sold out" in response.get_data(as_text=True)

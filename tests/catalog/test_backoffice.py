@@ -91,7 +91,7 @@ def test_editing_stock_applies_the_change_since_the_form_was_drawn(app, admin_cl
     with app.app_context():
         assert db.session.get(Sku, red.id).stock == 13
         deltas = db.session.scalars(select(StockMovement.delta).order_by(StockMovement.id)).all()
-        assert deltas == [-2, 5]
+        assert deltas == [10, -2, 5]  # the opening row, then the two changes
 
 
 def test_stock_can_not_go_below_zero_and_a_retry_moves_nothing(app):
@@ -107,7 +107,7 @@ def test_stock_can_not_go_below_zero_and_a_retry_moves_nothing(app):
         db.session.commit()
     with app.app_context():
         assert db.session.get(Sku, red.id).stock == 7
-        assert db.session.scalars(select(StockMovement.delta)).all() == [-3]
+        assert db.session.scalars(select(StockMovement.delta)).all() == [10, -3]  # opening, change
 
 
 def test_archive_hides_and_restore_brings_back(app, admin_client, client):

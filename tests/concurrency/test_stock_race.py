@@ -4,7 +4,7 @@ SQLite serialises writers and ignores FOR UPDATE, so it would prove nothing)."""
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shop.catalog.models import Sku, StockMovement
 from shop.catalog.services import CatalogError, move_stock
@@ -43,5 +43,6 @@ def test_twenty_parallel_claims_for_ten_units_sell_exactly_ten(app):
     assert sorted(outcomes) == ["ok"] * 10 + ["refused"] * 10
     with app.app_context():
         assert db.session.get(Sku, sku.id).stock == 0
-        moved = db.session.scalar(select(func.sum(StockMovement.delta)).where(StockMovement.sku_id == sku.id))
-        assert moved == -10
+        moved = db.session.scalars(select(StockMovement.delta).where(StockMovement.sku_id == sku.id)
+                                   .order_by(StockMovement.id)).all()
+        assert moved == [10] + [-1] * 10  # the opening row, then one per unit sold

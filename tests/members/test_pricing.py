@@ -6,7 +6,7 @@ from sqlalchemy import select
 from shop.cart.models import CartItem
 from shop.db import db
 from shop.members import services
-from shop.orders import pricing
+from shop import pricing
 from shop.orders.models import Order
 from tests.conftest import ADDRESS, form_token, signed_in
 from tests.factories import product_with_skus

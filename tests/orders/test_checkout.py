@@ -2,6 +2,7 @@ from sqlalchemy import func, select
 
 from shop.cart.models import CartItem
 from shop.catalog.models import Sku, StockMovement
+from shop.catalog.services import move_stock
 from shop.db import db
 from shop.orders.models import Order, OrderEvent
 from tests.conftest import ADDRESS, form_token, signed_in
@@ -92,8 +93,8 @@ def test_a_sold_out_line_refuses_the_whole_order(app):
     product, (red, blue) = product_with_skus(skus=(("红", 1990, 10), ("蓝", 2590, 1)))
     client, _user = _buyer(app, [(red, 1), (blue, 1)])
     token = _token(client)
-    with app.app_context():
-        db.session.get(Sku, blue.id).stock = 0
+    with app.app_context():  # sold meanwhile, through the stock ledger
+        move_stock(blue.id, -1, reason="order", ref_type="test", ref_id="sold")
         db.session.commit()
     response = client.post_form("/checkout", dict(ADDRESS, token=token), headers=EN)
     assert response.status_code == 409

@@ -13,8 +13,8 @@ from shop.cart.models import CartItem
 from shop.catalog.models import Sku
 from shop.db import db, utcnow
 from shop.promotions import services
-from shop.promotions.models import (Coupon, FlashBuyer, FlashItem, FlashSession, Promotion,
-                                    PromotionTier, TimedPrice, UserCoupon)
+from shop.promotions.models import (Coupon, CouponEntry, FlashBuyer, FlashItem, FlashSession,
+                                    Promotion, PromotionTier, TimedPrice, UserCoupon)
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -40,7 +40,11 @@ def coupon(**values) -> Coupon:
               "scope": "all", "scope_ids": [], **values}
     if values.get("total_quantity") is not None:
         values.setdefault("remaining", values["total_quantity"])
-    return _add(Coupon(**values))
+    made = _add(Coupon(**values))
+    if made.remaining:  # the quantity to hand out opens the coupon's ledger
+        _add(CouponEntry(coupon_id=made.id, action="restock", delta=made.remaining,
+                         remaining_after=made.remaining, ref_type="opening", ref_id=str(made.id)))
+    return made
 
 
 def hold(user_id: int, made: Coupon, *, expires_at=None, starts_at=None,

@@ -108,12 +108,12 @@ def test_setting_aside_moves_stock_from_the_sku_to_the_item_in_both_ledgers(app)
                         select(FlashStockEntry).where(FlashStockEntry.item_id == item_id)
                         .order_by(FlashStockEntry.id))])
 
-        assert ledgers() == ([(-4, 6, "flash_set_aside")], [(4, 4, "set_aside")])
+        assert ledgers() == ([(10, 10, "opening"), (-4, 6, "flash_set_aside")], [(4, 4, "set_aside")])
         item = db.session.get(FlashItem, item_id)
         services.set_aside(item, 1, actor_id=None)  # less: the rest goes back to the SKU
         db.session.commit()
         assert (item.allotted, item.stock_left) == (1, 1)
-        assert ledgers() == ([(-4, 6, "flash_set_aside"), (3, 9, "flash_put_back")],
+        assert ledgers() == ([(10, 10, "opening"), (-4, 6, "flash_set_aside"), (3, 9, "flash_put_back")],
                              [(4, 4, "set_aside"), (-3, 1, "put_back")])
         before = ledgers()
         with force_locale("en"), pytest.raises(services.PromotionError,

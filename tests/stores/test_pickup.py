@@ -12,7 +12,7 @@ from shop.orders import services as orders
 from shop.orders.models import Order, OrderEvent
 from shop.stores.models import PickupCode
 from tests.conftest import ADDRESS, form_token, signed_in
-from tests.factories import StoreFactory, UserFactory
+from tests.factories import StoreFactory
 from tests.groups.helpers import campaign, fund, group_of, join, order_id_of, pay_wallet
 from tests.stores.helpers import (PICKER, code_of, paid_pickup, pickup_product, place_pickup,
                                   staff_at, verify_form)

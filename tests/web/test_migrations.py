@@ -46,6 +46,9 @@ def test_the_latest_migration_upgrades_a_database_that_has_data(app):
         db.session.execute(text(
             "INSERT INTO skus (id, product_id, code, option_values, price_minor, stock, position, active) "
             "VALUES (1, 1, 's', '[]', 100, 3, 0, true)"))
+        db.session.execute(text(  # its opening row: the stock ledger adds up
+            "INSERT INTO stock_movements (sku_id, delta, balance_after, reason, ref_type, ref_id, "
+            "created_at) VALUES (1, 3, 3, 'opening', 'opening', '1', CURRENT_TIMESTAMP)"))
         db.session.commit()
         upgrade()
         assert db.session.execute(text("SELECT product_id, stock FROM skus")).all() == [(1, 3)]
