@@ -112,9 +112,9 @@ class RefundForm(FlaskForm):
     refund once."""
 
     line = SelectField(_l("What is refunded"), coerce=int, default=0)
-    amount = MoneyField(_l("Amount to refund"), validators=[InputRequired()])
+    amount = MoneyField(_l("Amount to refund"), validators=[Optional()])
     reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
-    restock = BooleanField(_l("Return the stock of this order"))
+    restock = BooleanField(_l("Return the stock of what is refunded"))
     token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
 
 

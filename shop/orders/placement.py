@@ -175,13 +175,12 @@ def _store(placement: Placement, priced: pricing.Pricing) -> tuple[Order, list[O
         expires_at = min(expires_at, placement.pay_by)
     destination = placement.destination
     pickup = isinstance(destination, PickupPoint)
+    # a pickup's store and address are the pickup participant's to check and write
     order = Order(user_id=placement.user_id, idempotency_key=placement.key, kind=placement.kind,
                   hold=placement.hold, status="awaiting_payment", currency=priced.currency,
                   subtotal_minor=priced.subtotal_minor, total_minor=priced.total_minor,
                   ship_name=destination.name, ship_phone=destination.phone,
-                  # a pickup's is the store's, written by the pickup participant
-                  ship_address="" if pickup else destination.one_line(), expires_at=expires_at,
-                  pickup_store_id=destination.store_id if pickup else None)
+                  ship_address="" if pickup else destination.one_line(), expires_at=expires_at)
     db.session.add(order)
     db.session.flush()
     adjustments = [OrderAdjustment(order_id=order.id, position=position, kind=a.kind,

@@ -7,15 +7,16 @@ Services flush and raise OrderError; they never commit."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import StockMovement
-from shop.catalog.services import CatalogError, move_stock
+from shop.catalog.services import move_stock
 from shop.db import db, ledger_move, utcnow
 from shop.money import allocate, format_minor
 from shop.orders import HOLD_LABELS, STATUS_LABELS, lifecycle
@@ -185,22 +186,42 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
     points, seats, units come back), its stock last; each exactly once (the transition is
     guarded and ledger references are unique)."""
     order = locked(order.id)
-    transition(order, "cancelled", actor_id=actor_id, reason=reason)
-    payments.close_open_payments(order.id)
-    for payment in _payments(order, method="wallet"):
-        if payment.refundable_minor:
-            payments.refund_payment(payment, payment.refundable_minor, key=f"cancel-{order.id}",
-                                    reason="order cancelled", actor_id=actor_id,
-                                    to_wallet=_back_to_wallet(order, actor_id))
-    lifecycle.run("cancelled", order)
-    return_stock(order, reason="order_cancelled", ref_type="order_cancel")
-    db.session.flush()
+    with _all_or_nothing():
+        transition(order, "cancelled", actor_id=actor_id, reason=reason)
+        payments.close_open_payments(order.id)
+        refunds = [payments.refund_payment(payment, payment.refundable_minor,
+                                           key=f"cancel-{order.id}", reason="order cancelled",
+                                           actor_id=actor_id)
+                   for payment in _payments(order, method="wallet") if payment.refundable_minor]
+        _back_to_wallet(order, refunds, actor_id)
+        lifecycle.run("cancelled", order)
+        return_stock(order, reason="order_cancelled", ref_type="order_cancel")
+        db.session.flush()
     send_after_commit(order_cancelled, order.id)
 
 
-def _back_to_wallet(order: Order, actor_id: int | None):
-    return lambda refund: wallet.move(order.user_id, refund.amount_minor, reason="refund",
-                                      ref_type="refund", ref_id=str(refund.id), actor_id=actor_id)
+def _back_to_wallet(order: Order, refunds: list[Refund], actor_id: int | None) -> None:
+    """The wallet gets back what refunds of wallet payments gave, each referenced by its
+    refund: after every payment is done (LOCK ORDER: payments, then shoppers' ledgers)."""
+    wallet_ids = set(db.session.scalars(select(Payment.id).where(
+        Payment.order_id == order.id, Payment.method == "wallet")))
+    for refund in refunds:
+        if refund.payment_id in wallet_ids:
+            wallet.move(order.user_id, refund.amount_minor, reason="refund", ref_type="refund",
+                        ref_id=str(refund.id), actor_id=actor_id)
+
+
+@contextmanager
+def _all_or_nothing():
+    """A savepoint around a change of an order: a refusal from any step (a participant
+    that will not, the stock already back) undoes every step before it, and what the
+    session holds is read again, so the page that says no shows the order as it is."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except Exception:
+        db.session.expire_all()
+        raise
 
 
 def _payments(order: Order, method: str | None = None) -> list[Payment]:
@@ -252,16 +273,20 @@ def pay_by_card(order: Order, user_id: int, *, use_wallet: bool) -> Payment | No
     there was none or it was for another amount), or None when the wallet covered it all.
     Under the order's lock, so taps in parallel wait for each other and share it."""
     order = locked(order.id)
-    due = pay_with_wallet(order, user_id, partial=True) if use_wallet else amount_due(order)
-    if use_wallet and due == 0:
-        return None
+    due = amount_due(order)
     if due <= 0:
         raise OrderError(_("This order is not awaiting payment."))
+    by_card = due - (min(due, wallet.balance(user_id)) if use_wallet else 0)
     existing = payments.open_card_payment(order.id)
-    if existing is not None and existing.amount_minor == due:
+    if existing is not None and existing.amount_minor != by_card:
+        payments.close_open_payments(order.id)  # for another amount: closed, before the wallet
+        existing = None
+    if use_wallet:
+        due = pay_with_wallet(order, user_id, partial=True)
+        if due == 0:
+            return None
+    if existing is not None:
         return existing
-    if existing is not None:  # for another amount (the wallet paid part since): closed
-        payments.close_open_payments(order.id)
     try:
         return payments.start_card_payment(
             user_id=user_id, purpose="order", order_id=order.id, amount_minor=due,
@@ -389,13 +414,15 @@ def _move_line(line_id: int, order_id: int, delta: int, *, key: str) -> None:
 def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: int,
            restock: bool, line_id: int | None = None) -> list:
     """Refund part or all of what was paid, in the LOCK ORDER: the order row, then its
-    payments (card payments first, through Stripe after the commit, then wallet payments,
-    back to the wallet), then the lines it is given back for (refund_split(): one line,
-    or the goods first and shipping last), then the participants (commissions, points,
-    growth, coupons... each reversed on what each line paid), the stock last if restock.
-    Never more than is refundable: each payment's and each line's refundable amount is a
-    guarded balance with a ledger row. An order nothing was paid for in money (points
-    only) is refunded with an amount of 0: the participants give back what it took."""
+    payments (card payments first, through Stripe after the commit, then wallet payments),
+    the wallet they came from, then the lines it is given back for (refund_split(): one
+    line, or the goods first and shipping last), then the participants (commissions,
+    points, growth, coupons... each reversed on what each line paid), the stock last if
+    restock (the line's, or all that is left of the order's). Never more than is
+    refundable: each payment's and each line's refundable amount is a guarded balance with
+    a ledger row. All or nothing: a participant that refuses undoes it all. An order
+    nothing was paid for in money (points only) is refunded with an amount of 0: the
+    participants give back what it took."""
     order = locked(order.id)
     if order.status not in PAID_STATUSES:
         raise OrderError(_("This order can not be refunded now."))
@@ -407,45 +434,63 @@ def refund(order: Order, amount_minor: int, *, key: str, reason: str, actor_id: 
         raise OrderError(_("At most %(amount)s can still be refunded.",
                            amount=format_minor(available, order.currency)))
     split = refund_split(order, amount_minor, line_id)
-    refunds, left = [], amount_minor
-    for payment in sorted(_payments(order), key=lambda p: (p.method != "card", p.id)):
-        part = min(left, payment.refundable_minor)
-        if part <= 0:
-            continue
-        try:
-            refunds.append(payments.refund_payment(
-                payment, part, key=f"{key}-{payment.id}", reason=reason, actor_id=actor_id,
-                to_wallet=_back_to_wallet(order, actor_id)))
-        except payments.PaymentError as exc:
-            raise OrderError(str(exc)) from None
-        left -= part
-    for refunded_line_id in sorted(split):
-        _move_line(refunded_line_id, order.id, split[refunded_line_id], key=key)
-    for line in order.lines:  # the guarded updates went around the loaded rows
-        db.session.refresh(line, ["refunded_minor"])
-    to_status = "refunded" if amount_minor == available else "partly_refunded"
-    transition(order, to_status, actor_id=actor_id, reason=reason)
-    paid = paid_minor(order)
-    lifecycle.run("refunded", order, key=key, refunded_minor=paid - refundable_minor(order),
-                  paid_minor=paid, restock=restock)
-    if restock:
-        try:
-            return_stock(order, reason="order_refunded", ref_type="order_refund")
-        except CatalogError:
-            raise OrderError(_("The stock of this order was already returned.")) from None
+    with _all_or_nothing():
+        refunds, left = [], amount_minor
+        for payment in sorted(_payments(order), key=lambda p: (p.method != "card", p.id)):
+            part = min(left, payment.refundable_minor)
+            if part <= 0:
+                continue
+            try:
+                refunds.append(payments.refund_payment(payment, part, key=f"{key}-{payment.id}",
+                                                       reason=reason, actor_id=actor_id))
+            except payments.PaymentError as exc:
+                raise OrderError(str(exc)) from None
+            left -= part
+        _back_to_wallet(order, refunds, actor_id)
+        for refunded_line_id in sorted(split):
+            _move_line(refunded_line_id, order.id, split[refunded_line_id], key=key)
+        for line in order.lines:  # the guarded updates went around the loaded rows
+            db.session.refresh(line, ["refunded_minor"])
+        to_status = "refunded" if amount_minor == available else "partly_refunded"
+        transition(order, to_status, actor_id=actor_id, reason=reason)
+        paid = paid_minor(order)
+        lifecycle.run("refunded", order, key=key, refunded_minor=paid - refundable_minor(order),
+                      paid_minor=paid, restock=restock)
+        if restock and not return_stock(order, reason="order_refunded", ref_type="order_refund",
+                                        line_id=line_id) and order.kind != "flash":
+            raise OrderError(_("The stock of this order was already returned."))
     send_after_commit(order_refunded, order.id, key=key)
     return refunds
 
 
-def return_stock(order: Order, *, reason: str, ref_type: str) -> None:
-    """What the order took off the shelf goes back, once per (order, ref_type) by the
-    ledger. Units it did not take from the SKUs (a flash sale's, set aside before) are
-    for the domain that set them aside."""
-    taken = db.session.execute(select(StockMovement.sku_id, StockMovement.delta).where(
-        StockMovement.ref_type == "order", StockMovement.ref_id == str(order.id))
-        .order_by(StockMovement.sku_id)).all()
-    for sku_id, delta in taken:
-        move_stock(sku_id, -delta, reason=reason, ref_type=ref_type, ref_id=str(order.id))
+def return_stock(order: Order, *, reason: str, ref_type: str, line_id: int | None = None) -> int:
+    """What the order took off the shelf goes back through the stock ledger, SKU by SKU
+    in id order (LOCK ORDER: stock last): for one line (line_id, its row referenced
+    "<order>-<line>"), or all that is left of the order (referenced by the order). Never
+    more than the order took of a SKU (the ledger's "order" rows; a flash sale's units
+    were set aside before, and its domain gives them back) less what came back already
+    under this ref_type. Returns the units moved."""
+    taken = dict(db.session.execute(
+        select(StockMovement.sku_id, -func.sum(StockMovement.delta)).where(
+            StockMovement.ref_type == "order", StockMovement.ref_id == str(order.id))
+        .group_by(StockMovement.sku_id)).all())
+    back = db.session.execute(select(StockMovement.sku_id, StockMovement.ref_id, StockMovement.delta).where(
+        StockMovement.ref_type == ref_type,
+        (StockMovement.ref_id == str(order.id))
+        | StockMovement.ref_id.startswith(f"{order.id}-", autoescape=True))).all()
+    left = {sku_id: units - sum(d for s, _r, d in back if s == sku_id) for sku_id, units in taken.items()}
+    if line_id is None:
+        wanted = {sku_id: units for sku_id, units in left.items() if units > 0}
+        reference = str(order.id)
+    else:
+        line = next(line for line in order.lines if line.id == line_id)
+        done = any(ref == f"{order.id}-{line_id}" or ref == str(order.id) for _s, ref, _d in back)
+        units = 0 if done else min(line.quantity, left.get(line.sku_id, 0))
+        wanted = {line.sku_id: units} if units > 0 else {}
+        reference = f"{order.id}-{line_id}"
+    for sku_id in sorted(wanted):
+        move_stock(sku_id, wanted[sku_id], reason=reason, ref_type=ref_type, ref_id=reference)
+    return sum(wanted.values())
 
 
 def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> None:
@@ -473,8 +518,8 @@ def admin_orders(*, status: str = "", q: str = "", since=None, until=None, metho
     if status in TRANSITIONS:
         query = query.where(Order.status == status)
     if q:
-        if q.isdigit() and len(q) > 8:
-            query = query.where(Order.id == int(q[8:]))
+        if q.isdigit() and len(q) > 8:  # an order number: its date, then the id
+            query = query.where(Order.id == int(q[8:]) if int(q[8:]) < 2**31 else false())
         else:
             query = query.join(User, User.id == Order.user_id).where(User.email == normalise_email(q))
     if method in ("card", "wallet"):

@@ -166,14 +166,14 @@ def _refund_choices(order: Order) -> list[SelectChoice]:
                                 title=line.title, label=line.sku_label, n=line.quantity,
                                 amount=format_minor(line.refundable_minor, order.currency),
                                 paid=format_minor(line.paid_minor, order.currency)))
-        for line in order.lines if line.paid_minor]
+        for line in order.lines if line.refundable_minor]
 
 
 def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 200,
                 message: str | None = None, refund_form: RefundForm | None = None):
     refundable = services.refundable_minor(order)
     if refund_form is None:
-        refund_form = RefundForm(data={"amount": refundable, "token": uuid.uuid4().hex})
+        refund_form = RefundForm(data={"token": uuid.uuid4().hex})
     refund_form.line.choices = _refund_choices(order)
     return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
                   refund_form=refund_form, decline_form=DeclineRefundForm(),
@@ -222,8 +222,12 @@ def admin_refund(order_id: int):
     form.line.choices = _refund_choices(order)
     if not form.validate_on_submit():
         return _admin_page(order, status=422, refund_form=form)
+    line = next((line for line in order.lines if line.id == form.line.data), None)
+    amount = form.amount.data  # none typed: all that is left of the choice
+    if amount is None:
+        amount = line.refundable_minor if line is not None else services.refundable_minor(order)
     try:
-        services.refund(order, form.amount.data, key=form.token.data, reason=form.reason.data,
+        services.refund(order, amount, key=form.token.data, reason=form.reason.data,
                         actor_id=current_user.id, restock=form.restock.data,
                         line_id=form.line.data or None)
     except services.OrderError as exc:

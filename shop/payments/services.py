@@ -269,11 +269,12 @@ def _reject(payment: Payment, reason: str, *, refund_minor: int, from_status: st
 
 
 def refund_payment(payment: Payment, amount_minor: int, *, key: str, reason: str,
-                   actor_id: int | None, to_wallet) -> Refund:
+                   actor_id: int | None) -> Refund:
     """Take `amount_minor` off what is refundable on this payment, with its Refund row.
-    Wallet payments go back to the wallet here (to_wallet(refund) moves it); card
-    payments go back through Stripe in a job after the commit. The caller holds the
-    lock of what the payment is for (the order)."""
+    A wallet payment's refund is done here: the caller credits the wallet in the same
+    transaction, after every payment it refunds (LOCK ORDER: payments, then shoppers'
+    ledgers); a card payment's goes back through Stripe in a job after the commit. The
+    caller holds the lock of what the payment is for (the order)."""
     if amount_minor <= 0:
         raise PaymentError(_("The amount must be more than zero."))
     refund = None
@@ -290,7 +291,6 @@ def refund_payment(payment: Payment, amount_minor: int, *, key: str, reason: str
                 refused=_("That is more than can still be refunded."),
                 duplicate=_("This refund was already made."))
     if payment.method == "wallet":
-        to_wallet(refund)
         refund.status = "succeeded"
     else:
         jobs.enqueue(send_refund, refund.id)

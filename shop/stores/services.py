@@ -108,12 +108,12 @@ def store_choices(product_ids: list[int], *, city: str = "",
 
 
 def _check_pickup(order: Order, *, placement, lines: list, **_kwargs) -> None:
-    """Placed: a pickup order's store still takes pickups and every product bought may
-    be picked up (a gift the shop adds comes along whatever it is); the order keeps the
-    store's name and address as they are now."""
-    if not order.is_pickup:
+    """Placed: a pickup order's store exists and still takes pickups, and every product
+    bought may be picked up (a gift the shop adds comes along whatever it is); the order
+    keeps the store, and its name and address as they are now."""
+    if not isinstance(placement.destination, orders.PickupPoint):
         return
-    store = db.session.get(Store, order.pickup_store_id)
+    store = db.session.get(Store, placement.destination.store_id)
     if store is None or not store.active:
         raise orders.OrderError(_("This store does not take pickups; choose another."))
     gifts = {gift.sku_id for gift in placement.priced.gifts}
@@ -124,7 +124,7 @@ def _check_pickup(order: Order, *, placement, lines: list, **_kwargs) -> None:
     if refused is not None:
         raise orders.OrderError(_("%(title)s can not be picked up at a store; choose delivery.",
                                   title=refused.tr("title")))
-    order.ship_address = store.one_line()
+    order.pickup_store_id, order.ship_address = store.id, store.one_line()
     db.session.flush()
 
 

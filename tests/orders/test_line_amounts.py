@@ -11,7 +11,7 @@ reverse case (B discounted) underpaid: 18.75 instead of 22.50."""
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shop.articles.services import figures as article_figures
 from shop.db import db
@@ -231,3 +231,86 @@ def test_the_migration_backfills_what_each_line_paid_for_orders_placed_before(ap
         keys = db.session.scalars(select(OrderLineRefund.key)).all()
         assert keys == ["backfill", "backfill"]
         db.session.rollback()
+
+
+def _admin_refund(app, order_id, form):
+    admin, _ = signed_in(app, "admin")
+    page = admin.get(f"/admin/orders/{order_id}").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    return admin.post_form(f"/admin/orders/{order_id}/refund", {"reason": "x", "token": token, **form},
+                           headers=EN)
+
+
+def _stock(app, *skus):
+    from shop.catalog.models import Sku
+
+    with app.app_context():
+        return [db.session.get(Sku, sku_id).stock for sku_id in skus]
+
+
+def test_a_line_refunded_with_its_stock_returns_that_lines_units_only(app):
+    order_id, _shopper, _l1, _l2, _article, line = _bought_through_a_link(app, discounted="A")
+    with app.app_context():
+        skus = dict(db.session.execute(select(OrderLine.id, OrderLine.sku_id)
+                                       .where(OrderLine.order_id == order_id)).all())
+    a_sku, b_sku = skus[line["A"]], skus[line["B"]]
+    assert _stock(app, a_sku, b_sku) == [9, 9]
+    # A's line, amount left empty: all A paid, and A's unit back on the shelf; B's stays sold
+    response = _admin_refund(app, order_id, {"line": str(line["A"]), "restock": "y"})
+    assert response.status_code == 302
+    assert _lines(app, order_id)[0][4] == 5000 and _stock(app, a_sku, b_sku) == [10, 9]
+    # then the rest, with the stock: B's unit comes back, A's is not returned twice
+    response = _admin_refund(app, order_id, {"line": "0", "restock": "y"})
+    assert response.status_code == 302
+    assert [row[4] for row in _lines(app, order_id)] == [5000, 10000]
+    assert _stock(app, a_sku, b_sku) == [10, 10]
+
+
+def test_a_refused_refund_changes_nothing_and_the_page_shows_the_order_as_it_is(app):
+    """The group participant refuses a refund while its group is open, after the payment
+    and the line were refunded in the same request: every step is undone, and the 409
+    page shows the order as it is (paid, nothing refunded), not half refunded."""
+    from shop.groups.models import GroupMember
+    from shop.payments.models import Refund
+    from tests.groups.helpers import campaign, open_paid_group
+
+    campaign_id, sku_id = campaign(size=2)
+    _leader, _lead_user, group_id = open_paid_group(app, campaign_id, sku_id)
+    with app.app_context():
+        order_id = db.session.scalar(select(GroupMember.order_id).where(GroupMember.group_id == group_id))
+    response = _admin_refund(app, order_id, {"line": "0"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "it can be refunded once the group is settled" in text
+    status = re.search(r'data-testid="status">([^<]*)<', text).group(1)
+    assert status == "Paid" and 'data-testid="refunds"' not in text
+    lines = re.search(r'data-testid="lines">(.*?)</table>', text, re.S).group(1)
+    assert "Refunded" in lines and lines.count("CN¥") == 2  # list price and paid: nothing refunded
+    with app.app_context():
+        assert db.session.get(Order, order_id).status == "paid"
+        assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+        assert db.session.scalar(select(OrderLine.refunded_minor).where(OrderLine.order_id == order_id)) == 0
+
+
+def test_the_shopper_sees_what_each_line_had_back(app):
+    order_id, shopper, _l1, _l2, _article, line = _bought_through_a_link(app, discounted="A")
+    assert _admin_refund(app, order_id, {"line": str(line["A"]), "amount": "20.00"}).status_code == 302
+    client, _ = signed_in(app)  # another shopper: not theirs
+    assert client.get(f"/orders/{order_id}").status_code == 404
+    page = _shopper_client(app, shopper).get(f"/orders/{order_id}", headers=EN).get_data(as_text=True)
+    assert re.findall(r'data-testid="line-refunded">([^<]*)<', page) == ["Refunded: CN¥20.00"]
+
+
+def _shopper_client(app, shopper):
+    client = app.test_client()
+    client.signin(shopper.email)
+    return client
+
+
+def test_an_order_number_too_long_for_an_id_finds_nothing(app):
+    order_id, *_rest = _bought_through_a_link(app, discounted="A")
+    admin, _ = signed_in(app, "admin")
+    response = admin.get("/admin/orders?q=2026120799999999999999999999", headers=EN)
+    assert response.status_code == 200 and "No orders match." in response.get_data(as_text=True)
+    found = admin.get(f"/admin/orders?q=20261207{order_id:06d}", headers=EN).get_data(as_text=True)
+    assert "No orders match." not in found

@@ -80,7 +80,8 @@ def test_duplicate_and_out_of_order_deliveries_change_nothing_more(stripe_app, l
     assert client.post("/stripe/webhook", data=failed, headers=_signed(failed)).status_code == 200
     assert order_status(app, order_id) == "paid" and payment(app, payment_id).status == "succeeded"
     with app.app_context():
-        events = db.session.scalars(select(OrderEvent.to_status).where(OrderEvent.order_id == order_id)).all()
+        events = db.session.scalars(select(OrderEvent.to_status).where(OrderEvent.order_id == order_id)
+                                    .order_by(OrderEvent.id)).all()
         assert events == ["awaiting_payment", "paid"]
     assert count(app, StripeEvent) == 2
 

@@ -115,6 +115,10 @@ def test_pickup_needs_an_active_store_and_a_store_chosen(app):
     response = client.post_form("/checkout", dict(PICKER, fulfilment="pickup", store_id="9" * 20,
                                                   token=form_token(client, "/checkout")))
     assert response.status_code == 422
+    response = client.post_form("/checkout", dict(PICKER, fulfilment="pickup", store_id="999",
+                                                  token=form_token(client, "/checkout")), headers=EN)
+    assert response.status_code == 409  # no such store: said, not a 500
+    assert "This store does not take pickups; choose another." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order)) == 0
         assert db.session.get(Sku, sku.id).stock == 5
