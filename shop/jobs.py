@@ -98,6 +98,8 @@ def run(name: str, *args) -> None:
             db.session.rollback()
             if attempt == 2 or not retryable(exc):
                 raise
+            current_app.logger.warning("job %s gave way (%s); running it again", name,
+                                       exc.__class__.__name__)
 
 
 def run_inline() -> None:
@@ -144,8 +146,18 @@ def work(*, burst: bool = False) -> None:
                     app.logger.exception("could not schedule the sweeper")
             time.sleep(every - time.time() % every + 0.1)
 
+    class Worker(SimpleWorker):
+        """RQ's worker, its command channel read every second rather than every minute:
+        redis-py's PubSubWorkerThread.stop() waits for that read to end, so a worker being
+        stopped (a deploy, the end of a burst) could otherwise hang for up to a minute."""
+
+        def subscribe(self):
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(
+                sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler)
+
     enqueue_sweep_once(int(time.time() // every))
     if not burst:
         threading.Thread(target=schedule, daemon=True, name="sweep-schedule").start()
-    SimpleWorker([queue()], connection=redis_connection()).work(burst=burst,
-                                                               with_scheduler=not burst)
+    Worker([queue()], connection=redis_connection()).work(burst=burst, with_scheduler=not burst)
