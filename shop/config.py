@@ -54,6 +54,10 @@ class Config:
     CACHE_DEFAULT_TIMEOUT = 300
     CACHE_THRESHOLD = 2000
 
+    # How passwords are hashed (werkzeug.security): scrypt, memory-hard. Only the tests
+    # use a cheap method, for their hundreds of made-up accounts.
+    PASSWORD_METHOD = "scrypt"
+
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -136,6 +140,9 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests pass their own database
     RATELIMIT_STORAGE_URI = "memory://"
+    # One round of PBKDF2 instead of scrypt's ~100 ms per check: the suite signs in some
+    # 550 times. Production keeps scrypt (tests/accounts checks both).
+    PASSWORD_METHOD = "pbkdf2:sha256:1"
     CACHE_TYPE = "SimpleCache"
     REDIS_URL = ""  # jobs inline; the RQ tests set it themselves
     STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = ""

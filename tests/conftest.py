@@ -1,12 +1,30 @@
-"""Test harness: one database per xdist worker, built by the Alembic migrations.
+"""Test harness: one database per xdist worker, built by the Alembic migrations, and one
+app per worker.
 
 - SQLite (default): a file per worker, so a live server thread sees the same data.
 - PostgreSQL: TEST_DATABASE_URL names a server (any database on it); each worker creates
   a fresh database `shop_test_<run>_<worker>` and drops it at the end.
-Every test gets a new app; tables are emptied after each test. Tests do not hold an app
-context across requests (Flask-Login caches the user in `g`, which lives on the app
-context): use `with app.app_context():` for direct database work, and the factories,
-which open their own.
+- One app per worker (building one compiles ~180 routes: 70 ms), shared by its tests;
+  after each test its configuration and extensions are put back as they were, its caches
+  and rate limits emptied. A test that must register routes of its own asks for
+  `fresh_app` instead (Flask refuses new routes once an app has served a request).
+- After each test every ledger is summed against its balance (shop.ledgers), then the
+  tables that have rows are emptied (DELETE in dependency order, the cheapest correct
+  way: TRUNCATE of ~90 tables costs PostgreSQL more than a second) and the sequences that
+  moved are reset, so every test starts from an empty database with ids from 1. Tests
+  commit for real: live servers, parallel connections and jobs see what they wrote.
+- Test users' passwords are hashed cheaply (TestConfig.PASSWORD_METHOD); production keeps
+  scrypt (tests/accounts proves both).
+Tests do not hold an app context across requests (Flask-Login caches the user in `g`,
+which lives on the app context): use `with app.app_context():` for direct database
+work, and the factories, which open their own.
+
+Which pass runs what (`make test`): the SQLite pass runs everything it can; the
+PostgreSQL pass runs what PostgreSQL can change: everything that touches the database,
+and the concurrency tests (marked `postgres`), which need it. It does not run again the
+browser tests (`e2e`) and the tests marked `pages`: what a page shows or a pure function
+does (translations, markup, images, the URL map's role guards, import rules), which no
+database behaviour changes; `pytest_collection_modifyitems` below deselects them there.
 """
 
 from __future__ import annotations
@@ -18,6 +36,7 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from werkzeug.serving import make_server
@@ -31,7 +50,10 @@ RUN_ID = uuid.uuid4().hex[:8]
 
 
 def pytest_collection_modifyitems(config, items):
-    if PG_SERVER:
+    if PG_SERVER:  # the PostgreSQL pass: what PostgreSQL can change (see the docstring)
+        left = [item for item in items if "pages" in item.keywords or "e2e" in item.keywords]
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if item not in left]
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of `make test`")
     for item in items:
@@ -80,35 +102,91 @@ def _config(url: str, media) -> type:
 
 
 def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    """Empty the tables that have rows, children first, and reset the sequences that
+    moved (PostgreSQL; SQLite reuses ids from the largest left, none once empty)."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")"
+                               for t in tables)
+    filled = set(db.session.scalars(text(probe)))
+    for table in tables:
+        if table.name in filled:
+            db.session.execute(text(f'DELETE FROM "{table.name}"'))
     if db.engine.dialect.name == "postgresql":
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(text(f'DELETE FROM "{table}"'))
+        moved = db.session.scalars(text(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "
+            "WHERE last_value IS NOT NULL")).all()
+        if moved:
+            db.session.execute(text("SELECT " + ", ".join(f"setval('{s}', 1, false)" for s in moved)))
     db.session.commit()
 
 
-@pytest.fixture
-def app(migrated, tmp_path, request):
-    """The app for one test. After the test, every ledger is summed against its balance
-    (shop.ledgers): a test whose data leave one off fails, unless it is marked
-    `unbalanced` (a test that breaks a balance on purpose to see it reported)."""
+def _new_app(url: str, media) -> Flask:
+    app = create_app(_config(url, media))
+    app.test_client_class = ShopClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def _worker_app(migrated, tmp_path_factory):
+    """The worker's one app, with its configuration and extensions as built."""
+    app = _new_app(migrated, tmp_path_factory.mktemp("media"))
+    yield app, dict(app.config), dict(app.extensions)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@contextmanager
+def _one_test(app, request):
+    """Around one test: the factories use its app; afterwards every ledger is summed
+    against its balance (shop.ledgers: a test whose data leave one off fails, unless it
+    is marked `unbalanced`, breaking a balance on purpose to see it reported), and the
+    tables are emptied."""
     from shop import ledgers
     from tests import factories
 
-    app = create_app(_config(migrated, tmp_path / "media"))
-    app.test_client_class = ShopClient
     factories.use_app(app)
-    yield app
-    factories.use_app(None)
-    with app.app_context():
-        db.session.rollback()
-        unbalanced = [] if request.node.get_closest_marker("unbalanced") else ledgers.check()
-        _empty_tables()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        factories.use_app(None)
+        with app.app_context():
+            db.session.rollback()
+            unbalanced = [] if request.node.get_closest_marker("unbalanced") else ledgers.check()
+            _empty_tables()
     assert not unbalanced, "ledgers that do not add up after the test:\n" + "\n".join(unbalanced)
+
+
+@pytest.fixture
+def app(_worker_app, tmp_path, request):
+    """The worker's app for one test, with its own media folder and outbox; what the
+    test changed of its configuration, extensions, cache and rate limits is undone."""
+    from shop.extensions import cache, limiter
+
+    app, config, extensions = _worker_app
+    app.config.update(MEDIA_ROOT=str(tmp_path / "media"), MAIL_OUTBOX=str(tmp_path / "media-outbox"))
+    os.makedirs(app.config["MEDIA_ROOT"], exist_ok=True)
+    try:
+        with _one_test(app, request):
+            yield app
+    finally:
+        app.config.clear()
+        app.config.update(config)
+        for key in set(app.extensions) - set(extensions):
+            del app.extensions[key]
+        app.extensions.update(extensions)
+        with app.app_context():
+            cache.clear()
+            limiter.reset()
+
+
+@pytest.fixture
+def fresh_app(migrated, tmp_path, request):
+    """An app of the test's own, for a test that registers routes."""
+    app = _new_app(migrated, tmp_path / "media")
+    with _one_test(app, request):
+        yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 class ShopClient(FlaskClient):
@@ -116,11 +194,26 @@ class ShopClient(FlaskClient):
 
     _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
+    _csrf: tuple[str, str] | None = None  # (the session's CSRF secret, a token made of it)
+
     def csrf_token(self) -> str:
-        html = self.get("/signin").get_data(as_text=True)
-        match = self._TOKEN.search(html)
-        assert match, "no CSRF token on the sign-in page"
-        return match.group(1) or match.group(2)
+        """A CSRF token for this client's session, read from the sign-in page once and
+        again only when the session's secret changed (signing in starts a new session):
+        forms whose page is not under test do not each cost a page."""
+        secret = self._csrf_secret()
+        if self._csrf is None or self._csrf[0] != secret or secret is None:
+            html = self.get("/signin").get_data(as_text=True)
+            match = self._TOKEN.search(html)
+            assert match, "no CSRF token on the sign-in page"
+            self._csrf = (self._csrf_secret(), match.group(1) or match.group(2))
+        return self._csrf[1]
+
+    def _csrf_secret(self) -> str | None:
+        cookie = self.get_cookie(self.application.config["SESSION_COOKIE_NAME"])
+        if cookie is None:
+            return None
+        serializer = self.application.session_interface.get_signing_serializer(self.application)
+        return serializer.loads(cookie.value).get("csrf_token")
 
     def post_form(self, url: str, data: dict | None = None, **kwargs):
         data = dict(data or {})

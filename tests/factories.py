@@ -16,6 +16,7 @@ from shop.articles.models import (Article, ArticleCategory, ArticleEvent, Articl
 from shop.bargains.models import Bargain, BargainCampaign, BargainHelp
 from shop.bargains.services import plan_cuts
 from shop.catalog.models import Category, Product, ProductImage, Sku, StockMovement
+from shop.config import TestConfig
 from shop.db import db, utcnow
 from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
                                 GroupMember, GroupSeatEntry)
@@ -30,8 +31,9 @@ from shop.shipping.models import ShippingRegion, ShippingTemplate
 from shop.stores.models import PickupCode, Store, StoreStaff
 
 PASSWORD = "password123"
-# One real scrypt hash computed once: hashing per user would dominate the suite's time.
-PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
+# Hashed once, the way the tests' configuration hashes (TestConfig.PASSWORD_METHOD):
+# cheap to check at every sign-in.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method=TestConfig.PASSWORD_METHOD)
 
 _app = None
 

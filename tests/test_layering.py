@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.pages  # the imports of the source and the lifecycle's declared order (SQLite pass only)
+
 SHOP = Path(__file__).resolve().parent.parent / "shop"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,15 +15,17 @@ from shop.accounts.models import ROLES, User
 from shop.db import db, utcnow
 from shop.media.services import StoredImage, forget_files
 
-# Werkzeug's scrypt (n=2**15, r=8, p=1): memory-hard, no extra dependency.
-PASSWORD_METHOD = "scrypt"
+def _method() -> str:
+    """How passwords are hashed: PASSWORD_METHOD, Werkzeug's scrypt (n=2**15, r=8, p=1:
+    memory-hard, no extra dependency) everywhere but the tests' configuration."""
+    return current_app.config["PASSWORD_METHOD"]
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """Compared against when the email is unknown, so both paths cost one hash. Made on
     first use, not at import (every worker and CLI command would pay for it)."""
-    return generate_password_hash("not-a-password", method=PASSWORD_METHOD)
+    return generate_password_hash("not-a-password", method=method)
 
 
 class AccountError(ValueError):
@@ -38,7 +41,7 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)
+    return generate_password_hash(password, method=_method())
 
 
 def register_user(email: str, password: str, nickname: str, role: str = "shopper",
@@ -69,7 +72,7 @@ def user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     user = user_by_email(email)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None

@@ -20,6 +20,11 @@ def _register(client, **overrides):
 
 
 def test_register_signs_in_and_hashes_the_password(app, client):
+    from shop.config import Config, TestConfig
+
+    assert Config.PASSWORD_METHOD == "scrypt"  # production; only the tests' is cheap
+    assert TestConfig.PASSWORD_METHOD != Config.PASSWORD_METHOD
+    app.config["PASSWORD_METHOD"] = Config.PASSWORD_METHOD
     response = _register(client)
     assert response.status_code == 302 and response.headers["Location"] == "/me"
     with app.app_context():

@@ -7,6 +7,8 @@ import pytest
 
 from shop.articles import markup
 
+pytestmark = pytest.mark.pages  # markup rendering: pure functions (SQLite pass only)
+
 HOSTILE = [
     "<script>alert(1)</script>",
     "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",

@@ -123,9 +123,10 @@ def test_a_refused_form_is_recorded_with_its_status_and_no_changes(app):
     assert _stores(app) == before
 
 
-def test_an_action_refused_after_it_changed_rows_keeps_neither_the_rows_nor_their_record(app):
+def test_an_action_refused_after_it_changed_rows_keeps_neither_the_rows_nor_their_record(fresh_app):
     """The probe flushes a change, then refuses (409): the edge rolls it back, and the
     entry says 409 with no changes."""
+    app = fresh_app  # it registers a route of its own
     _add_probe(app)
     client, admin = signed_in(app, "admin")
     store = StoreFactory(name="老店")
@@ -177,7 +178,8 @@ def test_shopper_side_posts_record_nothing(app):
     assert _entries(app) == []
 
 
-def test_secrets_in_the_form_and_in_changed_columns_are_masked(app):
+def test_secrets_in_the_form_and_in_changed_columns_are_masked(fresh_app):
+    app = fresh_app  # it registers a route of its own
     _add_probe(app)
     client, _admin = signed_in(app, "admin")
     store = StoreFactory()
@@ -273,7 +275,8 @@ def test_backoffice_routes_outside_the_admin_blueprints_are_recorded(app):
         assert db.session.scalar(select(Wallet.balance_minor).where(Wallet.user_id == shopper.id)) == 500
 
 
-def test_a_rolled_back_savepoint_leaves_no_record_and_bulk_updates_are_recorded(app):
+def test_a_rolled_back_savepoint_leaves_no_record_and_bulk_updates_are_recorded(fresh_app):
+    app = fresh_app  # it registers a route of its own
     _add_probe(app)
     client, _admin = signed_in(app, "admin")
     store = StoreFactory(name="老店", phone="021-64000000", hours="9-18")
@@ -296,7 +299,8 @@ def test_a_rolled_back_savepoint_leaves_no_record_and_bulk_updates_are_recorded(
     assert _stores(app)[0][5] == "夜间"
 
 
-def test_the_changes_kept_are_capped(app):
+def test_the_changes_kept_are_capped(fresh_app):
+    app = fresh_app  # it registers a route of its own
     _add_probe(app)
     client, _admin = signed_in(app, "admin")
     store = StoreFactory()

@@ -3,10 +3,14 @@ of the hooks around the request edge's commit."""
 
 from __future__ import annotations
 
+import pytest
+
 from shop.audit.recording import _after_edge, _before_edge
 from shop.web.auth import is_backoffice
 from shop.db import SAFE_METHODS
 from shop.web.lifecycle import finish_request
+
+pytestmark = pytest.mark.pages  # which routes are backoffice actions (SQLite pass only)
 
 
 def _rules(app):

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from shop.bargains.services import plan_cuts
 
+pytestmark = pytest.mark.pages  # the cuts' plan: a pure function (SQLite pass only)
+
 
 @given(st.integers(min_value=1, max_value=100).flatmap(
     lambda helpers: st.tuples(st.just(helpers), st.integers(min_value=helpers, max_value=10**9),

@@ -2,10 +2,13 @@
 every result is bounded by the rule it implements, rounded in the shop's favour, and
 never more than what is due on the lines it applies to."""
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from shop.promotions import rules
+
+pytestmark = pytest.mark.pages  # the promotion rules: pure functions (SQLite pass only)
 
 MINOR = st.integers(0, 10_000_000)
 BP = st.integers(1, 10_000)

@@ -15,6 +15,8 @@ from shop.referrals.poster import (
     HEIGHT, PLACEHOLDER, QR_BOX, RED, WIDTH, PosterError, cached_poster, render_poster,
 )
 
+pytestmark = pytest.mark.pages  # posters drawn as images (SQLite pass only)
+
 # 30 characters: level M fits version 3, where segno would boost it to Q unless told not to
 URL = "https://shop.example/r/7fK2pQ1"
 GREEN = (20, 160, 90)

@@ -10,6 +10,8 @@ from shop.db import db
 from tests.conftest import signed_in
 from tests.factories import ProductImageFactory, product_with_skus
 
+pytestmark = pytest.mark.pages  # the role guard of every backoffice route (SQLite pass only)
+
 
 def _backoffice_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]

@@ -1,9 +1,12 @@
 """Every string shown to people goes through Flask-Babel and has a Chinese translation."""
 
+import pytest
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
+
+pytestmark = pytest.mark.pages  # translations and pages in both languages (SQLite pass only)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,7 +30,9 @@ def _count(app) -> int:
         return db.session.scalar(select(func.count()).select_from(User))
 
 
-def test_success_commits_refusal_and_crash_roll_back(app, client):
+def test_success_commits_refusal_and_crash_roll_back(fresh_app):
+    app = fresh_app  # it registers routes of its own
+    client = app.test_client()
     _add_routes(app)
     token = client.csrf_token()
     assert client.post("/_t/ok", data={"csrf_token": token}).status_code == 200
@@ -43,7 +45,9 @@ def test_success_commits_refusal_and_crash_roll_back(app, client):
     assert _count(app) == 1
 
 
-def test_a_get_never_changes_state_even_when_a_view_writes(app, client):
+def test_a_get_never_changes_state_even_when_a_view_writes(fresh_app):
+    app = fresh_app  # it registers routes of its own
+    client = app.test_client()
     _add_routes(app)
     assert client.get("/_t/ok").status_code == 200
     assert _count(app) == 0
@@ -85,7 +89,9 @@ def test_upload_over_the_request_limit_gets_413_page(admin_client, app):
         assert db.session.scalar(select(func.count()).select_from(ProductImage)) == 0
 
 
-def test_a_refused_request_undoes_writes_made_in_savepoints(app, client):
+def test_a_refused_request_undoes_writes_made_in_savepoints(fresh_app):
+    app = fresh_app  # it registers routes of its own
+    client = app.test_client()
     """pysqlite would start the transaction at the SAVEPOINT and commit it at RELEASE."""
     from shop.accounts.services import register_user
 
@@ -117,7 +123,9 @@ def test_on_commit_runs_after_commit_and_on_rollback_after_rollback(app):
     assert ran == ["commit 1", "rollback 2"]
 
 
-def test_htmx_gets_error_fragments_for_403_and_500(app, client):
+def test_htmx_gets_error_fragments_for_403_and_500(fresh_app):
+    app = fresh_app  # it registers routes of its own
+    client = app.test_client()
     from tests.conftest import signed_in
 
     _add_routes(app)
@@ -180,7 +188,9 @@ def _deadlocking_route(app, fails: int):
     return runs
 
 
-def test_a_deadlock_is_run_again_once_from_a_clean_start(app, client):
+def test_a_deadlock_is_run_again_once_from_a_clean_start(fresh_app):
+    app = fresh_app  # it registers routes of its own
+    client = app.test_client()
     runs = _deadlocking_route(app, fails=1)
     response = client.post("/_t/deadlock", data={"csrf_token": client.csrf_token()})
     assert response.status_code == 200 and len(runs) == 2
@@ -190,7 +200,9 @@ def test_a_deadlock_is_run_again_once_from_a_clean_start(app, client):
         assert session["_flashes"] == [("message", "saved")]
 
 
-def test_a_second_deadlock_in_a_row_is_a_503_not_a_500(app, client):
+def test_a_second_deadlock_in_a_row_is_a_503_not_a_500(fresh_app):
+    app = fresh_app  # it registers routes of its own
+    client = app.test_client()
     runs = _deadlocking_route(app, fails=2)
     response = client.post("/_t/deadlock", data={"csrf_token": client.csrf_token()},
                            headers={"Accept-Language": "en"})
@@ -199,7 +211,9 @@ def test_a_second_deadlock_in_a_row_is_a_503_not_a_500(app, client):
     assert _count(app) == 0
 
 
-def test_other_database_errors_are_not_run_again(app, client):
+def test_other_database_errors_are_not_run_again(fresh_app):
+    app = fresh_app  # it registers routes of its own
+    client = app.test_client()
     from sqlalchemy.exc import OperationalError
 
     runs = []

@@ -2,6 +2,8 @@ import pytest
 
 from shop.money import MoneyError, format_minor, input_value, parse_amount
 
+pytestmark = pytest.mark.pages  # money parsing and formatting: pure functions (SQLite pass only)
+
 
 @pytest.mark.parametrize("text,minor", [("12.5", 1250), ("12.50", 1250), ("0", 0), ("1,234.01", 123401), (" 3 ", 300)])
 def test_parse_amount(app, text, minor):
