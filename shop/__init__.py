@@ -113,6 +113,8 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     htmx.init_app(app)
     cache.init_app(app)
+    from shop import ratelimit  # noqa: F401  (its storage, shopfile://, registers with limits)
+
     limiter.init_app(app)
     # The shop sets no default or application-wide limits, only per-route ones (sign-in,
     # registration, beacons), and Flask-Limiter checks those in the route's decorator.
@@ -125,8 +127,17 @@ def init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(token: str):
+        """The account a session holds ("<id>.<version>"), if that session is still its:
+        an account disabled, or whose sessions were ended since (a sign-out anywhere, a
+        password change), has none. A session from before versions ("<id>") is version 0."""
+        user_id, _dot, version = token.partition(".")
+        if not user_id.isdigit() or not (version.isdigit() or version == ""):
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version or 0):
+            return None
+        return user
 
     init_lifecycle(app)
     from shop.audit.recording import init_audit

@@ -89,7 +89,9 @@ class Config:
     IMAGE_WIDTHS = (240, 480, 960)
 
     # Rate limits (Flask-Limiter). Redis when REDIS_URL is set, memory otherwise.
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    # One store of counts for every process of a deployment (shop.ratelimit): Redis with
+    # REDIS_URL, else a SQLite file beside the database, shared by the machine's workers.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or f"shopfile://{INSTANCE / 'ratelimits.sqlite'}"
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")
@@ -139,7 +141,6 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # tests pass their own database
-    RATELIMIT_STORAGE_URI = "memory://"
     # One round of PBKDF2 instead of scrypt's ~100 ms per check: the suite signs in some
     # 550 times. Production keeps scrypt (tests/accounts checks both).
     PASSWORD_METHOD = "pbkdf2:sha256:1"

@@ -1,16 +1,21 @@
 """Money: integer minor units plus an ISO currency. No floats anywhere.
 
-Parsing of what people type ("12.50") goes through Decimal and is refused when it
-has more decimals than the currency allows, is negative, or is not a number.
+Parsing of what people type ("12.50", "1,234.50") is the one money parser of every form
+(shop.web.fields.MoneyField): plain ASCII digits with an optional point, refused with a
+message when it is anything else ("1e3", "+5", "1_000", full-width digits), has more
+decimals than the currency allows, or is negative; then exact through Decimal.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
 
 MAX_MINOR = 10**12  # one hundred thousand million yuan: beyond any real price
+# What an amount may look like: ASCII digits, thousands commas where they belong, a point.
+PLAIN = re.compile(r"^(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?$")
 
 
 class MoneyError(ValueError):
@@ -31,15 +36,15 @@ def parse_amount(text: str, currency: str) -> int:
     """'12.5' -> 1250 for CNY. Raises MoneyError with a message fit for a person."""
     from flask_babel import gettext as _
 
-    text = (text or "").strip().replace(",", "")
+    text = (text or "").strip()
+    if text.startswith("-") and PLAIN.match(text[1:]):
+        raise MoneyError(_("The amount cannot be negative."))
+    if not PLAIN.match(text):  # not "1e3", "+5", "1_000" or full-width digits
+        raise MoneyError(_("Enter an amount such as 12.50."))
     try:
-        value = Decimal(text)
+        value = Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise MoneyError(_("Enter an amount such as 12.50.")) from None
-    if not value.is_finite():
-        raise MoneyError(_("Enter an amount such as 12.50."))
-    if value < 0:
-        raise MoneyError(_("The amount cannot be negative."))
     places = exponent(currency)
     minor = value.scaleb(places)
     if minor != minor.to_integral_value():

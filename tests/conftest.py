@@ -97,6 +97,7 @@ def _config(url: str, media) -> type:
         SQLALCHEMY_DATABASE_URI = url
         MEDIA_ROOT = str(media)
         MAIL_OUTBOX = str(media) + "-outbox"
+        RATELIMIT_STORAGE_URI = f"shopfile://{media}-ratelimits.sqlite"  # as in the default run
 
     return Config
 

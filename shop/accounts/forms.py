@@ -4,6 +4,8 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
 
+from shop.web.fields import PersonName
+
 
 class SignInForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
@@ -20,7 +22,8 @@ class RegisterForm(FlaskForm):
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
         ],
     )
-    nickname = StringField(_l("Nickname"), validators=[InputRequired(), Length(min=1, max=32)])
+    nickname = StringField(_l("Nickname"), validators=[InputRequired(), Length(min=1, max=32),
+                                                       PersonName()])
     password = PasswordField(
         _l("Password"),
         validators=[
@@ -38,8 +41,21 @@ class RegisterForm(FlaskForm):
     next = HiddenField()
 
 
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=128)])
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
 class ProfileForm(FlaskForm):
-    nickname = StringField(_l("Nickname"), validators=[InputRequired(), Length(min=1, max=32)])
+    nickname = StringField(_l("Nickname"), validators=[InputRequired(), Length(min=1, max=32),
+                                                       PersonName()])
     phone = StringField(
         _l("Phone (optional)"),
         validators=[

@@ -45,10 +45,18 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Carried by every share link of this user (shop.referrals): 31**8 codes, unique.
     referral_code: Mapped[str] = mapped_column(String(8), unique=True, default=new_referral_code)
+    # Every session of the account carries it (get_id()); signing out, changing the
+    # password or the account being disabled adds one, and every session made before,
+    # on any device, is over (shop.create_app's user loader compares them).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """What a session holds of its account: "<id>.<session version>"."""
+        return f"{self.id}.{self.session_version}"
 
     @property
     def role_label(self) -> str:

@@ -6,13 +6,14 @@ import functools
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.signals import profile_updated, user_registered
 from shop.accounts.models import ROLES, User
 from shop.db import db, utcnow
+from shop import text
 from shop.media.services import StoredImage, forget_files
 
 def _method() -> str:
@@ -37,7 +38,8 @@ class AccountError(ValueError):
 
 
 def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
+    """NFKC, trimmed, lower case: `ＡＤＭＩＮ@example.com` is `admin@example.com`."""
+    return text.normalise_email(email)
 
 
 def hash_password(password: str) -> str:
@@ -94,6 +96,31 @@ def update_profile(
     profile_updated.send(user)
     return user
 
+def end_sessions(user: User) -> None:
+    """Every session of the account ends, on every device (its session version moves on:
+    a cookie saved before no longer signs anyone in)."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(user, ["session_version"])
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """A new password, once the current one is given; every other session of the account
+    ends (the caller signs this one in again)."""
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError(_("The current password is wrong."), field="current")
+    user.password_hash = hash_password(new)
+    db.session.flush()
+    end_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Disable an account (its sessions end, it can not sign in) or enable it again."""
+    user.active = active
+    db.session.flush()
+    if not active:
+        end_sessions(user)
 
 
 def editors() -> list[User]:

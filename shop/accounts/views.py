@@ -4,7 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from shop.accounts import services
 from shop.accounts.blueprint import bp
-from shop.accounts.forms import ProfileForm, RegisterForm, SignInForm
+from shop.accounts.forms import PasswordForm, ProfileForm, RegisterForm, SignInForm
 from shop.extensions import limiter
 from shop.media.services import ImageError, read_upload, store_image
 from shop.web import fresh_session, render, render_error, safe_next_url
@@ -64,9 +64,31 @@ def register():
 
 @bp.post("/signout")
 def signout():
+    """Sign out, everywhere: every session of the account ends, a cookie saved before
+    included (the account page offers it as "sign out everywhere")."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
     logout_user()
     fresh_session()
     return redirect(url_for("home.index"))
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change the password: every other session of the account ends; this one goes on."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except services.AccountError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            _start_session(current_user._get_current_object())
+            flash(_("Password changed. Other devices are signed out."))
+            return redirect(url_for("accounts.me"))
+    status = 422 if request.method == "POST" else 200
+    return render("accounts/password.html", form=form, status=status)
 
 
 @bp.get("/me")

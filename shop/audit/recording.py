@@ -92,8 +92,8 @@ def _learn_actor(recording: Recording) -> None:
             recording.actor_id, recording.actor_role = current_user.id, current_user.role
         recording.actor_known = True
     except SQLAlchemyError:  # the session failed: the id from the sign-in cookie at least
-        user_id = session.get("_user_id")
-        recording.actor_id = int(user_id) if str(user_id or "").isdigit() else None
+        user_id = str(session.get("_user_id") or "").partition(".")[0]
+        recording.actor_id = int(user_id) if user_id.isdigit() else None
         recording.actor_known = recording.actor_id is not None
 
 

@@ -4,18 +4,18 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length
 
 from shop.members.models import MAX_DISCOUNT_BP, MAX_MULTIPLIER_BP, MAX_THRESHOLD, MIN_MULTIPLIER_BP
-from shop.web.fields import CountField, PlainText
+from shop.web.fields import CountField, PlainText, RateField
 
 
 class LevelForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=32), PlainText()])
     threshold = CountField(_l("Growth needed"), validators=[InputRequired()], minimum=0,
                            maximum=MAX_THRESHOLD)
-    discount_bp = CountField(_l("Discount (basis points: 100 = one per cent off)"), validators=[InputRequired()],
-                             minimum=0, maximum=MAX_DISCOUNT_BP)
-    points_multiplier_bp = CountField(_l("Points multiplier (basis points: 10000 = ×1)"),
-                                      validators=[InputRequired()], minimum=MIN_MULTIPLIER_BP,
-                                      maximum=MAX_MULTIPLIER_BP)
+    discount_bp = RateField(_l("Discount (basis points: 100 = one per cent off)"),
+                            validators=[InputRequired()], maximum=MAX_DISCOUNT_BP)
+    points_multiplier_bp = RateField(_l("Points multiplier (basis points: 10000 = ×1)"),
+                                     validators=[InputRequired()], minimum=MIN_MULTIPLIER_BP,
+                                     maximum=MAX_MULTIPLIER_BP)
     free_shipping = BooleanField(_l("Free shipping"))
 
     def values(self) -> dict:

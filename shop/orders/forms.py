@@ -4,7 +4,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioFi
                      SelectField, StringField, ValidationError)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 
-from shop.web.fields import MoneyField
+from shop.web.fields import MoneyField, PersonName
 
 
 class RequiredFor(InputRequired):
@@ -26,7 +26,7 @@ class AddressForm(FlaskForm):
     """Where an order goes, in Chinese form, and the token that makes a double tap one
     order. Nothing about prices is read from it."""
 
-    name = StringField(_l("Recipient"), validators=[InputRequired(), Length(max=32)])
+    name = StringField(_l("Recipient"), validators=[InputRequired(), Length(max=32), PersonName()])
     phone = StringField(_l("Mobile phone"), validators=[
         InputRequired(), Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number."))])
     province = StringField(_l("Province"), validators=[RequiredFor("delivery"), Length(max=32)])

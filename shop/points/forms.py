@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 from shop.orders.forms import AddressForm
 from shop.points import EXPIRY_RULE_LABELS
 from shop.points.services import MAX_POINTS
-from shop.web.fields import CountField, MoneyField, PlainText
+from shop.web.fields import CountField, MoneyField, PlainText, RateField
 
 BONUS = re.compile(r"^\s*(\d{1,2})\s*[:：=]\s*(\d{1,7})\s*$")
 
@@ -21,7 +21,8 @@ def _count(label, minimum=0, maximum=MAX_POINTS, required=True):
 class SettingsForm(FlaskForm):
     earn_per_unit = _count(_l("Points earned per currency unit paid"), maximum=1000)
     redeem_per_unit = _count(_l("Points that make one currency unit at checkout"), 1, 10_000)
-    deduct_max_bp = _count(_l("A deduction covers at most (basis points of the goods)"), maximum=10_000)
+    deduct_max_bp = RateField(_l("A deduction covers at most (basis points of the goods)"),
+                              validators=[InputRequired()])
     deduct_cap_points = _count(_l("At most this many points per order (0: no deduction)"))
     expiry_rule = SelectField(_l("Earned points expire"),
                               choices=[SelectChoice(k, v) for k, v in EXPIRY_RULE_LABELS.items()])

@@ -20,7 +20,8 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from shop.money import MoneyError, parse_amount
 from shop.orders.forms import AddressForm
 from shop.promotions import SCOPE_LABELS, backoffice
-from shop.web.fields import CountField, MoneyField, PlainText, ShopDateTimeField
+from shop.web.fields import (CountField, CountSelectField, MoneyField, PlainText, RateField,
+                             ShopDateTimeField)
 
 MAX_ID = 2**31 - 1
 MAX_TIERS = 3
@@ -30,7 +31,7 @@ class FlashBuyForm(AddressForm):
     """A flash purchase: how many (up to the item's limit), where it goes, and the
     one-use token. The price is the item's; nothing about it is read from the form."""
 
-    quantity = SelectField(_l("Quantity"), coerce=int, validators=[InputRequired()])
+    quantity = CountSelectField(_l("Quantity"), validators=[InputRequired()])
 
 
 class IdListField(StringField):
@@ -96,8 +97,8 @@ class CouponForm(ScopedForm):
     kind = SelectField(_l("Kind"), default="amount", choices=[
         SelectChoice("amount", _l("An amount off")), SelectChoice("percent", _l("A percentage off"))])
     amount = MoneyField(_l("Amount off (for an amount off)"))
-    percent_bp = CountField(_l("Off, in basis points: 1000 is 10 percent (for a percentage off)"),
-                            minimum=1, maximum=10_000, validators=[Optional()])
+    percent_bp = RateField(_l("Off, in basis points: 1000 is 10 percent (for a percentage off)"),
+                           minimum=1, validators=[Optional()])
     cap = MoneyField(_l("At most this much off (optional, for a percentage off)"))
     min_spend = MoneyField(_l("Minimum spend on the goods it applies to (empty: none)"))
     valid_from = ShopDateTimeField(_l("Valid from"), validators=[InputRequired()])
@@ -198,8 +199,8 @@ class TierForm(Form):
     threshold = StringField(_l("From (an amount, or a number of items)"),
                             filters=[lambda v: v.strip() if v else v])
     off_amount = MoneyField(_l("Amount off"))
-    off_bp = CountField(_l("Or off, in basis points (1000 is 10 percent)"), minimum=1,
-                        maximum=10_000, validators=[Optional()])
+    off_bp = RateField(_l("Or off, in basis points (1000 is 10 percent)"), minimum=1,
+                       validators=[Optional()])
     free_shipping = BooleanField(_l("Free shipping"))
     gift_sku_id = CountField(_l("Gift: number of a SKU (optional)"), minimum=1, maximum=MAX_ID,
                              validators=[Optional()])
@@ -336,8 +337,8 @@ class TimedPriceForm(FlaskForm):
     kind = SelectField(_l("Kind"), default="price", choices=[
         SelectChoice("price", _l("A set price")), SelectChoice("percent", _l("A percentage off"))])
     price = MoneyField(_l("Price (for a set price)"))
-    percent_bp = CountField(_l("Off, in basis points: 1000 is 10 percent (for a percentage off)"),
-                            minimum=1, maximum=9_999, validators=[Optional()])
+    percent_bp = RateField(_l("Off, in basis points: 1000 is 10 percent (for a percentage off)"),
+                           minimum=1, maximum=9_999, validators=[Optional()])
     starts_at = ShopDateTimeField(_l("Starts at"), validators=[InputRequired()])
     ends_at = ShopDateTimeField(_l("Ends at"), validators=[InputRequired()])
     with_coupons = BooleanField(_l("Coupons may be used on it"), default=True)

@@ -39,9 +39,13 @@ def settings():
         if form.withdraw_min_minor.data < 1:
             form.withdraw_min_minor.errors.append(_("The smallest withdrawal must be more than zero."))
         else:
-            services.save_settings(**{key: getattr(form, key).data for key in SETTING_FIELDS})
-            flash(_("Distribution settings saved."))
-            return redirect(url_for("referrals_admin.settings"), 303)
+            try:
+                services.save_settings(**{key: getattr(form, key).data for key in SETTING_FIELDS})
+            except services.ReferralError as exc:
+                getattr(form, exc.field or "level2_bp").errors.append(str(exc))
+            else:
+                flash(_("Distribution settings saved."))
+                return redirect(url_for("referrals_admin.settings"), 303)
     return render("admin/referrals/settings.html", form=form,
                   status=422 if request.method == "POST" else 200)
 
@@ -110,7 +114,7 @@ def levels():
             services.save_level(None, name=form.name.data, level1_bp=form.level1_bp.data,
                                 level2_bp=form.level2_bp.data)
         except services.ReferralError as exc:
-            form.name.errors.append(str(exc))
+            getattr(form, exc.field or "name").errors.append(str(exc))
         else:
             flash(_("Level added."))
             return redirect(url_for("referrals_admin.levels"), 303)
@@ -123,10 +127,16 @@ def levels():
 def edit_level(level_id: int):
     db.session.get(DistributorLevel, level_id) or abort(404)
     form = LevelForm()
-    if not form.validate_on_submit():
+    saved = False
+    if form.validate_on_submit():
+        try:
+            services.save_level(level_id, name=form.name.data, level1_bp=form.level1_bp.data,
+                                level2_bp=form.level2_bp.data)
+            saved = True
+        except services.ReferralError as exc:
+            getattr(form, exc.field or "name").errors.append(str(exc))
+    if not saved:
         return render("admin/referrals/levels.html", form=form, levels=services.levels(), status=422)
-    services.save_level(level_id, name=form.name.data, level1_bp=form.level1_bp.data,
-                        level2_bp=form.level2_bp.data)
     flash(_("Level saved."))
     return redirect(url_for("referrals_admin.levels"), 303)
 
@@ -145,10 +155,14 @@ def rates(product_id: int):
     product = db.session.get(Product, product_id) or abort(404)
     form = _rate_form(product)
     if form.validate_on_submit():
-        services.save_rate(product, form.sku_id.data or None, level1_bp=form.level1_bp.data,
-                           level2_bp=form.level2_bp.data)
-        flash(_("Commission rate saved."))
-        return redirect(url_for("referrals_admin.rates", product_id=product_id), 303)
+        try:
+            services.save_rate(product, form.sku_id.data or None, level1_bp=form.level1_bp.data,
+                               level2_bp=form.level2_bp.data)
+        except services.ReferralError as exc:
+            getattr(form, exc.field or "level2_bp").errors.append(str(exc))
+        else:
+            flash(_("Commission rate saved."))
+            return redirect(url_for("referrals_admin.rates", product_id=product_id), 303)
     return render("admin/referrals/rates.html", product=product, form=form,
                   rates=services.rates_of(product_id), skus={sku.id: sku for sku in product.skus},
                   status=422 if request.method == "POST" else 200)

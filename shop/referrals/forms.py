@@ -4,7 +4,7 @@ from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from shop.referrals import BINDING_RULE_LABELS, MODE_LABELS, WITHDRAWAL_METHOD_LABELS, services
-from shop.web.fields import CountField, MoneyField, PlainText
+from shop.web.fields import CountField, MoneyField, PersonName, PlainText, RateField
 
 CODE = Regexp(r"^[2-9A-HJ-NP-Za-hj-np-z]{8}$", message=_l("A referral code is 8 letters and digits."))
 
@@ -13,7 +13,7 @@ MAX_AMOUNT = NumberRange(max=services.MAX_AMOUNT, message=_l("The amount is too 
 
 
 def _rate(label, maximum: int = 10_000):
-    return CountField(label, validators=[InputRequired()], minimum=0, maximum=maximum)
+    return RateField(label, validators=[InputRequired()], maximum=maximum)
 
 
 class CodeForm(FlaskForm):
@@ -23,7 +23,8 @@ class CodeForm(FlaskForm):
 
 
 class ApplyForm(FlaskForm):
-    real_name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=32), PlainText()])
+    real_name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=32), PlainText(),
+                                                         PersonName()])
     phone = StringField(_l("Mobile phone"), validators=[
         InputRequired(), Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number."))])
     pitch = TextAreaField(_l("How will you share our products?"),

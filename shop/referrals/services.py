@@ -80,7 +80,11 @@ BINDING_LOCK = 0x5E_FE_44  # the advisory lock that serialises binding changes
 
 
 class ReferralError(ValueError):
-    pass
+    """A refusal; `field` names the form field it is about, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -91,7 +95,41 @@ def settings() -> ReferralSettings:
 
 
 def save_settings(**values) -> ReferralSettings:
+    """Change the rules. The default rates fit under the margin floor (check_pool), and a
+    higher floor is refused while a level or a product's rate would not fit under it."""
+    current = settings()
+    floor = values.get("margin_floor_bp", current.margin_floor_bp)
+    check_pool(values.get("level1_bp", current.level1_bp), values.get("level2_bp", current.level2_bp),
+               floor_bp=floor)
+    widest = max([level.level1_bp + level.level2_bp for level in levels()]
+                 + list(db.session.scalars(select(CommissionRate.level1_bp + CommissionRate.level2_bp))),
+                 default=0)
+    if widest > pool_cap_bp(floor):
+        raise ReferralError(_("A distributor level or a product rate pays %(pool)s in all, more "
+                              "than this margin floor leaves (%(most)s): lower it first.",
+                              pool=percent(widest), most=percent(pool_cap_bp(floor))),
+                            field="margin_floor_bp")
     return save_settings_row(ReferralSettings, values, unknown=ReferralError(_("Unknown setting.")))
+
+
+def percent(bp: int) -> str:
+    """Basis points as a percentage: 1250 -> "12.50%" (integers only)."""
+    return f"{bp // 100}.{bp % 100:02d}%"
+
+
+def pool_cap_bp(floor_bp: int | None = None) -> int:
+    """The most level 1 and level 2 together may take of what is paid for the goods:
+    whatever the margin floor leaves (the guard would cut any more at every sale)."""
+    return 10_000 - (settings().margin_floor_bp if floor_bp is None else floor_bp)
+
+
+def check_pool(level1_bp: int, level2_bp: int, *, floor_bp: int | None = None) -> None:
+    """Refuse two-level rates that together take more than the margin floor leaves."""
+    cap = pool_cap_bp(floor_bp)
+    if level1_bp + level2_bp > cap:
+        raise ReferralError(_("Level 1 and level 2 together may take at most %(most)s of what is "
+                              "paid for the goods: the margin floor keeps %(floor)s.",
+                              most=percent(cap), floor=percent(10_000 - cap)), field="level2_bp")
 
 
 # --- distributors -----------------------------------------------------------------------
@@ -209,7 +247,8 @@ def save_level(level_id: int | None, *, name: str, level1_bp: int, level2_bp: in
     taken = db.session.scalar(select(DistributorLevel.id).where(
         DistributorLevel.name == name.strip(), DistributorLevel.id != (level_id or 0)))
     if taken:
-        raise ReferralError(_("Another level has this name."))
+        raise ReferralError(_("Another level has this name."), field="name")
+    check_pool(level1_bp, level2_bp)
     level.name, level.level1_bp, level.level2_bp = name.strip(), level1_bp, level2_bp
     db.session.add(level)
     db.session.flush()
@@ -706,7 +745,8 @@ def rates_of(product_id: int) -> list[CommissionRate]:
 def save_rate(product: Product, sku_id: int | None, *, level1_bp: int, level2_bp: int) -> CommissionRate:
     """Set the override of the product (sku_id None) or of one of its SKUs."""
     if sku_id is not None and sku_id not in {sku.id for sku in product.skus}:
-        raise ReferralError(_("This SKU is not one of the product's."))
+        raise ReferralError(_("This SKU is not one of the product's."), field="sku_id")
+    check_pool(level1_bp, level2_bp)
     rate = db.session.scalar(select(CommissionRate).where(
         CommissionRate.product_id == product.id,
         CommissionRate.sku_id.is_(None) if sku_id is None else CommissionRate.sku_id == sku_id))

@@ -3,13 +3,15 @@ admins) verify pickups (核销) on a phone, by scanning the QR or typing the cod
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from functools import wraps
+
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from shop import ratelimit
 from shop.db import db
-from shop.extensions import limiter
 from shop.stores.blueprint import admin_bp as bp
 from shop.stores import services
 from shop.stores.forms import StaffForm, StoreForm, VerifyForm
@@ -82,20 +84,23 @@ def _verify_form(form: VerifyForm | None = None) -> VerifyForm:
     return form
 
 
-def _guesser() -> str:
-    """Failed look-ups are counted per staff member (signed in: the route requires it)."""
-    return f"pickup-guess:{current_user.get_id()}"
+def guess_limit(view):
+    """Failed look-ups (no such code, another store's: what guessing looks like) are
+    limited per staff member, look-ups and confirmations together (PICKUP_GUESS_LIMIT).
+    Every attempt is counted before it runs (shop.ratelimit.take), so parallel guesses
+    can not pass the limit, and given back once it turns out not to be a guess."""
 
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        who = str(current_user.id)
+        if not ratelimit.take("PICKUP_GUESS_LIMIT", who):
+            abort(429)
+        response = make_response(view(*args, **kwargs))
+        if response.status_code not in (403, 404):
+            ratelimit.give_back("PICKUP_GUESS_LIMIT", who)
+        return response
 
-def _refused(response) -> bool:
-    """A look-up that found no code, or another store's: what guessing looks like."""
-    return response.status_code in (403, 404)
-
-
-# One count for look-ups and confirmations together.
-guess_limit = limiter.shared_limit(
-    lambda: current_app.config["PICKUP_GUESS_LIMIT"], "pickup-guess", key_func=_guesser,
-    deduct_when=_refused)
+    return wrapped
 
 
 def _pickup_page(form: VerifyForm, *, found=None, done=None, status: int = 200,

@@ -9,9 +9,10 @@ from datetime import timezone
 from flask import current_app
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from wtforms import DateTimeLocalField, HiddenField, StringField, ValidationError
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, ValidationError
 
 from shop.money import MoneyError, input_value, parse_amount
+from shop.text import INVISIBLE
 
 
 class MoneyField(StringField):
@@ -62,6 +63,29 @@ class CountField(StringField):
         return "" if self.data is None else str(self.data)
 
 
+class CountSelectField(SelectField):
+    """A number chosen from a list (a flash sale's 1 to its limit): like CountField, one
+    value or one clear error, never the first of several sent."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=int, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if len(valuelist) > 1:
+            raise ValueError(_("Send one number."))
+        super().process_formdata(valuelist)
+
+
+class RateField(CountField):
+    """A rate in basis points (100 = 1 %), the one way every form takes a rate: a whole
+    number from 0 to `maximum` (10 000: all of it), one of them; anything else is one
+    clear error. Empty gives None."""
+
+    def __init__(self, label=None, validators=None, minimum: int = 0, maximum: int = 10_000,
+                 **kwargs):
+        super().__init__(label, validators, minimum=minimum, maximum=maximum, **kwargs)
+
+
 class ShopDateTimeField(DateTimeLocalField):
     """A date and time typed in the shop's time zone (a campaign's start), held as an
     aware UTC datetime; shown back in the shop's time zone."""
@@ -94,6 +118,19 @@ class OneValueHiddenField(HiddenField):
 
 
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?]")
+
+
+class PersonName:
+    """A validator for names people are shown by (shop.text): no invisible or
+    direction-changing characters, and something visible left."""
+
+    def __call__(self, form, field):
+        value = field.data or ""
+        if INVISIBLE.search(value):
+            raise ValidationError(_("Names can not hold invisible or direction-changing "
+                                    "characters."))
+        if value and not value.strip():
+            raise ValidationError(_("Enter a name people can read."))
 
 
 class PlainText:

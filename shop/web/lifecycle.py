@@ -21,6 +21,7 @@ from flask import Flask, current_app, g, request, session
 from shop.db import SAFE_METHODS, db, retryable
 from shop.jobs import run_inline
 from shop.web.rendering import render_error
+from shop.text import refused_input
 
 
 def finish_request(response):
@@ -76,7 +77,17 @@ def _start_again(cookie: dict) -> None:
         upload.stream.seek(0)
 
 
+def _refuse_control_characters():
+    """The one boundary of text input (shop.text): a control character anywhere in
+    the query or the form is a 400 with a message, before any view runs."""
+    why = refused_input()
+    if why is not None:
+        return render_error(None, 400, why)
+    return None
+
+
 def init_lifecycle(app: Flask) -> None:
+    app.before_request(_refuse_control_characters)
     app.after_request(finish_request)
     app.teardown_request(_teardown)
     app.full_dispatch_request = _retrying(app.full_dispatch_request)

@@ -56,7 +56,7 @@ def test_signin_starts_a_new_session_and_signout_ends_it(app, client):
     client.signin(user.email)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(user.id)
+        assert session["_user_id"] == f"{user.id}.0"  # the account and its session version
     assert client.get("/me").status_code == 200
     client.post_form("/signout")
     assert client.get("/me").status_code == 302
@@ -188,3 +188,56 @@ def test_registration_is_rate_limited(app, client):
         client.post_form("/signout")
     assert codes == [302, 302, 429]
     assert _users(app) == 2
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_cookie_saved_before_signing_out_no_longer_signs_in(app):
+    user = UserFactory()
+    phone, laptop = app.test_client(), app.test_client()
+    phone.signin(user.email)
+    laptop.signin(user.email)
+    saved = _cookie(phone)
+    assert phone.get("/me").status_code == 200 and laptop.get("/me").status_code == 200
+    assert phone.post_form("/signout").status_code == 302
+    replayed = app.test_client()
+    replayed.set_cookie("session", saved)
+    assert replayed.get("/me").status_code == 302  # to sign in: that session is over
+    assert laptop.get("/me").status_code == 302  # and every other session of the account
+    again = app.test_client()
+    again.signin(user.email)  # a new sign-in works as before
+    assert again.get("/me").status_code == 200
+
+
+def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(app):
+    user = UserFactory()
+    here, elsewhere = app.test_client(), app.test_client()
+    here.signin(user.email)
+    elsewhere.signin(user.email)
+    response = here.post_form("/me/password", {"current": "wrong-one", "password": "newpassword1",
+                                                "confirm": "newpassword1"}, headers=EN)
+    assert response.status_code == 422 and "The current password is wrong." in response.get_data(as_text=True)
+    assert elsewhere.get("/me").status_code == 200  # a refused change ends nothing
+    response = here.post_form("/me/password", {"current": "password123", "password": "newpassword1",
+                                               "confirm": "newpassword1"})
+    assert response.status_code == 302
+    assert here.get("/me").status_code == 200 and elsewhere.get("/me").status_code == 302
+    fresh = app.test_client()
+    assert fresh.post_form("/signin", {"email": user.email, "password": "password123"}).status_code == 422
+    fresh.signin(user.email, "newpassword1")
+
+
+def test_a_disabled_account_is_signed_out_everywhere_and_can_not_sign_in(app):
+    from shop.accounts import services
+
+    user = UserFactory()
+    client = app.test_client()
+    client.signin(user.email)
+    with app.app_context():
+        services.set_active(db.session.get(User, user.id), False)
+        db.session.commit()
+    assert client.get("/me").status_code == 302
+    assert app.test_client().post_form("/signin", {"email": user.email, "password": "password123"}
+                                       ).status_code == 422

@@ -11,7 +11,8 @@ def test_parse_amount(app, text, minor):
         assert parse_amount(text, "CNY") == minor
 
 
-@pytest.mark.parametrize("text", ["-1", "1.234", "abc", "", "NaN", "Infinity", "1e20", "0.001"])
+@pytest.mark.parametrize("text", ["-1", "1.234", "abc", "", "NaN", "Infinity", "1e20", "0.001",
+                                  "1e3", "+5", "1_000", "１０", "1,23", "12,50", "- 1"])
 def test_parse_amount_refuses(app, text):
     with app.test_request_context(), pytest.raises(MoneyError):
         parse_amount(text, "CNY")

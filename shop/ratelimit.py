@@ -1,0 +1,101 @@
+"""Rate limits that hold across workers and servers (Flask-Limiter, fixed windows).
+
+Where the counts live, one storage for every process of a deployment
+(RATELIMIT_STORAGE_URI; the README's configuration table says the same):
+- with REDIS_URL (production: several app servers), Redis;
+- without it (the default run), a SQLite file beside the shop's database
+  (`shopfile://<path>`, FileStorage below), shared by every worker process on the
+  machine. Not the shop's own database: a count must stand when the request that made it
+  is rolled back (a refused sign-in), and a second write connection to SQLite would wait
+  for the request's own lock.
+
+Counting is atomic and happens before the attempt, so N parallel attempts give exactly
+the limit: Flask-Limiter's fixed window adds one and compares in one step (Redis INCRBY;
+here one INSERT ... ON CONFLICT DO UPDATE ... RETURNING). Where only failures should
+count (guessing pickup codes), take() counts the attempt up front and give_back() returns
+it once the attempt turns out not to be a guess, so parallel guesses can never pass the
+limit; at worst a right code is counted for a moment.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from flask import current_app
+from limits import parse_many
+from limits.storage import Storage
+
+from shop.extensions import limiter
+
+
+class FileStorage(Storage):
+    """Fixed-window counters in a SQLite file, one row a key, each change one statement."""
+
+    STORAGE_SCHEME = ["shopfile"]
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions, **options)
+        self.path = uri.split("://", 1)[1]
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+
+    @property
+    def base_exceptions(self):
+        return sqlite3.Error
+
+    def _db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, "
+                               "count INTEGER NOT NULL, expires REAL NOT NULL)")
+            self._local.connection = connection
+        return connection
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        return self._db().execute(
+            "INSERT INTO counters (key, count, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO "
+            "UPDATE SET count = CASE WHEN expires <= ? THEN excluded.count "
+            "ELSE count + excluded.count END, "
+            "expires = CASE WHEN expires <= ? THEN excluded.expires ELSE expires END "
+            "RETURNING count", (key, amount, now + expiry, now, now)).fetchone()[0]
+
+    def get(self, key: str) -> int:
+        row = self._db().execute("SELECT count FROM counters WHERE key = ? AND expires > ?",
+                                 (key, time.time())).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._db().execute("SELECT expires FROM counters WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else time.time()
+
+    def check(self) -> bool:
+        self._db().execute("SELECT 1")
+        return True
+
+    def reset(self) -> int | None:
+        return self._db().execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._db().execute("DELETE FROM counters WHERE key = ?", (key,))
+
+
+def _items(config_key: str):
+    return parse_many(current_app.config[config_key])
+
+
+def take(config_key: str, who: str) -> bool:
+    """Count one attempt of `who` under the limits named by config_key, before the
+    attempt; False when any of them is used up (the attempt is then refused)."""
+    return all([limiter.limiter.hit(item, config_key, who) for item in _items(config_key)])
+
+
+def give_back(config_key: str, who: str) -> None:
+    """Return an attempt take() counted, once it turned out not to be what is limited."""
+    for item in _items(config_key):
+        limiter.storage.incr(item.key_for(config_key, who), item.get_expiry(), amount=-1)
