@@ -140,6 +140,9 @@ def init_extensions(app: Flask) -> None:
         return user
 
     init_lifecycle(app)
+    from shop.web.security import init_security
+
+    init_security(app)  # headers on every response, errors and static files included
     from shop.audit.recording import init_audit
 
     init_audit(app)  # after init_lifecycle: its hooks run around the edge's commit

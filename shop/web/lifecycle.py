@@ -61,7 +61,8 @@ def _retrying(dispatch):
                 raise
             current_app.logger.warning("%s %s gave way twice", request.method, request.path)
             db.session.rollback()
-            return current_app.make_response(render_error(None, 503))
+            # as Flask ends any error: the after-request hooks (headers, rollback) run
+            return current_app.finalize_request(render_error(None, 503), from_error_handler=True)
 
     return full_dispatch_request
 

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from shop.db import db
 from shop.orders.models import OrderLine
 from shop.wallet import services as wallet
-from tests.conftest import PHONE, assert_accessible, browser_fill_address, browser_sign_in
+from tests.conftest import assert_accessible, browser_fill_address, browser_sign_in
 from tests.factories import UserFactory, product_with_skus
 
 pytestmark = pytest.mark.e2e
 
 
-def test_an_article_sells_and_its_figures_show_the_order(app, browser, live_server, page):
+def test_an_article_sells_and_its_figures_show_the_order(app, phone, page):
     mango, _ = product_with_skus(title="海南芒果", skus=(("三斤", 2990, 10), ("五斤", 4590, 10)))
     cherry, _ = product_with_skus(title="智利车厘子", skus=(("一斤", 9900, 10), ("两斤", 18900, 0)))
     editor = UserFactory(role="editor", can_publish=True)
@@ -43,7 +43,7 @@ def test_an_article_sells_and_its_figures_show_the_order(app, browser, live_serv
     article_url = page.get_by_role("link", name="在店铺中打开").get_attribute("href")
 
     # the shopper, on another phone, reads it and buys from the card
-    shop = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE).new_page()
+    shop = phone()
     shop.set_default_timeout(10_000)
     browser_sign_in(shop, shopper.email, article_url)
     assert shop.locator(".embed").count() == 2
@@ -57,7 +57,6 @@ def test_an_article_sells_and_its_figures_show_the_order(app, browser, live_serv
     shop.wait_for_url("**/orders/*")
     shop.get_by_test_id("pay-wallet").click()
     shop.get_by_test_id("status").get_by_text("已付款").wait_for()
-    shop.context.close()
 
     # the editor's figures: one order, its GMV (the mango line, shipping aside)
     page.goto("/admin/articles")

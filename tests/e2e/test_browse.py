@@ -2,6 +2,7 @@
 language; axe finds no WCAG 2 A/AA violation on those pages."""
 
 import pytest
+from playwright.sync_api import expect
 from PIL import Image
 
 from shop.catalog.services import add_image
@@ -51,7 +52,7 @@ def test_browse_switch_sku_and_language_on_a_phone(page, catalog):
     # htmx: the SKU panel is swapped in place, no navigation, and the URL is pushed.
     page.evaluate("window.__marker = 'same page'")
     page.get_by_text("蓝", exact=True).click()
-    page.wait_for_function("document.querySelector('[data-testid=price]').innerText.includes('25.90')")
+    expect(page.get_by_test_id("price")).to_contain_text("25.90")
     assert page.evaluate("window.__marker") == "same page"
     assert "o0=" in page.url
     assert "已售罄" in stock.inner_text() and "蓝" in stock.inner_text()
@@ -59,11 +60,11 @@ def test_browse_switch_sku_and_language_on_a_phone(page, catalog):
 
     # Back restores the whole earlier page, not a bare fragment.
     page.go_back()
-    page.wait_for_function("document.querySelector('[data-testid=price]').innerText.includes('19.90')")
+    expect(page.get_by_test_id("price")).to_contain_text("19.90")
     assert page.locator(".tabbar").is_visible()
     assert page.get_by_role("heading", name="纯棉T恤").is_visible()
     page.get_by_text("蓝", exact=True).click()
-    page.wait_for_function("document.querySelector('[data-testid=price]').innerText.includes('25.90')")
+    expect(page.get_by_test_id("price")).to_contain_text("25.90")
 
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()

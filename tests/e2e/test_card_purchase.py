@@ -4,6 +4,7 @@ form (Stripe.js from the configured URL), and see the order paid; the signed web
 arrives and changes nothing more. axe checks the card page."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from shop.db import db
@@ -29,7 +30,7 @@ def test_buy_with_a_test_card_on_a_phone(stripe_app, stripe_webhook, page):
     quantity = page.get_by_label("数量")
     quantity.fill("2")
     quantity.dispatch_event("change")
-    page.wait_for_function("document.querySelector('[data-testid=subtotal]').innerText === '¥39.80'")
+    expect(page.get_by_test_id("subtotal")).to_have_text("¥39.80")
 
     page.goto("/checkout")
     browser_fill_address(page)

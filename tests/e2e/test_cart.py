@@ -2,6 +2,7 @@
 through htmx, and see the badge and subtotal follow; axe finds no WCAG A/AA violation."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import assert_accessible
 from tests.factories import product_with_skus
@@ -26,7 +27,7 @@ def test_add_to_cart_and_change_quantity_on_a_phone(page):
     quantity = page.get_by_label("数量")
     quantity.fill("3")
     quantity.dispatch_event("change")
-    page.wait_for_function("document.querySelector('[data-testid=subtotal]').innerText === '¥59.70'")
+    expect(page.get_by_test_id("subtotal")).to_have_text("¥59.70")
     assert page.evaluate("window.__marker") == "same page"
     assert page.locator("#cart-badge").inner_text().startswith("3")
     assert_accessible(page)

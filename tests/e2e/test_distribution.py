@@ -16,15 +16,15 @@ from shop.orders.models import Order
 from shop.payments.models import StripeEvent
 from shop.referrals import services as referrals
 from shop.referrals.models import Binding
-from tests.conftest import PHONE, assert_accessible, browser_fill_address, browser_type_card, browser_sign_in
+from tests.conftest import assert_accessible, browser_fill_address, browser_type_card, browser_sign_in
 from tests.factories import PASSWORD, UserFactory, product_with_skus
 from tests.payments.helpers import count, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_shared_link_brings_a_buyer_and_earns_a_commission(stripe_app, stripe_webhook, browser,
-                                                               live_server, page):
+def test_a_shared_link_brings_a_buyer_and_earns_a_commission(stripe_app, stripe_webhook, phone,
+                                                               page):
     app = stripe_app
     # ¥100.00 (free shipping from ¥99.00); cost ¥20.00 leaves room under the margin floor
     product, _skus = product_with_skus(title="有机红茶", skus=(("一盒", 10000, 10),),
@@ -45,7 +45,7 @@ def test_a_shared_link_brings_a_buyer_and_earns_a_commission(stripe_app, stripe_
     assert_accessible(page)
 
     # B, on another phone and not signed in, opens it: the page's beacon counts the open
-    buyer_page = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE).new_page()
+    buyer_page = phone()
     buyer_page.set_default_timeout(10_000)
     with buyer_page.expect_response(lambda r: r.request.method == "POST"
                                     and urlsplit(r.url).path == f"/s/{token}/opened") as beacon:
@@ -89,7 +89,6 @@ def test_a_shared_link_brings_a_buyer_and_earns_a_commission(stripe_app, stripe_
     buyer_page.get_by_test_id("continue").click()
     buyer_page.wait_for_url("**/orders/*")
     assert buyer_page.get_by_test_id("status").inner_text() == "已付款"
-    buyer_page.context.close()
     wait_for(lambda: count(app, StripeEvent) >= 1)
     with app.app_context():
         assert db.session.scalar(select(Order.status).where(Order.user_id == buyer_id)) == "paid"

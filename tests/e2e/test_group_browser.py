@@ -5,6 +5,7 @@ flips to "group complete" through the htmx progress poll. axe checks the group p
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PHONE, assert_accessible, browser_fill_address, browser_sign_in
 from tests.factories import PASSWORD, UserFactory
@@ -13,7 +14,7 @@ from tests.groups.helpers import campaign, fund, group_state
 pytestmark = pytest.mark.e2e
 
 
-def test_a_friend_joins_through_the_share_link_and_the_leaders_page_completes(app, browser, live_server, page):
+def test_a_friend_joins_through_the_share_link_and_the_leaders_page_completes(app, phone, page):
     campaign_id, _sku_id = campaign(size=2, price=990, leader_price=890)
     leader, friend = UserFactory(nickname="阿明"), UserFactory(nickname="小红")
     fund(app, leader.id, 890, "leader")
@@ -43,31 +44,24 @@ def test_a_friend_joins_through_the_share_link_and_the_leaders_page_completes(ap
     page.evaluate("window.__samePage = true")
 
     # B, on another phone, opens the link, signs in, joins and pays
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE)
-    other = context.new_page()
-    other.set_default_timeout(10_000)
-    try:
-        other.goto(urlsplit(link).path)  # opened from the chat: not signed in yet
-        other.wait_for_url(f"**/groups/{group_id}?shared=*")
-        assert other.locator("#group-seats .seat.empty").count() == 1
-        other.get_by_test_id("signin-to-join").click()
-        other.get_by_label("邮箱").fill(friend.email)
-        other.get_by_label("密码").fill(PASSWORD)
-        other.get_by_role("button", name="登录").click()
-        other.wait_for_url(f"**/groups/{group_id}")
-        browser_fill_address(other)
-        other.get_by_test_id("join-group").click()
-        other.wait_for_url("**/orders/*")
-        other.get_by_test_id("pay-wallet").click()
-        other.wait_for_url("**/orders/*")
-        assert other.get_by_test_id("status").inner_text() == "已付款"
-    finally:
-        context.close()
+    other = phone()
+    other.goto(urlsplit(link).path)  # opened from the chat: not signed in yet
+    other.wait_for_url(f"**/groups/{group_id}?shared=*")
+    assert other.locator("#group-seats .seat.empty").count() == 1
+    other.get_by_test_id("signin-to-join").click()
+    other.get_by_label("邮箱").fill(friend.email)
+    other.get_by_label("密码").fill(PASSWORD)
+    other.get_by_role("button", name="登录").click()
+    other.wait_for_url(f"**/groups/{group_id}")
+    browser_fill_address(other)
+    other.get_by_test_id("join-group").click()
+    other.wait_for_url("**/orders/*")
+    other.get_by_test_id("pay-wallet").click()
+    other.wait_for_url("**/orders/*")
+    assert other.get_by_test_id("status").inner_text() == "已付款"
 
     # A's page was never reloaded: the poll swapped the progress, the seats and the deadline
-    page.wait_for_function(
-        "document.querySelector('[data-testid=group-status]').innerText.includes('拼团成功')",
-        timeout=15_000)
+    expect(page.get_by_test_id("group-status")).to_contain_text("拼团成功", timeout=15_000)
     assert page.evaluate("window.__samePage === true"), "the page was reloaded"
     assert page.locator("#group-seats .seat.empty").count() == 0
     assert page.locator("#group-seats .seat.paid").count() == 2

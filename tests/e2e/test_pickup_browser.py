@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from shop.db import db
@@ -39,14 +40,7 @@ def _pickup(app, order_id: int) -> tuple:
         return order.status, code.code, code.picked_up_at is not None, code.picked_up_by_id, completed
 
 
-def _staff_page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
-
-
-def test_buy_for_pickup_pay_and_the_store_hands_it_over(app, browser, live_server, page):
+def test_buy_for_pickup_pay_and_the_store_hands_it_over(app, phone, page):
     product, _sku = pickup_product(price=5000, stock=10)
     near, far = StoreFactory(name="徐家汇店"), StoreFactory(name="陆家嘴店", city="上海市")
     shopper, staff = UserFactory(nickname="小李"), staff_at(near)
@@ -65,8 +59,8 @@ def test_buy_for_pickup_pay_and_the_store_hands_it_over(app, browser, live_serve
     page.get_by_test_id(f"store-{near.id}").check()
     page.get_by_label("收货人", exact=True).fill(PICKER["name"])
     page.get_by_label("手机号码", exact=True).fill(PICKER["phone"])
-    page.wait_for_function(  # the breakdown, re-priced for a pickup: no shipping
-        "document.querySelector('[data-testid=total]').innerText === '¥50.00'")
+    # the breakdown, re-priced for a pickup: no shipping
+    expect(page.get_by_test_id("total")).to_have_text("¥50.00")
     page.get_by_role("button", name="提交订单").click()
     page.wait_for_url(re.compile(r".*/orders/\d+$"))
     order_id = int(page.url.rsplit("/", 1)[1])
@@ -87,39 +81,36 @@ def test_buy_for_pickup_pay_and_the_store_hands_it_over(app, browser, live_serve
 
     # the staff member, on another phone: a wrong code first (refused, nothing changes),
     # then the shopper's code as people read it out, with its space
-    context, staff_page = _staff_page(browser, live_server)
-    try:
-        browser_sign_in(staff_page, staff.email, "/admin/pickup")
-        staff_page.get_by_test_id("code").fill("ABCDE FGHJK")
-        staff_page.get_by_test_id("look-up").click()
-        staff_page.get_by_test_id("pickup-error").wait_for()
-        assert staff_page.get_by_test_id("confirm-pickup").count() == 0
-        assert _pickup(app, order_id)[:3] == ("paid", code, False)
+    staff_page = phone()
+    browser_sign_in(staff_page, staff.email, "/admin/pickup")
+    staff_page.get_by_test_id("code").fill("ABCDE FGHJK")
+    staff_page.get_by_test_id("look-up").click()
+    staff_page.get_by_test_id("pickup-error").wait_for()
+    assert staff_page.get_by_test_id("confirm-pickup").count() == 0
+    assert _pickup(app, order_id)[:3] == ("paid", code, False)
 
-        staff_page.evaluate("window.__samePage = true")
-        staff_page.get_by_test_id("code").fill(f"{code[:5]} {code[5:]}".lower())
-        staff_page.get_by_test_id("look-up").click()
-        found = staff_page.get_by_test_id("pickup-order")
-        found.wait_for()
-        assert staff_page.get_by_test_id("pickup-error").count() == 0
-        assert product.title in found.inner_text() and PICKER["name"] in found.inner_text()
-        assert _pickup(app, order_id)[:3] == ("paid", code, False)  # looking up changes nothing
-        assert_accessible(staff_page)
+    staff_page.evaluate("window.__samePage = true")
+    staff_page.get_by_test_id("code").fill(f"{code[:5]} {code[5:]}".lower())
+    staff_page.get_by_test_id("look-up").click()
+    found = staff_page.get_by_test_id("pickup-order")
+    found.wait_for()
+    assert staff_page.get_by_test_id("pickup-error").count() == 0
+    assert product.title in found.inner_text() and PICKER["name"] in found.inner_text()
+    assert _pickup(app, order_id)[:3] == ("paid", code, False)  # looking up changes nothing
+    assert_accessible(staff_page)
 
-        staff_page.get_by_test_id("confirm-pickup").click()
-        staff_page.get_by_test_id("pickup-done").wait_for()
-        assert staff_page.evaluate("window.__samePage === true"), "htmx swaps the result, no reload"
-        assert _pickup(app, order_id) == ("completed", code, True, staff.id, [PICKUP_REASON])
-        assert_accessible(staff_page)
+    staff_page.get_by_test_id("confirm-pickup").click()
+    staff_page.get_by_test_id("pickup-done").wait_for()
+    assert staff_page.evaluate("window.__samePage === true"), "htmx swaps the result, no reload"
+    assert _pickup(app, order_id) == ("completed", code, True, staff.id, [PICKUP_REASON])
+    assert_accessible(staff_page)
 
-        # the same code again: refused, and the order stays as it is
-        staff_page.get_by_test_id("code").fill(code)
-        staff_page.get_by_test_id("look-up").click()
-        staff_page.get_by_test_id("pickup-error").wait_for()
-        assert staff_page.get_by_test_id("confirm-pickup").count() == 0
-        assert _pickup(app, order_id) == ("completed", code, True, staff.id, [PICKUP_REASON])
-    finally:
-        context.close()
+    # the same code again: refused, and the order stays as it is
+    staff_page.get_by_test_id("code").fill(code)
+    staff_page.get_by_test_id("look-up").click()
+    staff_page.get_by_test_id("pickup-error").wait_for()
+    assert staff_page.get_by_test_id("confirm-pickup").count() == 0
+    assert _pickup(app, order_id) == ("completed", code, True, staff.id, [PICKUP_REASON])
 
     # the shopper's order page: picked up, completed, no code to show any more
     page.reload()
@@ -176,17 +167,15 @@ def camera_browser(browser):
         camera.close()
 
 
-def test_the_staff_member_scans_the_code_with_the_camera(app, live_server, camera_browser, tmp_path):
+def test_the_staff_member_scans_the_code_with_the_camera(app, live_server, camera_browser, phone,
+                                                          tmp_path):
     store = StoreFactory(name="徐家汇店")
     staff = staff_at(store)
     _client, _shopper, order_id, code = paid_pickup(app, store)
     assert _pickup(app, order_id)[:3] == ("paid", code, False)
 
-    browser = camera_browser(qr_video(tmp_path / "qr.y4m", code))
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE)
-    context.grant_permissions(["camera"], origin=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = phone(on=camera_browser(qr_video(tmp_path / "qr.y4m", code)))
+    page.context.grant_permissions(["camera"], origin=live_server.url)
     browser_sign_in(page, staff.email, "/admin/pickup")
     assert page.evaluate("'BarcodeDetector' in window || typeof window.jsQR === 'function'")
     scan = page.locator(".scan-start")
@@ -200,4 +189,3 @@ def test_the_staff_member_scans_the_code_with_the_camera(app, live_server, camer
     page.get_by_test_id("confirm-pickup").click()
     page.get_by_test_id("pickup-done").wait_for()
     assert _pickup(app, order_id) == ("completed", code, True, staff.id, [PICKUP_REASON])
-    context.close()

@@ -5,6 +5,7 @@ test card and sees the order paid; the points are spent and the item's stock is 
 less. axe checks the sign-in page (before and after signing in) and the item page."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from shop.db import db
@@ -45,7 +46,7 @@ def test_sign_in_for_the_day_then_redeem_points_and_cash_by_card(stripe_app, str
                               and r.url.endswith("/points/signin")) as posted:
         page.get_by_test_id("signin").click()
     assert posted.value.status == 200
-    page.wait_for_function("document.querySelector('[data-testid=points-balance]').innerText === '100'")
+    expect(page.get_by_test_id("points-balance")).to_have_text("100")
     assert page.evaluate("window.__samePage === true"), "the sign-in reloaded the page"
     today = page.locator("td.today")
     assert today.count() == 1 and "signed" in today.get_attribute("class").split()

@@ -208,6 +208,7 @@ def test_a_second_deadlock_in_a_row_is_a_503_not_a_500(fresh_app):
                            headers={"Accept-Language": "en"})
     assert response.status_code == 503 and len(runs) == 2
     assert "The shop is very busy right now." in response.get_data(as_text=True)
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert _count(app) == 0
 
 

@@ -1,3 +1,6 @@
+// What every page does with JavaScript (the Content-Security-Policy allows no inline
+// script, so it lives here). Without JavaScript each has a plain fallback.
+//
 // Share panels (shop.referrals): the phone's share sheet where the browser has the Web
 // Share API, and a copy button where it has the clipboard. Panels arrive by htmx, so
 // every swapped-in element is set up too. Without JavaScript the buttons stay hidden and
@@ -30,3 +33,12 @@
   document.addEventListener("DOMContentLoaded", () => setUp(document));
   document.addEventListener("htmx:load", (event) => setUp(event.detail.elt));
 })();
+
+// The language switch returns to the page being read: the URL htmx may have pushed since
+// the page was rendered (without JavaScript, the rendered one in the form).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches && form.matches("form.langswitch") && form.elements.next) {
+    form.elements.next.value = location.pathname + location.search;
+  }
+});
