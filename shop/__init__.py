@@ -102,11 +102,25 @@ def select_locale() -> str:
     return config["BABEL_DEFAULT_LOCALE"]
 
 
+def _close_what_compression_replaces(response):
+    """A static file is streamed; Flask-Compress swaps its file for a compressing
+    generator, so the file is closed with the response instead of waiting for the
+    garbage collector. (Registered after Flask-Compress, so it runs before it.)"""
+    if response.is_streamed and hasattr(response.response, "close"):
+        response.call_on_close(response.response.close)
+    return response
+
+
 def init_extensions(app: Flask) -> None:
     from shop.accounts.models import User
-    from shop.extensions import babel, cache, csrf, db, htmx, limiter, login_manager, migrate
+    from shop.extensions import (babel, cache, compress, csrf, db, htmx, limiter, login_manager,
+                                 migrate)
     from shop.web import init_lifecycle
 
+    # first: Flask runs after-request hooks last-registered first, so compression sees the
+    # response once everything else (the commit, the headers, the audit log) is done
+    compress.init_app(app)
+    app.after_request(_close_what_compression_replaces)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

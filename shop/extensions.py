@@ -3,6 +3,7 @@
 from flask import session
 from flask_babel import Babel
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -40,5 +41,7 @@ htmx = HTMX()
 cache = Cache()
 limiter = Limiter(key_func=get_remote_address)
 mail = Mail()
+compress = Compress()  # br/zstd/gzip for HTML, fragments, CSS and JS (static files included)
 
-__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "htmx", "limiter", "cache", "mail"]
+__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "htmx", "limiter", "cache", "mail",
+           "compress"]
