@@ -44,11 +44,27 @@ BAD_SCHEME = re.compile(r"(?i)(?:\]\(|<|\]:)\s*(?:javascript|vbscript|data|file|
 _render = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 _detect = MarkdownIt("commonmark", {"html": True})  # only to find raw HTML, never to render
 
-# Headings in a body start at h2 (the page's h1 is the title).
-_render.add_render_rule("heading_open", lambda self, tokens, idx, options, env: (
-    f"<h{min(int(tokens[idx].tag[1]) + 1, 4)}>"))
-_render.add_render_rule("heading_close", lambda self, tokens, idx, options, env: (
-    f"</h{min(int(tokens[idx].tag[1]) + 1, 4)}>\n"))
+
+
+def _nest_headings(state) -> None:
+    """Headings in a body nest under the page's h1 (the title) without skipping a level,
+    whatever levels the editor typed: the first is an h2, and each is at most one level
+    below the heading it follows ("#", "###", "##" become h2, h3, h3; "###" alone, h2),
+    down to h4. Screen readers move through a page by its headings."""
+    typed: list[int] = []  # the levels typed by the headings the current one sits under
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open":
+            continue
+        level = int(token.tag[1])
+        while typed and typed[-1] >= level:
+            typed.pop()
+        typed.append(level)
+        tag = f"h{min(len(typed) + 1, 4)}"
+        token.tag = tag
+        state.tokens[index + 2].tag = tag  # heading_open, inline, heading_close
+
+
+_render.core.ruler.push("nest_headings", _nest_headings)
 
 
 def normalise(body: str) -> str:

@@ -1,6 +1,7 @@
 """A corpus of hostile bodies: whatever an editor types, the rendered body holds nothing
 that runs; and what can be refused at save time is refused with a message."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -120,10 +121,17 @@ def test_ordinary_markdown_passes_and_renders():
             "![图](/media/ab-480.webp)\n\n3 < 5 and a > b\n")
     assert markup.check(body) == []
     html = markup.render(body)
-    assert "<h3>挑选</h3>" in html  # the page's h1 is the title: body headings start lower
+    assert "<h2>挑选</h2>" in html  # the page's h1 is the title: body headings start lower
     assert '<a href="https://example.com/a" rel="nofollow noopener noreferrer">看这里</a>' in html
     assert "<table>" in html and '<img src="/media/ab-480.webp" alt="图">' in html
     assert "3 &lt; 5 and a &gt; b" in html
+
+
+def test_headings_nest_under_the_title_without_skipping_a_level():
+    body = "### 一\n\n文\n\n# 二\n\n### 三\n\n## 四\n\n#### 五\n\n###### 六\n"
+    tags = re.findall(r"<(h\d)>(\S+?)</h\d>", markup.render(body))
+    assert tags == [("h2", "一"), ("h2", "二"), ("h3", "三"), ("h3", "四"), ("h4", "五"),
+                    ("h4", "六")]
 
 
 def test_embeds_are_found_once_each_and_split_out_of_the_html():

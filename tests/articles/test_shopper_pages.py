@@ -102,3 +102,30 @@ def test_buy_now_on_a_card_adds_and_goes_to_checkout(app, shopper_client):
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/checkout"
     assert "×2" in shopper_client.get("/checkout").get_data(as_text=True) or \
         'value="2"' in shopper_client.get("/cart").get_data(as_text=True)
+
+
+def test_the_article_page_headings_never_skip_a_level(app, client):
+    """The title is the h1; the body's headings and the embed cards follow without a
+    skipped level, also for an article saved before headings nested."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    product, _ = product_with_skus(title="芒果")
+    article = ArticleFactory(title="夏天的水果", body_md=f"导语\n\n{embed(product.id)}\n\n## 小贴士\n\n"
+                                                   "#### 冷藏\n\n别太久\n\n## 挑选\n")
+
+    def levels():
+        html = client.get(f"/a/{article.id}").get_data(as_text=True)
+        found = [int(level) for level in re.findall(r"<h([1-6])[\s>]", html)]
+        assert found[0] == 1 and all(b <= a + 1 for a, b in zip(found, found[1:])), found
+        return found
+
+    assert levels() == [1, 2, 3, 2]  # title, 小贴士, 冷藏, 挑选
+    with app.app_context():  # as the body was stored before (one level down, skipping h2)
+        downgrade(revision="d9f1b3c5e7a2")
+        db.session.execute(text("UPDATE articles SET body_html = :html WHERE id = :id"), {
+            "id": article.id, "html": f"<p>导语</p>\n<p>[[product:{product.id}]]</p>\n"
+                                      "<h3>小贴士</h3>\n<h4>冷藏</h4>\n<p>别太久</p>\n<h3>挑选</h3>"})
+        db.session.commit()
+        upgrade()
+    assert levels() == [1, 2, 3, 2]
