@@ -3,7 +3,7 @@
 - Every query argument and form field of every request (and the URL's path) is refused
   with a 400 and a clear message when it holds a control character: NUL (which
   PostgreSQL cannot store), the other C0 and C1 controls, DEL. Tabs and line breaks are
-  text. shop.web.lifecycle runs check_request() before any view, so no view, form or
+  text. shop.web.lifecycle asks refused_input() before any view, so no view, form or
   query ever sees them.
 - Names people are shown by (a nickname, a recipient's or a distributor's name) refuse
   characters that are invisible or turn the text around: zero-width spaces and joiners,

@@ -27,7 +27,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g
 
-STRIPE_DEFAULTS = ("https://js.stripe.com", "https://api.stripe.com", "https://hooks.stripe.com")
+# Stripe's CSP guide (docs.stripe.com/security/guide#content-security-policy): Stripe.js
+# from js.stripe.com and its subdomains, its frames there and on hooks.stripe.com (3-D
+# Secure), its requests to api.stripe.com.
+STRIPE_DEFAULTS = ("https://js.stripe.com", "https://*.js.stripe.com", "https://api.stripe.com",
+                   "https://hooks.stripe.com")
 
 
 def csp_nonce() -> str:
