@@ -9,12 +9,13 @@ Where the counts live, one storage for every process of a deployment
   is rolled back (a refused sign-in), and a second write connection to SQLite would wait
   for the request's own lock.
 
-Counting is atomic and happens before the attempt, so N parallel attempts give exactly
+Counting is atomic and happens before the answer, so N parallel attempts give exactly
 the limit: Flask-Limiter's fixed window adds one and compares in one step (Redis INCRBY;
-here one INSERT ... ON CONFLICT DO UPDATE ... RETURNING). Where only failures should
-count (guessing pickup codes), take() counts the attempt up front and give_back() returns
-it once the attempt turns out not to be a guess, so parallel guesses can never pass the
-limit; at worst a right code is counted for a moment.
+here one INSERT ... ON CONFLICT DO UPDATE ... RETURNING). Where only failures count
+(guessing pickup codes), a request is refused up front once the limit is used up
+(exhausted(): then a right code gets no answer either, or the limit would be an oracle),
+and a failure is counted with take() before it is answered: the failures past the limit,
+parallel ones included, are answered 429 instead. Right codes are never counted.
 """
 
 from __future__ import annotations
@@ -89,13 +90,12 @@ def _items(config_key: str):
     return parse_many(current_app.config[config_key])
 
 
+def exhausted(config_key: str, who: str) -> bool:
+    """Whether `who` has used up any of the limits named by config_key (counts nothing)."""
+    return not all(limiter.limiter.test(item, config_key, who) for item in _items(config_key))
+
+
 def take(config_key: str, who: str) -> bool:
-    """Count one attempt of `who` under the limits named by config_key, before the
-    attempt; False when any of them is used up (the attempt is then refused)."""
+    """Count one attempt of `who` under the limits named by config_key, atomically, before
+    it is answered; False when it is past any of them (it is then answered 429)."""
     return all([limiter.limiter.hit(item, config_key, who) for item in _items(config_key)])
-
-
-def give_back(config_key: str, who: str) -> None:
-    """Return an attempt take() counted, once it turned out not to be what is limited."""
-    for item in _items(config_key):
-        limiter.storage.incr(item.key_for(config_key, who), item.get_expiry(), amount=-1)

@@ -87,17 +87,20 @@ def _verify_form(form: VerifyForm | None = None) -> VerifyForm:
 def guess_limit(view):
     """Failed look-ups (no such code, another store's: what guessing looks like) are
     limited per staff member, look-ups and confirmations together (PICKUP_GUESS_LIMIT).
-    Every attempt is counted before it runs (shop.ratelimit.take), so parallel guesses
-    can not pass the limit, and given back once it turns out not to be a guess."""
+    Once the limit is used up every look-up is refused, a right code's too (else the
+    answers would still tell right from wrong). Each failure is counted atomically before
+    it is answered (shop.ratelimit.take), so of N parallel guesses exactly the limit are
+    answered and the rest get 429; right codes, refused or not, are never counted. A
+    failed look-up changes nothing, so answering it 429 instead leaves nothing behind."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         who = str(current_user.id)
-        if not ratelimit.take("PICKUP_GUESS_LIMIT", who):
+        if ratelimit.exhausted("PICKUP_GUESS_LIMIT", who):
             abort(429)
         response = make_response(view(*args, **kwargs))
-        if response.status_code not in (403, 404):
-            ratelimit.give_back("PICKUP_GUESS_LIMIT", who)
+        if response.status_code in (403, 404) and not ratelimit.take("PICKUP_GUESS_LIMIT", who):
+            abort(429)
         return response
 
     return wrapped
