@@ -12,19 +12,22 @@ from flask_babel import gettext as _
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, ValidationError
 
 from shop.money import MoneyError, input_value, parse_amount
-from shop.text import INVISIBLE
+from shop.text import has_invisible
 
 
 class MoneyField(StringField):
     """Typed as '12.50', held as integer minor units in the shop's currency.
 
     Empty input gives None (add InputRequired where an amount must be given); anything
-    that is not a plain non-negative amount with the currency's decimals is an error.
+    that is not a plain non-negative amount with the currency's decimals is an error, and
+    so are several values under one name (never the first of them).
     """
 
     def process_formdata(self, valuelist):
         self.raw = valuelist[0] if valuelist else ""
         self.data = None
+        if len(valuelist) > 1:
+            raise ValueError(_("Send one number."))
         if self.raw.strip():
             try:
                 self.data = parse_amount(self.raw, current_app.config["SHOP_CURRENCY"])
@@ -126,7 +129,7 @@ class PersonName:
 
     def __call__(self, form, field):
         value = field.data or ""
-        if INVISIBLE.search(value):
+        if has_invisible(value):
             raise ValidationError(_("Names can not hold invisible or direction-changing "
                                     "characters."))
         if value and not value.strip():

@@ -35,13 +35,18 @@ def _fields(cls):
         if hasattr(field, "field_class") and name not in vars(cls)}
 
 
-def test_every_quantity_field_of_every_form_refuses_several_values(app):
+NUMBERS = (CountField, CountSelectField, MoneyField, RateField)
+
+
+def test_every_number_field_of_every_form_refuses_several_values(app):
+    """Quantities, amounts and rates: a value sent twice is an error, never the first."""
     tried = []
     for cls in _form_classes():
         for name, unbound in _fields(cls).items():
-            if "quantity" not in name:
+            if "quantity" in name:
+                assert unbound.field_class in (CountField, CountSelectField), (cls, name)
+            if not issubclass(unbound.field_class, NUMBERS):
                 continue
-            assert unbound.field_class in (CountField, CountSelectField), (cls, name)
             with app.test_request_context(method="POST", headers={"Accept-Language": "en"}):
                 kwargs = {"meta": {"csrf": False}} if issubclass(cls, FlaskForm) else {}
                 form = cls(formdata=MultiDict([(name, "1"), (name, "2")]), **kwargs)
@@ -51,7 +56,8 @@ def test_every_quantity_field_of_every_form_refuses_several_values(app):
                 field.validate(form)
                 assert "Send one number." in " ".join(map(str, field.errors)), (cls, name)
             tried.append(f"{cls.__name__}.{name}")
-    assert {"AddForm.quantity", "FlashBuyForm.quantity", "RedeemForm.quantity"} <= set(tried), tried
+    assert {"AddForm.quantity", "FlashBuyForm.quantity", "RedeemForm.quantity",
+            "AdjustForm.amount", "SkuForm.price", "RateForm.level1_bp"} <= set(tried), tried
 
 
 def test_every_rate_and_amount_field_uses_the_one_parser(app):
