@@ -21,7 +21,7 @@ from flask import Flask, current_app, g, request, session
 from shop.db import SAFE_METHODS, db, retryable
 from shop.jobs import run_inline
 from shop.web.rendering import render_error
-from shop.text import refused_input
+from shop.text import line_breaks_as_text, refused_input
 
 
 def finish_request(response):
@@ -81,6 +81,7 @@ def _start_again(cookie: dict) -> None:
 def _refuse_control_characters():
     """The one boundary of text input (shop.text): a control character anywhere in
     the query or the form is a 400 with a message, before any view runs."""
+    line_breaks_as_text()
     why = refused_input()
     if why is not None:
         return render_error(None, 400, why)

@@ -97,5 +97,9 @@ def render_error(error: HTTPException | None, code: int | None = None, message: 
     """The error page (or its fragment for htmx), with a message people can act on."""
     code = code or (error.code if error is not None else None) or 500
     message = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
-    return render("errors/error.html", block="error", status=code, code=code, error=error,
-                  message=message)
+    response = render("errors/error.html", block="error", status=code, code=code, error=error,
+                      message=message)
+    # For htmx: this is the error block, not the fragment the element asked for; page.js
+    # puts it inside an element it was to replace, so the element stays (see there).
+    response.headers["X-Shop-Error"] = str(code)
+    return response

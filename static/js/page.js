@@ -42,3 +42,18 @@ document.addEventListener("submit", (event) => {
     form.elements.next.value = location.pathname + location.search;
   }
 });
+
+// An error answered to an htmx request (a refused character, a role or rate limit: the
+// "error" block of errors/error.html, marked X-Shop-Error) is not the fragment the
+// element asked for. Where that fragment would have replaced its target (outerHTML),
+// the error goes inside the target instead, so the target and its id stay and the next
+// request (the next keystroke in the article preview) can replace it again.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const detail = event.detail;
+  if (!detail.xhr.getResponseHeader("X-Shop-Error")) return;
+  const source = detail.requestConfig ? detail.requestConfig.elt : event.target;  // what asked
+  const holder = source.closest("[hx-swap], [data-hx-swap]");
+  const style = (holder && (holder.getAttribute("hx-swap") || holder.getAttribute("data-hx-swap")))
+    || htmx.config.defaultSwapStyle;
+  if (style.trim().startsWith("outerHTML")) detail.swapOverride = "innerHTML";
+});

@@ -195,6 +195,15 @@ def test_the_live_preview_renders_cards_and_problems_without_saving(app):
     assert f"[[product:{product.id}]]" in picker.get_data(as_text=True)
 
 
+def test_line_and_page_breaks_pasted_from_a_word_processor_are_line_breaks(app):
+    client, _ = _editor(app)
+    response = client.post_form("/admin/articles/preview", {"body": "第一行\x0b第二行\x0c\x0c第三段"},
+                                headers={"HX-Request": "true", **EN})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<p>第一行\n第二行</p>" in html and "<p>第三段</p>" in html
+
+
 def test_publishing_rights_are_given_by_admins(app):
     admin, _ = signed_in(app, "admin")
     editor = UserFactory(role="editor")

@@ -3,6 +3,7 @@ publishes it; a shopper opens it, adds one of its products to the cart from the 
 pays; the article's figures then show one order and its GMV. axe checks the article."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from shop.db import db
@@ -28,7 +29,10 @@ def test_an_article_sells_and_its_figures_show_the_order(app, phone, page):
     page.get_by_label("标题").fill("夏天的水果")
     page.get_by_label("摘要").fill("芒果和车厘子怎么挑")
     body = page.get_by_label("正文（Markdown）")
+    body.fill("芒果要挑\x1b软一点的。")  # a control character: the preview says why, and stays
+    expect(page.locator("#preview [role=alert]")).to_contain_text("控制字符")
     body.fill("芒果要挑软一点的。\n\n")
+    expect(page.locator("#preview")).to_contain_text("芒果要挑软一点的。")
     for title in ("海南芒果", "智利车厘子"):
         page.get_by_label("搜索商品", exact=True).last.fill(title)
         page.locator("#picker li", has_text=title).get_by_role("button", name="插入").click()

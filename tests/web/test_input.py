@@ -74,7 +74,8 @@ def test_line_breaks_and_tabs_are_text(app, client):
 
 
 @pytest.mark.parametrize("nickname", ["abc\u202egnp.exe", "ad\u200bmin\u200d", "\u2066x\u2069",
-                                      "\ufeffbom"])
+                                      "\ufeffbom", "ab\u061cc", "\u3164", "a\u2028b", "so\u00adft",
+                                      "ab\u180ec", "\u2800"])
 def test_names_refuse_invisible_and_direction_changing_characters(app, client, nickname):
     response = client.post_form("/register", {"email": "n@example.com", "nickname": nickname,
                                               "password": "longenough1", "confirm": "longenough1"},
@@ -87,6 +88,24 @@ def test_names_refuse_invisible_and_direction_changing_characters(app, client, n
     with app.app_context():
         assert db.session.get(User, user.id).nickname == user.nickname
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_emoji_joined_into_one_are_a_name(app):
+    shopper, user = signed_in(app)
+    response = shopper.post_form("/me/profile", {"nickname": "👨\u200d👩\u200d👧 一家"}, headers=EN)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).nickname == "👨\u200d👩\u200d👧 一家"
+
+
+def test_a_control_character_in_an_uploaded_file_name_is_refused(app, png_bytes):
+    shopper, user = signed_in(app)
+    response = shopper.post("/me/profile", headers=EN, content_type="multipart/form-data", data={
+        "csrf_token": shopper.csrf_token(), "nickname": "新名字",
+        "avatar": (png_bytes(), "a\x00b.png")})
+    assert response.status_code == 400 and MESSAGE in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, user.id).nickname == user.nickname
 
 
 def test_a_look_alike_email_is_the_same_account(app, client):
