@@ -127,7 +127,9 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     htmx.init_app(app)
     cache.init_app(app)
-    from shop import ratelimit  # noqa: F401  (its storage, shopfile://, registers with limits)
+    from shop import ratelimit  # (its storage, shopfile://, registers with limits)
+
+    ratelimit.check_storage(app.config["RATELIMIT_STORAGE_URI"])
 
     limiter.init_app(app)
     # The shop sets no default or application-wide limits, only per-route ones (sign-in,

@@ -88,10 +88,12 @@ class Config:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     IMAGE_WIDTHS = (240, 480, 960)
 
-    # Rate limits (Flask-Limiter). Redis when REDIS_URL is set, memory otherwise.
-    # One store of counts for every process of a deployment (shop.ratelimit): Redis with
-    # REDIS_URL, else a SQLite file beside the database, shared by the machine's workers.
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or f"shopfile://{INSTANCE / 'ratelimits.sqlite'}"
+    # Rate limits (Flask-Limiter): one store of counts for every process of a deployment
+    # (shop.ratelimit): RATELIMIT_STORAGE_URI if set (redis://, shopfile://; memory:// is
+    # refused at start-up, it would count per process), else Redis with REDIS_URL, else a
+    # SQLite file beside the database, shared by the machine's workers.
+    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+                             or f"shopfile://{INSTANCE / 'ratelimits.sqlite'}")
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")

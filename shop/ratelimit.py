@@ -86,6 +86,14 @@ class FileStorage(Storage):
         self._db().execute("DELETE FROM counters WHERE key = ?", (key,))
 
 
+def check_storage(uri: str) -> None:
+    """Refuse a store that counts in each process: N workers would let N times the limit
+    through (the attack run's finding)."""
+    if uri.split("://", 1)[0] in ("memory", "async+memory"):
+        raise RuntimeError(f"RATELIMIT_STORAGE_URI={uri} counts in each process; use redis:// "
+                           "(several servers) or shopfile://<path> (one machine)")
+
+
 def _items(config_key: str):
     return parse_many(current_app.config[config_key])
 
