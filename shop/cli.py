@@ -63,3 +63,22 @@ def check_ledgers_command():
     if found:
         raise SystemExit(1)
     click.echo("Every ledger adds up to its balance.")
+
+
+@shop_cli.command("account")
+@click.argument("email")
+@click.option("--disable", "active", flag_value=False, default=None,
+              help="Disable the account: every session of it ends and it can not sign in.")
+@click.option("--enable", "active", flag_value=True, help="Enable a disabled account again.")
+def account_command(email: str, active: bool | None):
+    """Disable or enable an account by its email (until the backoffice's customer page
+    does it: issue 24). Without an option, shows whether it is active."""
+    from shop.accounts import services as accounts
+
+    user = accounts.user_by_email(email)
+    if user is None:
+        raise click.UsageError(f"No account with the email {email}.")
+    if active is not None:
+        accounts.set_active(user, active)
+        db.session.commit()
+    click.echo(f"{user.email} (#{user.id}, {user.role}): {'active' if user.active else 'disabled'}")

@@ -230,14 +230,18 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(app):
 
 
 def test_a_disabled_account_is_signed_out_everywhere_and_can_not_sign_in(app):
-    from shop.accounts import services
-
+    """`flask shop account EMAIL --disable` (the backoffice's customer page comes with
+    issue 24), then --enable."""
     user = UserFactory()
     client = app.test_client()
     client.signin(user.email)
-    with app.app_context():
-        services.set_active(db.session.get(User, user.id), False)
-        db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["shop", "account", user.email.upper(), "--disable"])
+    assert result.exit_code == 0 and result.output.endswith(": disabled\n"), result.output
     assert client.get("/me").status_code == 302
     assert app.test_client().post_form("/signin", {"email": user.email, "password": "password123"}
                                        ).status_code == 422
+    result = runner.invoke(args=["shop", "account", user.email, "--enable"])
+    assert result.exit_code == 0 and result.output.endswith(": active\n"), result.output
+    app.test_client().signin(user.email)
+    assert runner.invoke(args=["shop", "account", "nobody@example.com"]).exit_code == 2
