@@ -34,6 +34,12 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def ratelimit_storage(environ) -> str:
+    """Where every process counts rate limits (see Config.RATELIMIT_STORAGE_URI)."""
+    return (environ.get("RATELIMIT_STORAGE_URI") or environ.get("REDIS_URL")
+            or f"shopfile://{INSTANCE / 'ratelimits.sqlite'}")
+
+
 class Config:
     SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
@@ -92,8 +98,7 @@ class Config:
     # (shop.ratelimit): RATELIMIT_STORAGE_URI if set (redis://, shopfile://; memory:// is
     # refused at start-up, it would count per process), else Redis with REDIS_URL, else a
     # SQLite file beside the database, shared by the machine's workers.
-    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
-                             or f"shopfile://{INSTANCE / 'ratelimits.sqlite'}")
+    RATELIMIT_STORAGE_URI = ratelimit_storage(os.environ)
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")
