@@ -7,7 +7,7 @@ from flask import Response, request
 
 from shop.analytics.blueprint import admin_bp as bp
 from shop.analytics import charts, export, services
-from shop.analytics.forms import EXPORTS, ExportForm, RangeForm
+from shop.analytics.forms import EXPORTS, ExportForm, RangeForm, shortcut_ranges
 from shop.db import utcnow
 from shop.money import format_minor
 from shop.web import render, roles_required
@@ -26,10 +26,11 @@ def _range_form(form_class=RangeForm):
 @roles_required("admin")
 def dashboard():
     form, valid = _range_form()
+    shortcuts = shortcut_ranges(services.local_day(utcnow()))
     if not valid:
         return render("admin/analytics/dashboard.html", block="results", form=form, board=None,
-                      status=400)
-    board = services.dashboard(form.start.data, form.end.data)
+                      shortcuts=shortcuts, status=400)
+    board, previous, changes = services.compared(form.start.data, form.end.data)
 
     def money(minor: int) -> str:
         return format_minor(minor, board.currency)
@@ -37,7 +38,7 @@ def dashboard():
     label = "%m-%d"
     return render(
         "admin/analytics/dashboard.html", block="results", form=form, board=board,
-        exports=EXPORTS,
+        previous=previous, changes=changes, shortcuts=shortcuts, exports=EXPORTS,
         visitors_chart=charts.bar_chart([(d.day.strftime(label), d.visitors) for d in board.days]),
         gmv_chart=charts.bar_chart([(d.day.strftime(label), d.gmv_minor) for d in board.days], money),
         funnel=charts.funnel(board.funnel))

@@ -16,6 +16,19 @@ EXPORTS = {"daily": _l("Day by day"), "sources": _l("Lifetime value by source"),
            "distributors": _l("Top distributors"), "coupons": _l("Coupons")}
 
 
+# Shortcuts of the dashboard's range, as plain links: (key, label); see shortcut_ranges.
+SHORTCUTS = (("today", _l("Today")), ("7d", _l("Last 7 days")), ("30d", _l("Last 30 days")),
+             ("90d", _l("Last 90 days")), ("month", _l("This month")))
+
+
+def shortcut_ranges(today: date) -> list[tuple[str, object, date, date]]:
+    """Each shortcut's (key, label, first day, last day), today included."""
+    spans = {"today": (today, today), "7d": (today - timedelta(days=6), today),
+             "30d": (today - timedelta(days=29), today),
+             "90d": (today - timedelta(days=89), today), "month": (today.replace(day=1), today)}
+    return [(key, label, *spans[key]) for key, label in SHORTCUTS]
+
+
 class DayField(DateField):
     """A day as YYYY-MM-DD; a day that does not exist (2026-02-30) is said so."""
 

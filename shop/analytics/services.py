@@ -474,6 +474,11 @@ class Dashboard:
         return share_bp(self.groups_complete, self.groups_complete + self.groups_failed)
 
     @property
+    def conversion_bp(self) -> int:
+        """Visitors of the range who paid for an order placed in it, per visitor."""
+        return share_bp(self.paying_visitors, self.visitors)
+
+    @property
     def funnel(self) -> list[tuple[str, int]]:
         return [("visit", self.visitors), ("product", self.product_viewers),
                 ("cart", self.cart_adders), ("order", self.ordering_visitors),
@@ -708,7 +713,9 @@ def _campaigns(board: Dashboard) -> None:
                      for cid, uses, gmv, _units, discount, _views in rows]
 
 
-def dashboard(start: date, end: date) -> Dashboard:
+def dashboard(start: date, end: date, *, full: bool = True) -> Dashboard:
+    """The figures of a range; full=False: the headline figures alone (traffic, orders,
+    payments, refunds), without the tables (sources, rankings, campaigns)."""
     board = Dashboard(start=start, end=end, currency=current_app.config["SHOP_CURRENCY"])
     days = {start + timedelta(days=n): Day(start + timedelta(days=n))
             for n in range((end - start).days + 1)}
@@ -722,10 +729,89 @@ def dashboard(start: date, end: date) -> Dashboard:
     _traffic(board, days, rolled, rolled_days, raw)
     _orders(board, days, rolled, raw)
     board.days = list(days.values())
-    _sources(board)
-    _rankings(board, raw)
-    _campaigns(board)
+    if full:
+        _sources(board)
+        _rankings(board, raw)
+        _campaigns(board)
     return board
+
+
+# --- comparisons: a range against the one before it ------------------------------------
+
+# The headline figures a range is compared on (attributes of Dashboard).
+COMPARED = ("visitors", "page_views", "orders", "paid_orders", "paying_customers", "gmv_minor",
+            "aov_minor", "refunded_minor", "conversion_bp", "repurchase_bp", "new_customers",
+            "returning_customers")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure now and in the period before: the difference, and the difference as a
+    share of the figure before in basis points, rounded half away from zero (None when
+    there was nothing before: no share of zero)."""
+
+    current: int
+    previous: int
+
+    @property
+    def diff(self) -> int:
+        return self.current - self.previous
+
+    @property
+    def percent_bp(self) -> int | None:
+        if self.previous <= 0:
+            return None
+        magnitude = half_up(abs(self.diff) * 10_000, self.previous)
+        return magnitude if self.diff >= 0 else -magnitude
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.diff > 0 else "down" if self.diff < 0 else "same"
+
+
+def previous_range(start: date, end: date) -> tuple[date, date]:
+    """The days just before the range, as many as it has."""
+    before = start - timedelta(days=1)
+    return before - (end - start), before
+
+
+def changes(board: Dashboard, previous: Dashboard) -> dict[str, Change]:
+    return {name: Change(int(getattr(board, name)), int(getattr(previous, name)))
+            for name in COMPARED}
+
+
+def compared(start: date, end: date) -> tuple[Dashboard, Dashboard, dict[str, Change]]:
+    """The range's full figures, the headline figures of the days just before it, and
+    each headline figure's change: twice the headline queries, however long the range."""
+    board = dashboard(start, end)
+    previous = dashboard(*previous_range(start, end), full=False)
+    return board, previous, changes(board, previous)
+
+
+@dataclass
+class Today:
+    """Today's headline figures next to yesterday's (the backoffice home's summary):
+    visitors, orders placed, paid orders, the amount paid (GMV) and conversion (visitors
+    who paid, per visitor, in basis points)."""
+
+    day: date
+    currency: str
+    visitors: Change
+    orders: Change
+    paid_orders: Change
+    paid_minor: Change
+    conversion_bp: Change
+
+
+def today_vs_yesterday(now: datetime | None = None) -> Today:
+    """Today so far (the shop's local day) against the whole of yesterday."""
+    today = local_day(now or utcnow())
+    board = dashboard(today, today, full=False)
+    before = dashboard(today - timedelta(days=1), today - timedelta(days=1), full=False)
+    found = changes(board, before)
+    return Today(day=today, currency=board.currency, visitors=found["visitors"],
+                 orders=found["orders"], paid_orders=found["paid_orders"],
+                 paid_minor=found["gmv_minor"], conversion_bp=found["conversion_bp"])
 
 
 # --- operations signals ----------------------------------------------------------------
@@ -736,6 +822,11 @@ class Signals:
     milestones: list = field(default_factory=list)  # (ProductMilestone, Product)
     stale: list = field(default_factory=list)       # (Product, last sold at or None)
     articles: list = field(default_factory=list)    # Article
+
+    @property
+    def count(self) -> int:
+        """How many things ask for attention (the backoffice home shows it)."""
+        return len(self.milestones) + len(self.stale) + len(self.articles)
 
 
 def signals(now: datetime | None = None, *, milestone_days: int = 30) -> Signals:
