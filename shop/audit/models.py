@@ -35,6 +35,9 @@ class AuditEntry(db.Model):
         Index("ix_audit_entries_actor_id_created_at", "actor_id", "created_at"),
         Index("ix_audit_entries_endpoint_created_at", "endpoint", "created_at"),
         Index("ix_audit_entries_domain_created_at", "domain", "created_at"),
+        # what was done to one thing, newest first: a customer's page (shop.customers)
+        # looks up the entries whose target is that account ("user_id=4")
+        Index("ix_audit_entries_target_created_at", "target", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
