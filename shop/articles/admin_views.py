@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from shop.accounts import services as accounts
 from shop.articles import ARTICLE_STATUS_LABELS
 from shop.articles.blueprint import admin_bp as bp
+from shop.articles import diff as revision_diff
 from shop.articles import services
 from shop.articles.forms import ArticleForm, CategoryForm, PreviewForm, StatusForm
 from shop.articles.models import ARTICLE_STATUSES, Article, ArticleCategory
@@ -209,6 +210,23 @@ def history(article_id: int):
     services.check_may_see(article, current_user)
     return render("admin/articles/history.html", article=article,
                   revisions=services.revisions(article))
+
+
+@bp.get("/<int:article_id>/history/<int:number>/diff")
+@roles_required("editor")
+def diff(article_id: int, number: int):
+    """What changed between revision `number` and another (?against=N: the current one
+    when not given), older to newer; the restore button of `number` lives here."""
+    article = _article(article_id)
+    services.check_may_see(article, current_user)
+    against = number_arg("against", article.revision, most=article.revision)
+    picked = revision_diff.revision(article, number)
+    other = revision_diff.revision(article, against)
+    if picked is None or other is None:
+        abort(404)
+    old, new = (picked, other) if picked.number <= other.number else (other, picked)
+    return render("admin/articles/diff.html", article=article, picked=picked,
+                  diff=revision_diff.compare(old, new))
 
 
 @bp.post("/<int:article_id>/history/<int:number>/restore")

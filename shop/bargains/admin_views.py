@@ -40,7 +40,7 @@ def _initial(campaign: BargainCampaign | None) -> dict:
         now = utcnow()
         return {"helpers_needed": 5, "hours": 24, "active": True,
                 "starts_at": now, "ends_at": now + timedelta(days=7)}
-    return {"sku_code": campaign.sku.code, "start_price_minor": campaign.start_price_minor,
+    return {"sku_id": campaign.sku_id, "start_price_minor": campaign.start_price_minor,
             "floor_price_minor": campaign.floor_price_minor,
             "helpers_needed": campaign.helpers_needed, "hours": campaign.hours,
             "starts_at": campaign.starts_at, "ends_at": campaign.ends_at, "active": campaign.active}
@@ -52,7 +52,7 @@ def _edit(campaign: BargainCampaign | None):
         try:
             campaign = services.save_campaign(campaign, **form.values())
         except services.BargainError as exc:
-            form.sku_code.errors.append(str(exc))
+            form.sku_id.errors.append(str(exc))
         else:
             flash(_("Bargain campaign saved."))
             return redirect(url_for("bargains_admin.edit_campaign", campaign_id=campaign.id), 303)

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField
+from wtforms.validators import InputRequired
 
 from shop.bargains.services import MAX_HELPERS, MAX_HOURS
+from shop.admin.picking import PickField
 from shop.orders.forms import AddressForm
 from shop.web.fields import CountField, MoneyField, ShopDateTimeField
 
@@ -17,8 +18,7 @@ class CampaignForm(FlaskForm):
     shop's time zone. The cross-field rules are the table's checks: a floor of at least
     0.01, at least 0.01 between start and floor per helper, the end after the start."""
 
-    sku_code = StringField(_l("SKU code"), filters=[lambda v: v.strip() if v else v],
-                           validators=[InputRequired(), Length(max=64)])
+    sku_id = PickField(_l("SKU"), kind="sku", validators=[InputRequired()])
     start_price_minor = MoneyField(_l("Start price"), validators=[InputRequired()])
     floor_price_minor = MoneyField(_l("Floor price"), validators=[InputRequired()])
     helpers_needed = CountField(_l("Helpers needed"), validators=[InputRequired()],
@@ -51,7 +51,7 @@ class CampaignForm(FlaskForm):
 
     def values(self) -> dict:
         """What the service takes."""
-        return {"sku_code": self.sku_code.data, "start_price_minor": self.start_price_minor.data,
+        return {"sku_code": self.sku_id.chosen.code, "start_price_minor": self.start_price_minor.data,
                 "floor_price_minor": self.floor_price_minor.data,
                 "helpers_needed": self.helpers_needed.data, "hours": self.hours.data,
                 "starts_at": self.starts_at.data, "ends_at": self.ends_at.data,

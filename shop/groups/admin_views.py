@@ -14,7 +14,7 @@ from shop.catalog.models import Product
 from shop.db import db, utcnow
 from shop.groups.blueprint import admin_bp as bp
 from shop.groups import services
-from shop.groups.forms import CampaignForm
+from shop.groups.forms import CampaignForm, ProductChoiceForm
 from shop.groups.models import GroupCampaign
 from shop.web import number_arg, render, roles_required
 
@@ -22,7 +22,8 @@ from shop.web import number_arg, render, roles_required
 @bp.get("/")
 @roles_required("admin")
 def campaigns():
-    return render("admin/groups/campaigns.html", rows=services.campaigns_with_figures())
+    return render("admin/groups/campaigns.html", rows=services.campaigns_with_figures(),
+                  choice=ProductChoiceForm(formdata=None))
 
 
 def _form(product: Product, campaign: GroupCampaign | None) -> CampaignForm:
@@ -74,11 +75,13 @@ def _save(product: Product, campaign: GroupCampaign | None):
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("admin")
 def new():
-    product_id = number_arg("product_id", 0, most=2**31 - 1)
-    product = db.session.get(Product, product_id) if product_id else None
+    choice = ProductChoiceForm(formdata=request.args)  # the product stays in the URL on POST
+    product = choice.product_id.chosen if choice.validate() else None
     if product is None or product.archived_at is not None:
+        if product is not None:
+            choice.product_id.errors.append(_("That product is archived; choose another."))
         return render("admin/groups/campaigns.html", rows=services.campaigns_with_figures(),
-                      message=_("Enter the number of a product that exists."), status=404)
+                      choice=choice, status=422)
     return _save(product, None)
 
 

@@ -4,6 +4,7 @@ from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
+from shop.admin.picking import PickField
 from shop.orders.forms import DestinationForm
 from shop.web.fields import CountField, MoneyField, ShopDateTimeField
 
@@ -13,6 +14,15 @@ class SeatForm(DestinationForm):
     The price is the campaign's; nothing about it is read from the form."""
 
     sku_id = RadioField(_l("Option"), coerce=int, validators=[InputRequired()])
+
+
+class ProductChoiceForm(FlaskForm):
+    """The product a new group buy sells, chosen with a picker (a GET form: no token)."""
+
+    class Meta:
+        csrf = False
+
+    product_id = PickField(_l("Product"), kind="product", validators=[InputRequired()])
 
 
 class CampaignSkuForm(Form):

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from shop.admin.picking import PickField
 from shop.orders.forms import AddressForm
 from shop.points import EXPIRY_RULE_LABELS
 from shop.points.services import MAX_POINTS
@@ -54,7 +55,7 @@ class TaskRuleForm(FlaskForm):
 class RateForm(FlaskForm):
     """A product's own earning rate; empty goes back to the shop's."""
 
-    product_id = _count(_l("Product number"), 1, 2**31 - 1)
+    product_id = PickField(_l("Product"), kind="product", validators=[InputRequired()])
     earn_per_unit = _count(_l("Points per currency unit (empty: the shop's rate)"),
                            maximum=1000, required=False)
 
@@ -69,7 +70,7 @@ class AdjustForm(FlaskForm):
 
 
 class MallItemForm(FlaskForm):
-    sku_id = _count(_l("SKU number"), 1, 2**31 - 1)
+    sku_id = PickField(_l("SKU"), kind="sku", validators=[InputRequired()])
     points_price = _count(_l("Points"), 1)
     cash_minor = MoneyField(_l("Plus cash (0 for points only)"), validators=[InputRequired()])
     per_user_limit = _count(_l("Each shopper may redeem at most (0: no limit)"), maximum=10_000)

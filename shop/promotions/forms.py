@@ -1,12 +1,10 @@
 """Forms of promotions: the shopper's flash purchase, and the backoffice's. Money in the shop's currency (MoneyField), times in
 the shop's time zone (ShopDateTimeField), percentages in basis points (1000 = 10 %).
 Each form checks what the tables' CHECK constraints would refuse, so an admin gets a
-message on the field instead of an error page; ids are checked to exist
-(backoffice.py)."""
+message on the field instead of an error page; products, SKUs and categories are chosen
+with pickers (shop.admin.picking), which check that what was chosen exists."""
 
 from __future__ import annotations
-
-import re
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,6 +15,7 @@ from wtforms import (BooleanField, FieldList, Form, FormField, SelectChoice, Sel
                      StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from shop.admin.picking import PickField
 from shop.money import MoneyError, parse_amount
 from shop.orders.forms import AddressForm
 from shop.promotions import SCOPE_LABELS, backoffice
@@ -32,26 +31,6 @@ class FlashBuyForm(AddressForm):
     one-use token. The price is the item's; nothing about it is read from the form."""
 
     quantity = CountSelectField(_l("Quantity"), validators=[InputRequired()])
-
-
-class IdListField(StringField):
-    """Ids typed as '3, 7, 12' (commas or spaces), held as a sorted list of distinct
-    whole numbers; empty gives []."""
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = []
-        parts = [p for p in re.split(r"[\s,，、]+", self.raw) if p]
-        if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= MAX_ID for p in parts):
-            raise ValueError(_("Enter numbers separated by commas, such as 3, 7."))
-        if len(parts) > 200:
-            raise ValueError(_("Give at most 200 numbers."))
-        self.data = sorted({int(p) for p in parts})
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return ", ".join(str(i) for i in self.data or [])
 
 
 def _name():
@@ -71,22 +50,32 @@ class ScopedForm(FlaskForm):
 
     scope = SelectField(_l("Applies to"), default="all",
                         choices=[SelectChoice(k, v) for k, v in SCOPE_LABELS.items()])
-    scope_ids = IdListField(_l("Category or product numbers, separated by commas"))
+    # Chosen with pickers (shop.admin.picking); the one "Applies to" names is saved.
+    scope_categories = PickField(_l("Categories it applies to"), kind="category", multiple=True)
+    scope_products = PickField(_l("Products it applies to"), kind="product", multiple=True)
 
-    def validate_scope_ids(self, field):
-        if self.scope.data not in ("categories", "products"):
-            return
-        if not field.data:
-            raise ValidationError(_l("Give the numbers of the categories or products."))
-        missing = backoffice.missing_ids(self.scope.data, field.data)
-        if missing:
-            what = _("categories") if self.scope.data == "categories" else _("products")
-            raise ValidationError(_("These %(what)s do not exist: %(ids)s", what=what,
-                                    ids=", ".join(map(str, missing))))
+    def _scope_field(self):
+        return {"categories": self.scope_categories,
+                "products": self.scope_products}.get(self.scope.data)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        field = self._scope_field()
+        if field is not None and not field.errors and not field.data:
+            field.errors.append(_l("Choose at least one."))
+            valid = False
+        return valid
 
     def scope_values(self) -> dict:
-        return {"scope": self.scope.data,
-                "scope_ids": self.scope_ids.data if self.scope.data != "all" else []}
+        field = self._scope_field()
+        return {"scope": self.scope.data, "scope_ids": list(field.data) if field is not None else []}
+
+
+def _scope_data(offer) -> dict:
+    """A saved offer's scope ids as its picker's data (GET)."""
+    ids = list(offer.scope_ids or [])
+    return {"scope_categories": ids if offer.scope == "categories" else [],
+            "scope_products": ids if offer.scope == "products" else []}
 
 
 # --- coupons ------------------------------------------------------------------------------
@@ -149,7 +138,7 @@ class CouponForm(ScopedForm):
             "name": coupon.name, "kind": coupon.kind, "amount": coupon.amount_minor,
             "percent_bp": coupon.percent_bp, "cap": coupon.cap_minor,
             "min_spend": coupon.min_spend_minor, "scope": coupon.scope,
-            "scope_ids": list(coupon.scope_ids or []), "valid_from": coupon.valid_from,
+            **_scope_data(coupon), "valid_from": coupon.valid_from,
             "valid_until": coupon.valid_until, "valid_days": coupon.valid_days,
             "total_quantity": coupon.total_quantity, "per_user_limit": coupon.per_user_limit,
             "claimable": coupon.claimable, "newcomer": coupon.newcomer, "returns": coupon.returns,
@@ -202,12 +191,12 @@ class TierForm(Form):
     off_bp = RateField(_l("Or off, in basis points (1000 is 10 percent)"), minimum=1,
                        validators=[Optional()])
     free_shipping = BooleanField(_l("Free shipping"))
-    gift_sku_id = CountField(_l("Gift: number of a SKU (optional)"), minimum=1, maximum=MAX_ID,
-                             validators=[Optional()])
+    gift_sku_id = PickField(_l("Gift (optional)"), kind="sku")
 
     def empty(self) -> bool:
         return not (self.threshold.data or self.off_amount.raw or self.off_bp.raw
-                    or self.free_shipping.data or self.gift_sku_id.raw)
+                    or self.free_shipping.data or self.gift_sku_id.data
+                    or self.gift_sku_id.query)
 
 
 class FullReductionForm(ScopedForm):
@@ -239,8 +228,6 @@ class FullReductionForm(ScopedForm):
                     or row.gift_sku_id.data) and not row.errors:
                 row.threshold.errors.append(
                     _l("A tier gives something: money off, free shipping or a gift."))
-            if row.gift_sku_id.data is not None and not backoffice.sku_exists(row.gift_sku_id.data):
-                row.gift_sku_id.errors.append(_l("No SKU has this number."))
             if threshold is not None and threshold in seen:
                 row.threshold.errors.append(_l("Another tier has this threshold."))
             seen.add(threshold)
@@ -286,7 +273,7 @@ class FullReductionForm(ScopedForm):
                   "free_shipping": t.free_shipping, "gift_sku_id": t.gift_sku_id}
                  for t in promotion.tiers]
         return cls(data={"name": promotion.name, "basis": promotion.basis,
-                         "scope": promotion.scope, "scope_ids": list(promotion.scope_ids or []),
+                         "scope": promotion.scope, **_scope_data(promotion),
                          "starts_at": promotion.starts_at, "ends_at": promotion.ends_at,
                          "with_coupons": promotion.with_coupons,
                          "group_buys": promotion.group_buys, "active": promotion.active,
@@ -301,16 +288,12 @@ class FullReductionForm(ScopedForm):
 
 class BuyGetForm(FlaskForm):
     name = _name()
-    sku_id = CountField(_l("SKU number"), minimum=1, maximum=MAX_ID, validators=[InputRequired()])
+    sku_id = PickField(_l("SKU"), kind="sku", validators=[InputRequired()])
     buy_n = CountField(_l("Buy (units)"), minimum=1, maximum=99, validators=[InputRequired()])
     get_m = CountField(_l("Get free (units)"), minimum=1, maximum=99, validators=[InputRequired()])
     starts_at = ShopDateTimeField(_l("Starts at"), validators=[InputRequired()])
     ends_at = ShopDateTimeField(_l("Ends at"), validators=[InputRequired()])
     active = BooleanField(_l("Running"), default=True)
-
-    def validate_sku_id(self, field):
-        if field.data is not None and not backoffice.sku_exists(field.data):
-            raise ValidationError(_l("No SKU has this number."))
 
     def validate(self, extra_validators=None) -> bool:
         return bool(super().validate(extra_validators) & _window(self))
@@ -330,10 +313,8 @@ class BuyGetForm(FlaskForm):
 
 class TimedPriceForm(FlaskForm):
     name = _name()
-    product_id = CountField(_l("Product number"), minimum=1, maximum=MAX_ID,
-                            validators=[InputRequired()])
-    sku_id = CountField(_l("Only this SKU of it (optional)"), minimum=1, maximum=MAX_ID,
-                        validators=[Optional()])
+    product_id = PickField(_l("Product"), kind="product", validators=[InputRequired()])
+    sku_id = PickField(_l("Only this SKU of it (optional)"), kind="sku")
     kind = SelectField(_l("Kind"), default="price", choices=[
         SelectChoice("price", _l("A set price")), SelectChoice("percent", _l("A percentage off"))])
     price = MoneyField(_l("Price (for a set price)"))
@@ -343,10 +324,6 @@ class TimedPriceForm(FlaskForm):
     ends_at = ShopDateTimeField(_l("Ends at"), validators=[InputRequired()])
     with_coupons = BooleanField(_l("Coupons may be used on it"), default=True)
     active = BooleanField(_l("Running"), default=True)
-
-    def validate_product_id(self, field):
-        if field.data is not None and not backoffice.product_exists(field.data):
-            raise ValidationError(_l("No product has this number."))
 
     def validate_sku_id(self, field):
         if field.data is not None and self.product_id.data is not None \
@@ -423,7 +400,7 @@ class _FlashTermsForm(FlaskForm):
 class FlashItemForm(_FlashTermsForm):
     """A SKU added to a session with the units set aside for it."""
 
-    sku_id = CountField(_l("SKU number"), minimum=1, maximum=MAX_ID, validators=[InputRequired()])
+    sku_id = PickField(_l("SKU"), kind="sku", validators=[InputRequired()])
     allotted = CountField(_l("Flash stock (taken from the SKU's stock)"), minimum=1,
                           maximum=1_000_000, validators=[InputRequired()])
 

@@ -5,8 +5,9 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, URL
+from wtforms.validators import InputRequired, Length, Optional, Regexp, URL
 
+from shop.admin.picking import PickField
 from shop.stores.models import degrees
 
 
@@ -76,8 +77,7 @@ class StoreForm(FlaskForm):
 
 
 class StaffForm(FlaskForm):
-    email = StringField(_l("Email of the account"), validators=[
-        InputRequired(), Length(max=254), Email(message=_l("Enter a valid email address."), check_deliverability=False)])
+    user_id = PickField(_l("Account"), kind="customer", validators=[InputRequired()])
 
 
 class VerifyForm(FlaskForm):

@@ -1,0 +1,31 @@
+"""The pickers' search fragment (shop.admin.picking; templates/_macros/picker.html).
+
+GET /admin/pick/<kind>?q=<search>&name=<field name>[&multiple=1] answers the matches as
+radio buttons (checkboxes with multiple=1) named `name`, to swap into the picker's
+results. Admins only, as every form with a picker is theirs. Changes nothing."""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, request
+
+from shop.admin.blueprint import bp
+from shop.admin.picking import KINDS, search
+from shop.web import render, roles_required
+
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
+
+
+@bp.get("/pick/<kind>")
+@roles_required("admin")
+def pick(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    name = request.args.get("name", "")
+    if not FIELD_NAME.match(name):
+        abort(400)
+    q = (request.args.get("q") or request.args.get("q_" + name) or "").strip()[:64]
+    return render("admin/_pick_results.html", block="results", kind=kind, name=name, q=q,
+                  multiple=request.args.get("multiple") == "1",
+                  matches=search(kind, q) if q else [])
