@@ -139,6 +139,8 @@ class Config:
     # period for articles marked for it (the seeds advise pushing content every 15 days).
     ARTICLE_ATTRIBUTION_DAYS = int(os.environ.get("ARTICLE_ATTRIBUTION_DAYS", "7"))
     ARTICLE_REPROMOTE_DAYS = 15
+    # A SKU on sale with this many units or fewer is "low stock" on the backoffice home.
+    LOW_STOCK_THRESHOLD = int(os.environ.get("LOW_STOCK_THRESHOLD", "5"))
     # Share posters (shop.referrals.poster): a CJK font file; empty, a Debian CJK font.
     POSTER_FONT = os.environ.get("POSTER_FONT", "")
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session

@@ -24,6 +24,12 @@ def _start_session(user) -> None:
     login_user(user)
 
 
+def _home_of(user) -> str:
+    """Where signing in lands without a page to go back to: staff on the backoffice home,
+    shoppers on their own page."""
+    return url_for("admin.index") if user.in_backoffice else url_for("accounts.me")
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 @limiter.limit(_signin_limit, methods=["POST"], key_func=_email_key)
@@ -35,7 +41,7 @@ def signin():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             _start_session(user)
-            return redirect(safe_next_url(form.next.data) or url_for("accounts.me"))
+            return redirect(safe_next_url(form.next.data) or _home_of(user))
         form.password.errors.append(_("The email or password is wrong."))
     status = 422 if request.method == "POST" else 200
     return render("accounts/signin.html", form=form, status=status)

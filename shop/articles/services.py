@@ -409,21 +409,29 @@ def revisions(article: Article) -> list[ArticleRevision]:
         .options(joinedload(ArticleRevision.editor)).order_by(ArticleRevision.number.desc())))
 
 
-def review_queue() -> list[Article]:
+def review_queue_query():
     """Articles waiting for a publisher: in review, or published for a future time."""
+    return select(Article).where(or_(Article.status == "review",
+                                     (Article.status == "published") & (Article.published_at > utcnow())))
+
+
+def review_queue() -> list[Article]:
     return list(db.session.scalars(
-        select(Article).where(or_(Article.status == "review",
-                                  (Article.status == "published") & (Article.published_at > utcnow())))
-        .options(joinedload(Article.author)).order_by(Article.updated_at)))
+        review_queue_query().options(joinedload(Article.author)).order_by(Article.updated_at)))
+
+
+def due_query(now: datetime | None = None, author_id: int | None = None):
+    """Articles marked for re-promotion whose time has come (an author's own, if given)."""
+    now = now or utcnow()
+    query = _visible(now).where(Article.repromote_due_at <= now)
+    if author_id is not None:
+        query = query.where(Article.author_id == author_id)
+    return query
 
 
 def due_for_repromotion(now: datetime | None = None, author_id: int | None = None) -> list[Article]:
-    now = now or utcnow()
-    query = (_visible(now).where(Article.repromote_due_at <= now)
-             .options(joinedload(Article.author)).order_by(Article.repromote_due_at))
-    if author_id is not None:
-        query = query.where(Article.author_id == author_id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(
+        due_query(now, author_id).options(joinedload(Article.author)).order_by(Article.repromote_due_at)))
 
 
 def picker_products(q: str, limit: int = 12) -> list[Product]:

@@ -102,9 +102,12 @@ def products():
     q = request.args.get("q", "").strip()[:80]
     status = request.args.get("status", "")
     archived = request.args.get("archived") == "1"
-    pagination = services.admin_products(q=q, status=status, archived=archived, page=page)
+    low = request.args.get("stock") == "low"
+    pagination = services.admin_products(
+        q=q, status=status, archived=archived, page=page,
+        low_stock=current_app.config["LOW_STOCK_THRESHOLD"] if low else None)
     return render("admin/catalog/products.html", block="results", pagination=pagination,
-                  q=q, status_filter=status, archived=archived)
+                  q=q, status_filter=status, archived=archived, low=low)
 
 
 def _product_form_data(product: Product) -> dict:

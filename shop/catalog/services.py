@@ -408,9 +408,15 @@ def remove_image(product: Product, image_id: int) -> None:
     touch(product)
 
 
-def admin_products(q: str = "", status: str = "", archived: bool = False, page: int = 1):
-    query = select(Product).options(selectinload(Product.category))
+def admin_products(q: str = "", status: str = "", archived: bool = False, page: int = 1,
+                   low_stock: int | None = None):
+    """The backoffice's product list; `low_stock`: only products with an active SKU that
+    has that many units or fewer (the home's "Low stock" count links here)."""
+    query = select(Product).options(selectinload(Product.category), selectinload(Product.skus))
     query = query.where(Product.archived_at.is_not(None) if archived else Product.archived_at.is_(None))
+    if low_stock is not None:
+        query = query.where(Product.id.in_(
+            select(Sku.product_id).where(Sku.active.is_(True), Sku.stock <= low_stock)))
     if status in PRODUCT_STATUSES:
         query = query.where(Product.status == status)
     if q:
