@@ -15,3 +15,4 @@ def backoffice_menu():
 
 
 from shop.admin import views  # noqa: E402,F401  (registers the routes on bp)
+from shop.admin import pickers  # noqa: E402,F401  (the pickers search fragment)
