@@ -41,6 +41,7 @@ BLUEPRINTS = (
     "shop.analytics.blueprint:bp",
     "shop.analytics.blueprint:admin_bp",
     "shop.audit.blueprint:admin_bp",
+    "shop.customers.blueprint:admin_bp",
     "shop.admin.blueprint:bp",
 )
 

@@ -999,3 +999,16 @@ class AuditEntryFactory(BaseFactory):
     form = factory.LazyFunction(dict)
     changes = factory.LazyFunction(list)
     tables = factory.LazyAttribute(lambda o: tables_text(o.changes))
+
+
+from shop.customers.models import CustomerTag  # noqa: E402
+
+
+class CustomerTagFactory(BaseFactory):
+    """A tag on a (new) customer."""
+
+    class Meta:
+        model = CustomerTag
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    name = factory.Sequence(lambda n: f"标签{n}")
