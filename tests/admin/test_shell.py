@@ -126,3 +126,14 @@ def test_store_staff_count_the_pickups_waiting_at_their_own_stores_only(app):
     assert "Withdrawals to approve" not in home  # not a staff member's work
     admin, _ = signed_in(app, "admin")
     assert _todo(admin.get("/admin/", headers=EN).get_data(as_text=True), "Pickups waiting at my stores")[0] == 3
+
+
+def test_the_admin_home_shows_today_beside_yesterday_and_the_signals(app):
+    placed_order(app)
+    admin, _ = signed_in(app, "admin")
+    home = admin.get("/admin/", headers=EN).get_data(as_text=True)
+    figures = home[home.index("Today, beside yesterday"):]
+    assert re.search(r"<span>Orders</span><strong>1</strong>", figures)
+    assert "before: 0" in figures and 'href="/admin/data/signals"' in figures
+    editor, _ = signed_in(app, "editor")
+    assert "Today, beside yesterday" not in editor.get("/admin/", headers=EN).get_data(as_text=True)
