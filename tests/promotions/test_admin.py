@@ -76,7 +76,7 @@ def _state(app) -> tuple:
 def _coupon_form(app, **changes) -> dict:
     now = _now()
     data = {"name": "满100减10", "kind": "amount", "amount": "10.00", "percent_bp": "", "cap": "",
-            "min_spend": "100.00", "scope": "all", "scope_ids": "",
+            "min_spend": "100.00", "scope": "all",
             "valid_from": _local(app, now - timedelta(hours=1)),
             "valid_until": _local(app, now + timedelta(days=30)), "valid_days": "",
             "total_quantity": "10", "per_user_limit": "2", "claimable": "y", "returns": "y",
@@ -87,7 +87,7 @@ def _coupon_form(app, **changes) -> dict:
 
 def _reduction_form(app, **changes) -> dict:
     now = _now()
-    data = {"name": "满199减20", "basis": "amount", "scope": "all", "scope_ids": "",
+    data = {"name": "满199减20", "basis": "amount", "scope": "all",
             "starts_at": _local(app, now - timedelta(hours=1)),
             "ends_at": _local(app, now + timedelta(days=7)), "with_coupons": "y", "active": "y"}
     for i in range(3):
@@ -216,7 +216,7 @@ def test_the_admin_pages_load_and_unknown_ones_are_404(app, admin_client):
 
 def test_an_admin_creates_a_coupon_and_sees_it_listed(app, admin_client):
     category = CategoryFactory()
-    form = _coupon_form(app, scope="categories", scope_ids=f" {category.id}, ")
+    form = _coupon_form(app, scope="categories", scope_categories=f"category:{category.id}")
     response = admin_client.post_form("/admin/promotions/coupons/new", form)
     coupon_id = _id_from(response, "/admin/promotions/coupons")
     with app.app_context():
@@ -242,7 +242,7 @@ def test_an_admin_creates_a_coupon_and_sees_it_listed(app, admin_client):
         "claimed": "0", "used": "0", "orders": "0", "discount": "CN¥0.00", "gmv": "CN¥0.00"}
     # the edit page shows what was saved; a percentage coupon over days, unlimited
     page = admin_client.get(f"/admin/promotions/coupons/{coupon_id}", headers=EN).get_data(as_text=True)
-    assert 'value="10.00"' in page and f'value="{category.id}"' in page
+    assert 'value="10.00"' in page and f'value="category:{category.id}" checked' in page
     response = admin_client.post_form(f"/admin/promotions/coupons/{coupon_id}", _coupon_form(
         app, kind="percent", amount="", percent_bp="1500", cap="30.00", valid_until="",
         valid_days="7", total_quantity="", scope="all"))
@@ -263,9 +263,10 @@ def test_an_admin_creates_a_coupon_and_sees_it_listed(app, admin_client):
     ({"kind": "percent", "percent_bp": ""}, "Give the percentage off."),
     ({"amount": "0"}, "The amount must be more than zero."),
     ({"amount": "1.234"}, "Use at most 2 decimal places."),
-    ({"scope": "products", "scope_ids": "999999, 999998"}, "These products do not exist: 999998, 999999"),
-    ({"scope": "categories", "scope_ids": ""}, "Give the numbers of the categories or products."),
-    ({"scope_ids": "3; DROP"}, "Enter numbers separated by commas"),
+    ({"scope": "products", "scope_products": ["product:999999", "product:999998"]},
+     "No product has this number: 999998, 999999."),
+    ({"scope": "categories", "scope_categories": ""}, "Choose at least one."),
+    ({"scope": "categories", "scope_categories": "3; DROP"}, "Choose from the search results."),
     ({"per_user_limit": "101"}, "Enter a whole number from 1 to 100."),
     ({"valid_days": "3651", "valid_until": ""}, "Enter a whole number from 1 to 3650."),
     ({"name": "<b>x</b>"}, "Use plain text"),
@@ -377,7 +378,7 @@ def test_a_full_reduction_with_two_tiers_is_saved_and_its_tiers_replaced(app, ad
     form = _reduction_form(app, **{
         "tiers-0-threshold": "199", "tiers-0-off_amount": "20.00",
         "tiers-1-threshold": "299.50", "tiers-1-off_bp": "1500", "tiers-1-free_shipping": "y",
-        "tiers-1-gift_sku_id": str(gift.id)})
+        "tiers-1-gift_sku_id": f"sku:{gift.id}"})
     promotion_id = _id_from(admin_client.post_form("/admin/promotions/promotions/new", form),
                             "/admin/promotions/promotions")
 
@@ -415,10 +416,10 @@ def test_a_full_reduction_with_two_tiers_is_saved_and_its_tiers_replaced(app, ad
     ({"tiers-0-threshold": "abc", "tiers-0-off_amount": "5"}, "Enter an amount such as 12.50."),
     ({"basis": "count", "tiers-0-threshold": "1.5", "tiers-0-off_amount": "5"},
      "Enter a number of items from 1 to 10000."),
-    ({"tiers-0-threshold": "100", "tiers-0-gift_sku_id": "999999"}, "No SKU has this number."),
+    ({"tiers-0-threshold": "100", "tiers-0-gift_sku_id": "sku:999999"}, "No SKU has this number: 999999."),
     ({"tiers-0-threshold": "100", "tiers-0-off_bp": "10001"}, "Enter a whole number from 1 to 10000."),
     ({"tiers-0-threshold": "100", "tiers-0-off_amount": "5", "scope": "categories",
-      "scope_ids": "999999"}, "These categories do not exist: 999999"),
+      "scope_categories": "category:999999"}, "No category has this number: 999999."),
     ({"tiers-0-threshold": "100", "tiers-0-off_amount": "5", "ends_at": "2020-01-01T00:00"},
      "The end must come after the start."),
 ])
@@ -437,16 +438,16 @@ def test_a_buy_n_get_m_offer_is_saved(app, admin_client):
             "starts_at": _local(app, now), "ends_at": _local(app, now + timedelta(days=3)),
             "active": "y"}
     response = admin_client.post_form("/admin/promotions/promotions/new?kind=buy_get", form, headers=EN)
-    assert response.status_code == 422 and "No SKU has this number." in _text(response)
+    assert response.status_code == 422 and "No SKU has this number: 999999." in _text(response)
     assert _counts(app)["Promotion"] == 0
     response = admin_client.post_form("/admin/promotions/promotions/new?kind=buy_get",
-                                      dict(form, sku_id=str(sku.id)))
+                                      dict(form, sku_id=f"sku:{sku.id}"))
     promotion_id = _id_from(response, "/admin/promotions/promotions")
     with app.app_context():
         p = db.session.get(Promotion, promotion_id)
         assert (p.kind, p.sku_id, p.buy_n, p.get_m, p.tiers) == ("buy_get", sku.id, 2, 1, [])
     bad = admin_client.post_form(f"/admin/promotions/promotions/{promotion_id}",
-                                 dict(form, sku_id=str(sku.id), get_m="100"), headers=EN)
+                                 dict(form, sku_id=f"sku:{sku.id}", get_m="100"), headers=EN)
     assert bad.status_code == 422 and "Enter a whole number from 1 to 99." in _text(bad)
 
 
@@ -457,11 +458,11 @@ def test_a_limited_time_price_is_saved_for_a_product_or_one_of_its_skus(app, adm
     product, (red, _blue) = product_with_skus()
     _other, (stranger, _x) = product_with_skus()
     now = _now()
-    form = {"name": "周末特价", "product_id": str(product.id), "sku_id": str(stranger.id),
+    form = {"name": "周末特价", "product_id": f"product:{product.id}", "sku_id": f"sku:{stranger.id}",
             "kind": "percent", "price": "", "percent_bp": "2000", "starts_at": _local(app, now),
             "ends_at": _local(app, now + timedelta(days=2)), "with_coupons": "y", "active": "y"}
     for changes, message in [({}, "That SKU is not one of the product's."),
-                             ({"product_id": "999999", "sku_id": ""}, "No product has this number."),
+                             ({"product_id": "999999", "sku_id": ""}, "No product has this number: 999999."),
                              ({"percent_bp": "10000"}, "Enter a whole number from 1 to 9999."),
                              ({"kind": "price", "sku_id": ""}, "Give the price.")]:
         response = admin_client.post_form("/admin/promotions/timed-prices/new", dict(form, **changes),
@@ -469,7 +470,7 @@ def test_a_limited_time_price_is_saved_for_a_product_or_one_of_its_skus(app, adm
         assert response.status_code == 422 and message in _text(response), changes
     assert _counts(app)["TimedPrice"] == 0
     timed_id = _id_from(admin_client.post_form("/admin/promotions/timed-prices/new",
-                                               dict(form, sku_id=str(red.id))),
+                                               dict(form, sku_id=f"sku:{red.id}")),
                         "/admin/promotions/timed-prices")
     assert admin_client.post_form(f"/admin/promotions/timed-prices/{timed_id}",
                                   dict(form, sku_id="", kind="price", price="9.90")).status_code == 303
@@ -508,7 +509,7 @@ def test_a_flash_item_takes_its_stock_from_the_sku_through_the_ledgers(app, admi
     session_id = _id_from(admin_client.post_form("/admin/promotions/flash/new", _session_form(app)),
                           "/admin/promotions/flash")
     url = f"/admin/promotions/flash/{session_id}/items"
-    form = {"sku_id": str(sku.id), "price": "9.90", "allotted": "20", "per_user_limit": "2"}
+    form = {"sku_id": f"sku:{sku.id}", "price": "9.90", "allotted": "20", "per_user_limit": "2"}
 
     # more than the SKU has: refused with the rule's message, nothing made
     before = _state(app)
@@ -584,7 +585,7 @@ def test_no_item_is_added_to_a_session_that_has_ended(app, admin_client):
     _product, (sku,) = product_with_skus(skus=(("红", 1990, 50),))
     before = _state(app)
     response = admin_client.post_form(f"/admin/promotions/flash/{session.id}/items",
-                                      {"sku_id": str(sku.id), "price": "9.90", "allotted": "5",
+                                      {"sku_id": f"sku:{sku.id}", "price": "9.90", "allotted": "5",
                                        "per_user_limit": "1"}, headers=EN)
     assert response.status_code == 409 and "This session has ended" in _text(response)
     assert _state(app) == before
@@ -668,7 +669,7 @@ def test_flash_stock_nobody_bought_goes_back_to_the_sku(app, admin_client):
     session = FlashSessionFactory()
     _product, (sku,) = product_with_skus(skus=(("红", 1990, 50),))
     assert admin_client.post_form(f"/admin/promotions/flash/{session.id}/items",
-                                  {"sku_id": str(sku.id), "price": "9.90", "allotted": "5",
+                                  {"sku_id": f"sku:{sku.id}", "price": "9.90", "allotted": "5",
                                    "per_user_limit": "1"}).status_code == 303
     assert _sku_stock(app, sku.id) == 45
     with app.app_context():
