@@ -46,6 +46,7 @@ MENU = (
         ("referrals_admin.levels", _l("Distributor levels")),
     )),
     (_l("Members"), (
+        ("accounts_admin.customers", _l("Customers")),
         ("members_admin.levels", _l("Member levels")),
         ("points_admin.adjust", _l("Points adjustments")),
         ("wallet.adjust", _l("Wallet adjustments")),
