@@ -13,7 +13,7 @@ from tests.bargains.helpers import EN, buy_form, cut_by_new_helpers
 from tests.conftest import signed_in
 from tests.factories import BargainCampaignFactory, BargainFactory, SkuFactory
 
-FORM = {"sku_code": "", "start_price_minor": "100.00", "floor_price_minor": "9.90",
+FORM = {"sku_id": "", "start_price_minor": "100.00", "floor_price_minor": "9.90",
         "helpers_needed": "5", "hours": "24", "starts_at": "2030-01-01T08:00",
         "ends_at": "2030-01-08T08:00", "active": "y"}
 
@@ -28,7 +28,7 @@ def test_only_admins_get_in(app, role):
     campaign = BargainCampaignFactory()
     client = app.test_client() if role == "anonymous" else signed_in(app, role)[0]
     sku = SkuFactory()
-    form = dict(FORM, sku_code=sku.code)
+    form = dict(FORM, sku_id=f"sku:{sku.id}")
     for url in ("/admin/bargains/", "/admin/bargains/new", f"/admin/bargains/{campaign.id}"):
         response = client.get(url)
         if role == "anonymous":
@@ -44,7 +44,7 @@ def test_only_admins_get_in(app, role):
 
 def test_an_admin_creates_a_campaign_in_the_shops_time_zone(app, admin_client):
     sku = SkuFactory()
-    response = admin_client.post_form("/admin/bargains/new", dict(FORM, sku_code=sku.code))
+    response = admin_client.post_form("/admin/bargains/new", dict(FORM, sku_id=f"sku:{sku.id}"))
     assert response.status_code == 303
     with app.app_context():
         campaign = db.session.scalar(select(BargainCampaign))
@@ -55,15 +55,16 @@ def test_an_admin_creates_a_campaign_in_the_shops_time_zone(app, admin_client):
         assert campaign.ends_at == datetime(2030, 1, 8, 0, 0, tzinfo=timezone.utc)
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'value="100.00"' in page and 'value="9.90"' in page and 'value="2030-01-01T08:00"' in page
-    assert f'value="{sku.code}"' in page
+    assert f'value="sku:{sku.id}" checked' in page and sku.code in page
 
 
 def test_an_admin_edits_a_campaign_and_bargains_started_keep_their_prices(app, admin_client):
     bargain = BargainFactory()
     campaign_id = bargain.campaign_id
     with app.app_context():
+        sku_id = db.session.get(BargainCampaign, campaign_id).sku_id
         code = db.session.get(BargainCampaign, campaign_id).sku.code
-    form = dict(FORM, sku_code=code, start_price_minor="50.00", floor_price_minor="5.00", active="")
+    form = dict(FORM, sku_id=f"sku:{sku_id}", start_price_minor="50.00", floor_price_minor="5.00", active="")
     assert admin_client.post_form(f"/admin/bargains/{campaign_id}", form).status_code == 303
     with app.app_context():
         campaign = db.session.get(BargainCampaign, campaign_id)
@@ -73,7 +74,7 @@ def test_an_admin_edits_a_campaign_and_bargains_started_keep_their_prices(app, a
 
     # another item, once bargains have started: refused, the campaign keeps its SKU
     other = SkuFactory()
-    form = dict(form, sku_code=other.code)
+    form = dict(form, sku_id=f"sku:{other.id}")
     response = admin_client.post_form(f"/admin/bargains/{campaign_id}", form, headers=EN)
     assert response.status_code == 422
     assert "The item can not change once bargains have started" in response.get_data(as_text=True)
@@ -90,11 +91,12 @@ def test_an_admin_edits_a_campaign_and_bargains_started_keep_their_prices(app, a
     ({"hours": "0"}, "hours", "Enter a whole number from 1 to 720."),
     ({"ends_at": "2030-01-01T07:00"}, "ends", "The campaign must end after it starts."),
     ({"start_price_minor": "1.234"}, "start", ""),
-    ({"sku_code": "no-such-sku"}, "sku", "There is no active SKU with this code."),
+    ({"sku_id": "sku:999999"}, "sku", "No SKU has this number: 999999."),
+    ({"sku_id": "product:1"}, "sku", "This takes an SKU, not a product."),
 ])
 def test_bad_campaigns_are_refused_with_a_form_error_and_create_nothing(app, admin_client, change, field, message):
     sku = SkuFactory()
-    form = {**FORM, "sku_code": sku.code, **change}
+    form = {**FORM, "sku_id": f"sku:{sku.id}", **change}
     response = admin_client.post_form("/admin/bargains/new", form, headers=EN)
     assert response.status_code == 422
     html = response.get_data(as_text=True)

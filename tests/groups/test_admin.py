@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from shop.db import db
 from shop.groups.models import CampaignUnitEntry, GroupCampaign, GroupCampaignSku
 from tests.conftest import signed_in
-from tests.factories import product_with_skus
+from tests.factories import SkuFactory, product_with_skus
 from tests.groups.helpers import campaign, join_held, open_paid_group
 from tests.payments.helpers import EN
 
@@ -142,9 +142,16 @@ def test_bad_input_is_refused_and_makes_nothing(app, admin_client, changes, code
 
 
 def test_a_product_that_does_not_exist_is_refused(app, admin_client):
-    response = admin_client.get("/admin/groups/new?product_id=999999", headers=EN)
-    assert response.status_code == 404 and "Enter the number of a product that exists." in response.get_data(as_text=True)
-    assert admin_client.post_form("/admin/groups/new?product_id=999999", {}).status_code == 404
+    response = admin_client.get("/admin/groups/new?product_id=product:999999", headers=EN)
+    assert response.status_code == 422 and "No product has this number: 999999." in response.get_data(as_text=True)
+    assert admin_client.post_form("/admin/groups/new?product_id=999999", {}).status_code == 422
+    sku = SkuFactory()  # an SKU's token is not a product's
+    response = admin_client.get(f"/admin/groups/new?product_id=sku:{sku.id}", headers=EN)
+    assert response.status_code == 422 and "This takes a product, not an SKU." in response.get_data(as_text=True)
+    # without JavaScript: a search shows the matches to choose from, nothing is made
+    response = admin_client.get(f"/admin/groups/new?product_id=&q_product_id={sku.product.code}", headers=EN)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'value="product:{sku.product_id}"' in html
     assert admin_client.get("/admin/groups/999999").status_code == 404
     assert admin_client.get("/admin/groups/999999/groups").status_code == 404
     assert _campaigns(app) == []

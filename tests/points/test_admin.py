@@ -80,14 +80,14 @@ def test_a_task_rule_is_saved_and_bad_points_are_refused(app, admin_client):
 
 def test_a_product_rate_is_set_and_cleared(app, admin_client):
     product = ProductFactory()
-    assert admin_client.post_form("/admin/points/rates", {"product_id": product.id,
+    assert admin_client.post_form("/admin/points/rates", {"product_id": f"product:{product.id}",
                                                           "earn_per_unit": "4"}).status_code == 303
     with app.app_context():
         assert db.session.get(PointsRate, product.id).earn_per_unit == 4
-    assert admin_client.post_form("/admin/points/rates", {"product_id": product.id}).status_code == 303
-    missing = admin_client.post_form("/admin/points/rates", {"product_id": 999999, "earn_per_unit": "4"},
+    assert admin_client.post_form("/admin/points/rates", {"product_id": f"product:{product.id}"}).status_code == 303
+    missing = admin_client.post_form("/admin/points/rates", {"product_id": "product:999999", "earn_per_unit": "4"},
                                      headers=EN)
-    assert missing.status_code == 422 and "There is no such product." in missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "No product has this number: 999999." in missing.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PointsRate)) == 0
 
@@ -128,7 +128,7 @@ def test_the_same_adjustment_form_counts_once(app, admin_client):
 def test_a_mall_item_is_made_and_stocked_through_the_ledger(app, admin_client):
     sku = SkuFactory(product=ProductFactory(), stock=5)
     response = admin_client.post_form("/admin/points/mall/new", {
-        "sku_id": sku.id, "points_price": "200", "cash_minor": "9.90", "per_user_limit": "1", "active": "y"})
+        "sku_id": f"sku:{sku.id}", "points_price": "200", "cash_minor": "9.90", "per_user_limit": "1", "active": "y"})
     assert response.status_code == 303
     with app.app_context():
         item = db.session.scalar(select(MallItem))
@@ -145,7 +145,8 @@ def test_a_mall_item_is_made_and_stocked_through_the_ledger(app, admin_client):
 
 
 def test_a_mall_item_needs_a_real_sku_and_a_price(app, admin_client):
-    for form in ({"sku_id": "999999", "points_price": "10", "cash_minor": "0", "per_user_limit": "1"},
+    for form in ({"sku_id": "sku:999999", "points_price": "10", "cash_minor": "0", "per_user_limit": "1"},
+                 {"sku_id": "product:1", "points_price": "10", "cash_minor": "0", "per_user_limit": "1"},
                  {"sku_id": "1", "points_price": "0", "cash_minor": "0", "per_user_limit": "1"},
                  {"sku_id": "1", "points_price": "10", "cash_minor": "-1", "per_user_limit": "1"}):
         assert admin_client.post_form("/admin/points/mall/new", form).status_code == 422

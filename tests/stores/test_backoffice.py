@@ -47,27 +47,29 @@ def test_bad_store_input_is_refused_and_changes_nothing(app, admin_client):
     assert _stores(app) == []
 
 
-def test_staff_are_bound_by_email_and_removed(app, admin_client):
+def test_staff_are_bound_by_picking_the_account_and_removed(app, admin_client):
     store = StoreFactory()
     shopper = UserFactory(email="li@example.com")
-    response = admin_client.post_form(f"/admin/stores/{store.id}/staff", {"email": "LI@example.com"})
+    response = admin_client.post_form(f"/admin/stores/{store.id}/staff", {"user_id": f"customer:{shopper.id}"})
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(User, shopper.id).role == "staff"
         assert db.session.scalar(select(func.count()).select_from(StoreStaff)) == 1
     # twice, an editor, an admin, nobody: clear refusals, nothing changes
     editor, admin = UserFactory(role="editor"), UserFactory(role="admin")
-    for email, words in (("li@example.com", "already works"), (editor.email, "editor"),
-                         (admin.email, "every store"), ("nobody@example.com", "no account"),
-                         ("not-an-email", "valid email")):
-        response = admin_client.post_form(f"/admin/stores/{store.id}/staff", {"email": email},
+    for picked, words in ((f"customer:{shopper.id}", "already works"), (f"customer:{editor.id}", "editor"),
+                          (f"customer:{admin.id}", "every store"),
+                          ("customer:999999", "No customer has this number"),
+                          (f"store:{store.id}", "This takes a customer, not a store."),
+                          ("li@example.com", "Choose from the search results.")):
+        response = admin_client.post_form(f"/admin/stores/{store.id}/staff", {"user_id": picked},
                                           headers=EN)
-        assert response.status_code in (409, 422) and words in response.get_data(as_text=True), email
+        assert response.status_code in (409, 422) and words in response.get_data(as_text=True), picked
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StoreStaff)) == 1
         assert db.session.get(User, editor.id).role == "editor"
     second = StoreFactory()
-    assert admin_client.post_form(f"/admin/stores/{second.id}/staff", {"email": shopper.email}).status_code == 303
+    assert admin_client.post_form(f"/admin/stores/{second.id}/staff", {"user_id": f"customer:{shopper.id}"}).status_code == 303
     response = admin_client.post_form(f"/admin/stores/{store.id}/staff/{shopper.id}/remove")
     assert response.status_code == 303
     with app.app_context():
