@@ -27,6 +27,7 @@ from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsE
 from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
                                    ReferralSettings, Withdrawal)
+from shop.referrals.models import LossLeader
 from shop.shipping.models import ShippingRegion, ShippingTemplate
 from shop.stores.models import PickupCode, Store, StoreStaff
 
@@ -344,6 +345,21 @@ class CommissionRateFactory(BaseFactory):
 
     level1_bp = 2000
     level2_bp = 800
+
+
+class LossLeaderFactory(BaseFactory):
+    """A flash item's price confirmed below its SKU's floor (pass object_id, the item's)."""
+
+    class Meta:
+        model = LossLeader
+
+    kind = "flash"
+    object_id = 1
+    sku_id = factory.LazyFunction(lambda: SkuFactory().id)
+    currency = "CNY"
+    price_minor = 100
+    floor_minor = 1334
+    confirmed_by_id = factory.LazyFunction(lambda: UserFactory(role="admin").id)
 
 
 class CommissionFactory(BaseFactory):
@@ -1012,3 +1028,17 @@ class CustomerTagFactory(BaseFactory):
 
     user_id = factory.LazyFunction(lambda: UserFactory().id)
     name = factory.Sequence(lambda n: f"标签{n}")
+
+
+from shop.wallet.models import RechargePackage  # noqa: E402
+
+
+class RechargePackageFactory(BaseFactory):
+    """Pay 100.00, get 110.00 in the wallet."""
+
+    class Meta:
+        model = RechargePackage
+
+    pay_minor = 10000
+    credit_minor = 11000
+    active = True

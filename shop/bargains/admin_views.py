@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from shop.bargains.blueprint import admin_bp as bp
 from shop.bargains import services
 from shop.bargains.forms import CampaignForm
 from shop.bargains.models import BargainCampaign
 from shop.db import db, utcnow
+from shop.referrals.margin import BelowFloor
 from shop.web import render, roles_required
 
 
@@ -50,9 +52,12 @@ def _edit(campaign: BargainCampaign | None):
     form = CampaignForm(data=_initial(campaign)) if request.method == "GET" else CampaignForm()
     if form.validate_on_submit():
         try:
-            campaign = services.save_campaign(campaign, **form.values())
+            campaign = services.save_campaign(campaign, **form.values(), actor_id=current_user.id,
+                                              loss_leader=form.loss_leader.data)
         except services.BargainError as exc:
             form.sku_id.errors.append(str(exc))
+        except BelowFloor as exc:
+            form.floor_price_minor.errors.append(str(exc))
         else:
             flash(_("Bargain campaign saved."))
             return redirect(url_for("bargains_admin.edit_campaign", campaign_id=campaign.id), 303)

@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired
 from shop.bargains.services import MAX_HELPERS, MAX_HOURS
 from shop.admin.picking import PickField
 from shop.orders.forms import AddressForm
+from shop.referrals.margin import LOSS_LEADER_LABEL
 from shop.web.fields import CountField, MoneyField, ShopDateTimeField
 
 class BuyForm(AddressForm):
@@ -28,6 +29,7 @@ class CampaignForm(FlaskForm):
     starts_at = ShopDateTimeField(_l("Starts at"), validators=[InputRequired()])
     ends_at = ShopDateTimeField(_l("Ends at"), validators=[InputRequired()])
     active = BooleanField(_l("On (shoppers may start bargains)"), default=True)
+    loss_leader = BooleanField(LOSS_LEADER_LABEL)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

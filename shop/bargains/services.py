@@ -45,6 +45,7 @@ from shop.orders import lifecycle
 from shop.orders import services as orders
 from shop.orders.models import PAID_STATUSES, Address, Order
 from shop.orders.placement import Placement, place
+from shop.referrals import margin
 
 LIVE_STATUSES = ("active", "complete")
 MAX_HELPERS, MAX_HOURS = 100, 720
@@ -120,10 +121,14 @@ def sku_by_code(code: str) -> Sku | None:
 
 def save_campaign(campaign: BargainCampaign | None, *, sku_code: str, start_price_minor: int,
                   floor_price_minor: int, helpers_needed: int, hours: int, starts_at: datetime,
-                  ends_at: datetime, active: bool) -> BargainCampaign:
+                  ends_at: datetime, active: bool, actor_id: int | None = None,
+                  loss_leader: bool = False) -> BargainCampaign:
     """Create or change a campaign. The same rules as the table's checks, as messages:
     a floor of at least one minor unit, room for every helper's cut of at least one, the
-    end after the start. Bargains already started keep the prices they started with."""
+    end after the start. Bargains already started keep the prices they started with.
+    The floor price (what a bargain ends at) is checked against the SKU's floor
+    (shop.referrals.margin): below it, refused (margin.BelowFloor) unless confirmed as
+    a loss leader by `actor_id`."""
     sku = sku_by_code(sku_code)
     if sku is None or not sku.active or sku.product.archived_at is not None:
         raise BargainError(_("There is no active SKU with this code."))
@@ -137,6 +142,9 @@ def save_campaign(campaign: BargainCampaign | None, *, sku_code: str, start_pric
         raise BargainError(_("A bargain runs from 1 to %(n)d hours.", n=MAX_HOURS))
     if ends_at <= starts_at:
         raise BargainError(_("The campaign must end after it starts."))
+    below = margin.check("bargain", campaign.id if campaign else None,
+                         [margin.Priced(sku, floor_price_minor)], field="floor_price_minor",
+                         confirmed=loss_leader)
     if campaign is None:
         campaign = BargainCampaign()
         db.session.add(campaign)
@@ -150,6 +158,7 @@ def save_campaign(campaign: BargainCampaign | None, *, sku_code: str, start_pric
     campaign.helpers_needed, campaign.hours = helpers_needed, hours
     campaign.starts_at, campaign.ends_at, campaign.active = starts_at, ends_at, active
     db.session.flush()
+    margin.record("bargain", campaign.id, below, actor_id=actor_id)
     return campaign
 
 

@@ -16,6 +16,7 @@ from shop.groups.blueprint import admin_bp as bp
 from shop.groups import services
 from shop.groups.forms import CampaignForm, ProductChoiceForm
 from shop.groups.models import GroupCampaign
+from shop.referrals.margin import BelowFloor
 from shop.web import number_arg, render, roles_required
 
 
@@ -60,10 +61,15 @@ def _save(product: Product, campaign: GroupCampaign | None):
     if request.method == "POST" and form.validate_on_submit() and not changed:
         try:
             saved = services.save_campaign(campaign, product=product, prices=form.prices(),
-                                           values=form.values(), actor_id=current_user.id)
+                                           values=form.values(), actor_id=current_user.id,
+                                           loss_leader=form.loss_leader.data)
         except services.GroupError as exc:
             return render("admin/groups/form.html", form=form, product=product,
                           campaign=campaign, message=str(exc), status=409)
+        except BelowFloor as exc:  # on the SKU's row: its leader's price when it has one
+            form.below_floor(exc.sku_id, str(exc))
+            return render("admin/groups/form.html", form=form, product=product,
+                          campaign=campaign, status=422)
         flash(_("Group buy saved."))
         return redirect(url_for("groups_admin.edit", campaign_id=saved.id), 303)
     if changed:

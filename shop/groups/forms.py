@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from shop.admin.picking import PickField
 from shop.orders.forms import DestinationForm
+from shop.referrals.margin import LOSS_LEADER_LABEL
 from shop.web.fields import CountField, MoneyField, ShopDateTimeField
 
 
@@ -65,10 +66,21 @@ class CampaignForm(FlaskForm):
         minimum=1, maximum=100, validators=[Optional()])
     active = BooleanField(_l("Running"), default=True)
     skus = FieldList(FormField(CampaignSkuForm))
+    loss_leader = BooleanField(LOSS_LEADER_LABEL)
 
     def validate_ends_at(self, field):
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The end must come after the start."))
+
+    def below_floor(self, sku_id: int | None, message: str) -> None:
+        """A price refused by the margin guard, shown on its SKU's row (the leader's
+        price when given: the lowest), else on the form."""
+        for row in self.skus:
+            if row.sku_id.data and int(row.sku_id.data) == sku_id:
+                target = row.leader_price if row.leader_price.data is not None else row.price
+                target.errors = list(target.errors) + [message]
+                return
+        self.form_errors.append(message)
 
     def prices(self) -> dict[int, tuple[int, int | None]]:
         """{sku_id: (group price, leader price or None)} of the rows with a group price."""

@@ -49,6 +49,7 @@ from shop.orders import lifecycle
 from shop.orders import services as orders
 from shop.orders.models import PAID_STATUSES, Address, Order
 from shop.orders.placement import Placement, place
+from shop.referrals import margin
 
 LIVE = ("held", "paid")
 
@@ -512,10 +513,12 @@ def campaign_groups(campaign_id: int, page: int = 1):
 
 
 def save_campaign(campaign: GroupCampaign | None, *, product: Product, prices: dict[int, tuple],
-                  values: dict, actor_id: int) -> GroupCampaign:
+                  values: dict, actor_id: int, loss_leader: bool = False) -> GroupCampaign:
     """Create or change a campaign. prices: {sku_id: (group price, leader price or None)}
     for the SKUs in it. The stock cap moves units_left by the same amount, through the
-    ledger; it can not go below what seats have taken."""
+    ledger; it can not go below what seats have taken. Each SKU's lowest price (the
+    leader's, when given) is checked against its floor (shop.referrals.margin): below
+    it, refused (margin.BelowFloor naming the SKU) unless confirmed as a loss leader."""
     if not prices:
         raise GroupError(_("Give a group price to at least one option."))
     skus = {sku.id: sku for sku in product.skus}
@@ -524,6 +527,12 @@ def save_campaign(campaign: GroupCampaign | None, *, product: Product, prices: d
             raise GroupError(_("Choose one of the product's options."))
         if leader_price is not None and leader_price > price:
             raise GroupError(_("The leader's price can not be above the group price."))
+    below = margin.check(
+        "group", campaign.id if campaign else None,
+        [margin.Priced(skus[sku_id], price if leader is None else leader,
+                       margin.label_of(skus[sku_id]) if len(prices) > 1 else "")
+         for sku_id, (price, leader) in sorted(prices.items())],
+        field="price", confirmed=loss_leader)
     cap = values.pop("stock_cap")
     if campaign is not None:  # two admins saving at once change the cap one after the other
         campaign = _locked_campaign(campaign.id)
@@ -562,4 +571,5 @@ def save_campaign(campaign: GroupCampaign | None, *, product: Product, prices: d
         if sku_id not in current:
             campaign.skus.append(cs)
     db.session.flush()
+    margin.record("group", campaign.id, below, actor_id=actor_id)
     return campaign

@@ -17,6 +17,7 @@ from shop.points.blueprint import admin_bp as bp
 from shop.points import services
 from shop.points.forms import AdjustForm, MallItemForm, MallStockForm, RateForm, SettingsForm, TaskRuleForm
 from shop.points.models import MallItem
+from shop.referrals.margin import BelowFloor
 from shop.web import render, roles_required
 
 SETTING_FIELDS = ("earn_per_unit", "redeem_per_unit", "deduct_max_bp", "deduct_cap_points",
@@ -119,9 +120,12 @@ def _edit_item(item: MallItem | None):
     if form.validate_on_submit():
         try:
             item = services.save_mall_item(item, **{name: getattr(form, name).data for name in (
-                "sku_id", "points_price", "cash_minor", "per_user_limit", "active")})
+                "sku_id", "points_price", "cash_minor", "per_user_limit", "active", "loss_leader")},
+                actor_id=current_user.id)
         except services.PointsError as exc:
             form.sku_id.errors.append(str(exc))
+        except BelowFloor as exc:
+            form.cash_minor.errors.append(str(exc))
         else:
             flash(_("Mall item saved."))
             return redirect(url_for("points_admin.edit_item", item_id=item.id), 303)

@@ -9,6 +9,7 @@ from shop.admin.picking import PickField
 from shop.orders.forms import AddressForm
 from shop.points import EXPIRY_RULE_LABELS
 from shop.points.services import MAX_POINTS
+from shop.referrals.margin import LOSS_LEADER_LABEL
 from shop.web.fields import CountField, MoneyField, PlainText, RateField
 
 BONUS = re.compile(r"^\s*(\d{1,2})\s*[:：=]\s*(\d{1,7})\s*$")
@@ -75,6 +76,7 @@ class MallItemForm(FlaskForm):
     cash_minor = MoneyField(_l("Plus cash (0 for points only)"), validators=[InputRequired()])
     per_user_limit = _count(_l("Each shopper may redeem at most (0: no limit)"), maximum=10_000)
     active = BooleanField(_l("Offered"), default=True)
+    loss_leader = BooleanField(LOSS_LEADER_LABEL)
 
 
 class MallStockForm(FlaskForm):

@@ -55,12 +55,13 @@ from shop.catalog.models import Product, Sku
 from shop import pricing
 from shop.db import (day_start, db, insert_missing, ledger_move, local_day, save_settings_row,
                      settings_row, utcnow)
-from shop.money import allocate, exponent
+from shop.money import allocate, exponent, format_minor
 from shop.orders import lifecycle
 from shop.orders import services as orders
 from shop.orders.models import Address, Order, OrderAdjustment, OrderLine, OrderLineAdjustment
 from shop.orders.placement import Placement, place
 from shop.points import TASKS
+from shop.referrals import margin
 from shop.points.models import (LinePoints, MallItem, MallStockEntry, PointsAccount, PointsEntry,
                                 PointsLot, PointsLotTake, PointsRate, PointsSettings, Redemption,
                                 Signin, SigninBonus, TaskCompletion, TaskRule)
@@ -611,17 +612,37 @@ def mall_item(item_id: int, *, active_only: bool = True) -> MallItem | None:
     return None if item is None or (active_only and not item.active) else item
 
 
+def points_value_minor(points: int, currency: str) -> int:
+    """What points are worth in money at the shop's rate (redeem_per_unit points make one
+    currency unit, as at checkout), rounded down."""
+    return points * 10 ** exponent(currency) // settings().redeem_per_unit
+
+
 def save_mall_item(item: MallItem | None, *, sku_id: int, points_price: int, cash_minor: int,
-                   per_user_limit: int, active: bool) -> MallItem:
+                   per_user_limit: int, active: bool, actor_id: int | None = None,
+                   loss_leader: bool = False) -> MallItem:
+    """Create or change a mall item. What it sells for, the cash part plus the points
+    valued at the shop's rate, is checked against the SKU's floor without commission
+    (redemptions earn none; shop.referrals.margin): below it, refused
+    (margin.BelowFloor) unless confirmed as a loss leader by `actor_id`."""
     sku = db.session.get(Sku, sku_id)
     if sku is None:
         raise PointsError(_("There is no such SKU."))
+    currency = current_app.config["SHOP_CURRENCY"]
+    worth = points_value_minor(points_price, currency)
+    label = _("%(cash)s and %(points)d points worth %(worth)s",
+              cash=format_minor(cash_minor, currency), points=points_price,
+              worth=format_minor(worth, currency))
+    below = margin.check("mall", item.id if item else None,
+                         [margin.Priced(sku, cash_minor + worth, label)], field="cash_minor",
+                         confirmed=loss_leader, commission=False)
     if item is None:
         item = MallItem(currency=current_app.config["SHOP_CURRENCY"], stock=0)
         db.session.add(item)
     item.sku_id, item.points_price, item.cash_minor = sku_id, points_price, cash_minor
     item.per_user_limit, item.active = per_user_limit, active
     db.session.flush()
+    margin.record("mall", item.id, below, actor_id=actor_id)
     return item
 
 

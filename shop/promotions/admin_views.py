@@ -20,6 +20,7 @@ from shop.promotions.forms import (BuyGetForm, CouponForm, FlashItemChangeForm, 
                                    FlashSessionForm, FullReductionForm, GrantForm, TimedPriceForm)
 from shop.promotions.models import Coupon, FlashItem, FlashSession, Promotion, TimedPrice
 from shop.promotions.services import PromotionError
+from shop.referrals.margin import BelowFloor
 from shop.web import number_arg, redirect_to, render, roles_required
 
 PROMOTION_FORMS = {"full_reduction": FullReductionForm, "buy_get": BuyGetForm}
@@ -39,7 +40,7 @@ def _page() -> int:
     return number_arg("page", 1, most=10_000)
 
 
-def _refused(form, exc: PromotionError) -> tuple[str | None, int]:
+def _refused(form, exc: PromotionError | BelowFloor) -> tuple[str | None, int]:
     """A refusal of the rules: on its field (422) when it names one, else a message (409)."""
     field = getattr(exc, "field", None)
     if field is not None and field in form:
@@ -206,8 +207,10 @@ def _save_timed_price(timed: TimedPrice | None):
         form, status = TimedPriceForm(), 422
         if form.validate_on_submit():
             try:
-                saved = backoffice.save_timed_price(timed, values=form.values())
-            except PromotionError as exc:
+                saved = backoffice.save_timed_price(timed, values=form.values(),
+                                                    actor_id=current_user.id,
+                                                    loss_leader=form.loss_leader.data)
+            except (PromotionError, BelowFloor) as exc:
                 message, status = _refused(form, exc)
             else:
                 flash(_("Limited-time price saved."))
@@ -293,8 +296,9 @@ def add_flash_item(session_id: int):
             backoffice.add_flash_item(session, sku_id=form.sku_id.data, price_minor=form.price.data,
                                       allotted=form.allotted.data,
                                       per_user_limit=form.per_user_limit.data,
-                                      currency=_currency(), actor_id=current_user.id)
-        except PromotionError as exc:
+                                      currency=_currency(), actor_id=current_user.id,
+                                      loss_leader=form.loss_leader.data)
+        except (PromotionError, BelowFloor) as exc:
             message, status = _refused(form, exc)
         else:
             flash(_("Item added; its flash stock is set aside."))
@@ -313,8 +317,9 @@ def change_flash_item(item_id: int):
         try:
             backoffice.change_flash_item(item, price_minor=form.price.data,
                                          per_user_limit=form.per_user_limit.data,
-                                         allotted=form.allotted.data, actor_id=current_user.id)
-        except PromotionError as exc:
+                                         allotted=form.allotted.data, actor_id=current_user.id,
+                                         loss_leader=form.loss_leader.data)
+        except (PromotionError, BelowFloor) as exc:
             message, status = _refused(form, exc)
         else:
             flash(_("Item saved."))

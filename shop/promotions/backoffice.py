@@ -25,8 +25,9 @@ from shop.db import db, ledger_move, utcnow
 from shop.orders.models import PAID_STATUSES, Order, OrderAdjustment
 from shop.promotions.models import (Coupon, CouponEntry, FlashItem, FlashOrder, FlashSession,
                                     Promotion, PromotionTier, TimedPrice, UserCoupon)
-from shop.promotions import services
+from shop.promotions import rules, services
 from shop.promotions.services import PromotionError
+from shop.referrals import margin
 
 PAID = sorted(PAID_STATUSES)
 PER_PAGE = 30
@@ -267,17 +268,38 @@ def timed_prices_listing(page: int = 1, per_page: int = PER_PAGE):
     return pagination, [(t, figures[t.id]) for t in pagination.items]
 
 
-def save_timed_price(timed: TimedPrice | None, *, values: dict) -> TimedPrice:
+def _timed_prices(values: dict) -> list[margin.Priced]:
+    """What each SKU in the offer's scope would sell at (its own price when lower)."""
+    query = select(Sku).options(joinedload(Sku.product)).order_by(Sku.position, Sku.id)
+    if values.get("sku_id") is not None:
+        query = query.where(Sku.id == values["sku_id"])
+    else:
+        query = query.where(Sku.product_id == values["product_id"], Sku.active.is_(True))
+    skus = list(db.session.scalars(query))
+    return [margin.Priced(sku, rules.timed_unit(values["kind"], values.get("price_minor"),
+                                                values.get("percent_bp"), sku.price_minor),
+                          margin.label_of(sku) if len(skus) > 1 else "")
+            for sku in skus]
+
+
+def save_timed_price(timed: TimedPrice | None, *, values: dict, actor_id: int | None = None,
+                     loss_leader: bool = False) -> TimedPrice:
+    """Create or change a limited-time price. Every SKU it covers is checked against its
+    floor (shop.referrals.margin): below it, refused unless confirmed as a loss leader."""
     _check_window(values["starts_at"], values["ends_at"])
     if values.get("sku_id") is not None and not sku_of_product(values["sku_id"],
                                                                 values["product_id"]):
         raise FieldError("sku_id", _("That SKU is not one of the product's."))
+    below = margin.check("timed", timed.id if timed else None, _timed_prices(values),
+                         field="price" if values["kind"] == "price" else "percent_bp",
+                         confirmed=loss_leader)
     if timed is None:
         timed = TimedPrice()
         db.session.add(timed)
     for name, value in values.items():
         setattr(timed, name, value)
     db.session.flush()
+    margin.record("timed", timed.id, below, actor_id=actor_id)
     return timed
 
 
@@ -355,13 +377,18 @@ def save_flash_session(session: FlashSession | None, *, values: dict) -> FlashSe
 
 
 def add_flash_item(session: FlashSession, *, sku_id: int, price_minor: int, allotted: int,
-                   per_user_limit: int, currency: str, actor_id: int) -> FlashItem:
+                   per_user_limit: int, currency: str, actor_id: int,
+                   loss_leader: bool = False) -> FlashItem:
     """A SKU joins the session at its flash price, with `allotted` units set aside from
-    its stock. A SKU already in the session is refused; so is more than it has."""
+    its stock. A SKU already in the session is refused; so is more than it has, and a
+    price below the SKU's floor not confirmed as a loss leader (shop.referrals.margin)."""
     if session.ends_at <= utcnow():
         raise PromotionError(_("This session has ended; add items to one to come."))
-    if not sku_exists(sku_id):
+    sku = db.session.get(Sku, sku_id)
+    if sku is None:
         raise FieldError("sku_id", _("No SKU has this number."))
+    below = margin.check("flash", None, [margin.Priced(sku, price_minor)], field="price",
+                         confirmed=loss_leader)
     taken = select(FlashItem.id).where(FlashItem.session_id == session.id,
                                        FlashItem.sku_id == sku_id)
     if db.session.scalar(taken) is not None:
@@ -376,15 +403,20 @@ def add_flash_item(session: FlashSession, *, sku_id: int, price_minor: int, allo
             services.set_aside(item, allotted, actor_id=actor_id)
     except IntegrityError:  # the same SKU added by another admin meanwhile
         raise FieldError("sku_id", _("This SKU is in the session already.")) from None
+    margin.record("flash", item.id, below, actor_id=actor_id)
     return item
 
 
 def change_flash_item(item: FlashItem, *, price_minor: int, per_user_limit: int, allotted: int,
-                      actor_id: int) -> FlashItem:
+                      actor_id: int, loss_leader: bool = False) -> FlashItem:
     """A new flash price, limit or flash stock (set aside from, or put back to, the SKU;
-    never below what is sold). All or nothing."""
+    never below what is sold), the price checked against the SKU's floor as when the
+    item was added. All or nothing."""
+    below = margin.check("flash", item.id, [margin.Priced(item.sku, price_minor)], field="price",
+                         confirmed=loss_leader)
     with db.session.begin_nested():
         services.set_aside(item, allotted, actor_id=actor_id)  # locks the item's row first
         item.price_minor, item.per_user_limit = price_minor, per_user_limit
         db.session.flush()
+        margin.record("flash", item.id, below, actor_id=actor_id)
     return item

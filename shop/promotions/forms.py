@@ -19,6 +19,7 @@ from shop.admin.picking import PickField
 from shop.money import MoneyError, parse_amount
 from shop.orders.forms import AddressForm
 from shop.promotions import SCOPE_LABELS, backoffice
+from shop.referrals.margin import LOSS_LEADER_LABEL
 from shop.web.fields import (CountField, CountSelectField, MoneyField, PlainText, RateField,
                              ShopDateTimeField)
 
@@ -324,6 +325,7 @@ class TimedPriceForm(FlaskForm):
     ends_at = ShopDateTimeField(_l("Ends at"), validators=[InputRequired()])
     with_coupons = BooleanField(_l("Coupons may be used on it"), default=True)
     active = BooleanField(_l("Running"), default=True)
+    loss_leader = BooleanField(LOSS_LEADER_LABEL)
 
     def validate_sku_id(self, field):
         if field.data is not None and self.product_id.data is not None \
@@ -391,6 +393,7 @@ class _FlashTermsForm(FlaskForm):
     price = MoneyField(_l("Flash price"), validators=[InputRequired()])
     per_user_limit = CountField(_l("Each customer may buy at most"), minimum=1, maximum=99,
                                 validators=[InputRequired()], default=1)
+    loss_leader = BooleanField(LOSS_LEADER_LABEL)
 
     def validate_price(self, field):
         if field.data is not None and field.data <= 0:

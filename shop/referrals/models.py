@@ -266,3 +266,34 @@ class Withdrawal(TimestampMixin, db.Model):
     @property
     def net_minor(self) -> int:
         return self.amount_minor - self.fee_minor
+
+
+LOSS_LEADER_KINDS = ("flash", "group", "bargain", "timed", "mall")
+
+
+class LossLeader(db.Model):
+    """A price an admin set below its SKU's floor on purpose (shop.referrals.margin):
+    which priced object (kind + its id: a flash item, a group campaign, a bargain
+    campaign, a limited-time price, a points-mall item), which SKU, the price and the
+    floor it was below, who confirmed it and when. One small table for every kind rather
+    than columns on five models: the lists read it with one query, and a price put back
+    above the floor simply deletes its row."""
+
+    __tablename__ = "loss_leaders"
+    __table_args__ = (
+        UniqueConstraint("kind", "object_id", "sku_id"),
+        CheckConstraint(one_of("kind", LOSS_LEADER_KINDS), name="kind_known"),
+        CheckConstraint("price_minor >= 0 AND floor_minor > price_minor", name="below_floor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    object_id: Mapped[int] = mapped_column()
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    price_minor: Mapped[int] = mapped_column()
+    floor_minor: Mapped[int] = mapped_column()
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    confirmed_by = relationship("User", lazy="joined")

@@ -1,0 +1,399 @@
+"""The below-cost guard of channel prices (shop.referrals.margin): a flash, limited-time,
+group-buy, bargain-floor or points-mall price below the SKU's floor (cost + margin floor
++ the two-level commission it would pay) is refused with the figures, unless the admin
+confirms it as a deliberate loss leader; then it is saved and recorded with who
+confirmed it. At or above the floor it is saved without a record.
+
+The product of these tests costs 40.00; the shop's rules are the defaults (10 % + 5 %
+commission, a 10 % margin floor), so the floor is 40.00 x 10 000 / 7 500 = 53.34
+(rounded up): cost 40.00 + margin 5.35 + commission 7.99 (5.33 + 2.66, rounded down per
+level as commissions are). Cost and margin alone make 44.45: 50.00 is above that and
+still refused, because the commission counts too."""
+
+from __future__ import annotations
+
+import html
+import re
+from types import SimpleNamespace
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from shop.bargains.models import BargainCampaign
+from shop.catalog.models import Sku
+from shop.db import db
+from shop.groups.models import GroupCampaign, GroupCampaignSku
+from shop.points.models import MallItem
+from shop.promotions.models import FlashItem, TimedPrice
+from shop.referrals import margin, services as referrals
+from shop.referrals.models import LossLeader
+from tests.factories import (CommissionRateFactory, DistributorLevelFactory, FlashSessionFactory,
+                             LossLeaderFactory, ReferralSettingsFactory,
+                             product_with_skus)
+from tests.conftest import counted_queries, signed_in
+
+REFUSED_1 = "¥1.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34."
+REFUSED_50 = "¥50.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34."
+
+
+def _local(app, dt: datetime) -> str:
+    return dt.astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%dT%H:%M")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _product(cost=4000, skus=(("红", 9900, 50),)):
+    return product_with_skus(skus=skus, cost_price_minor=cost)
+
+
+def _admin(app):
+    return signed_in(app, "admin")
+
+
+def _losses(app) -> list[tuple]:
+    with app.app_context():
+        return db.session.execute(select(
+            LossLeader.kind, LossLeader.object_id, LossLeader.sku_id, LossLeader.price_minor,
+            LossLeader.floor_minor, LossLeader.confirmed_by_id).order_by(LossLeader.id)).all()
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _stock(app, sku_id: int) -> int:
+    with app.app_context():
+        return db.session.get(Sku, sku_id).stock
+
+
+# --- the floor ------------------------------------------------------------------------------
+
+
+def test_the_floor_is_cost_margin_and_commission_at_the_rates_that_apply(app):
+    product, (sku,) = _product()
+    other, (other_sku,) = _product()
+    with app.app_context():
+        floor = margin.floor_for(db.session.get(Sku, sku.id))
+        assert (floor.cost_minor, floor.margin_minor, floor.commission_minor, floor.minor) == (
+            4000, 535, 799, 5334)
+        # points-mall redemptions earn no commission: cost and margin only
+        assert margin.floor_for(db.session.get(Sku, sku.id), commission=False).minor == 4445
+    # a product's own rates (20 % + 8 %): 40.00 x 10 000 / 6 200 = 64.52; the SKU's own win
+    CommissionRateFactory(product_id=product.id, level1_bp=2000, level2_bp=800)
+    with app.app_context():
+        assert margin.floor_for(db.session.get(Sku, sku.id)).minor == 6452
+        assert margin.floor_for(db.session.get(Sku, other_sku.id)).minor == 5334
+    CommissionRateFactory(product_id=product.id, sku_id=sku.id, level1_bp=0, level2_bp=0)
+    with app.app_context():
+        assert margin.floor_for(db.session.get(Sku, sku.id)).minor == 4445
+    # no override: the widest of the shop's rates and the distributor levels' (15 % + 6 %)
+    DistributorLevelFactory(level1_bp=1500, level2_bp=600)
+    with app.app_context():
+        floor = margin.floor_for(db.session.get(Sku, other_sku.id))
+        assert floor.minor == -(-4000 * 10_000 // (10_000 - 1000 - 2100)) == 5798
+        assert floor.cost_minor + floor.margin_minor + floor.commission_minor == floor.minor
+
+
+def test_a_product_without_a_cost_is_not_guarded(app):
+    _p, (sku,) = _product(cost=0)
+    with app.app_context():
+        assert margin.floor_for(db.session.get(Sku, sku.id)) is None
+        assert margin.check("flash", None, [margin.Priced(db.session.get(Sku, sku.id), 1)],
+                            field="price", confirmed=False) == []
+
+
+@pytest.mark.parametrize("floor_bp,level1,level2", [(1000, 1000, 500), (0, 0, 0), (2500, 3000, 1200),
+                                                    (1234, 777, 333), (9000, 500, 499)])
+def test_the_floor_is_the_lowest_price_whose_commission_the_sale_guard_never_cuts(app, floor_bp,
+                                                                                   level1, level2):
+    """Against services.margin_cap, the guard at sale time: at the floor the commission
+    fits under the cap; one fen below, the margin rule does not hold any more."""
+    ReferralSettingsFactory(margin_floor_bp=floor_bp, level1_bp=level1, level2_bp=level2)
+    with app.app_context():
+        for cost in (1, 7, 99, 1000, 4000, 12345, 99999):
+            sku = SimpleNamespace(product=SimpleNamespace(cost_price_minor=cost, currency="CNY"))
+            floor = margin._floor(sku, (level1, level2), floor_bp)
+            at = floor.minor
+            commission = at * level1 // 10_000 + at * level2 // 10_000
+            assert commission == floor.commission_minor
+            assert commission <= referrals.margin_cap(at, cost)
+            below = at - 1
+            assert below * (10_000 - floor_bp - level1 - level2) < cost * 10_000
+
+
+def test_when_margin_and_commission_take_the_whole_price_no_price_passes(app):
+    ReferralSettingsFactory(margin_floor_bp=9000, level1_bp=600, level2_bp=400)
+    _p, (sku,) = _product()
+    with app.app_context():
+        sku = db.session.get(Sku, sku.id)
+        with pytest.raises(margin.BelowFloor, match="can not cover the cost ¥40.00"):
+            margin.check("flash", None, [margin.Priced(sku, 9_999_999)], field="price",
+                         confirmed=False)
+
+
+# --- flash items --------------------------------------------------------------------------
+
+
+def _flash_form(sku_id: int, price: str, **changes) -> dict:
+    return {"sku_id": str(sku_id), "price": price, "allotted": "5", "per_user_limit": "1", **changes}
+
+
+def test_a_flash_price_below_the_floor_is_refused_with_the_figures_and_nothing_is_saved(app):
+    client, admin = _admin(app)
+    _p, (sku,) = _product()
+    session = FlashSessionFactory()
+    url = f"/admin/promotions/flash/{session.id}/items"
+
+    for price, message in (("1.00", REFUSED_1), ("50.00", REFUSED_50)):
+        response = client.post_form(url, _flash_form(sku.id, price))
+        assert response.status_code == 422
+        assert message in _text(response)
+        assert _count(app, FlashItem) == 0 and _losses(app) == [] and _stock(app, sku.id) == 50
+
+    # confirmed: saved, and recorded as a loss leader with the confirming admin
+    response = client.post_form(url, _flash_form(sku.id, "1.00", loss_leader="y"))
+    assert response.status_code == 303
+    with app.app_context():
+        item = db.session.scalar(select(FlashItem))
+        assert (item.price_minor, item.allotted) == (100, 5)
+        row = db.session.scalar(select(LossLeader))
+        assert row.confirmed_at is not None
+    assert _losses(app) == [("flash", item.id, sku.id, 100, 5334, admin.id)]
+    assert _stock(app, sku.id) == 45
+
+    # the session's page marks it
+    page = _text(client.get(f"/admin/promotions/flash/{session.id}"))
+    assert page.count("data-loss-leader") == 1 and admin.nickname in page
+
+
+def test_a_flash_price_at_the_floor_is_saved_without_a_record_and_a_change_keeps_the_record_right(app):
+    client, admin = _admin(app)
+    _p, (sku,) = _product()
+    session = FlashSessionFactory()
+    assert client.post_form(f"/admin/promotions/flash/{session.id}/items",
+                            _flash_form(sku.id, "53.34")).status_code == 303
+    assert _losses(app) == []
+    with app.app_context():
+        item_id = db.session.scalar(select(FlashItem.id))
+    change = f"/admin/promotions/flash/items/{item_id}"
+    form = {f"item{item_id}-price": "9.90", f"item{item_id}-per_user_limit": "1",
+            f"item{item_id}-allotted": "5"}
+
+    # lowered below the floor without the confirmation: refused, nothing changes
+    response = client.post_form(change, form)
+    assert response.status_code == 422 and "¥9.90 is below cost ¥40.00" in _text(response)
+    with app.app_context():
+        assert db.session.get(FlashItem, item_id).price_minor == 5334
+    assert _losses(app) == []
+
+    # confirmed: saved and recorded
+    assert client.post_form(change, {**form, f"item{item_id}-loss_leader": "y"}).status_code == 303
+    assert _losses(app) == [("flash", item_id, sku.id, 990, 5334, admin.id)]
+
+    # saved again at the same price (a change of stock) by another admin, no tick: it was
+    # confirmed already, and stays confirmed by the first admin
+    other, _other_admin = _admin(app)
+    assert other.post_form(change, {**form, f"item{item_id}-allotted": "6"}).status_code == 303
+    assert _losses(app) == [("flash", item_id, sku.id, 990, 5334, admin.id)]
+
+    # a new price still below: confirmation needed again
+    assert other.post_form(change, {**form, f"item{item_id}-price": "9.80"}).status_code == 422
+    with app.app_context():
+        assert db.session.get(FlashItem, item_id).price_minor == 990
+
+    # back above the floor: the record goes
+    assert client.post_form(change, {**form, f"item{item_id}-price": "60.00"}).status_code == 303
+    assert _losses(app) == []
+
+
+# --- limited-time prices --------------------------------------------------------------------
+
+
+def _timed_form(app, product_id: int, **changes) -> dict:
+    now = _now()
+    return {"name": "限时特价", "product_id": str(product_id), "sku_id": "", "kind": "price",
+            "price": "1.00", "percent_bp": "", "starts_at": _local(app, now),
+            "ends_at": _local(app, now + timedelta(days=1)), "with_coupons": "y", "active": "y",
+            **changes}
+
+
+def test_a_limited_time_price_below_the_floor_of_any_of_its_skus_is_refused(app):
+    client, admin = _admin(app)
+    product, (red, blue) = _product(skus=(("红", 9900, 5), ("蓝", 6000, 5)))
+    url = "/admin/promotions/timed-prices/new"
+
+    response = client.post_form(url, _timed_form(app, product.id))
+    assert response.status_code == 422
+    text = _text(response)
+    assert f"红: {REFUSED_1}" in text  # several SKUs: the message names the one
+    assert _count(app, TimedPrice) == 0 and _losses(app) == []
+
+    # 10 % off: the red one sells at 89.10, the blue one at 54.00 (above 53.34): saved
+    assert client.post_form(url, _timed_form(app, product.id, kind="percent", price="",
+                                             percent_bp="1000")).status_code == 303
+    # 20 % off: blue at 48.00 is above cost and margin (44.45), below with the commission
+    response = client.post_form(url, _timed_form(app, product.id, kind="percent", price="",
+                                                 percent_bp="2000"))
+    assert response.status_code == 422
+    assert ("蓝: ¥48.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34."
+            in _text(response))
+    assert _count(app, TimedPrice) == 1 and _losses(app) == []
+
+    # a set price confirmed: each SKU below is recorded
+    assert client.post_form(url, _timed_form(app, product.id, price="50.00",
+                                             loss_leader="y")).status_code == 303
+    with app.app_context():
+        timed_id = db.session.scalar(select(func.max(TimedPrice.id)))
+    assert _losses(app) == [("timed", timed_id, red.id, 5000, 5334, admin.id),
+                            ("timed", timed_id, blue.id, 5000, 5334, admin.id)]
+
+    # the list marks it, and only it
+    page = _text(client.get("/admin/promotions/timed-prices"))
+    assert page.count("data-loss-leader") == 1
+    row = re.search(rf'<tr data-timed="{timed_id}">(.*?)</tr>', page, re.S).group(1)
+    assert "data-loss-leader" in row
+
+
+def test_the_timed_list_costs_the_same_queries_with_more_loss_leaders(app):
+    client, admin = _admin(app)
+    product, (sku,) = _product()
+    url = "/admin/promotions/timed-prices/new"
+    assert client.post_form(url, _timed_form(app, product.id, loss_leader="y")).status_code == 303
+    client.get("/admin/promotions/timed-prices")
+    with counted_queries(app) as one:
+        client.get("/admin/promotions/timed-prices")
+    for _ in range(3):
+        other, (other_sku,) = _product()
+        assert client.post_form(url, _timed_form(app, other.id, loss_leader="y")).status_code == 303
+    with counted_queries(app) as four:
+        page = _text(client.get("/admin/promotions/timed-prices"))
+    assert page.count("data-loss-leader") == 4
+    assert len(four) == len(one)
+
+
+# --- group buys -----------------------------------------------------------------------------
+
+
+def _group_form(app, skus, prices: dict, **changes) -> dict:
+    now = _now()
+    data = {"group_size": "2", "hours": "24", "starts_at": _local(app, now - timedelta(hours=1)),
+            "ends_at": _local(app, now + timedelta(days=7)), "stock_cap": "10",
+            "per_user_limit": "", "auto_complete_percent": "", "active": "y"}
+    for i, sku in enumerate(skus):
+        price, leader = prices.get(sku.id, ("", ""))
+        data.update({f"skus-{i}-sku_id": str(sku.id), f"skus-{i}-price": price,
+                     f"skus-{i}-leader_price": leader})
+    return {**data, **changes}
+
+
+def test_a_group_price_counts_its_leader_price_against_the_floor(app):
+    client, admin = _admin(app)
+    product, (red, blue) = _product(skus=(("红", 9900, 5), ("蓝", 9900, 5)))
+    url = f"/admin/groups/new?product_id={product.id}"
+
+    # the group price is fine, the leader's is below: refused on the leader's price
+    response = client.post_form(url, _group_form(app, [red, blue], {red.id: ("60.00", "50.00")}))
+    assert response.status_code == 422
+    assert "¥50.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34." in _text(response)
+    assert _count(app, GroupCampaign) == 0 and _count(app, GroupCampaignSku) == 0 and _losses(app) == []
+
+    # at the floor: saved, no record
+    assert client.post_form(url, _group_form(app, [red, blue],
+                                             {red.id: ("60.00", "53.34")})).status_code == 303
+    assert _losses(app) == []
+
+    # confirmed, below: saved and recorded at the lowest price
+    response = client.post_form(url, _group_form(app, [red, blue], {red.id: ("60.00", ""),
+                                                                    blue.id: ("1.00", "")},
+                                                 loss_leader="y"))
+    assert response.status_code == 303
+    with app.app_context():
+        campaign_id = db.session.scalar(select(func.max(GroupCampaign.id)))
+    assert _losses(app) == [("group", campaign_id, blue.id, 100, 5334, admin.id)]
+
+    page = _text(client.get("/admin/groups/"))
+    assert page.count("data-loss-leader") == 1
+
+
+# --- bargains -------------------------------------------------------------------------------
+
+
+def _bargain_form(app, sku, floor: str, **changes) -> dict:
+    now = _now()
+    # the SKU by its code and by the picker's token: the form reads the one it has
+    return {"sku_code": sku.code, "sku_id": str(sku.id), "start_price_minor": "99.00",
+            "floor_price_minor": floor, "helpers_needed": "5", "hours": "24",
+            "starts_at": _local(app, now), "ends_at": _local(app, now + timedelta(days=7)),
+            "active": "y", **changes}
+
+
+def test_a_bargain_floor_price_below_the_floor_is_refused_unless_confirmed(app):
+    client, admin = _admin(app)
+    _p, (sku,) = _product()
+    url = "/admin/bargains/new"
+
+    response = client.post_form(url, _bargain_form(app, sku, "1.00"))
+    assert response.status_code == 422 and REFUSED_1 in _text(response)
+    assert _count(app, BargainCampaign) == 0 and _losses(app) == []
+
+    assert client.post_form(url, _bargain_form(app, sku, "53.34")).status_code == 303
+    assert _losses(app) == []
+
+    response = client.post_form(url, _bargain_form(app, sku, "1.00", loss_leader="y"))
+    assert response.status_code == 303
+    with app.app_context():
+        campaign_id = db.session.scalar(select(func.max(BargainCampaign.id)))
+        assert db.session.get(BargainCampaign, campaign_id).floor_price_minor == 100
+    assert _losses(app) == [("bargain", campaign_id, sku.id, 100, 5334, admin.id)]
+
+    # raised back above the floor: no longer a loss leader
+    assert client.post_form(f"/admin/bargains/{campaign_id}",
+                            _bargain_form(app, sku, "60.00")).status_code == 303
+    assert _losses(app) == []
+    assert _text(client.get("/admin/bargains/")).count("data-loss-leader") == 0
+
+
+# --- the points mall ------------------------------------------------------------------------
+
+
+def test_a_mall_item_counts_its_cash_and_its_points_at_the_shops_rate(app):
+    """100 points make 1.00 (the default rate); redemptions earn no commission, so the
+    floor is cost and margin: 44.45."""
+    client, admin = _admin(app)
+    _p, (sku,) = _product()
+    url = "/admin/points/mall/new"
+    form = {"sku_id": str(sku.id), "points_price": "1000", "cash_minor": "5.00",
+            "per_user_limit": "1", "active": "y"}
+
+    response = client.post_form(url, form)
+    assert response.status_code == 422
+    assert ("¥5.00 and 1000 points worth ¥10.00: ¥15.00 is below cost ¥40.00 + margin floor "
+            "¥4.45 + commission ¥0.00 = ¥44.45.") in _text(response)
+    assert _count(app, MallItem) == 0 and _losses(app) == []
+
+    # points alone worth the floor: saved, no record
+    assert client.post_form(url, {**form, "points_price": "4445", "cash_minor": "0"}).status_code == 303
+    assert _losses(app) == []
+
+    assert client.post_form(url, {**form, "loss_leader": "y"}).status_code == 303
+    with app.app_context():
+        item_id = db.session.scalar(select(func.max(MallItem.id)))
+    assert _losses(app) == [("mall", item_id, sku.id, 1500, 4445, admin.id)]
+    assert _text(client.get("/admin/points/mall")).count("data-loss-leader") == 1
+
+
+# --- the record ------------------------------------------------------------------------------
+
+
+def test_the_factory_makes_a_loss_leader_row(app):
+    row = LossLeaderFactory()
+    assert _losses(app) == [("flash", 1, row.sku_id, 100, 1334, row.confirmed_by_id)]
