@@ -1,0 +1,81 @@
+"""On a desktop (1280x800): an admin adds a flash item and makes a coupon for two categories
+using only the pickers: type a few letters, click a match (it moves to the choice, with its
+name), submit. No typed number anywhere. Any CSP violation or script error fails the test
+(watch_page)."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from shop.db import db
+from shop.promotions.models import Coupon, FlashItem
+from tests.conftest import browser_sign_in, watch_page
+from tests.factories import CategoryFactory, FlashSessionFactory, UserFactory, product_with_skus
+
+pytestmark = pytest.mark.e2e
+
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def desktop(browser, live_server):
+    problems = []
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **DESKTOP)
+    watch_page(context, problems)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+    assert not problems, "\n".join(problems)
+
+
+def _pick(page, field: str, search: str, match: str) -> None:
+    """Type into the picker of `field`, wait for the match and click it."""
+    page.locator(f"#{field}-q").fill(search)
+    option = page.locator(f"#{field}-results label", has_text=match)
+    option.click()
+    expect(page.locator(f"#{field}-pick [data-pick-current]")).to_contain_text(match)
+    expect(page.locator(f"#{field}-q")).to_have_value("")
+
+
+def test_an_admin_adds_a_flash_item_and_a_coupon_scope_with_pickers(app, desktop):
+    page = desktop
+    admin = UserFactory(role="admin")
+    _product, (red, _blue) = product_with_skus(title="有机苹果", skus=(("红", 5900, 20), ("蓝", 5900, 5)))
+    product_with_skus(title="香蕉")
+    fruit, tea = CategoryFactory(name="时令水果"), CategoryFactory(name="水果茶")
+    CategoryFactory(name="零食")
+    session = FlashSessionFactory()
+
+    browser_sign_in(page, admin.email, f"/admin/promotions/flash/{session.id}")
+    assert page.viewport_size == DESKTOP["viewport"]
+    form = page.get_by_test_id("add-item-form")
+    _pick(page, "sku_id", "苹果", red.code)
+    expect(page.locator("#sku_id-results")).to_be_empty()  # one choice: the matches go
+    form.locator("[name=price]").fill("49.00")
+    form.locator("[name=allotted]").fill("5")
+    page.get_by_test_id("add-item").click()
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("flash-items")).to_contain_text("有机苹果")
+    with app.app_context():
+        item = db.session.scalars(select(FlashItem)).one()
+        assert (item.sku_id, item.price_minor, item.allotted) == (red.id, 4900, 5)
+
+    page.goto("/admin/promotions/coupons/new")
+    coupon = page.get_by_test_id("coupon-form")
+    coupon.locator("[name=name]").fill("水果节券")
+    coupon.locator("[name=amount]").fill("5.00")
+    coupon.locator("[name=valid_days]").fill("7")
+    coupon.locator("[name=scope]").select_option("categories")
+    _pick(page, "scope_categories", "水果", "时令水果")
+    _pick(page, "scope_categories", "水果", "水果茶")
+    page.get_by_test_id("save-coupon").click()
+    page.wait_for_url("**/admin/promotions/coupons/*")
+    with app.app_context():
+        saved = db.session.scalars(select(Coupon)).one()
+        assert (saved.name, saved.scope, sorted(saved.scope_ids)) == (
+            "水果节券", "categories", sorted([fruit.id, tea.id]))
+    current = page.locator("#scope_categories-pick [data-pick-current]")
+    expect(current).to_contain_text("时令水果")
+    expect(current).to_contain_text("水果茶")
+    expect(current).not_to_contain_text("零食")
