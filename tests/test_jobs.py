@@ -39,7 +39,7 @@ def test_shipping_sends_the_shopper_an_email(app):
         order = db.session.get(Order, order_id)
         order.status = "paid"
         db.session.commit()
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")
     response = staff.post_form(f"/admin/orders/{order_id}/ship", {"carrier": "顺丰", "tracking_number": "SF123"})
     assert response.status_code == 302
     (mail,) = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
@@ -68,7 +68,7 @@ def test_the_worker_runs_queued_jobs_and_the_sweeper(redis_app):
         db.session.get(Order, order_id).expires_at = utcnow() - timedelta(minutes=1)
         db.session.get(Order, paid_id).status = "paid"
         db.session.commit()
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")
     staff.post_form(f"/admin/orders/{paid_id}/ship", {"carrier": "顺丰", "tracking_number": "SF1"})
     outbox = Path(app.config["MAIL_OUTBOX"])
     assert not outbox.exists()  # queued on Redis, not run inline

@@ -24,3 +24,11 @@ REASON_LABELS = {
     "auto-completed": _l("Completed automatically some days after shipping"),
     "picked up": _l("Picked up at the store"),  # shop.stores.PICKUP_REASON
 }
+# The backoffice list's tabs (shop.orders.services.tab_conditions), in the order shown;
+# "all" first. Linked as /admin/orders?status=<key>.
+TAB_LABELS = {
+    "all": _l("All"), "unpaid": _l("Unpaid"), "to_ship": _l("Paid, to ship"),
+    "shipped": _l("Shipped"), "awaiting_pickup": _l("Awaiting pickup"),
+    "completed": _l("Completed"), "refund_requested": _l("Refund requested"),
+    "refunded": _l("Refunded"), "cancelled": _l("Cancelled"),
+}

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice,
                      SelectField, StringField, ValidationError)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
@@ -86,7 +87,7 @@ class OrderFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(_l("Status"), default="")
-    q = StringField(_l("Customer email or order number"), validators=[Optional(), Length(max=254)])
+    q = StringField(_l("Order number, customer or product"), validators=[Optional(), Length(max=254)])
     method = SelectField(_l("Paid by"), default="", choices=[
         SelectChoice("", _l("Any")), SelectChoice("card", _l("Card")),
         SelectChoice("wallet", _l("Wallet"))])
@@ -120,3 +121,15 @@ class RefundForm(FlaskForm):
 
 class DeclineRefundForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
+
+
+class ShipBatchForm(FlaskForm):
+    """A CSV of orders to ship: order number, carrier, tracking number (one order a row)."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file."))])
+
+
+class ShipBatchConfirmForm(FlaskForm):
+    """The rows of a previewed batch, carried back signed; checked again when confirmed."""
+
+    rows = HiddenField(validators=[InputRequired(), Length(max=2_000_000)])

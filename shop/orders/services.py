@@ -7,12 +7,15 @@ Services flush and raise OrderError; they never commit."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import false, func, select, update
+from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import StockMovement
@@ -506,33 +509,6 @@ def ship(order: Order, *, carrier: str, tracking_number: str, actor_id: int) -> 
     send_after_commit(order_shipped, order.id)
 
 
-def admin_orders(*, status: str = "", q: str = "", since=None, until=None, method: str = "",
-                 page: int = 1):
-    """Orders for the backoffice, newest first. `q` is a customer's email or an order
-    number; since/until are dates in the shop's time zone, until inclusive; `method`
-    keeps orders with a successful payment by card or from the wallet."""
-    from shop.accounts.models import User
-    from shop.accounts.services import normalise_email
-
-    query = select(Order).order_by(Order.id.desc())
-    if status in TRANSITIONS:
-        query = query.where(Order.status == status)
-    if q:
-        if q.isdigit() and len(q) > 8:  # an order number: its date, then the id
-            query = query.where(Order.id == int(q[8:]) if int(q[8:]) < 2**31 else false())
-        else:
-            query = query.join(User, User.id == Order.user_id).where(User.email == normalise_email(q))
-    if method in ("card", "wallet"):
-        query = query.where(select(Payment.id).where(
-            Payment.order_id == Order.id, Payment.method == method,
-            Payment.status == "succeeded").exists())
-    if since is not None:
-        query = query.where(Order.created_at >= since)
-    if until is not None:
-        query = query.where(Order.created_at < until)
-    return db.paginate(query, page=page, per_page=30, error_out=True, count=True)
-
-
 def expired_order_ids(now: datetime) -> list[int]:
     return list(db.session.scalars(
         select(Order.id).where(Order.status == "awaiting_payment", Order.expires_at < now)
@@ -614,3 +590,455 @@ def auto_complete(order_id: int, now: datetime | None = None) -> bool:
         return False
     transition(order, "completed", actor_id=None, reason="auto-completed")
     return True
+
+
+# --- the backoffice: who sees which orders, the list, its tabs and its counts -------------
+
+# The store ids a staff member works at, as a function of their user id: set by
+# shop.stores (which owns StoreStaff; orders import no store code). Unset, store staff
+# see no order at all (closed by default).
+STAFF_STORES: dict = {}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The orders one backoffice user may see and act on: every order (store_ids None, an
+    admin), or only those picked up at one of their stores (store staff). Every backoffice
+    query of orders goes through where(); every action on one order through allows()."""
+
+    store_ids: frozenset[int] | None
+
+    @property
+    def everything(self) -> bool:
+        return self.store_ids is None
+
+    def where(self, query):
+        if self.store_ids is None:
+            return query
+        if not self.store_ids:
+            return query.where(false())
+        return query.where(Order.pickup_store_id.in_(sorted(self.store_ids)))
+
+    def allows(self, order: Order | None) -> bool:
+        return order is not None and (self.store_ids is None
+                                      or order.pickup_store_id in self.store_ids)
+
+
+def order_scope(user) -> Scope:
+    """The one place the backoffice's reach is decided: admins see every order; store
+    staff the orders collected at their stores; anyone else none."""
+    if user.role == "admin":
+        return Scope(None)
+    lookup = STAFF_STORES.get("store_ids")
+    if user.role != "staff" or lookup is None:
+        return Scope(frozenset())
+    return Scope(frozenset(lookup(user.id)))
+
+
+OPEN = ("paid", "partly_refunded")  # paid and not (wholly) refunded, nor finished
+
+
+def tab_conditions() -> dict:
+    """The list's tabs (shop.orders.TAB_LABELS) as conditions on orders; at most one holds
+    for an order, so the counts of the tabs add up to "all"."""
+    return {
+        "unpaid": Order.status == "awaiting_payment",
+        # paid, delivered, not shipped yet (a group buy still filling holds some back)
+        "to_ship": and_(Order.status.in_(OPEN), Order.pickup_store_id.is_(None),
+                        Order.shipped_at.is_(None)),
+        "shipped": and_(Order.status.in_(AWAITING_RECEIPT), Order.shipped_at.is_not(None)),
+        "awaiting_pickup": and_(Order.status.in_(OPEN), Order.pickup_store_id.is_not(None)),
+        "completed": Order.status == "completed",
+        "refund_requested": Order.status == "refund_requested",
+        "refunded": Order.status == "refunded",
+        "cancelled": Order.status == "cancelled",
+    }
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """The backoffice list's filters: a tab (or one status), words to search, how it was
+    paid, and a range of days (since inclusive, until exclusive, aware datetimes)."""
+
+    status: str = ""
+    q: str = ""
+    method: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _searched(query, q: str):
+    """An order number; otherwise part of the customer's name, phone or email, of who
+    receives it, or of a product title bought."""
+    from shop.accounts.models import User
+
+    q = q.strip()
+    if not q:
+        return query
+    if q.isascii() and q.isdigit() and len(q) > 8:  # an order number: its date, then the id
+        return query.where(Order.id == int(q[8:]) if int(q[8:]) < 2**31 else false())
+    needle = q.lower()
+
+    def has(column):
+        return func.lower(column).contains(needle, autoescape=True)
+
+    customer = select(User.id).where(User.id == Order.user_id, or_(
+        has(User.nickname), has(User.email), has(func.coalesce(User.phone, "")))).exists()
+    bought = select(OrderLine.id).where(OrderLine.order_id == Order.id,
+                                        has(OrderLine.title)).exists()
+    return query.where(or_(has(Order.ship_name), has(Order.ship_phone), customer, bought))
+
+
+def _filtered(scope: Scope, filters: OrderFilter, *, with_status: bool = True):
+    query = scope.where(select(Order))
+    if with_status and filters.status:
+        tabs = tab_conditions()
+        if filters.status in tabs:
+            query = query.where(tabs[filters.status])
+        elif filters.status in TRANSITIONS:
+            query = query.where(Order.status == filters.status)
+    query = _searched(query, filters.q)
+    if filters.method in ("card", "wallet"):
+        query = query.where(select(Payment.id).where(
+            Payment.order_id == Order.id, Payment.method == filters.method,
+            Payment.status == "succeeded").exists())
+    if filters.since is not None:
+        query = query.where(Order.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(Order.created_at < filters.until)
+    return query
+
+
+def tab_counts(scope: Scope, filters: OrderFilter = OrderFilter()) -> dict[str, int]:
+    """How many orders each tab holds under the other filters, in one grouped query;
+    "all" is their sum."""
+    tabs = tab_conditions()
+    which = case(*[(condition, key) for key, condition in tabs.items()], else_="other")
+    inner = _filtered(scope, filters, with_status=False).with_only_columns(
+        which.label("tab")).subquery()
+    rows = db.session.execute(select(inner.c.tab, func.count()).group_by(inner.c.tab)).all()
+    counts = {key: 0 for key in tabs}
+    counts.update({tab: n for tab, n in rows})
+    counts["all"] = sum(n for _tab, n in rows)
+    return counts
+
+
+def count_to_ship(scope: Scope) -> int:
+    """Paid orders to deliver that are not shipped yet (the list's ?status=to_ship)."""
+    return db.session.scalar(scope.where(select(func.count()).select_from(Order)
+                                         .where(tab_conditions()["to_ship"])))
+
+
+def count_refunds_to_handle(scope: Scope) -> int:
+    """Refund requests waiting for an answer (orders.admin_aftersales)."""
+    return db.session.scalar(scope.where(select(func.count()).select_from(Order)
+                                         .where(Order.status == "refund_requested")))
+
+
+@dataclass
+class OrderRow:
+    """One order of a backoffice list with what it shows beside it, loaded in bulk."""
+
+    order: Order
+    customer: object  # shop.accounts.models.User
+    payments: list[Payment]
+    covers: dict  # product id -> its first ProductImage
+
+
+def _rows(orders: list[Order]) -> list[OrderRow]:
+    """The orders' customers, payments and the covers of what they bought: one query
+    each, whatever the number of orders (their lines are loaded with them)."""
+    from shop.accounts.models import User
+    from shop.catalog.models import ProductImage
+
+    ids = [order.id for order in orders]
+    if not ids:
+        return []
+    users = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_({o.user_id for o in orders})))}
+    paid: dict[int, list[Payment]] = {}
+    for payment in db.session.scalars(select(Payment).where(Payment.order_id.in_(ids))
+                                      .order_by(Payment.id)):
+        paid.setdefault(payment.order_id, []).append(payment)
+    products = {line.product_id for order in orders for line in order.lines}
+    covers: dict = {}
+    if products:
+        for image in db.session.scalars(select(ProductImage).where(
+                ProductImage.product_id.in_(products))
+                .order_by(ProductImage.position, ProductImage.id)):
+            covers.setdefault(image.product_id, image)
+    return [OrderRow(order, users.get(order.user_id), paid.get(order.id, []), covers)
+            for order in orders]
+
+
+def admin_orders(scope: Scope, filters: OrderFilter, *, page: int = 1, per_page: int = 30):
+    """A page of the backoffice list, newest first: (pagination, [OrderRow])."""
+    query = _filtered(scope, filters).order_by(Order.id.desc()).options(
+        selectinload(Order.lines))
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+    return pagination, _rows(list(pagination.items))
+
+
+def export_batches(scope: Scope, filters: OrderFilter, size: int = 200):
+    """Every order of the filtered list, newest first, as lists of OrderRow of at most
+    `size` orders: a bounded number of queries per batch, whatever the total (the CSV
+    export streams them). Keyset pagination on the id, so rows added meanwhile do not
+    shift the batches."""
+    after = None
+    while True:
+        query = _filtered(scope, filters).order_by(Order.id.desc()).limit(size).options(
+            selectinload(Order.lines))
+        if after is not None:
+            query = query.where(Order.id < after)
+        orders = list(db.session.scalars(query))
+        if not orders:
+            return
+        yield _rows(orders)
+        after = orders[-1].id
+        db.session.expunge_all()  # a long export keeps no more than a batch in memory
+        if len(orders) < size:
+            return
+
+
+def admin_order(scope: Scope, order_id: int) -> Order | None:
+    """One order the user may see, or None (a 404: another store's order is not shown)."""
+    order = db.session.get(Order, order_id)
+    return order if scope.allows(order) else None
+
+
+# --- the backoffice: an order's price, who placed it, what happened to it -----------------
+
+
+@dataclass
+class LineShare:
+    line: OrderLine
+    shares: list[int]  # its share of each of the order's adjustments, in their order
+
+
+@dataclass
+class Breakdown:
+    """An order's price as it was made: each line's list price, its share of every
+    adjustment (discounts negative, shipping positive) and what was paid for it; then the
+    order's totals and where the money came from and went back to."""
+
+    adjustments: list  # OrderAdjustment, in their order
+    lines: list[LineShare]
+    subtotal_minor: int
+    shipping_minor: int
+    discount_minor: int
+    total_minor: int
+    paid_by: dict  # method -> amount of its succeeded payments
+    paid_minor: int
+    refunded_minor: int
+
+
+def breakdown(order: Order) -> Breakdown:
+    from shop.orders.models import OrderLineAdjustment
+
+    adjustments = list(order.adjustments)
+    position = {adjustment.id: i for i, adjustment in enumerate(adjustments)}
+    shares = {line.id: [0] * len(adjustments) for line in order.lines}
+    if order.lines:
+        for share in db.session.scalars(select(OrderLineAdjustment).where(
+                OrderLineAdjustment.order_line_id.in_(list(shares)))):
+            if share.adjustment_id in position:
+                shares[share.order_line_id][position[share.adjustment_id]] = share.amount_minor
+    paid_by: dict[str, int] = {}
+    for payment in _payments(order):
+        paid_by[payment.method] = paid_by.get(payment.method, 0) + payment.amount_minor
+    return Breakdown(
+        adjustments=adjustments,
+        lines=[LineShare(line, shares[line.id]) for line in order.lines],
+        subtotal_minor=order.subtotal_minor,
+        shipping_minor=sum(line.shipping_minor for line in order.lines),
+        discount_minor=sum(line.discount_minor for line in order.lines),
+        total_minor=order.total_minor,
+        paid_by=paid_by, paid_minor=sum(paid_by.values()),
+        refunded_minor=sum(line.refunded_minor for line in order.lines))
+
+
+def people(ids) -> dict:
+    """Users by id (customers, who moved an order), in one query."""
+    from shop.accounts.models import User
+
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+# --- the backoffice: refund requests waiting for an answer ---------------------------------
+
+
+@dataclass
+class RefundAsk:
+    order: Order
+    customer: object
+    reason: str
+    asked_at: datetime | None
+    refundable_minor: int
+
+
+def refund_queue(scope: Scope, *, page: int = 1, per_page: int = 30):
+    """Orders whose refund request waits for an admin, the oldest request first, with
+    the request's reason and time: (pagination, [RefundAsk]). Approving (a refund) or
+    declining it moves the order out of refund_requested, and so out of the queue."""
+    asked = (select(OrderEvent.order_id, func.max(OrderEvent.id).label("event_id"))
+             .where(OrderEvent.to_status == "refund_requested")
+             .group_by(OrderEvent.order_id).subquery())
+    query = scope.where(select(Order).where(Order.status == "refund_requested")) \
+        .outerjoin(asked, asked.c.order_id == Order.id) \
+        .order_by(asked.c.event_id.asc(), Order.id.asc())
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+    orders = list(pagination.items)
+    ids = [o.id for o in orders]
+    events, refundable = {}, {}
+    if ids:
+        for event in db.session.scalars(select(OrderEvent).where(
+                OrderEvent.order_id.in_(ids), OrderEvent.to_status == "refund_requested")
+                .order_by(OrderEvent.id)):
+            events[event.order_id] = event  # the latest wins
+        refundable = dict(db.session.execute(
+            select(Payment.order_id, func.sum(Payment.refundable_minor)).where(
+                Payment.order_id.in_(ids), Payment.status == "succeeded")
+            .group_by(Payment.order_id)).all())
+    customers = people(o.user_id for o in orders)
+    return pagination, [
+        RefundAsk(o, customers.get(o.user_id), events[o.id].reason if o.id in events else "",
+                  events[o.id].created_at if o.id in events else None,
+                  int(refundable.get(o.id) or 0)) for o in orders]
+
+
+# --- the backoffice: shipping many orders from a spreadsheet -------------------------------
+
+SHIP_FILE_MAX_BYTES = 256 * 1024
+SHIP_FILE_MAX_ROWS = 2000
+TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def read_ship_file(data: bytes) -> list[list[str]]:
+    """The rows of an uploaded CSV (order number, carrier, tracking number), as text:
+    UTF-8 with or without a BOM (what Excel and WPS save as "CSV UTF-8"), else GBK/GB18030
+    (what they save as plain CSV on a Chinese system). A first row that is not an order
+    (a header) is dropped; blank rows are skipped. Raises OrderError when the file can not
+    be read."""
+    if len(data) > SHIP_FILE_MAX_BYTES:
+        raise OrderError(_("The file is too large: at most %(n)d KB.",
+                           n=SHIP_FILE_MAX_BYTES // 1024))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise OrderError(_("The file is neither UTF-8 nor GBK text; save it as CSV."))
+    if "\x00" in text:
+        raise OrderError(_("The file is neither UTF-8 nor GBK text; save it as CSV."))
+    try:
+        rows = [[cell.strip() for cell in row]
+                for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error:
+        raise OrderError(_("The file is not a CSV file.")) from None
+    rows = [row for row in rows if any(row)]
+    if rows and not rows[0][0].lstrip("'").isdigit():
+        rows = rows[1:]  # a header: "订单号,快递公司,运单号" or the like
+    if not rows:
+        raise OrderError(_("The file has no rows to ship."))
+    if len(rows) > SHIP_FILE_MAX_ROWS:
+        raise OrderError(_("At most %(n)d rows at a time.", n=SHIP_FILE_MAX_ROWS))
+    return rows
+
+
+@dataclass
+class ShipRow:
+    """One row of a batch: what it says, the order it names, and why it can not ship
+    (error), or None when it can."""
+
+    line: int  # the row's place in the file (1: the first order row)
+    number: str
+    carrier: str
+    tracking_number: str
+    order: Order | None = None
+    error: str | None = None
+
+
+def _ship_refusal(order: Order) -> str | None:
+    """Why this order can not be shipped now, or None (the checks of ship(), said first)."""
+    if order.is_pickup:
+        return _("This order is picked up at the store; it does not ship.")
+    if order.carrier or order.shipped_at is not None:
+        return _("Already shipped: %(carrier)s %(number)s.", carrier=order.carrier or "",
+                 number=order.tracking_number or "")
+    if order.status not in OPEN:
+        return _("Not shippable now: the order is %(status)s.",
+                 status=str(STATUS_LABELS[order.status]).lower())
+    if order.hold is not None:
+        return _("This order can not ship yet: %(why)s.",
+                 why=HOLD_LABELS.get(order.hold, order.hold))
+    return None
+
+
+def check_ship_rows(scope: Scope, rows: list[list[str]]) -> list[ShipRow]:
+    """Every row checked against the orders as they are now, within the user's scope, in
+    one query for all the orders: which can ship and why the others can not. Changes
+    nothing."""
+    checked, wanted = [], {}
+    for i, row in enumerate(rows, start=1):
+        cells = (row + ["", "", ""])[:3]
+        item = ShipRow(i, cells[0].lstrip("'"), cells[1], cells[2])
+        checked.append(item)
+        if len(row) > 3 and any(row[3:]):
+            item.error = _("Only three columns: order number, carrier, tracking number.")
+        elif not (item.number and item.carrier and item.tracking_number):
+            item.error = _("Give the order number, the carrier and the tracking number.")
+        elif len(item.carrier) > 64:
+            item.error = _("The carrier's name is too long (at most 64 characters).")
+        elif not TRACKING_NUMBER.match(item.tracking_number):
+            item.error = _("The tracking number takes letters, digits and dashes only.")
+        elif not (item.number.isascii() and item.number.isdigit() and 8 < len(item.number) < 20):
+            item.error = _("This is not an order number.")
+        else:
+            wanted[item.number] = int(item.number[8:])
+    orders = {}
+    if wanted:
+        orders = {o.id: o for o in db.session.scalars(
+            select(Order).where(Order.id.in_(set(wanted.values()))))}
+    seen: set[str] = set()
+    for item in checked:
+        if item.error is not None:
+            continue
+        order = orders.get(wanted[item.number])
+        if order is None or order.number != item.number:
+            item.error = _("No order has this number.")
+        elif not scope.allows(order):
+            item.error = _("This order is not one of your stores'.")
+        elif item.number in seen:
+            item.error = _("This order is on an earlier row already.")
+        else:
+            item.order = order
+            item.error = _ship_refusal(order)
+        seen.add(item.number)
+    return checked
+
+
+def ship_rows(scope: Scope, rows: list[list[str]], *, actor_id: int) -> list[ShipRow]:
+    """Ship every row that can ship, checked again now (never trusting an earlier
+    preview), each through ship() (one event per order) in a savepoint of its own, so a
+    row that fails on the way (the order changed meanwhile) leaves the others shipped
+    and itself untouched, with its error. Returns the rows, each shipped or with why not."""
+    checked = check_ship_rows(scope, rows)
+    for item in checked:
+        if item.error is not None:
+            continue
+        try:
+            with db.session.begin_nested():
+                order = locked(item.order.id)
+                item.error = _ship_refusal(order)
+                if item.error is None:
+                    ship(order, carrier=item.carrier, tracking_number=item.tracking_number,
+                         actor_id=actor_id)
+        except OrderError as exc:
+            db.session.expire_all()
+            item.error = str(exc)
+    return checked

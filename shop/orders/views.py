@@ -1,19 +1,23 @@
 import uuid
 from datetime import timedelta
 
-from flask import abort, flash, redirect, request, url_for
+from flask import (Response, abort, current_app, flash, redirect, request, stream_with_context,
+                   url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from itsdangerous import BadData, URLSafeTimedSerializer
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from shop.db import day_start, db
+from shop.db import day_start, utcnow
 from shop.money import format_minor
-from shop.orders import STATUS_LABELS, placement, services
+from shop.orders import STATUS_LABELS, TAB_LABELS, export, placement, services
 from shop.orders.blueprint import bp
-from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm, PayCardForm,
-                               RefundForm, RefundRequestForm, ShipForm)
+from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm,
+                               PayCardForm, RefundForm, RefundRequestForm, ShipBatchConfirmForm,
+                               ShipBatchForm, ShipForm)
 from shop.orders.models import Order
-from shop.payments import gateway
+from shop.payments import PAYMENT_METHOD_LABELS, gateway
 from shop.wallet import services as wallet
 from shop.web import number_arg, render, roles_required
 
@@ -135,28 +139,90 @@ def request_refund(order_id: int):
 
 
 # --- backoffice -------------------------------------------------------------------------
+# Every backoffice query of orders goes through the user's scope (services.order_scope):
+# store staff see, count, export, ship and act on the orders collected at their stores
+# only; another store's order is a 404, as if it did not exist.
+
+
+def _scope() -> services.Scope:
+    return services.order_scope(current_user)
 
 
 def _admin_order(order_id: int) -> Order:
-    return db.session.get(Order, order_id) or abort(404)
+    return services.admin_order(_scope(), order_id) or abort(404)
+
+
+def customer_url(user_id: int) -> str | None:
+    """The customer's backoffice page (accounts_admin.customer), when the shop has it."""
+    if "accounts_admin.customer" not in current_app.view_functions:
+        return None
+    return url_for("accounts_admin.customer", user_id=user_id)
+
+
+def _filter_form() -> OrderFilterForm:
+    form = OrderFilterForm(request.args)
+    form.status.choices = [SelectChoice("", _("All"))] + [
+        SelectChoice(key, label) for key, label in TAB_LABELS.items() if key != "all"] + [
+        SelectChoice(key, label) for key, label in STATUS_LABELS.items() if key not in TAB_LABELS]
+    return form
+
+
+def _filters(form: OrderFilterForm) -> services.OrderFilter:
+    return services.OrderFilter(
+        status=form.status.data or "", q=(form.q.data or "").strip(),
+        method=form.method.data or "",
+        since=day_start(form.since.data) if form.since.data else None,
+        until=day_start(form.until.data + timedelta(days=1)) if form.until.data else None)
+
+
+def _list_args() -> dict:
+    """The list's own query arguments (what tabs, pages and the export carry along)."""
+    return {key: request.args[key] for key in ("status", "q", "method", "since", "until")
+            if request.args.get(key)}
+
+
+def _tab_links() -> list[tuple[str, str, str]]:
+    """(key, label, link) of each tab, with the other filters kept (and page 1)."""
+    others = {key: value for key, value in _list_args().items() if key != "status"}
+    return [(key, label, url_for("orders.admin_list",
+                                 **(others if key == "all" else dict(others, status=key))))
+            for key, label in TAB_LABELS.items()]
 
 
 @bp.get("/admin/orders")
 @roles_required("staff")
 def admin_list():
-    form = OrderFilterForm(request.args)
-    form.status.choices = [SelectChoice("", _("Any"))] + [
-        SelectChoice(key, label) for key, label in STATUS_LABELS.items()]
+    """The orders, newest first, in tabs by where they are (?status=<tab>: unpaid, to_ship,
+    shipped, awaiting_pickup, completed, refund_requested, refunded, cancelled; or one
+    order status), searched (?q=: order number, customer's name, phone or email, product
+    title), by payment (?method=card|wallet) and days (?since=, ?until=, YYYY-MM-DD)."""
+    form = _filter_form()
     if request.args and not form.validate():
         return render("admin/orders/list.html", block="results", form=form, pagination=None,
-                      status=422)
-    pagination = services.admin_orders(
-        status=form.status.data or "", q=(form.q.data or "").strip(),
-        method=form.method.data or "",
-        since=day_start(form.since.data) if form.since.data else None,
-        until=day_start(form.until.data + timedelta(days=1)) if form.until.data else None,
-        page=number_arg("page", 1, most=10_000))
-    return render("admin/orders/list.html", block="results", form=form, pagination=pagination)
+                      rows=[], counts=None, args={}, status=422)
+    scope, filters = _scope(), _filters(form)
+    pagination, rows = services.admin_orders(scope, filters,
+                                             page=number_arg("page", 1, most=10_000))
+    return render("admin/orders/list.html", block="results", form=form, pagination=pagination,
+                  rows=rows, counts=services.tab_counts(scope, filters), args=_list_args(),
+                  tabs=_tab_links(), customer_url=customer_url)
+
+
+@bp.get("/admin/orders/export.csv")
+@roles_required("staff")
+def admin_export():
+    """The filtered list (the same arguments as orders.admin_list) as CSV, streamed."""
+    form = _filter_form()
+    if request.args and not form.validate():
+        return render("admin/orders/list.html", block="results", form=form, pagination=None,
+                      rows=[], counts=None, args={}, status=422)
+    batches = services.export_batches(_scope(), _filters(form))
+    response = Response(stream_with_context(export.stream(batches, PAYMENT_METHOD_LABELS)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=orders-{utcnow():%Y%m%d-%H%M}.csv")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _refund_choices(order: Order) -> list[SelectChoice]:
@@ -175,11 +241,14 @@ def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 2
     if refund_form is None:
         refund_form = RefundForm(data={"token": uuid.uuid4().hex})
     refund_form.line.choices = _refund_choices(order)
+    who = services.people([order.user_id] + [e.actor_id for e in order.events])
     return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
                   refund_form=refund_form, decline_form=DeclineRefundForm(),
                   payments=services.payments_of(order), refunds=services.refunds_of(order),
                   refundable=refundable, paid=services.paid_minor(order), status=status,
-                  message=message, **services.page_parts(order))
+                  message=message, price=services.breakdown(order), people=who,
+                  customer=who.get(order.user_id), customer_url=customer_url,
+                  **services.page_parts(order))
 
 
 @bp.get("/admin/orders/<int:order_id>")
@@ -248,6 +317,81 @@ def admin_decline_refund(order_id: int):
         return _admin_page(order, status=409, message=str(exc))
     flash(_("Refund request declined."))
     return redirect(url_for("orders.admin_detail", order_id=order_id))
+
+
+@bp.get("/admin/orders/aftersales")
+@roles_required("staff")
+def admin_aftersales():
+    """Refund requests waiting for an answer, the oldest first; each links to its order,
+    where an admin refunds or declines it (which takes it off this list)."""
+    pagination, asks = services.refund_queue(_scope(), page=number_arg("page", 1, most=10_000))
+    return render("admin/orders/aftersales.html", pagination=pagination, asks=asks,
+                  customer_url=customer_url)
+
+
+# --- backoffice: shipping a batch from a CSV file -----------------------------------------
+
+BATCH_SALT = "orders-ship-batch"
+BATCH_MAX_AGE = 3600  # a preview left open longer is uploaded again
+
+
+def _batch_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=BATCH_SALT)
+
+
+def _batch_page(form: ShipBatchForm, *, rows=None, signed: str = "", done: bool = False,
+                status: int = 200, message: str | None = None):
+    ok = [row for row in rows or [] if row.error is None]
+    return render("admin/orders/ship_batch.html", form=form, rows=rows, ok=ok,
+                  confirm_form=ShipBatchConfirmForm(data={"rows": signed}), done=done,
+                  status=status, message=message)
+
+
+@bp.route("/admin/orders/ship-batch", methods=["GET", "POST"])
+@roles_required("staff")
+def admin_ship_batch():
+    """Upload a CSV of (order number, carrier, tracking number): a preview of every row,
+    OK or why not. Nothing is shipped until the preview is confirmed."""
+    form = ShipBatchForm()
+    if request.method == "GET":
+        return _batch_page(form)
+    if not form.validate_on_submit():
+        return _batch_page(form, status=422)
+    data = form.file.data.read(services.SHIP_FILE_MAX_BYTES + 1)
+    try:
+        table = services.read_ship_file(data)
+    except services.OrderError as exc:
+        return _batch_page(form, status=422, message=str(exc))
+    rows = services.check_ship_rows(_scope(), table)
+    signed = _batch_signer().dumps({"user": current_user.id, "rows": table})
+    return _batch_page(form, rows=rows, signed=signed)
+
+
+@bp.post("/admin/orders/ship-batch/confirm")
+@roles_required("staff")
+def admin_ship_batch_confirm():
+    """Ship the rows of a preview that can ship, every row checked again now."""
+    form, confirm_form = ShipBatchForm(formdata=None), ShipBatchConfirmForm()
+    if not confirm_form.validate_on_submit():
+        return _batch_page(form, status=422, message=_("Upload the file again."))
+    try:
+        payload = _batch_signer().loads(confirm_form.rows.data, max_age=BATCH_MAX_AGE)
+    except BadData:
+        return _batch_page(form, status=400, message=_(
+            "This preview is too old or was changed; upload the file again."))
+    payload = payload if isinstance(payload, dict) else {}
+    table = payload.get("rows")
+    if payload.get("user") != current_user.id or not isinstance(table, list) or not all(
+            isinstance(row, list) and all(isinstance(c, str) for c in row) for row in table):
+        return _batch_page(form, status=400, message=_(
+            "This preview is too old or was changed; upload the file again."))
+    rows = services.ship_rows(_scope(), table, actor_id=current_user.id)
+    shipped = [row for row in rows if row.error is None]
+    if not shipped:
+        return _batch_page(form, rows=rows, done=True, status=409,
+                           message=_("No order was shipped: no row can ship."))
+    flash(ngettext("%(num)d order shipped.", "%(num)d orders shipped.", len(shipped)))
+    return _batch_page(form, rows=rows, done=True)
 
 
 # --- receipt ------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ the refusal is shown with); they never commit.
   not refunded. The order row is locked first (LOCK ORDER of shop.orders), then the
   code is marked used by a guarded UPDATE, so of any number of simultaneous attempts
   exactly one succeeds. The order moves to completed with an event "picked up".
-  Failed look-ups (no such code, another store's code) are what the views rate-limit.
+  Failed look-ups (no such code, another store's code: PickupError.miss) are what the
+  views rate-limit, per staff member and store; a code of the store is never refused.
 """
 
 from __future__ import annotations
@@ -48,11 +49,14 @@ class StoreError(ValueError):
 
 class PickupError(StoreError):
     """A refused verification; `status` is the HTTP status it is shown with (404: no
-    such code, 403: not this store's or not this staff member's, 409: not now)."""
+    such code, 403: not this store's or not this staff member's, 409: not now). `miss`:
+    the code is not one of this store's (none such, or another store's): what guessing
+    looks like, and the only refusal the views' guess limit counts."""
 
-    def __init__(self, message: str, status: int = 409):
+    def __init__(self, message: str, status: int = 409, *, miss: bool = False):
         super().__init__(message)
         self.status = status
+        self.miss = miss
 
 
 # --- choosing a store ------------------------------------------------------------------
@@ -181,6 +185,15 @@ lifecycle.join("pickup", placed=_check_pickup, paid=_issue_code)
 orders.PAGE_PARTS["pickup"] = _page_part
 
 
+def staff_store_ids(user_id: int) -> list[int]:
+    """The stores a staff member is bound to: the orders backoffice shows them the orders
+    collected there, and only those (shop.orders.services.order_scope)."""
+    return list(db.session.scalars(select(StoreStaff.store_id).where(StoreStaff.user_id == user_id)))
+
+
+orders.STAFF_STORES["store_ids"] = staff_store_ids
+
+
 # --- verification (核销) ----------------------------------------------------------------
 
 
@@ -207,10 +220,11 @@ def look_up(user: User, store_id: int, text: str) -> tuple[PickupCode, Order]:
     code = normalise_code(text)
     pickup = db.session.scalar(select(PickupCode).where(PickupCode.code == code)) if code else None
     if pickup is None:
-        raise PickupError(_("No order has this pickup code. Check it and try again."), 404)
+        raise PickupError(_("No order has this pickup code. Check it and try again."), 404,
+                          miss=True)
     if pickup.store_id != store_id:
         raise PickupError(_("This code is for another store: %(store)s.",
-                            store=pickup.store.name), 403)
+                            store=pickup.store.name), 403, miss=True)
     order = db.session.get(Order, pickup.order_id)
     _check_order(pickup, order)
     return pickup, order

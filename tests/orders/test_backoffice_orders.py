@@ -26,9 +26,9 @@ def _placed(app, quantity=2, pay=False):
     return order_id, red, user
 
 
-def test_staff_ship_a_paid_order_with_carrier_and_tracking(app):
+def test_an_admin_ships_a_paid_order_with_carrier_and_tracking(app):
     order_id, _red, _user = _placed(app, pay=True)
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")  # a delivery order: store staff do not see it
     bad = staff.post_form(f"/admin/orders/{order_id}/ship", {"carrier": "顺丰", "tracking_number": "x y"}, headers=EN)
     assert bad.status_code == 422 and "Letters, digits and dashes only." in bad.get_data(as_text=True)
     assert staff.post_form(f"/admin/orders/{order_id}/ship",
@@ -43,7 +43,7 @@ def test_staff_ship_a_paid_order_with_carrier_and_tracking(app):
 
 def test_an_unpaid_order_can_not_ship_but_can_be_cancelled_once(app):
     order_id, red, _user = _placed(app, quantity=3)
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")
     refused = staff.post_form(f"/admin/orders/{order_id}/ship", {"carrier": "顺丰", "tracking_number": "SF1"})
     assert refused.status_code == 409
     assert staff.post_form(f"/admin/orders/{order_id}/cancel").status_code == 302
@@ -56,7 +56,7 @@ def test_an_unpaid_order_can_not_ship_but_can_be_cancelled_once(app):
 def test_the_order_list_filters(app):
     paid_id, _red, payer = _placed(app, pay=True)
     unpaid_id, _red2, _user = _placed(app)
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")
 
     def numbers(query):
         html = staff.get(f"/admin/orders?{query}", headers={"HX-Request": "true", **EN}).get_data(as_text=True)

@@ -159,7 +159,7 @@ def test_the_wallet_part_comes_back_when_an_unpaid_order_is_cancelled(stripe_app
     payment_id = start_card(client, order_id, use_wallet=True)
     from tests.conftest import signed_in
 
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")
     assert staff.post_form(f"/admin/orders/{order_id}/cancel").status_code == 302
     with app.app_context():
         assert wallet.balance(user.id) == 3000
@@ -181,7 +181,7 @@ def test_a_card_paid_at_stripe_while_the_order_is_cancelled_is_refunded(stripe_a
     stripe_api(localstripe_url, f"/v1/payment_intents/{intent_id}/confirm", {})  # we are not told
     from tests.conftest import signed_in
 
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")
     assert staff.post_form(f"/admin/orders/{order_id}/cancel").status_code == 302
     assert payment(app, payment_id).status == "rejected"
     refunds = stripe_api(localstripe_url, f"/v1/refunds?payment_intent={intent_id}")["data"]

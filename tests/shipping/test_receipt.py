@@ -35,7 +35,7 @@ def _paid_order(app):
 
 
 def _ship(app, order_id: int) -> None:
-    staff, _user = signed_in(app, "staff")
+    staff, _user = signed_in(app, "admin")  # staff see only their stores' pickups
     response = staff.post_form(f"/admin/orders/{order_id}/ship",
                                {"carrier": "顺丰", "tracking_number": "SF1234567"})
     assert response.status_code == 302

@@ -260,7 +260,7 @@ def test_a_request_whose_job_queue_is_down_still_succeeds(app):
     with app.app_context():
         order_id = bought(user.id, sku.id, "k1").id
         db.session.commit()
-    staff, _ = signed_in(app, "staff")
+    staff, _ = signed_in(app, "admin")  # staff: own stores' pickups only
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
     response = staff.post_form(f"/admin/orders/{order_id}/ship",
                                {"carrier": "顺丰", "tracking_number": "SF1"})
