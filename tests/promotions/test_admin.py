@@ -455,7 +455,7 @@ def test_a_buy_n_get_m_offer_is_saved(app, admin_client):
 
 
 def test_a_limited_time_price_is_saved_for_a_product_or_one_of_its_skus(app, admin_client):
-    product, (red, _blue) = product_with_skus()
+    product, (red, _blue) = product_with_skus(cost_price_minor=0)  # no cost: the below-cost guard (test_below_cost.py) stays out of this test
     _other, (stranger, _x) = product_with_skus()
     now = _now()
     form = {"name": "周末特价", "product_id": f"product:{product.id}", "sku_id": f"sku:{stranger.id}",
@@ -505,7 +505,7 @@ def _buy_flash(app, item_id: int, quantity: int, *, paid: bool) -> int:
 
 
 def test_a_flash_item_takes_its_stock_from_the_sku_through_the_ledgers(app, admin_client):
-    _product, (sku,) = product_with_skus(skus=(("红", 1990, 50),))
+    _product, (sku,) = product_with_skus(skus=(("红", 1990, 50),), cost_price_minor=0)  # no cost: the below-cost guard (test_below_cost.py) stays out of this test
     session_id = _id_from(admin_client.post_form("/admin/promotions/flash/new", _session_form(app)),
                           "/admin/promotions/flash")
     url = f"/admin/promotions/flash/{session_id}/items"
@@ -667,7 +667,7 @@ def test_the_lists_show_figures_from_paid_orders_in_a_constant_number_of_queries
 
 def test_flash_stock_nobody_bought_goes_back_to_the_sku(app, admin_client):
     session = FlashSessionFactory()
-    _product, (sku,) = product_with_skus(skus=(("红", 1990, 50),))
+    _product, (sku,) = product_with_skus(skus=(("红", 1990, 50),), cost_price_minor=0)  # no cost: the below-cost guard (test_below_cost.py) stays out of this test
     assert admin_client.post_form(f"/admin/promotions/flash/{session.id}/items",
                                   {"sku_id": f"sku:{sku.id}", "price": "9.90", "allotted": "5",
                                    "per_user_limit": "1"}).status_code == 303
