@@ -1,6 +1,8 @@
-"""Backoffice of the audit log: admins only. The list filters by who, area, action, table
-changed, outcome and dates (days in the shop's time zone); a wrong filter (a reversed or
-impossible date) is a 400 with the reason and no rows."""
+"""Backoffice of the audit log: admins only. Each entry reads as a sentence (who, what in
+words, the thing acted on with a link: shop.audit.phrases). The list filters by who (staff
+accounts by name), area, action (its phrase), kind of thing, table changed, outcome and
+dates (days in the shop's time zone); a wrong filter (a reversed or impossible date, a
+choice not offered) is a 400 with the reason and no rows."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from wtforms import SelectChoice
 from shop.accounts.models import ROLE_LABELS
 from shop.audit import OP_LABELS
 from shop.audit.blueprint import admin_bp as bp
-from shop.audit import services
+from shop.audit import phrases, services
 from shop.audit.forms import LogFilterForm
 from shop.web.auth import is_backoffice
 from shop.db import SAFE_METHODS, day_start
@@ -38,14 +40,27 @@ def _start_of(day, *, days_after: int = 0) -> datetime | None:
         return None
 
 
+def _filter_form() -> LogFilterForm:
+    form = LogFilterForm(request.args)
+    any_ = SelectChoice("", _("Any"))
+    form.actor.choices = [any_] + [
+        SelectChoice(str(user_id), f"{nickname} · {ROLE_LABELS.get(role, role)} · {email}")
+        for user_id, nickname, email, role in services.staff_accounts()]
+    form.domain.choices = [any_] + [
+        SelectChoice(area, area) for area in sorted({a.rpartition(".")[0] for a in _actions()})]
+    form.endpoint.choices = [any_] + [SelectChoice(endpoint, phrase)
+                                      for endpoint, phrase in phrases.phrase_choices()]
+    form.kind.choices = [any_] + sorted(
+        (SelectChoice(key, str(kind.label)) for key, kind in phrases.KINDS.items()),
+        key=lambda choice: choice.label.lower())
+    return form
+
+
 @bp.get("/")
 @roles_required("admin")
 def log():
-    actions = _actions()
-    form = LogFilterForm(request.args)
-    form.domain.choices = [SelectChoice("", _("Any"))] + [
-        SelectChoice(area, area) for area in sorted({a.rpartition(".")[0] for a in actions})]
-    context = dict(form=form, actions=actions, ROLE_LABELS=ROLE_LABELS, OP_LABELS=OP_LABELS)
+    form = _filter_form()
+    context = dict(form=form, ROLE_LABELS=ROLE_LABELS, OP_LABELS=OP_LABELS)
     if request.args and not form.validate():
         return render("admin/audit/log.html", block="results", pagination=None, status=400,
                       **context)
@@ -54,11 +69,13 @@ def log():
         endpoint=form.endpoint.data or "", table=form.table.data or "",
         status=form.status.data or "",
         since=_start_of(form.since.data),
-        until=_start_of(form.until.data, days_after=1))  # until: that whole day
+        until=_start_of(form.until.data, days_after=1),  # until: that whole day
+        endpoints=tuple(phrases.endpoints_of(form.kind.data)) if form.kind.data else None)
     pagination = services.log_page(filters, number_arg("page", 1, most=services.MAX_PAGES))
     if pagination is None:
         abort(404)
-    return render("admin/audit/log.html", block="results", pagination=pagination, **context)
+    return render("admin/audit/log.html", block="results", pagination=pagination,
+                  sentences=phrases.describe(pagination.items), **context)
 
 
 @bp.get("/<int:entry_id>")
@@ -66,4 +83,5 @@ def log():
 def entry(entry_id: int):
     found = services.get_entry(entry_id) or abort(404)
     return render("admin/audit/entry.html", entry=found[0], email=found[1],
+                  sentence=phrases.describe([found])[found[0].id],
                   ROLE_LABELS=ROLE_LABELS, OP_LABELS=OP_LABELS)

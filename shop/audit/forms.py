@@ -7,16 +7,17 @@ from wtforms.validators import Length, Optional
 
 
 class LogFilterForm(FlaskForm):
-    """Query-string filters of the audit log (GET: no CSRF token). The areas' choices are
-    set by the view (the backoffice blueprints of the URL map)."""
+    """Query-string filters of the audit log (GET: no CSRF token). The choices of who,
+    area, action and kind of thing are set by the view (staff accounts by name, the
+    backoffice blueprints of the URL map, the phrases of shop.audit.phrases)."""
 
     class Meta:
         csrf = False
 
-    actor = StringField(_l("Who (user id or part of the email)"),
-                        validators=[Optional(), Length(max=254)])
+    actor = SelectField(_l("Who"), default="")
     domain = SelectField(_l("Area"), default="")
-    endpoint = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
+    endpoint = SelectField(_l("Action"), default="")
+    kind = SelectField(_l("Thing acted on"), default="")
     table = StringField(_l("Table changed"), validators=[Optional(), Length(max=64)])
     status = SelectField(_l("Outcome"), default="", choices=[
         SelectChoice("", _l("Any")), SelectChoice("ok", _l("Done")),

@@ -220,6 +220,7 @@ class LogFilters:
     status: str = ""  # "ok" (< 400), "refused" (>= 400) or any
     since: datetime | None = None  # aware datetimes: since <= created_at < until
     until: datetime | None = None
+    endpoints: tuple[str, ...] | None = None  # any of these (the actions on a kind of thing)
 
 
 def _conditions(filters: LogFilters) -> list:
@@ -237,6 +238,8 @@ def _conditions(filters: LogFilters) -> list:
     if filters.table.strip():
         name = filters.table.strip().lower()
         conditions.append(AuditEntry.tables.contains(f",{name},", autoescape=True))
+    if filters.endpoints is not None:
+        conditions.append(AuditEntry.endpoint.in_(filters.endpoints))
     if filters.status == "ok":
         conditions.append(AuditEntry.status < 400)
     elif filters.status == "refused":
@@ -249,7 +252,8 @@ def _conditions(filters: LogFilters) -> list:
 
 
 def log_page(filters: LogFilters, page: int = 1) -> RowsPage | None:
-    """Entries matching the filters, newest first, each with its actor's email; None when
+    """Entries matching the filters, newest first, each with its actor's email and
+    nickname (entry, email, nickname); None when
     `page` is past the last page. Two queries: a count that stops at the cap, the page
     (by the index on created_at, or the actor's, the endpoint's or the domain's)."""
     conditions = _conditions(filters)
@@ -260,14 +264,24 @@ def log_page(filters: LogFilters, page: int = 1) -> RowsPage | None:
     if page > result.pages:
         return None
     result.items = db.session.execute(
-        select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.actor_id)
+        select(AuditEntry, User.email, User.nickname).outerjoin(User, User.id == AuditEntry.actor_id)
         .where(*conditions).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return result
 
 
-def get_entry(entry_id: int) -> tuple[AuditEntry, str | None] | None:
-    """An entry with its actor's email."""
+def get_entry(entry_id: int) -> tuple[AuditEntry, str | None, str | None] | None:
+    """An entry with its actor's email and nickname."""
     return db.session.execute(
-        select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.actor_id)
+        select(AuditEntry, User.email, User.nickname).outerjoin(User, User.id == AuditEntry.actor_id)
         .where(AuditEntry.id == entry_id)).first()
+
+
+def staff_accounts() -> list[tuple[int, str, str, str]]:
+    """(id, nickname, email, role) of the accounts that act in the backoffice, and of any
+    account that has an entry (a role taken away since), by nickname: the log's "who"."""
+    acted = select(AuditEntry.actor_id).where(AuditEntry.actor_id.is_not(None)).distinct()
+    return [tuple(row) for row in db.session.execute(
+        select(User.id, User.nickname, User.email, User.role)
+        .where((User.role != "shopper") | User.id.in_(acted))
+        .order_by(User.nickname, User.id))]

@@ -1,0 +1,374 @@
+"""The audit log in words: each backoffice action (an endpoint) has a phrase — what was
+done, and what was tried when it was refused — and, where it acts on one thing, the kind
+of thing and where its id is (a view argument of the URL, or the row the action inserted).
+An endpoint missing here still reads as words: "changed 2 rows in products" from the
+tables it changed (tests/audit walks the URL map so that none is forgotten).
+
+describe(rows) turns a page of entries into sentences with batched look-ups: one query
+per kind of thing for their names, whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from shop.db import db
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of thing an action acts on: its name, its table (to find a row it inserted),
+    the backoffice page that shows one (endpoint, view argument) and the column naming it."""
+
+    label: object
+    table: str
+    endpoint: str | None = None
+    arg: str | None = None
+    name: tuple[str, str, str] | None = None  # (module, model, column)
+
+
+KINDS = {
+    "product": Kind(_l("product"), "products", "catalog_admin.product_form", "product_id",
+                    ("shop.catalog.models", "Product", "title")),
+    "product_category": Kind(_l("product category"), "categories", "catalog_admin.category_form",
+                             "category_id"),
+    "coupon": Kind(_l("coupon"), "coupons", "promotions_admin.edit_coupon", "coupon_id",
+                   ("shop.promotions.models", "Coupon", "name")),
+    "promotion": Kind(_l("promotion"), "promotions", "promotions_admin.edit_promotion",
+                      "promotion_id"),
+    "flash_session": Kind(_l("flash sale"), "flash_sessions", "promotions_admin.edit_flash_session",
+                          "session_id"),
+    "flash_item": Kind(_l("flash sale item"), "flash_items"),
+    "timed_price": Kind(_l("timed price"), "timed_prices", "promotions_admin.edit_timed_price",
+                        "timed_id"),
+    "order": Kind(_l("order"), "orders", "orders.admin_detail", "order_id"),
+    "article": Kind(_l("article"), "articles", "articles_admin.edit", "article_id",
+                    ("shop.articles.models", "Article", "title")),
+    "article_category": Kind(_l("article category"), "article_categories",
+                             "articles_admin.category_form", "category_id"),
+    "customer": Kind(_l("customer"), "users", "accounts_admin.customer", "user_id",
+                     ("shop.accounts.models", "User", "nickname")),
+    "store": Kind(_l("store"), "stores", "stores_admin.store_form", "store_id",
+                  ("shop.stores.models", "Store", "name")),
+    "group_campaign": Kind(_l("group-buy campaign"), "group_campaigns", "groups_admin.edit",
+                           "campaign_id"),
+    "bargain_campaign": Kind(_l("bargain campaign"), "bargain_campaigns",
+                             "bargains_admin.edit_campaign", "campaign_id"),
+    "mall_item": Kind(_l("points-mall item"), "mall_items", "points_admin.edit_item", "item_id"),
+    "member_level": Kind(_l("member level"), "member_levels", "members_admin.edit_level",
+                         "level_id"),
+    "distributor_level": Kind(_l("distributor level"), "distributor_levels",
+                              "referrals_admin.edit_level", "level_id"),
+    "withdrawal": Kind(_l("withdrawal"), "withdrawals"),
+    "shipping_template": Kind(_l("shipping template"), "shipping_templates",
+                              "shipping_admin.template_form", "template_id"),
+    "wallet_package": Kind(_l("top-up package"), "wallet_packages"),
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """done: the phrase of a success ("created coupon"); tried: of a refusal ("create
+    coupon"); kind and arg: the thing acted on and the view argument holding its id
+    (none: the row of the kind's table the action inserted); new: (done, tried) when the
+    route was called without that argument (a form that creates or edits); price: (done,
+    tried) when the action changed a price column."""
+
+    done: object
+    tried: object
+    kind: str | None = None
+    arg: str | None = None
+    new: tuple | None = None
+    price: tuple | None = None
+
+
+def A(done, tried, kind=None, arg=None, **more) -> Action:  # noqa: N802  (a table of rows)
+    return Action(done, tried, kind, arg, **more)
+
+
+ACTIONS: dict[str, Action] = {
+    # accounts and customers
+    "accounts_admin.add_tag": A(_l("tagged customer"), _l("tag customer"), "customer", "user_id"),
+    "accounts_admin.remove_tag": A(_l("removed a tag from customer"), _l("remove a tag from customer"),
+                                   "customer", "user_id"),
+    "accounts_admin.disable": A(_l("disabled the account of"), _l("disable the account of"),
+                                "customer", "user_id"),
+    "accounts_admin.enable": A(_l("enabled the account of"), _l("enable the account of"),
+                               "customer", "user_id"),
+    "accounts_admin.roles": A(_l("changed the role of"), _l("change the role of"), "customer",
+                              "user_id"),
+    # articles
+    "articles_admin.category_form": A(_l("changed article category"), _l("change article category"),
+                                      "article_category", "category_id",
+                                      new=(_l("created article category"), _l("create article category"))),
+    "articles_admin.change_status": A(_l("changed the status of article"),
+                                      _l("change the status of article"), "article", "article_id"),
+    "articles_admin.edit": A(_l("edited article"), _l("edit article"), "article", "article_id",
+                             new=(_l("wrote article"), _l("write article"))),
+    "articles_admin.preview": A(_l("previewed an article"), _l("preview an article")),
+    "articles_admin.promoted": A(_l("marked as promoted article"), _l("mark as promoted article"),
+                                 "article", "article_id"),
+    "articles_admin.publishing": A(_l("changed the publishing right of"),
+                                   _l("change the publishing right of"), "customer", "user_id"),
+    "articles_admin.restore": A(_l("restored an earlier revision of article"),
+                                _l("restore an earlier revision of article"), "article", "article_id"),
+    # bargains, group buys
+    "bargains_admin.edit_campaign": A(_l("changed bargain campaign"), _l("change bargain campaign"),
+                                      "bargain_campaign", "campaign_id"),
+    "bargains_admin.new_campaign": A(_l("created bargain campaign"), _l("create bargain campaign"),
+                                     "bargain_campaign"),
+    "groups_admin.edit": A(_l("changed group-buy campaign"), _l("change group-buy campaign"),
+                           "group_campaign", "campaign_id"),
+    "groups_admin.new": A(_l("created group-buy campaign"), _l("create group-buy campaign"),
+                          "group_campaign"),
+    # catalogue
+    "catalog_admin.archive": A(_l("archived product"), _l("archive product"), "product", "product_id"),
+    "catalog_admin.category_form": A(_l("changed product category"), _l("change product category"),
+                                     "product_category", "category_id",
+                                     new=(_l("created product category"), _l("create product category"))),
+    "catalog_admin.delete_image": A(_l("deleted an image of product"), _l("delete an image of product"),
+                                    "product", "product_id"),
+    "catalog_admin.product_form": A(_l("changed product"), _l("change product"), "product", "product_id",
+                                    new=(_l("created product"), _l("create product")),
+                                    price=(_l("changed the price of product"),
+                                           _l("change the price of product"))),
+    "catalog_admin.upload_image": A(_l("added an image to product"), _l("add an image to product"),
+                                    "product", "product_id"),
+    # members, points
+    "members_admin.delete_level": A(_l("deleted member level"), _l("delete member level"),
+                                    "member_level", "level_id"),
+    "members_admin.edit_level": A(_l("changed member level"), _l("change member level"),
+                                  "member_level", "level_id"),
+    "members_admin.levels": A(_l("created member level"), _l("create member level"), "member_level"),
+    "points_admin.adjust": A(_l("adjusted the points of a customer"), _l("adjust the points of a customer")),
+    "points_admin.edit_item": A(_l("changed points-mall item"), _l("change points-mall item"),
+                                "mall_item", "item_id"),
+    "points_admin.item_stock": A(_l("changed the stock of points-mall item"),
+                                 _l("change the stock of points-mall item"), "mall_item", "item_id"),
+    "points_admin.new_item": A(_l("created points-mall item"), _l("create points-mall item"), "mall_item"),
+    "points_admin.rates": A(_l("changed the points rates"), _l("change the points rates")),
+    "points_admin.save_task": A(_l("changed a points task"), _l("change a points task")),
+    "points_admin.settings": A(_l("changed the points settings"), _l("change the points settings")),
+    # orders
+    "orders.admin_cancel": A(_l("cancelled order"), _l("cancel order"), "order", "order_id"),
+    "orders.admin_decline_refund": A(_l("declined the refund request of order"),
+                                     _l("decline the refund request of order"), "order", "order_id"),
+    "orders.admin_refund": A(_l("refunded order"), _l("refund order"), "order", "order_id"),
+    "orders.admin_ship": A(_l("shipped order"), _l("ship order"), "order", "order_id"),
+    "orders.admin_ship_batch": A(_l("read a batch of shipments"), _l("read a batch of shipments")),
+    "orders.admin_ship_batch_confirm": A(_l("shipped a batch of orders"), _l("ship a batch of orders")),
+    # promotions
+    "promotions_admin.add_flash_item": A(_l("added an item to flash sale"), _l("add an item to flash sale"),
+                                         "flash_session", "session_id"),
+    "promotions_admin.change_flash_item": A(_l("changed flash sale item"), _l("change flash sale item"),
+                                            "flash_item", "item_id"),
+    "promotions_admin.edit_coupon": A(_l("changed coupon"), _l("change coupon"), "coupon", "coupon_id"),
+    "promotions_admin.edit_flash_session": A(_l("changed flash sale"), _l("change flash sale"),
+                                             "flash_session", "session_id"),
+    "promotions_admin.edit_promotion": A(_l("changed promotion"), _l("change promotion"), "promotion",
+                                         "promotion_id"),
+    "promotions_admin.edit_timed_price": A(_l("changed timed price"), _l("change timed price"),
+                                           "timed_price", "timed_id"),
+    "promotions_admin.grant_coupon": A(_l("granted coupon"), _l("grant coupon"), "coupon", "coupon_id"),
+    "promotions_admin.new_coupon": A(_l("created coupon"), _l("create coupon"), "coupon"),
+    "promotions_admin.new_flash_session": A(_l("created flash sale"), _l("create flash sale"),
+                                            "flash_session"),
+    "promotions_admin.new_promotion": A(_l("created promotion"), _l("create promotion"), "promotion"),
+    "promotions_admin.new_timed_price": A(_l("created timed price"), _l("create timed price"),
+                                          "timed_price"),
+    # distribution
+    "referrals_admin.decide": A(_l("decided on the distributor application of"),
+                                _l("decide on the distributor application of"), "customer", "user_id"),
+    "referrals_admin.decide_withdrawal": A(_l("decided on withdrawal"), _l("decide on withdrawal"),
+                                           "withdrawal", "withdrawal_id"),
+    "referrals_admin.delete_rate": A(_l("deleted a commission rate of product"),
+                                     _l("delete a commission rate of product"), "product", "product_id"),
+    "referrals_admin.edit_level": A(_l("changed distributor level"), _l("change distributor level"),
+                                    "distributor_level", "level_id"),
+    "referrals_admin.levels": A(_l("created distributor level"), _l("create distributor level"),
+                                "distributor_level"),
+    "referrals_admin.mark_paid": A(_l("marked as paid withdrawal"), _l("mark as paid withdrawal"),
+                                   "withdrawal", "withdrawal_id"),
+    "referrals_admin.rates": A(_l("changed the commission rates of product"),
+                               _l("change the commission rates of product"), "product", "product_id"),
+    "referrals_admin.set_level": A(_l("changed the distributor level of"),
+                                   _l("change the distributor level of"), "customer", "user_id"),
+    "referrals_admin.settings": A(_l("changed the distribution settings"),
+                                  _l("change the distribution settings")),
+    "referrals_admin.standing": A(_l("changed the distributor standing of"),
+                                  _l("change the distributor standing of"), "customer", "user_id"),
+    # shipping
+    "shipping_admin.auto_complete": A(_l("changed when orders complete by themselves"),
+                                      _l("change when orders complete by themselves")),
+    "shipping_admin.make_default": A(_l("made default shipping template"),
+                                     _l("make default shipping template"), "shipping_template",
+                                     "template_id"),
+    "shipping_admin.template_form": A(_l("changed shipping template"), _l("change shipping template"),
+                                      "shipping_template", "template_id",
+                                      new=(_l("created shipping template"), _l("create shipping template"))),
+    # stores and pickup
+    "stores_admin.add_staff": A(_l("added staff to store"), _l("add staff to store"), "store", "store_id"),
+    "stores_admin.confirm": A(_l("confirmed a pickup"), _l("confirm a pickup")),
+    "stores_admin.look_up": A(_l("looked up a pickup code"), _l("look up a pickup code")),
+    "stores_admin.remove_staff": A(_l("removed staff from store"), _l("remove staff from store"),
+                                   "store", "store_id"),
+    "stores_admin.store_form": A(_l("changed store"), _l("change store"), "store", "store_id",
+                                 new=(_l("created store"), _l("create store"))),
+    # wallet
+    "wallet.adjust": A(_l("adjusted the wallet of a customer"), _l("adjust the wallet of a customer")),
+    "wallet.packages": A(_l("created a top-up package"), _l("create a top-up package"), "wallet_package"),
+    "wallet.toggle_package": A(_l("switched top-up package on or off"), _l("switch top-up package on or off"),
+                               "wallet_package", "package_id"),
+}
+
+# Why an action was refused, by HTTP status.
+REFUSALS = {400: _l("bad request"), 403: _l("not allowed"), 404: _l("not found"),
+            409: _l("not possible in this state"), 413: _l("too large"),
+            422: _l("the form had errors"), 429: _l("too many attempts")}
+PRICE_COLUMNS = ("price_minor", "list_price_minor")
+
+
+def reason(status: int) -> str:
+    if status >= 500:
+        return _("a server error")
+    return str(REFUSALS.get(status, _("refused")))
+
+
+def target_args(target: str) -> dict[str, int]:
+    """"product_id=4, image_id=9" -> {"product_id": 4, "image_id": 9} (numbers only)."""
+    found = {}
+    for part in (target or "").split(","):
+        key, _sep, value = part.strip().partition("=")
+        if value.isascii() and value.isdigit():
+            found[key] = int(value)
+    return found
+
+
+def phrase_choices() -> list[tuple[str, str]]:
+    """(endpoint, phrase) of every registered action, by phrase: the log's action filter."""
+    return sorted(((endpoint, str(action.tried)) for endpoint, action in ACTIONS.items()),
+                  key=lambda pair: pair[1].lower())
+
+
+def endpoints_of(kind: str) -> list[str]:
+    return sorted(endpoint for endpoint, action in ACTIONS.items() if action.kind == kind)
+
+
+@dataclass
+class Sentence:
+    """One entry in words; the template puts who, phrase and thing together."""
+
+    who: str | None  # nickname, None: the account is gone
+    role: str | None  # role label then
+    phrase: str
+    refused: bool
+    reason: str
+    kind: str | None = None
+    object_id: int | None = None
+    label: str | None = None
+    url: str | None = None
+
+
+def _object_id(entry, action: Action, args: dict[str, int]) -> int | None:
+    if action.kind is None:
+        return None
+    if action.arg and action.arg in args:
+        return args[action.arg]
+    table = KINDS[action.kind].table
+    for change in entry.changes or []:
+        if change.get("op") == "insert" and change.get("table") == table and isinstance(change.get("id"), int):
+            return change["id"]
+    return None
+
+
+def _changed_price(entry) -> bool:
+    return any(column in (change.get("after") or {}) for change in entry.changes or []
+               for column in PRICE_COLUMNS if change.get("op") == "update")
+
+
+def _fallback(entry) -> str:
+    if entry.refused:
+        return _("tried a backoffice action")
+    rows = [change for change in entry.changes or [] if change.get("table")]
+    if not rows:
+        return _("did a backoffice action that changed nothing")
+    tables = ", ".join(dict.fromkeys(change["table"] for change in rows))
+    return ngettext("changed %(num)d row in %(tables)s", "changed %(num)d rows in %(tables)s",
+                    len(rows), tables=tables)
+
+
+def _phrase(entry, action: Action | None, args: dict[str, int]) -> str:
+    if action is None:
+        return _fallback(entry)
+    done, tried = action.done, action.tried
+    if action.new and action.arg and action.arg not in args:
+        done, tried = action.new
+    elif action.price and not entry.refused and _changed_price(entry):
+        done, tried = action.price
+    return str(tried if entry.refused else done)
+
+
+def _labels(wanted: dict[str, set[int]]) -> dict[tuple[str, int], str]:
+    """Names of the things, one query per kind that has a naming column."""
+    import importlib
+
+    labels = {}
+    for kind, ids in wanted.items():
+        spec = KINDS[kind].name
+        if not ids or spec is None:
+            continue
+        module, model_name, column = spec
+        model = getattr(importlib.import_module(module), model_name)
+        for object_id, label in db.session.execute(
+                select(model.id, getattr(model, column)).where(model.id.in_(sorted(ids)))):
+            labels[(kind, object_id)] = label
+    return labels
+
+
+def _url(kind: str, object_id: int) -> str | None:
+    spec = KINDS[kind]
+    if spec.endpoint is None:
+        return None
+    try:
+        return url_for(spec.endpoint, **{spec.arg: object_id})
+    except BuildError:  # the page does not exist (yet): the name alone
+        return None
+
+
+def describe(rows) -> dict[int, Sentence]:
+    """{entry id: Sentence} for rows of (entry, email, nickname), with the names of the
+    things they acted on looked up in one query per kind."""
+    from shop.accounts.models import ROLE_LABELS
+
+    found: dict[int, Sentence] = {}
+    wanted: dict[str, set[int]] = {}
+    for entry, _email, nickname in rows:
+        action = ACTIONS.get(entry.endpoint)
+        args = target_args(entry.target)
+        sentence = Sentence(
+            who=nickname, role=str(ROLE_LABELS[entry.actor_role]) if entry.actor_role in ROLE_LABELS
+            else entry.actor_role, phrase=_phrase(entry, action, args), refused=entry.refused,
+            reason=reason(entry.status) if entry.refused else "")
+        object_id = _object_id(entry, action, args) if action else None
+        if object_id is not None:
+            sentence.kind, sentence.object_id = action.kind, object_id
+            wanted.setdefault(action.kind, set()).add(object_id)
+        found[entry.id] = sentence
+    labels = _labels(wanted)
+    for sentence in found.values():
+        if sentence.kind is not None:
+            sentence.label = labels.get((sentence.kind, sentence.object_id))
+            if sentence.label is not None:
+                sentence.url = _url(sentence.kind, sentence.object_id)
+            elif KINDS[sentence.kind].name is None:  # a kind known by its number
+                sentence.label = f"#{sentence.object_id}"
+                sentence.url = _url(sentence.kind, sentence.object_id)
+            else:  # deleted since: no page to link to
+                sentence.label = _("#%(id)d (deleted)", id=sentence.object_id)
+    return found
