@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from shop.db import db
 from shop.orders.models import Order
+from tests.conftest import signed_in
 from tests.factories import (ArticleCategoryFactory, ArticleFactory, ArticleRevisionFactory,
                              AuditEntryFactory, BargainFactory, CommissionRateFactory,
                              CouponFactory, CustomerTagFactory, DistributorFactory,
@@ -27,6 +28,7 @@ def make_world(app, copies: int = 1) -> dict:
     """Ids of the first of each kind, keyed "<blueprint>.<url argument>" where the
     argument's meaning depends on the blueprint, else by the argument alone."""
     ids: dict = {}
+    shopper, customer = signed_in(app)  # one sign-in: the shop limits how often one may
     for n in range(copies):
         product, skus = product_with_skus()
         image = ProductImageFactory(product=product)
@@ -58,8 +60,8 @@ def make_world(app, copies: int = 1) -> dict:
         staff = StoreStaffFactory(store_id=store.id)
         template = ShippingTemplateFactory()
         package = RechargePackageFactory()
-        client, customer, order_id, _total = placed_order(app)
-        _c, _u, pickup_order, _t = placed_order(app)
+        _c, _u, order_id, _total = placed_order(app, client=shopper, user=customer)
+        _c, _u, pickup_order, _t = placed_order(app, client=shopper, user=customer)
         with app.app_context():
             db.session.execute(update(Order).where(Order.id == pickup_order)
                                .values(status="paid", pickup_store_id=store.id))
