@@ -575,6 +575,11 @@ DEMO_MALL = (("demo-daily-nuts", 800, 0, 2), ("demo-hainan-mango", 300, 1990, 1)
              ("demo-nonstick-pan", 2000, 4900, 1))
 
 
+def _demo_admin() -> int | None:
+    """The demo admin, who confirms the demo's loss leaders (shop.referrals.margin)."""
+    return db.session.scalar(select(User.id).where(User.email == "admin@example.com"))
+
+
 def _load_points() -> int:
     """Sign-in streak bonuses (day 3: +10, day 7: +30), mall items for points and for
     points plus cash with 20 of each in stock (through the mall ledger), and 1,000 welcome
@@ -591,8 +596,10 @@ def _load_points() -> int:
                                 .order_by(Sku.id).limit(1))
         if sku is None:  # a catalogue without that product (tests load accounts only)
             continue
+        # points-mall prices are below cost on purpose: confirmed as loss leaders (margin.py)
         item = points.save_mall_item(None, sku_id=sku.id, points_price=price, cash_minor=cash,
-                                     per_user_limit=limit, active=True)
+                                     per_user_limit=limit, active=True, loss_leader=True,
+                                     actor_id=_demo_admin())
         points.move_mall_stock(item.id, 20, reason="demo", ref_type="demo", ref_id="initial")
         created += 1
     shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
@@ -633,7 +640,8 @@ def _load_group_buys() -> int:
         prices = {sku.id: (sku.price_minor * price_bp // 10_000,
                            sku.price_minor * leader_bp // 10_000 if leader_bp else None)
                   for sku in product.skus if sku.active}
-        made.append(groups.save_campaign(None, product=product, prices=prices, actor_id=admin, values={
+        made.append(groups.save_campaign(None, product=product, prices=prices, actor_id=admin,
+                                         loss_leader=True, values={
             "group_size": size, "hours": hours, "starts_at": now, "ends_at": now + timedelta(days=30),
             "stock_cap": 100, "per_user_limit": None, "new_customers_only": False,
             "auto_complete_bp": auto_bp, "active": True}))
@@ -674,7 +682,8 @@ def _load_bargains() -> int:
         bargains.save_campaign(None, sku_code=sku.code, start_price_minor=sku.price_minor,
                                floor_price_minor=sku.price_minor * floor_bp // 10_000,
                                helpers_needed=helpers, hours=24, starts_at=now,
-                               ends_at=now + timedelta(days=30), active=True)
+                               ends_at=now + timedelta(days=30), active=True,
+                               loss_leader=True, actor_id=_demo_admin())
         made += 1
     return made
 
