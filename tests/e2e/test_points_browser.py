@@ -22,7 +22,8 @@ pytestmark = pytest.mark.e2e
 
 def test_sign_in_for_the_day_then_redeem_points_and_cash_by_card(stripe_app, stripe_webhook, page):
     app = stripe_app
-    _product, (sku,) = product_with_skus(title="保温杯", skus=(("白", 5900, 10),))
+    # no cost: the below-cost guard (tests/promotions/test_below_cost.py) stays out of it
+    _product, (sku,) = product_with_skus(title="保温杯", skus=(("白", 5900, 10),), cost_price_minor=0)
     user = UserFactory()
     with app.app_context():
         item = points.save_mall_item(None, sku_id=sku.id, points_price=100, cash_minor=990,
