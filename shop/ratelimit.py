@@ -12,14 +12,16 @@ Where the counts live, one storage for every process of a deployment
 Counting is atomic and happens before the answer, so N parallel attempts give exactly
 the limit: Flask-Limiter's fixed window adds one and compares in one step (Redis INCRBY;
 here one INSERT ... ON CONFLICT DO UPDATE ... RETURNING). Where only failures count
-(guessing pickup codes), a request is refused up front once the limit is used up
-(exhausted(): then a right code gets no answer either, or the limit would be an oracle),
-and a failure is counted with take() before it is answered: the failures past the limit,
-parallel ones included, are answered 429 instead. Right codes are never counted.
+(guessing pickup codes), the attempt is first judged (the code looked up), and only a
+failure is counted, with take(), before it is answered: the failures past the limit,
+parallel ones included, are refused (429, with retry_after() to say how long to wait)
+instead of answered. A success is never counted and never refused (shop.stores.admin_views
+says why that tells a guesser nothing).
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
@@ -107,3 +109,14 @@ def take(config_key: str, who: str) -> bool:
     """Count one attempt of `who` under the limits named by config_key, atomically, before
     it is answered; False when it is past any of them (it is then answered 429)."""
     return all([limiter.limiter.hit(item, config_key, who) for item in _items(config_key)])
+
+
+def retry_after(config_key: str, who: str) -> int:
+    """Seconds until `who` may try again under the limits named by config_key: until the
+    latest window among those used up ends (0 when none is)."""
+    now, wait = time.time(), 0.0
+    for item in _items(config_key):
+        stats = limiter.limiter.get_window_stats(item, config_key, who)
+        if stats.remaining <= 0:
+            wait = max(wait, stats.reset_time - now)
+    return max(0, math.ceil(wait))

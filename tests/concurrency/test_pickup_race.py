@@ -1,7 +1,8 @@
 """Pickup verification (核销) under real parallel requests on PostgreSQL: ten staff
 members of the store confirming one code at once, one staff member confirming it from
-ten tabs at once (the refusals are 409s, which the per-staff guess limit does not
-count), and an admin's full refund racing the confirmation. Exact counts."""
+ten tabs at once (the refusals are 409s, which the guess limit, per staff member and
+store, does not count, and a code of the store is never refused by it), and an admin's
+full refund racing the confirmation. Exact counts."""
 
 from __future__ import annotations
 
@@ -127,6 +128,9 @@ def test_one_staff_member_confirming_from_ten_tabs_is_not_rate_limited(app, live
     assert post_answer(url, cookie, form)[0] == 409  # the used code again: still not counted
     wrong = dict(verify_form(store.id, "ZZZZZZZZZZ"), csrf_token=token)
     assert [post_answer(look_up, cookie, wrong)[0] for _ in range(3)] == [404, 404, 429]
+    # throttled now, yet a code of this store is still answered (used: 409, not 429)
+    status, body = post_answer(look_up, cookie, form)
+    assert status == 409 and "This code was already used" in body
     assert _state(app, order_id) == state
     print(f"\none staff member, {STAFF} tabs: {elapsed:.2f}s")
 

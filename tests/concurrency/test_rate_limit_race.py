@@ -1,7 +1,7 @@
 """Rate limits hold across processes and count exactly: two app processes sharing the
 limit storage (Redis, as in production, or the default's SQLite file), 30 parallel wrong
 passwords for one account: exactly 10 are answered, 20 refused with 429. And 25
-parallel wrong pickup codes: exactly the limit answered."""
+parallel wrong pickup codes: exactly the limit answered, the right codes among them all."""
 
 import subprocess
 import sys
@@ -54,19 +54,30 @@ def test_thirty_parallel_wrong_passwords_on_two_processes_get_exactly_ten_answer
 
 
 def test_twenty_five_parallel_wrong_pickup_codes_get_exactly_the_limit(app, live_server):
+    """Wrong codes count per staff member and store, atomically: of 25 in parallel exactly
+    the limit are answered (404), the rest refused (429); five right codes sent among
+    them are all answered (200), never counted nor refused."""
     from tests.concurrency.http import session_cookie
     from tests.factories import StoreFactory
-    from tests.stores.helpers import staff_at
+    from tests.stores.helpers import paid_pickup, staff_at
 
     app.config["PICKUP_GUESS_LIMIT"] = "10 per 10 minutes"
     store = StoreFactory()
+    right = [paid_pickup(app, store)[3] for _ in range(5)]
     staff = staff_at(store)
     cookie = session_cookie(app, staff.id)
     status, html, cookie = request(f"{live_server.url}/admin/pickup", cookie)
     assert status == 200
     csrf = form_fields(html, "csrf_token")
-    answers = together([lambda n=n: post_answer(f"{live_server.url}/admin/pickup/look-up", cookie,
-                                                dict(csrf, store_id=str(store.id), code=f"WRONG{n:05d}"))
-                        for n in range(25)])
-    codes = sorted(code for code, _body in answers)
-    assert codes == [404] * 10 + [429] * 15, codes
+    codes = [f"WRONG{n:05d}" for n in range(25)]
+    codes[3:3] = right[:2]
+    codes[20:20] = right[2:]
+    answers = together([lambda c=c: post_answer(f"{live_server.url}/admin/pickup/look-up", cookie,
+                                                dict(csrf, store_id=str(store.id), code=c))
+                        for c in codes])
+    by_code = dict(zip(codes, (status for status, _body in answers)))
+    assert [by_code[c] for c in right] == [200] * 5, answers
+    wrong = sorted(status for c, status in by_code.items() if c not in right)
+    assert wrong == [404] * 10 + [429] * 15, wrong
+    refused = [body for c, (status, body) in zip(codes, answers) if status == 429]
+    assert all("Wait 10 minutes" in body or "10 分钟" in body for body in refused), refused[0][:600]

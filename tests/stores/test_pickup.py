@@ -277,21 +277,53 @@ def test_the_code_of_an_unpaid_refunded_or_refund_requested_order_is_refused(app
     assert code_of(app, unpaid) is None
 
 
-def test_guessing_codes_is_throttled_per_staff_member(app):
+def test_wrong_codes_are_throttled_per_staff_member_and_store_never_a_right_code(app):
     app.config["PICKUP_GUESS_LIMIT"] = "3 per 10 minutes"
-    store = StoreFactory()
+    store, other_store = StoreFactory(), StoreFactory(name="静安店")
     _shopper, _user, order_id, code = paid_pickup(app, store)
-    guesser = _staff_client(app, staff_at(store))
+    _shopper2, _user2, elsewhere_id, elsewhere = paid_pickup(app, other_store)
+    member = staff_at(store, other_store)
+    guesser = _staff_client(app, member)
     codes = [guesser.post_form("/admin/pickup/look-up", verify_form(store.id, f"WRONG{i:05d}"),
                                headers=EN).status_code for i in range(3)]
     assert codes == [404, 404, 404]
-    # the limit is reached: even the right code is refused now, and nothing changes
-    throttled = guesser.post_form("/admin/pickup/confirm", verify_form(store.id, code), headers=EN)
-    assert throttled.status_code == 429 and "Too many attempts" in throttled.get_data(as_text=True)
+    # the budget is spent: a wrong code is refused with how long to wait, in the fragment
+    throttled = guesser.post_form("/admin/pickup/look-up", verify_form(store.id, "WRONG99999"),
+                                  headers=dict(EN, **{"HX-Request": "true"}))
+    body = throttled.get_data(as_text=True)
+    assert throttled.status_code == 429 and "<html" not in body
+    assert "Too many wrong codes at this store. Wait 10 minutes" in body
+    assert 'data-testid="pickup-error"' in body
+    assert 540 < int(throttled.headers["Retry-After"]) <= 600
+    # another store's code is a miss here: refused alike, without naming that store
+    foreign = guesser.post_form("/admin/pickup/look-up", verify_form(store.id, elsewhere), headers=EN)
+    assert foreign.status_code == 429 and "静安店" not in foreign.get_data(as_text=True).split(
+        'data-testid="pickup-error"', 1)[1].split("</p>", 1)[0]
+    assert "Wait 10 minutes" in foreign.get_data(as_text=True)
     assert _state(app, order_id)[0] == "paid"
-    # another staff member of the store is not held back by the guesser
+    # a right code is looked up and handed over all the same
+    assert guesser.post_form("/admin/pickup/look-up", verify_form(store.id, code)).status_code == 200
+    done = guesser.post_form("/admin/pickup/confirm", verify_form(store.id, code), headers=EN)
+    assert done.status_code == 200 and 'data-testid="pickup-done"' in done.get_data(as_text=True)
+    assert _state(app, order_id)[0] == "completed"
+    # the same staff member at their other store is not held back, nor is a colleague
+    assert guesser.post_form("/admin/pickup/look-up",
+                             verify_form(other_store.id, "WRONG00001")).status_code == 404
     colleague = _staff_client(app, staff_at(store))
-    assert colleague.post_form("/admin/pickup/confirm", verify_form(store.id, code)).status_code == 200
+    assert colleague.post_form("/admin/pickup/look-up",
+                               verify_form(store.id, "WRONG00001")).status_code == 404
+    assert _state(app, elsewhere_id)[0] == "paid"
+
+
+def test_the_throttle_says_minutes_rounded_up_in_both_languages(app):
+    app.config["PICKUP_GUESS_LIMIT"] = "1 per 90 seconds"
+    store = StoreFactory()
+    guesser = _staff_client(app, staff_at(store))
+    assert guesser.post_form("/admin/pickup/look-up", verify_form(store.id, "WRONG00000")).status_code == 404
+    refused = guesser.post_form("/admin/pickup/look-up", verify_form(store.id, "WRONG00001"), headers=EN)
+    assert refused.status_code == 429 and "Wait 2 minutes" in refused.get_data(as_text=True)
+    chinese = guesser.post_form("/admin/pickup/look-up", verify_form(store.id, "WRONG00002"))
+    assert chinese.status_code == 429 and 'data-testid="pickup-error"' in chinese.get_data(as_text=True)
 
 
 def test_right_codes_and_refusals_for_a_used_code_do_not_count_as_guesses(app):
