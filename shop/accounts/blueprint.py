@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from shop.accounts import views  # noqa: E402,F401  (registers the routes on bp)
+from shop.accounts import picking, views  # noqa: E402,F401  (the routes on bp; the customer picker)

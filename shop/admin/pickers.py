@@ -1,8 +1,9 @@
-"""The pickers' search fragment (shop.admin.picking; templates/_macros/picker.html).
+"""The pickers' search fragment (shop.web.picking; templates/_macros/picker.html).
 
 GET /admin/pick/<kind>?q=<search>&name=<field name>[&multiple=1] answers the matches as
 radio buttons (checkboxes with multiple=1) named `name`, to swap into the picker's
-results. Admins only, as every form with a picker is theirs. Changes nothing."""
+results. <kind> is any kind a domain registered (shop.web.picking.register); another is
+a 404. Admins only, as every form with a picker is theirs. Changes nothing."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import re
 from flask import abort, request
 
 from shop.admin.blueprint import bp
-from shop.admin.picking import KINDS, search
 from shop.web import render, roles_required
+from shop.web.picking import is_kind, search
 
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
 
@@ -20,7 +21,7 @@ FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
 @bp.get("/pick/<kind>")
 @roles_required("admin")
 def pick(kind: str):
-    if kind not in KINDS:
+    if not is_kind(kind):
         abort(404)
     name = request.args.get("name", "")
     if not FIELD_NAME.match(name):

@@ -4,7 +4,7 @@ from wtforms import BooleanField
 from wtforms.validators import InputRequired
 
 from shop.bargains.services import MAX_HELPERS, MAX_HOURS
-from shop.admin.picking import PickField
+from shop.web.picking import PickField
 from shop.orders.forms import AddressForm
 from shop.referrals.margin import LOSS_LEADER_LABEL
 from shop.web.fields import CountField, MoneyField, ShopDateTimeField

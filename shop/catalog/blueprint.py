@@ -6,4 +6,4 @@ bp = Blueprint("catalog", __name__)
 admin_bp = Blueprint("catalog_admin", __name__, url_prefix="/admin/catalog")
 admin_bp.add_app_template_global(STATUS_LABELS, "PRODUCT_STATUS_LABELS")
 
-from shop.catalog import admin_views, views  # noqa: E402,F401  (routes)
+from shop.catalog import admin_views, picking, views  # noqa: E402,F401  (routes; product, sku, category pickers)

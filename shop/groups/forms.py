@@ -4,7 +4,7 @@ from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from shop.admin.picking import PickField
+from shop.web.picking import PickField
 from shop.orders.forms import DestinationForm
 from shop.referrals.margin import LOSS_LEADER_LABEL
 from shop.web.fields import CountField, MoneyField, ShopDateTimeField

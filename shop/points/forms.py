@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from shop.admin.picking import PickField
+from shop.web.picking import PickField
 from shop.orders.forms import AddressForm
 from shop.points import EXPIRY_RULE_LABELS
 from shop.points.services import MAX_POINTS

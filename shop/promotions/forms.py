@@ -2,7 +2,7 @@
 the shop's time zone (ShopDateTimeField), percentages in basis points (1000 = 10 %).
 Each form checks what the tables' CHECK constraints would refuse, so an admin gets a
 message on the field instead of an error page; products, SKUs and categories are chosen
-with pickers (shop.admin.picking), which check that what was chosen exists."""
+with pickers (shop.web.picking), which check that what was chosen exists."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from wtforms import (BooleanField, FieldList, Form, FormField, SelectChoice, Sel
                      StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from shop.admin.picking import PickField
+from shop.web.picking import PickField
 from shop.money import MoneyError, parse_amount
 from shop.orders.forms import AddressForm
 from shop.promotions import SCOPE_LABELS, backoffice
@@ -51,7 +51,7 @@ class ScopedForm(FlaskForm):
 
     scope = SelectField(_l("Applies to"), default="all",
                         choices=[SelectChoice(k, v) for k, v in SCOPE_LABELS.items()])
-    # Chosen with pickers (shop.admin.picking); the one "Applies to" names is saved.
+    # Chosen with pickers (shop.web.picking); the one "Applies to" names is saved.
     scope_categories = PickField(_l("Categories it applies to"), kind="category", multiple=True)
     scope_products = PickField(_l("Products it applies to"), kind="product", multiple=True)
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length, Optional, Regexp, URL
 
-from shop.admin.picking import PickField
+from shop.web.picking import PickField
 from shop.stores.models import degrees
 
 

@@ -1,4 +1,4 @@
-"""Pickers (shop.admin.picking, templates/_macros/picker.html): backoffice forms choose
+"""Pickers (shop.web.picking, templates/_macros/picker.html): backoffice forms choose
 products, SKUs, categories, stores and customers by name. The search fragment answers
 names and pictures to admins only; a search posted with a form (no JavaScript) shows the
 matches and saves nothing; a chosen id must name a row of the field's kind."""
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from shop.admin.picking import mask_email, mask_phone
+from shop.web.picking import mask_email, mask_phone
 from shop.catalog.models import Sku
 from shop.db import db
 from shop.promotions.models import Coupon, FlashItem
@@ -96,6 +96,29 @@ def test_the_fragment_refuses_unknown_kinds_and_odd_names(admin_client):
     assert _text(admin_client.get("/admin/pick/product?q=&name=p")).strip() == ""
     assert "Nothing matches" in _text(admin_client.get(
         "/admin/pick/product?q=zzzz&name=p", headers={"Accept-Language": "en"}))
+
+
+def test_each_domain_registers_the_kinds_it_owns(app):
+    from shop.web import picking
+
+    owners = {name: picking.lookup(name).describe.__module__ for name in picking.kinds()}
+    assert owners == {"product": "shop.catalog.picking", "sku": "shop.catalog.picking",
+                      "category": "shop.catalog.picking", "store": "shop.stores.picking",
+                      "customer": "shop.accounts.picking"}
+
+
+def test_an_unknown_kind_is_a_clear_error_in_a_form(app):
+    from flask_wtf import FlaskForm
+
+    from shop.web.picking import PickField, UnknownKind
+
+    class OrderForm(FlaskForm):  # declaring it is fine: the field is built with the form
+        order_id = PickField("Order", kind="order")
+
+    with app.test_request_context(), pytest.raises(UnknownKind) as raised:
+        OrderForm()
+    assert "unknown picker kind 'order'" in str(raised.value)
+    assert "registered: category, customer, product, sku, store" in str(raised.value)
 
 
 def test_masks():

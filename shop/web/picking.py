@@ -1,8 +1,22 @@
 """Pickers: backoffice forms choose products, SKUs, categories, stores and customers by
 name, never by a typed number (DESIGN section 10).
 
-- search(kind, q): up to ten matches, each a Choice (what the picker shows: a name, a
-  line of detail, a thumbnail). Two queries at most, whatever the count.
+The machinery is here, below every domain; the kinds are not. Each domain registers the
+kinds it owns from a small module of its own, imported by its blueprint module (so every
+create_app() has them): shop/catalog/picking.py (product, sku, category),
+shop/stores/picking.py (store), shop/accounts/picking.py (customer). shop.web imports no
+domain; the domains' forms import this module, and the backoffice shell (shop.admin),
+which imports the domains, only serves the search fragment.
+
+- register(Kind(...)): a kind's name ("sku"), its words (label "an SKU", noun "SKU", the
+  search box's hint), its model, the statement that loads its rows with what describe()
+  reads (eager loads: a search costs the same few queries for one match or ten), the
+  columns a search looks in, extra conditions and an order for a search, and
+  describe(row) -> Choice.
+- lookup(name): the registered Kind; an unknown name is a LookupError (UnknownKind) that
+  says which kinds exist and where they are registered. is_kind(name) for a yes or no.
+- search(name, q): up to ten matches, each a Choice (what the picker shows: a name, a
+  line of detail, a thumbnail). A number also finds the row with that id.
 - PickField(kind=..., multiple=...): the one WTForms field behind every picker. It takes
   what the picker posts, a token "sku:12" (a bare "12" is read as an id of the field's
   own kind: what older pages and the tests post), and checks that the id names a row of
@@ -14,19 +28,17 @@ name, never by a typed number (DESIGN section 10).
   page shows them as radio buttons (or checkboxes) to choose from and post again.
 
 The page side is templates/_macros/picker.html; the search fragment is GET
-/admin/pick/<kind> (shop/admin/pickers.py).
+/admin/pick/<kind> (shop/admin/pickers.py, endpoint admin.pick).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import or_
 from wtforms import Field
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
@@ -36,17 +48,6 @@ from shop.db import db
 MAX_ID = 2**31 - 1
 LIMIT = 10
 TOKEN = re.compile(r"^(?:([a-z]+):)?(\d{1,10})$")
-
-KIND_LABELS = {"product": _l("a product"), "sku": _l("an SKU"), "category": _l("a category"),
-               "store": _l("a store"), "customer": _l("a customer")}
-KIND_NAMES = {"product": _l("product"), "sku": _l("SKU"), "category": _l("category"),
-              "store": _l("store"), "customer": _l("customer")}
-SEARCH_HINTS = {"product": _l("Search by product name or code"),
-                "sku": _l("Search by product name or SKU code"),
-                "category": _l("Search by category name"),
-                "store": _l("Search by store name or city"),
-                "customer": _l("Search by nickname, email or phone")}
-KINDS = tuple(KIND_LABELS)
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,78 @@ class Choice:
         return f"{self.kind}:{self.id}"
 
 
-# --- the kinds ------------------------------------------------------------------------------
+# --- the registry of kinds ----------------------------------------------------------------
 
 
-def _like(q: str) -> str:
+@dataclass(frozen=True)
+class Kind:
+    """One kind of thing a picker chooses, as its domain registers it.
+
+    name       the token's prefix and the URL's <kind>: "sku"
+    label      with its article, for messages: _l("an SKU")
+    noun       without: _l("SKU")
+    hint       the search box's label: _l("Search by product name or SKU code")
+    model      the mapped class (its `id` is what the form posts)
+    statement  () -> the select of `model` loading what describe() reads
+    columns    () -> the columns a search looks in (ILIKE %q%)
+    where      () -> extra conditions of a search (not of loading a chosen id)
+    order_by   () -> a search's order (default: newest id first)
+    describe   row -> Choice
+    """
+
+    name: str
+    label: Any
+    noun: Any
+    hint: Any
+    model: type
+    statement: Callable[[], Any]
+    columns: Callable[[], tuple]
+    describe: Callable[[Any], Choice]
+    where: Callable[[], tuple] = lambda: ()
+    order_by: Callable[[], tuple] | None = None
+
+
+class UnknownKind(LookupError):
+    def __init__(self, name: str):
+        super().__init__(
+            f"unknown picker kind {name!r}; registered: {', '.join(sorted(_KINDS)) or 'none'}. "
+            "A domain registers its kinds with shop.web.picking.register() from its picking.py, "
+            "imported by its blueprint module (e.g. shop/catalog/picking.py).")
+
+
+_KINDS: dict[str, Kind] = {}
+NAME = re.compile(r"^[a-z]+$")
+
+
+def register(kind: Kind) -> Kind:
+    """Make `kind` available to PickField, search() and GET /admin/pick/<name>. Registering
+    the same name again replaces it (a module reloaded); returns the kind."""
+    if not NAME.match(kind.name):
+        raise ValueError(f"a picker kind's name is lowercase letters: {kind.name!r}")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def lookup(name: str) -> Kind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise UnknownKind(name) from None
+
+
+def is_kind(name: str) -> bool:
+    return name in _KINDS
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(_KINDS)
+
+
+# --- shared helpers of the kinds -------------------------------------------------------------
+
+
+def like(q: str) -> str:
+    """An ILIKE pattern holding `q` literally (escape "\\")."""
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -84,97 +153,34 @@ def mask_phone(phone: str | None) -> str:
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else ""
 
 
-def _money(minor: int, currency: str) -> str:
-    from shop.money import format_minor
-
-    return format_minor(minor, currency)
-
-
-def describe(kind: str, obj) -> Choice:
-    """The Choice showing `obj` (a row of `kind`)."""
-    if kind == "product":
-        status = "" if obj.on_sale else " · " + _("not on sale")
-        return Choice(kind, obj.id, obj.title,
-                      f"{obj.code} · {_money(obj.price_minor, obj.currency)}{status}", obj.cover)
-    if kind == "sku":
-        product = obj.product
-        spec = " / ".join(str(v) for v in obj.option_values or [])
-        detail = " · ".join(part for part in (
-            spec, obj.code, _money(obj.price_minor, product.currency),
-            _("stock %(n)d", n=obj.stock), "" if obj.active else _("not sold")) if part)
-        return Choice(kind, obj.id, product.title, detail, product.cover)
-    if kind == "category":
-        return Choice(kind, obj.id, obj.name, obj.parent.name if obj.parent else "")
-    if kind == "store":
-        return Choice(kind, obj.id, obj.name, f"{obj.city} · {obj.address}")
-    if kind == "customer":
-        detail = " · ".join(part for part in (mask_email(obj.email), mask_phone(obj.phone)) if part)
-        avatar = (obj.avatar_key, obj.avatar_widths) if obj.avatar_key else None
-        return Choice(kind, obj.id, obj.nickname, detail, avatar=avatar)
-    raise ValueError(kind)
+def describe(name: str, obj) -> Choice:
+    """The Choice showing `obj` (a row of kind `name`)."""
+    return lookup(name).describe(obj)
 
 
-def _statement(kind: str):
-    """The kind's select with what describe() reads loaded in the same few queries."""
-    from shop.accounts.models import User
-    from shop.catalog.models import Category, Product, Sku
-    from shop.stores.models import Store
-
-    if kind == "product":
-        return Product, select(Product).options(selectinload(Product.images))
-    if kind == "sku":
-        return Sku, select(Sku).join(Sku.product).options(
-            joinedload(Sku.product).selectinload(Product.images))
-    if kind == "category":
-        return Category, select(Category).options(joinedload(Category.parent))
-    if kind == "store":
-        return Store, select(Store)
-    if kind == "customer":
-        return User, select(User)
-    raise ValueError(kind)
-
-
-def search(kind: str, q: str, limit: int = LIMIT) -> list[Choice]:
-    """Up to `limit` rows of `kind` whose name (or code, email...) holds `q`; a number
+def search(name: str, q: str, limit: int = LIMIT) -> list[Choice]:
+    """Up to `limit` rows of kind `name` whose name (or code, email...) holds `q`; a number
     also finds the row with that id."""
-    from shop.accounts.models import User
-    from shop.catalog.models import Category, Product, Sku
-    from shop.stores.models import Store
-
+    spec = lookup(name)
     q = (q or "").strip()[:64]
     if not q:
         return []
-    model, stmt = _statement(kind)
-    pattern = _like(q)
-    columns = {
-        "product": (Product.title, Product.code),
-        "sku": (Product.title, Sku.code, Product.code),
-        "category": (Category.name, Category.slug),
-        "store": (Store.name, Store.city, Store.address),
-        "customer": (User.nickname, User.email, User.phone),
-    }[kind]
-    found = [column.ilike(pattern, escape="\\") for column in columns]
+    pattern = like(q)
+    found = [column.ilike(pattern, escape="\\") for column in spec.columns()]
     if q.isascii() and q.isdigit() and int(q) <= MAX_ID:
-        found.append(model.id == int(q))
-    stmt = stmt.where(or_(*found))
-    if kind in ("product", "sku"):
-        stmt = stmt.where(Product.archived_at.is_(None))
-    if kind == "sku":
-        stmt = stmt.order_by(Sku.active.desc(), Product.id.desc(), Sku.position, Sku.id)
-    elif kind == "customer":
-        stmt = stmt.where(User.active.is_(True)).order_by(User.id.desc())
-    else:
-        stmt = stmt.order_by(model.id.desc())
-    rows = db.session.scalars(stmt.limit(limit)).unique().all()
-    return [describe(kind, row) for row in rows]
+        found.append(spec.model.id == int(q))
+    stmt = spec.statement().where(or_(*found), *spec.where())
+    order = spec.order_by() if spec.order_by else (spec.model.id.desc(),)
+    rows = db.session.scalars(stmt.order_by(*order).limit(limit)).unique().all()
+    return [spec.describe(row) for row in rows]
 
 
-def load(kind: str, ids: list[int]) -> dict[int, Any]:
-    """{id: row} of the rows of `kind` among `ids` (one query, two for products)."""
+def load(name: str, ids: list[int]) -> dict[int, Any]:
+    """{id: row} of the rows of kind `name` among `ids` (one query, two with eager loads)."""
+    spec = lookup(name)
     if not ids:
         return {}
-    model, stmt = _statement(kind)
-    rows = db.session.scalars(stmt.where(model.id.in_(ids))).unique().all()
+    rows = db.session.scalars(spec.statement().where(spec.model.id.in_(ids))).unique().all()
     return {row.id: row for row in rows}
 
 
@@ -182,14 +188,17 @@ def load(kind: str, ids: list[int]) -> dict[int, Any]:
 
 
 class PickField(Field):
-    """A product, SKU, category, store or customer chosen with a picker (see the module's
-    docstring). `data` is the chosen id (or, with multiple=True, the sorted list of
-    ids); rendered by the `picker` macro of templates/_macros/picker.html."""
+    """A product, SKU, category, store or customer (any registered kind) chosen with a
+    picker (see the module's docstring). `data` is the chosen id (or, with multiple=True,
+    the sorted list of ids); rendered by the `picker` macro of templates/_macros/picker.html.
+
+    The kind is checked when the form is made (a field declared on a form class is built
+    with each form): an unregistered kind is an UnknownKind error naming the kinds there
+    are, not a picker that finds nothing."""
 
     def __init__(self, label=None, validators=None, *, kind: str, multiple: bool = False,
                  most: int = 200, **kwargs):
-        if kind not in KINDS:
-            raise ValueError(f"unknown picker kind {kind!r}")
+        self.spec = lookup(kind)
         super().__init__(label, validators, **kwargs)
         self.kind, self.multiple, self.most = kind, multiple, most
         self.query = ""
@@ -226,9 +235,9 @@ class PickField(Field):
             if not match or not 1 <= int(match[2]) <= MAX_ID:
                 raise ValueError(_("Choose from the search results."))
             if match[1] and match[1] != self.kind:
-                raise ValueError(_("This takes %(kind)s, not %(other)s.",
-                                   kind=KIND_LABELS[self.kind],
-                                   other=KIND_LABELS.get(match[1], _("something else"))))
+                other = _KINDS.get(match[1])
+                raise ValueError(_("This takes %(kind)s, not %(other)s.", kind=self.spec.label,
+                                   other=other.label if other else _("something else")))
             ids.append(int(match[2]))
         self.data = sorted(set(ids)) if self.multiple else ids[0]
 
@@ -242,7 +251,7 @@ class PickField(Field):
         missing = [i for i in self.ids if i not in self.loaded]
         if missing:
             raise StopValidation(_("No %(kind)s has this number: %(ids)s. Search and choose again.",
-                                   kind=KIND_NAMES[self.kind], ids=", ".join(map(str, missing))))
+                                   kind=self.spec.noun, ids=", ".join(map(str, missing))))
 
     # what the view and the page read
 
@@ -269,12 +278,11 @@ class PickField(Field):
 
     @property
     def search_hint(self) -> str:
-        return str(SEARCH_HINTS[self.kind])
+        return str(self.spec.hint)
 
     def current(self) -> list[Choice]:
         """The chosen rows as the picker shows them (unknown ids left out)."""
-        return [describe(self.kind, row) for row in self.chosen_list]
+        return [self.spec.describe(row) for row in self.chosen_list]
 
     def _value(self):
         return ",".join(f"{self.kind}:{i}" for i in self.ids)
-
