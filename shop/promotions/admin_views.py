@@ -118,23 +118,18 @@ def edit_coupon(coupon_id: int):
 @bp.post("/coupons/<int:coupon_id>/grant")
 @roles_required("admin")
 def grant_coupon(coupon_id: int):
-    """Give the coupon to customers named by email or number: all of them, or (an
+    """Give the coupon to the customers chosen with the picker: all of them, or (an
     unknown customer, too few left) none."""
     coupon = db.session.get(Coupon, coupon_id) or abort(404)
     form, message, status = GrantForm(), None, 422
     if form.validate_on_submit():
-        user_ids, unknown = backoffice.customers(form.entries())
-        if unknown:
-            form.customers.errors.append(_("No customer has this email or number: %(names)s",
-                                           names=", ".join(unknown)))
+        try:
+            given = services.grant(coupon.id, form.customers.ids, actor_id=current_user.id)
+        except PromotionError as exc:
+            message, status = str(exc), 409
         else:
-            try:
-                given = services.grant(coupon.id, user_ids, actor_id=current_user.id)
-            except PromotionError as exc:
-                message, status = str(exc), 409
-            else:
-                flash(_("Coupon given to %(n)d customers.", n=given))
-                return redirect_to(url_for("promotions_admin.edit_coupon", coupon_id=coupon.id))
+            flash(_("Coupon given to %(n)d customers.", n=given))
+            return redirect_to(url_for("promotions_admin.edit_coupon", coupon_id=coupon.id))
     return _coupon_page(coupon, CouponForm.of(coupon), grant_form=form, status=status,
                         message=message)
 

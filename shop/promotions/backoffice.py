@@ -18,8 +18,6 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from shop.accounts.models import User
-from shop.accounts.services import normalise_email
 from shop.catalog.models import Category, Product, Sku
 from shop.db import db, ledger_move, utcnow
 from shop.orders.models import PAID_STATUSES, Order, OrderAdjustment
@@ -64,24 +62,6 @@ def product_exists(product_id: int) -> bool:
 def sku_of_product(sku_id: int, product_id: int) -> bool:
     return db.session.scalar(select(Sku.id).where(Sku.id == sku_id,
                                                   Sku.product_id == product_id)) is not None
-
-
-def customers(entries: list[str]) -> tuple[list[int], list[str]]:
-    """Customers named by email or by user number, one per entry: (their user ids,
-    the entries that name nobody). Two queries, whatever the count."""
-    emails = {normalise_email(e): e for e in entries if "@" in e}
-    numbers = {int(e): e for e in entries if "@" not in e and e.isascii() and e.isdigit()
-               and 0 < int(e) < 2**31}
-    ids: dict[str, int] = {}
-    if emails:
-        for user_id, email in db.session.execute(select(User.id, User.email)
-                                                 .where(User.email.in_(list(emails)))):
-            ids[emails[email]] = user_id
-    if numbers:
-        for (user_id,) in db.session.execute(select(User.id).where(User.id.in_(list(numbers)))):
-            ids[numbers[user_id]] = user_id
-    unknown = [e for e in entries if e not in ids]
-    return sorted(set(ids.values())), unknown
 
 
 # --- coupons ----------------------------------------------------------------------------

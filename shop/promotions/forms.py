@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (BooleanField, FieldList, Form, FormField, SelectChoice, SelectField,
-                     StringField, TextAreaField)
+                     StringField)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from shop.web.picking import PickField
@@ -161,19 +161,11 @@ class CouponForm(ScopedForm):
 
 
 class GrantForm(FlaskForm):
-    customers = TextAreaField(_l("Customers: one email or customer number a line"),
-                              validators=[InputRequired(), Length(max=20_000)])
-
-    def entries(self) -> list[str]:
-        return list(dict.fromkeys(line.strip() for line in (self.customers.data or "").splitlines()
-                                  if line.strip()))
+    customers = PickField(_l("Customers"), kind="customer", multiple=True, most=500)
 
     def validate_customers(self, field):
-        entries = self.entries()
-        if not entries:
-            raise ValidationError(_l("Give at least one customer."))
-        if len(entries) > 500:
-            raise ValidationError(_l("Give at most 500 customers at a time."))
+        if not field.ids:
+            raise ValidationError(_l("Choose at least one customer."))
 
 
 # --- full reductions and buy N get M --------------------------------------------------------

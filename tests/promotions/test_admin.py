@@ -132,7 +132,7 @@ def test_only_admins_reach_the_promotions_backoffice(app, role):
     item = FlashItemFactory()
     user = UserFactory()
     before = _state(app)
-    forms = {"coupon": _coupon_form(app), "grant": {"customers": user.email},
+    forms = {"coupon": _coupon_form(app), "grant": {"customers": f"customer:{user.id}"},
              "reduction": _reduction_form(app, **{"tiers-0-threshold": "100", "tiers-0-off_amount": "5"}),
              "session": _session_form(app),
              "item": {"sku_id": str(item.sku_id), "price": "1.00", "allotted": "1", "per_user_limit": "1"},
@@ -329,9 +329,10 @@ def test_the_total_moves_remaining_through_the_ledger_and_not_below_what_was_han
                                            "restock", "restock"]
 
 
-def test_a_coupon_is_granted_to_customers_by_email_all_or_none(app, admin_client):
+def test_a_coupon_is_granted_to_customers_picked_all_or_none(app, admin_client):
     coupon = CouponFactory(total_quantity=5, per_user_limit=1)
-    first, second = UserFactory(), UserFactory()
+    first, second = UserFactory(nickname="阿一"), UserFactory(nickname="阿二")
+    product, _skus = product_with_skus()
     url = f"/admin/promotions/coupons/{coupon.id}/grant"
 
     def held():
@@ -340,13 +341,25 @@ def test_a_coupon_is_granted_to_customers_by_email_all_or_none(app, admin_client
                                       .order_by(UserCoupon.user_id)).all()
 
     before = _state(app)
-    response = admin_client.post_form(url, {"customers": f"{first.email}\nnobody@example.com\n"},
-                                      headers=EN)
-    assert response.status_code == 422
-    assert "No customer has this email or number: nobody@example.com" in _text(response)
-    assert _state(app) == before and held() == []
+    refusals = [
+        ({"customers": [f"customer:{first.id}", f"product:{product.id}"]},
+         "This takes a customer, not a product."),
+        ({"customers": [f"customer:{first.id}", "customer:999999"]},
+         "No customer has this number: 999999."),
+        ({"customers": "nobody@example.com"}, "Choose from the search results."),
+        ({}, "Choose at least one customer."),
+        ({"q_customers": "阿一"}, "Choose one of the matches below."),
+    ]
+    for posted, message in refusals:
+        response = admin_client.post_form(url, posted, headers=EN)
+        assert response.status_code == 422, posted
+        assert message in _text(response), posted
+        assert _state(app) == before and held() == [], posted
+    # the search without JavaScript offered the match to tick
+    assert f'type="checkbox" name="customers" value="customer:{first.id}"' in _text(response)
 
-    response = admin_client.post_form(url, {"customers": f" {first.email.upper()} \n\n{second.email}\n"})
+    response = admin_client.post_form(url, {"customers": [f"customer:{first.id}",
+                                                          f"customer:{second.id}"]})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/promotions/coupons/{coupon.id}"
     assert held() == [(first.id, "grant", "available"), (second.id, "grant", "available")]
@@ -354,14 +367,14 @@ def test_a_coupon_is_granted_to_customers_by_email_all_or_none(app, admin_client
         assert db.session.get(Coupon, coupon.id).remaining == 3
         assert db.session.scalar(select(func.count()).select_from(CouponEntry).where(
             CouponEntry.action == "claim", CouponEntry.actor_id.is_not(None))) == 2
-    # a grant is not bound by the per-customer limit; by number works too
-    assert admin_client.post_form(url, {"customers": str(first.id)}).status_code == 303
+    # a grant is not bound by the per-customer limit
+    assert admin_client.post_form(url, {"customers": f"customer:{first.id}"}).status_code == 303
     assert len(held()) == 3
     # more than are left: refused with the rule's message, nobody gets one
     third, fourth, fifth = UserFactory(), UserFactory(), UserFactory()
     before = _state(app)
     response = admin_client.post_form(
-        url, {"customers": "\n".join(u.email for u in (third, fourth, fifth))}, headers=EN)
+        url, {"customers": [f"customer:{u.id}" for u in (third, fourth, fifth)]}, headers=EN)
     assert response.status_code == 409
     assert "All of this coupon have been claimed." in _text(response)
     assert _state(app) == before
