@@ -285,7 +285,7 @@ def test_a_refused_refund_changes_nothing_and_the_page_shows_the_order_as_it_is(
     status = re.search(r'data-testid="status">([^<]*)<', text).group(1)
     assert status == "Paid" and 'data-testid="refunds"' not in text
     lines = re.search(r'data-testid="lines">(.*?)</table>', text, re.S).group(1)
-    assert "Refunded" in lines and lines.count("CN¥") == 2  # list price and paid: nothing refunded
+    assert "Refunded" in lines and lines.count("CN¥") == 3  # unit, list price, paid: nothing refunded
     with app.app_context():
         assert db.session.get(Order, order_id).status == "paid"
         assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
