@@ -10,7 +10,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from shop.accounts.services import user_by_email
 from shop.db import db
 from shop.points import TASKS
 from shop.points.blueprint import admin_bp as bp
@@ -159,18 +158,15 @@ def adjust():
     if request.method == "GET":
         form.token.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        user = user_by_email(form.email.data)
-        if user is None:
-            form.email.errors.append(_("No account has this email."))
+        user = form.user_id.chosen  # the shopper picked by name (shop.web.picking)
+        sign = 1 if form.direction.data == "credit" else -1
+        try:
+            services.adjust(user.id, sign * form.points.data, note=form.reason.data,
+                            key=form.token.data, actor_id=current_user.id)
+        except services.PointsError as exc:
+            form.points.errors.append(str(exc))
         else:
-            sign = 1 if form.direction.data == "credit" else -1
-            try:
-                services.adjust(user.id, sign * form.points.data, note=form.reason.data,
-                                key=form.token.data, actor_id=current_user.id)
-            except services.PointsError as exc:
-                form.points.errors.append(str(exc))
-            else:
-                flash(_("Points adjusted: %(email)s now has %(n)d.", email=user.email,
-                        n=services.balance(user.id)))
-                return redirect(url_for("points_admin.adjust"), 303)
+            flash(_("Points adjusted: %(email)s now has %(n)d.", email=user.email,
+                    n=services.balance(user.id)))
+            return redirect(url_for("points_admin.adjust"), 303)
     return render("admin/points/adjust.html", form=form, status=_status())

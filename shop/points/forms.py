@@ -2,7 +2,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from shop.web.picking import PickField
@@ -62,7 +62,7 @@ class RateForm(FlaskForm):
 
 
 class AdjustForm(FlaskForm):
-    email = EmailField(_l("Shopper's email"), validators=[InputRequired(), Length(max=254)])
+    user_id = PickField(_l("Shopper"), kind="customer", validators=[InputRequired()])
     direction = SelectField(_l("Change"), choices=[SelectChoice("credit", _l("Add points")),
                                                     SelectChoice("debit", _l("Take points"))])
     points = _count(_l("Points"), 1)

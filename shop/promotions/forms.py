@@ -161,7 +161,7 @@ class CouponForm(ScopedForm):
 
 
 class GrantForm(FlaskForm):
-    customers = PickField(_l("Customers"), kind="customer", multiple=True, most=500)
+    customers = PickField(_l("Customers to give it to"), kind="customer", multiple=True, most=500)
 
     def validate_customers(self, field):
         if not field.ids:

@@ -1,14 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from shop.web.fields import MoneyField
+from shop.web.picking import PickField
 
 
 class AdjustForm(FlaskForm):
-    email = EmailField(_l("Shopper's email"), validators=[InputRequired(), Length(max=254)])
+    user_id = PickField(_l("Shopper"), kind="customer", validators=[InputRequired()])
     direction = SelectField(_l("Change"), choices=[SelectChoice("credit", _l("Add to the balance")),
                                                     SelectChoice("debit", _l("Take from the balance"))])
     amount = MoneyField(_l("Amount"), validators=[InputRequired()])

@@ -4,7 +4,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from shop.accounts.services import user_by_email
 from shop.db import db
 from shop.wallet import services
 from shop.wallet.blueprint import bp
@@ -68,18 +67,15 @@ def adjust():
     """A manual adjustment with a reason, written as a ledger row like any other."""
     form = AdjustForm()
     if form.validate_on_submit():
-        user = user_by_email(form.email.data)
-        if user is None:
-            form.email.errors.append(_("No account has this email."))
+        user = form.user_id.chosen  # the shopper picked by name (shop.web.picking)
+        sign = 1 if form.direction.data == "credit" else -1
+        try:
+            services.move(user.id, sign * form.amount.data, reason=form.reason.data,
+                          ref_type="adjustment", ref_id=uuid.uuid4().hex, actor_id=current_user.id)
+        except services.WalletError as exc:
+            form.amount.errors.append(str(exc))
         else:
-            sign = 1 if form.direction.data == "credit" else -1
-            try:
-                services.move(user.id, sign * form.amount.data, reason=form.reason.data,
-                              ref_type="adjustment", ref_id=uuid.uuid4().hex, actor_id=current_user.id)
-            except services.WalletError as exc:
-                form.amount.errors.append(str(exc))
-            else:
-                flash(_("Wallet adjusted."))
-                return redirect(url_for("wallet.adjust"))
+            flash(_("Wallet adjusted."))
+            return redirect(url_for("wallet.adjust"))
     return render("admin/wallet/adjust.html", form=form,
                   status=422 if request.method == "POST" else 200)

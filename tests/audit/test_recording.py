@@ -75,7 +75,8 @@ def test_an_insert_and_a_delete_are_recorded_with_their_values(app):
     client, admin = signed_in(app, "admin")
     store = StoreFactory()
     shopper = UserFactory()
-    assert client.post_form(f"/admin/stores/{store.id}/staff", {"email": shopper.email}).status_code == 303
+    assert client.post_form(f"/admin/stores/{store.id}/staff",
+                            {"user_id": f"customer:{shopper.id}"}).status_code == 303
     added = _only(app)
     with app.app_context():
         binding = db.session.scalar(select(StoreStaff))
@@ -116,10 +117,10 @@ def test_a_refused_form_is_recorded_with_its_status_and_no_changes(app):
     assert entry.form["phone"] == "call us" and entry.form["name"] == "新店"
     assert _stores(app) == before
 
-    response = client.post_form(f"/admin/stores/{store.id}/staff", {"email": "nobody@example.com"})
-    assert response.status_code == 409
+    response = client.post_form(f"/admin/stores/{store.id}/staff", {"user_id": "customer:999999"})
+    assert response.status_code == 422  # no such account: the picker's form error
     assert [(e.endpoint, e.status, e.changes) for e in _entries(app)][1:] == [
-        ("stores_admin.add_staff", 409, [])]
+        ("stores_admin.add_staff", 422, [])]
     assert _stores(app) == before
 
 
@@ -259,7 +260,7 @@ def test_backoffice_routes_outside_the_admin_blueprints_are_recorded(app):
                                 "before": {"active": True}, "after": {"active": False}}]
 
     shopper = UserFactory()
-    response = client.post_form("/admin/wallet", {"email": shopper.email, "direction": "credit",
+    response = client.post_form("/admin/wallet", {"user_id": f"customer:{shopper.id}", "direction": "credit",
                                                   "amount": "5.00", "reason": "补偿"})
     assert response.status_code == 302
     adjusted = _entries(app)[-1]

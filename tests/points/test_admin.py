@@ -93,11 +93,12 @@ def test_a_product_rate_is_set_and_cleared(app, admin_client):
 
 
 def test_a_manual_adjustment_needs_a_reason_and_never_goes_below_zero(app, admin_client):
-    user = UserFactory()
+    user = UserFactory(nickname="积分达人")
+    product = ProductFactory()
     give(app, user.id, 30)
 
     def adjust(**form):
-        data = {"email": user.email, "direction": "credit", "points": "20", "reason": "补偿",
+        data = {"user_id": f"customer:{user.id}", "direction": "credit", "points": "20", "reason": "补偿",
                 "token": form_token(admin_client, "/admin/points/adjust")}
         data.update(form)
         return admin_client.post_form("/admin/points/adjust", data, headers=EN)
@@ -107,8 +108,18 @@ def test_a_manual_adjustment_needs_a_reason_and_never_goes_below_zero(app, admin
     refused = adjust(direction="debit", points="51")
     assert refused.status_code == 422 and "You do not have enough points." in refused.get_data(as_text=True)
     assert adjust(reason="").status_code == 422
-    assert adjust(email="nobody@example.com").status_code == 422
     assert adjust(points="0").status_code == 422
+    # the shopper is picked by name: another kind, an unknown id or typed text is refused
+    for user_id, message in [(f"product:{product.id}", "This takes a customer, not a product."),
+                             ("customer:999999", "No customer has this number: 999999."),
+                             (user.email, "Choose from the search results."),
+                             ("", "This field is required.")]:
+        refused = adjust(user_id=user_id)
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True), user_id
+    searched = adjust(user_id="", q_user_id="积分达人")
+    assert searched.status_code == 422
+    assert f'type="radio" name="user_id" value="customer:{user.id}"' in searched.get_data(as_text=True)
+    assert points_of(app, user.id) == 50  # none of those changed anything
     assert adjust(direction="debit", points="50").status_code == 303
     assert points_of(app, user.id) == 0
     with app.app_context():
@@ -118,7 +129,7 @@ def test_a_manual_adjustment_needs_a_reason_and_never_goes_below_zero(app, admin
 
 def test_the_same_adjustment_form_counts_once(app, admin_client):
     user = UserFactory()
-    data = {"email": user.email, "direction": "credit", "points": "20", "reason": "x",
+    data = {"user_id": f"customer:{user.id}", "direction": "credit", "points": "20", "reason": "x",
             "token": form_token(admin_client, "/admin/points/adjust")}
     assert admin_client.post_form("/admin/points/adjust", data).status_code == 303
     assert admin_client.post_form("/admin/points/adjust", data).status_code == 422

@@ -8,7 +8,7 @@ from shop.orders.models import Order
 from shop.wallet import services as wallet
 from shop.wallet.models import Wallet, WalletEntry
 from tests.conftest import signed_in
-from tests.factories import UserFactory, product_with_skus
+from tests.factories import ProductFactory, UserFactory, product_with_skus
 from tests.conftest import ADDRESS
 from tests.orders.test_checkout import _buyer, _token
 
@@ -74,23 +74,40 @@ def test_another_shoppers_order_cannot_be_paid(app):
 
 
 def test_admin_adjustments_are_ledger_rows(app, admin_client):
-    user = UserFactory(email="w@example.com")
-    ok = admin_client.post_form("/admin/wallet", {"email": "W@example.com", "direction": "credit",
+    user = UserFactory(email="w@example.com", nickname="小王")
+    ok = admin_client.post_form("/admin/wallet", {"user_id": f"customer:{user.id}", "direction": "credit",
                                                   "amount": "50", "reason": "补偿"})
     assert ok.status_code == 302
+    product = ProductFactory()
     for data, message in [
         ({"amount": "-5"}, "cannot be negative"), ({"amount": "0"}, "must not be zero"),
-        ({"email": "nobody@example.com"}, "No account has this email."),
         ({"direction": "debit", "amount": "60"}, "balance is not enough"),
         ({"amount": "1.001"}, "at most 2 decimal places"),
+        # the shopper is picked by name: another kind, an unknown id or typed text is refused
+        ({"user_id": f"product:{product.id}"}, "This takes a customer, not a product."),
+        ({"user_id": "customer:999999"}, "No customer has this number: 999999."),
+        ({"user_id": "w@example.com"}, "Choose from the search results."),
+        ({"user_id": ""}, "This field is required."),
+        ({"user_id": "", "q_user_id": "小王"}, "Choose one of the matches below."),
     ]:
-        form = {"email": "w@example.com", "direction": "credit", "amount": "5", "reason": "x", **data}
+        form = {"user_id": f"customer:{user.id}", "direction": "credit", "amount": "5", "reason": "x", **data}
         response = admin_client.post_form("/admin/wallet", form, headers=EN)
         assert response.status_code == 422 and message in response.get_data(as_text=True), data
+    # the search without JavaScript offers the shopper to choose, by name
+    assert f'type="radio" name="user_id" value="customer:{user.id}"' in response.get_data(as_text=True)
     with app.app_context():
         assert wallet.balance(user.id) == 5000
         (entry,) = db.session.scalars(select(WalletEntry)).all()
         assert (entry.amount_minor, entry.reason, entry.ref_type) == (5000, "补偿", "adjustment")
+
+
+def test_the_adjustment_page_picks_the_shopper_by_name(app, admin_client):
+    user = UserFactory(nickname="小王")
+    html = admin_client.get("/admin/wallet").get_data(as_text=True)
+    assert 'name="q_user_id"' in html and 'hx-get="/admin/pick/customer?name=user_id"' in html
+    assert 'name="email"' not in html
+    found = admin_client.get("/admin/pick/customer?q=小王&name=user_id").get_data(as_text=True)
+    assert f'value="customer:{user.id}"' in found
 
 
 @pytest.mark.postgres

@@ -17,7 +17,7 @@ from shop.catalog.models import Sku
 from shop.db import db
 from shop.promotions.models import Coupon, FlashItem
 from tests.conftest import counted_queries, signed_in
-from tests.factories import (CategoryFactory, FlashSessionFactory, ProductImageFactory,
+from tests.factories import (CategoryFactory, CouponFactory, FlashSessionFactory, ProductImageFactory,
                              StoreFactory, UserFactory, product_with_skus)
 
 
@@ -255,7 +255,10 @@ def test_pickers_render_on_the_forms_that_use_them(app, admin_client):
              "/admin/points/rates": "product_id",
              "/admin/groups/": "product_id",
              "/admin/bargains/new": "sku_id",
-             f"/admin/stores/{StoreFactory().id}": "user_id"}
+             f"/admin/stores/{StoreFactory().id}": "user_id",
+             f"/admin/promotions/coupons/{CouponFactory().id}": "customers",
+             "/admin/points/adjust": "user_id",
+             "/admin/wallet": "user_id"}
     for url, name in pages.items():
         html = _text(admin_client.get(url))
         assert f'name="q_{name}"' in html, url
