@@ -1,5 +1,5 @@
-"""On a desktop (1280x800): an admin adds a flash item and makes a coupon for two categories
-using only the pickers: type a few letters, click a match (it moves to the choice, with its
+"""On a desktop (1280x800): an admin adds a flash item, makes a coupon for two categories
+and gives it to two customers using only the pickers: type a few letters, click a match (it moves to the choice, with its
 name), submit. No typed number anywhere. Any CSP violation or script error fails the test
 (watch_page)."""
 
@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from shop.db import db
-from shop.promotions.models import Coupon, FlashItem
+from shop.promotions.models import Coupon, FlashItem, UserCoupon
 from tests.conftest import browser_sign_in, watch_page
 from tests.factories import CategoryFactory, FlashSessionFactory, UserFactory, product_with_skus
 
@@ -79,3 +79,14 @@ def test_an_admin_adds_a_flash_item_and_a_coupon_scope_with_pickers(app, desktop
     expect(current).to_contain_text("时令水果")
     expect(current).to_contain_text("水果茶")
     expect(current).not_to_contain_text("零食")
+
+    # then gives it to two customers, picked by nickname (several choices: checkboxes)
+    li, wang = UserFactory(nickname="果粉小李"), UserFactory(nickname="果粉小王")
+    UserFactory(nickname="路人")
+    _pick(page, "customers", "果粉", "果粉小李")
+    _pick(page, "customers", "果粉", "果粉小王")
+    page.get_by_test_id("grant-form").locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    with app.app_context():
+        held = db.session.scalars(select(UserCoupon.user_id).order_by(UserCoupon.user_id)).all()
+        assert held == sorted([li.id, wang.id])
