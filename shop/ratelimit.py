@@ -100,11 +100,6 @@ def _items(config_key: str):
     return parse_many(current_app.config[config_key])
 
 
-def exhausted(config_key: str, who: str) -> bool:
-    """Whether `who` has used up any of the limits named by config_key (counts nothing)."""
-    return not all(limiter.limiter.test(item, config_key, who) for item in _items(config_key))
-
-
 def take(config_key: str, who: str) -> bool:
     """Count one attempt of `who` under the limits named by config_key, atomically, before
     it is answered; False when it is past any of them (it is then answered 429)."""

@@ -18,9 +18,10 @@ from shop.admin.navigation import may_open
 from shop.articles import services as articles
 from shop.catalog.models import Product, Sku
 from shop.db import db
+from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.referrals.models import Distributor, Withdrawal
-from shop.stores.models import PickupCode, StoreStaff
+from shop.stores.models import PickupCode
 
 
 @dataclass(frozen=True)
@@ -41,32 +42,32 @@ def low_stock_skus():
                    Sku.stock <= current_app.config["LOW_STOCK_THRESHOLD"]))
 
 
-def pickups_waiting(user):
-    """Paid pickup orders not collected yet, at the user's stores (admins: every store)."""
-    query = (select(PickupCode.order_id).join(Order, Order.id == PickupCode.order_id)
-             .where(PickupCode.picked_up_at.is_(None), Order.status == "paid"))
-    if user.role != "admin":
-        query = query.where(PickupCode.store_id.in_(
-            select(StoreStaff.store_id).where(StoreStaff.user_id == user.id)))
-    return query
+def pickups_waiting(scope):
+    """Paid pickup orders not collected yet, within the orders the user may see (store
+    staff: their stores'; admins: every store's)."""
+    return scope.where(select(PickupCode.order_id).join(Order, Order.id == PickupCode.order_id)
+                       .where(PickupCode.picked_up_at.is_(None), Order.status == "paid"))
 
 
 def todos(user) -> list[Todo]:
     items: list[Todo] = []
 
-    def add(endpoint: str, label, query, right: str | None = None, **args) -> None:
+    def add(endpoint: str, label, count, right: str | None = None, **args) -> None:
+        """`count`: a query whose rows are counted, or a function of no argument."""
         if may_open(user, endpoint, right):
-            items.append(Todo(str(label), _count(query), url_for(endpoint, **args)))
+            number = count() if callable(count) else _count(count)
+            items.append(Todo(str(label), number, url_for(endpoint, **args)))
 
-    add("orders.admin_list", _l("Refund requests to handle"),
-        select(Order.id).where(Order.status == "refund_requested"), status="refund_requested")
-    add("orders.admin_list", _l("Paid orders to ship"),
-        select(Order.id).where(Order.status == "paid", Order.pickup_store_id.is_(None)), status="paid")
+    scope = orders.order_scope(user)
+    add("orders.admin_aftersales", _l("Refund requests to handle"),
+        lambda: orders.count_refunds_to_handle(scope))
+    add("orders.admin_list", _l("Paid orders to ship"), lambda: orders.count_to_ship(scope),
+        status="to_ship")
     add("referrals_admin.withdrawals", _l("Withdrawals to approve"),
         select(Withdrawal.id).where(Withdrawal.status == "requested"), status="requested")
     add("referrals_admin.distributors", _l("Distributor applications"),
         select(Distributor.user_id).where(Distributor.status == "applied"), status="applied")
-    add("stores_admin.pickup", _l("Pickups waiting at my stores"), pickups_waiting(user))
+    add("stores_admin.pickup", _l("Pickups waiting at my stores"), pickups_waiting(scope))
     add("articles_admin.review_queue", _l("Articles in review"), articles.review_queue_query(),
         right="may_publish")
     add("articles_admin.due", _l("Articles due for re-promotion"),

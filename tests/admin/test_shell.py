@@ -116,10 +116,11 @@ def test_store_staff_count_the_pickups_waiting_at_their_own_stores_only(app):
     client, clerk = signed_in(app, "staff")
     StoreStaffFactory(store_id=mine.id, user_id=clerk.id)
     order_ids = [placed_order(app)[2] for _ in range(3)]
-    with app.app_context():
-        db.session.execute(update(Order).where(Order.id.in_(order_ids)).values(status="paid"))
-        db.session.commit()
     for order_id, store in zip(order_ids, (mine, mine, other)):
+        with app.app_context():
+            db.session.execute(update(Order).where(Order.id == order_id)
+                               .values(status="paid", pickup_store_id=store.id))
+            db.session.commit()
         PickupCodeFactory(order_id=order_id, store_id=store.id)
     home = client.get("/admin/", headers=EN).get_data(as_text=True)
     assert _todo(home, "Pickups waiting at my stores")[0] == 2
