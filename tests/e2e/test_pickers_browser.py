@@ -1,5 +1,5 @@
-"""On a desktop (1280x800): an admin adds a flash item, makes a coupon for two categories
-and gives it to two customers using only the pickers: type a few letters, click a match (it moves to the choice, with its
+"""On a desktop (1280x800) and on a phone (390x844): an admin adds a flash item, makes a
+coupon for two categories and gives it to two customers using only the pickers: type a few letters, click a match (it moves to the choice, with its
 name), submit. No typed number anywhere. Any CSP violation or script error fails the test
 (watch_page)."""
 
@@ -14,13 +14,18 @@ from tests.factories import CategoryFactory, FlashSessionFactory, UserFactory, p
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+SCREENS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+              "is_mobile": True, "has_touch": True},
+}
 
 
-@pytest.fixture
-def desktop(browser, live_server):
+@pytest.fixture(params=SCREENS)
+def desktop(request, browser, live_server):
+    """A desktop-sized page, then a phone-sized one: the same steps work on both."""
     problems = []
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **DESKTOP)
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **SCREENS[request.param])
     watch_page(context, problems)
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -48,7 +53,6 @@ def test_an_admin_adds_a_flash_item_and_a_coupon_scope_with_pickers(app, desktop
     session = FlashSessionFactory()
 
     browser_sign_in(page, admin.email, f"/admin/promotions/flash/{session.id}")
-    assert page.viewport_size == DESKTOP["viewport"]
     form = page.get_by_test_id("add-item-form")
     _pick(page, "sku_id", "苹果", red.code)
     expect(page.locator("#sku_id-results")).to_be_empty()  # one choice: the matches go
