@@ -46,7 +46,7 @@ MENU = (
         ("referrals_admin.levels", _l("Distributor levels")),
     )),
     (_l("Members"), (
-        ("accounts_admin.customers", _l("Customers")),
+        ("accounts_admin.customers", _l("Customer list")),
         ("members_admin.levels", _l("Member levels")),
         ("points_admin.adjust", _l("Points adjustments")),
         ("wallet.adjust", _l("Wallet adjustments")),

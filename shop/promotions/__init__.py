@@ -6,5 +6,6 @@ from flask_babel import lazy_gettext as _l
 
 SOURCE_LABELS = {"claim": _l("Claimed"), "newcomer": _l("Welcome gift"),
                  "grant": _l("From the shop")}
+USER_COUPON_STATUS_LABELS = {"available": _l("Not used yet"), "used": _l("Used")}
 SCOPE_LABELS = {"all": _l("Everything"), "categories": _l("Some categories"),
                 "products": _l("Some products")}

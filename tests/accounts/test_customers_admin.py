@@ -368,8 +368,8 @@ def test_store_staff_without_a_store_or_with_a_store_that_is_none_are_refused(ap
     response = _roles(admin_client, person.id, "staff", stores=["x"])
     assert response.status_code == 422
     assert _state(app, person.id) == before
-    # the service's own rule, whatever the form allowed
-    with app.app_context():
+    # the service's own rule, whatever the form allowed (its message read in English)
+    with app.test_request_context(headers=EN):
         admin = db.session.scalar(select(User).where(User.role == "admin"))
         user = db.session.get(User, person.id)
         with pytest.raises(services.CustomerError, match="does not exist"):

@@ -20,7 +20,7 @@ from tests.factories import (ArticleCategoryFactory, ArticleFactory, ArticleRevi
                              MemberLevelFactory, PickupCodeFactory, ProductImageFactory,
                              PromotionFactory, PromotionTierFactory, RechargePackageFactory,
                              ShippingTemplateFactory, StoreFactory, StoreStaffFactory,
-                             TimedPriceFactory, UserFactory, WithdrawalFactory, product_with_skus)
+                             TimedPriceFactory, UserCouponFactory, UserFactory, WithdrawalFactory, product_with_skus)
 from tests.payments.helpers import placed_order
 
 
@@ -68,6 +68,7 @@ def make_world(app, copies: int = 1) -> dict:
             db.session.commit()
         PickupCodeFactory(order_id=pickup_order, store_id=store.id)
         CustomerTagFactory(user_id=customer.id)
+        UserCouponFactory(user_id=customer.id, coupon_id=coupon.id, claim_no=n + 1)
         entry = AuditEntryFactory(path=f"/admin/stores/{store.id}", target=f"store_id={store.id}")
         if n == 0:
             ids.update({

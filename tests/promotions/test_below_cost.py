@@ -34,8 +34,8 @@ from tests.factories import (CommissionRateFactory, DistributorLevelFactory, Fla
                              product_with_skus)
 from tests.conftest import counted_queries, signed_in
 
-REFUSED_1 = "¥1.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34."
-REFUSED_50 = "¥50.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34."
+REFUSED_1 = "CN¥1.00 is below cost CN¥40.00 + margin floor CN¥5.35 + commission CN¥7.99 = CN¥53.34."
+REFUSED_50 = "CN¥50.00 is below cost CN¥40.00 + margin floor CN¥5.35 + commission CN¥7.99 = CN¥53.34."
 
 
 def _local(app, dt: datetime) -> str:
@@ -55,7 +55,11 @@ def _product(cost=4000, skus=(("红", 9900, 50),)):
 
 
 def _admin(app):
-    return signed_in(app, "admin")
+    """An admin whose pages are in English (the messages checked are the English ones;
+    English shows yuan as CN¥)."""
+    client, admin = signed_in(app, "admin")
+    client.post_form("/language", {"lang": "en"})
+    return client, admin
 
 
 def _losses(app) -> list[tuple]:
@@ -133,9 +137,9 @@ def test_the_floor_is_the_lowest_price_whose_commission_the_sale_guard_never_cut
 def test_when_margin_and_commission_take_the_whole_price_no_price_passes(app):
     ReferralSettingsFactory(margin_floor_bp=9000, level1_bp=600, level2_bp=400)
     _p, (sku,) = _product()
-    with app.app_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         sku = db.session.get(Sku, sku.id)
-        with pytest.raises(margin.BelowFloor, match="can not cover the cost ¥40.00"):
+        with pytest.raises(margin.BelowFloor, match="can not cover the cost CN¥40.00"):
             margin.check("flash", None, [margin.Priced(sku, 9_999_999)], field="price",
                          confirmed=False)
 
@@ -190,7 +194,7 @@ def test_a_flash_price_at_the_floor_is_saved_without_a_record_and_a_change_keeps
 
     # lowered below the floor without the confirmation: refused, nothing changes
     response = client.post_form(change, form)
-    assert response.status_code == 422 and "¥9.90 is below cost ¥40.00" in _text(response)
+    assert response.status_code == 422 and "CN¥9.90 is below cost CN¥40.00" in _text(response)
     with app.app_context():
         assert db.session.get(FlashItem, item_id).price_minor == 5334
     assert _losses(app) == []
@@ -234,7 +238,7 @@ def test_a_limited_time_price_below_the_floor_of_any_of_its_skus_is_refused(app)
     response = client.post_form(url, _timed_form(app, product.id))
     assert response.status_code == 422
     text = _text(response)
-    assert f"红: {REFUSED_1}" in text  # several SKUs: the message names the one
+    assert f"Red: {REFUSED_1}" in text  # several SKUs: the message names the one (in English)
     assert _count(app, TimedPrice) == 0 and _losses(app) == []
 
     # 10 % off: the red one sells at 89.10, the blue one at 54.00 (above 53.34): saved
@@ -244,7 +248,7 @@ def test_a_limited_time_price_below_the_floor_of_any_of_its_skus_is_refused(app)
     response = client.post_form(url, _timed_form(app, product.id, kind="percent", price="",
                                                  percent_bp="2000"))
     assert response.status_code == 422
-    assert ("蓝: ¥48.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34."
+    assert ("Blue: CN¥48.00 is below cost CN¥40.00 + margin floor CN¥5.35 + commission CN¥7.99 = CN¥53.34."
             in _text(response))
     assert _count(app, TimedPrice) == 1 and _losses(app) == []
 
@@ -303,7 +307,7 @@ def test_a_group_price_counts_its_leader_price_against_the_floor(app):
     # the group price is fine, the leader's is below: refused on the leader's price
     response = client.post_form(url, _group_form(app, [red, blue], {red.id: ("60.00", "50.00")}))
     assert response.status_code == 422
-    assert "¥50.00 is below cost ¥40.00 + margin floor ¥5.35 + commission ¥7.99 = ¥53.34." in _text(response)
+    assert "CN¥50.00 is below cost CN¥40.00 + margin floor CN¥5.35 + commission CN¥7.99 = CN¥53.34." in _text(response)
     assert _count(app, GroupCampaign) == 0 and _count(app, GroupCampaignSku) == 0 and _losses(app) == []
 
     # at the floor: saved, no record
@@ -376,8 +380,8 @@ def test_a_mall_item_counts_its_cash_and_its_points_at_the_shops_rate(app):
 
     response = client.post_form(url, form)
     assert response.status_code == 422
-    assert ("¥5.00 and 1000 points worth ¥10.00: ¥15.00 is below cost ¥40.00 + margin floor "
-            "¥4.45 + commission ¥0.00 = ¥44.45.") in _text(response)
+    assert ("CN¥5.00 and 1000 points worth CN¥10.00: CN¥15.00 is below cost CN¥40.00 + margin floor "
+            "CN¥4.45 + commission CN¥0.00 = CN¥44.45.") in _text(response)
     assert _count(app, MallItem) == 0 and _losses(app) == []
 
     # points alone worth the floor: saved, no record
