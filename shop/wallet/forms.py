@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Regexp
 
 from shop.web.fields import MoneyField
 from shop.web.picking import PickField
@@ -14,6 +14,9 @@ class AdjustForm(FlaskForm):
                                                     SelectChoice("debit", _l("Take from the balance"))])
     amount = MoneyField(_l("Amount"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
+    # Made with the page: the adjustment's business reference, so a double submit (or a
+    # resent form) is recorded once.
+    token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
 
 
 class PackageForm(FlaskForm):

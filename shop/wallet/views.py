@@ -64,14 +64,17 @@ def toggle_package(package_id: int):
 @bp.route("/admin/wallet", methods=["GET", "POST"])
 @roles_required("admin")
 def adjust():
-    """A manual adjustment with a reason, written as a ledger row like any other."""
+    """A manual adjustment with a reason, written as a ledger row like any other; once
+    per form (its token is the row's reference)."""
     form = AdjustForm()
+    if request.method == "GET":
+        form.token.data = uuid.uuid4().hex
     if form.validate_on_submit():
         user = form.user_id.chosen  # the shopper picked by name (shop.web.picking)
         sign = 1 if form.direction.data == "credit" else -1
         try:
             services.move(user.id, sign * form.amount.data, reason=form.reason.data,
-                          ref_type="adjustment", ref_id=uuid.uuid4().hex, actor_id=current_user.id)
+                          ref_type="adjustment", ref_id=form.token.data, actor_id=current_user.id)
         except services.WalletError as exc:
             form.amount.errors.append(str(exc))
         else:

@@ -261,7 +261,7 @@ def test_backoffice_routes_outside_the_admin_blueprints_are_recorded(app):
 
     shopper = UserFactory()
     response = client.post_form("/admin/wallet", {"user_id": f"customer:{shopper.id}", "direction": "credit",
-                                                  "amount": "5.00", "reason": "补偿"})
+                                                  "amount": "5.00", "reason": "补偿", "token": "c" * 32})
     assert response.status_code == 302
     adjusted = _entries(app)[-1]
     assert adjusted.endpoint == "wallet.adjust"

@@ -75,9 +75,13 @@ def test_another_shoppers_order_cannot_be_paid(app):
 
 def test_admin_adjustments_are_ledger_rows(app, admin_client):
     user = UserFactory(email="w@example.com", nickname="小王")
-    ok = admin_client.post_form("/admin/wallet", {"user_id": f"customer:{user.id}", "direction": "credit",
-                                                  "amount": "50", "reason": "补偿"})
+    adjustment = {"user_id": f"customer:{user.id}", "direction": "credit", "amount": "50",
+                  "reason": "补偿", "token": "a" * 32}
+    ok = admin_client.post_form("/admin/wallet", adjustment)
     assert ok.status_code == 302
+    again = admin_client.post_form("/admin/wallet", adjustment, headers=EN)  # a double submit
+    assert again.status_code == 422 and "already recorded" in again.get_data(as_text=True)
+    assert admin_client.post_form("/admin/wallet", {**adjustment, "token": ""}).status_code == 422
     product = ProductFactory()
     for data, message in [
         ({"amount": "-5"}, "cannot be negative"), ({"amount": "0"}, "must not be zero"),
@@ -90,7 +94,8 @@ def test_admin_adjustments_are_ledger_rows(app, admin_client):
         ({"user_id": ""}, "This field is required."),
         ({"user_id": "", "q_user_id": "小王"}, "Choose one of the matches below."),
     ]:
-        form = {"user_id": f"customer:{user.id}", "direction": "credit", "amount": "5", "reason": "x", **data}
+        form = {"user_id": f"customer:{user.id}", "direction": "credit", "amount": "5", "reason": "x",
+                "token": "b" * 32, **data}
         response = admin_client.post_form("/admin/wallet", form, headers=EN)
         assert response.status_code == 422 and message in response.get_data(as_text=True), data
     # the search without JavaScript offers the shopper to choose, by name
