@@ -46,8 +46,10 @@ def _filter_form() -> LogFilterForm:
     form.actor.choices = [any_] + [
         SelectChoice(str(user_id), f"{nickname} · {ROLE_LABELS.get(role, role)} · {email}")
         for user_id, nickname, email, role in services.staff_accounts()]
-    form.domain.choices = [any_] + [
-        SelectChoice(area, area) for area in sorted({a.rpartition(".")[0] for a in _actions()})]
+    form.domain.choices = [any_] + sorted(
+        (SelectChoice(area, str(phrases.AREAS[area]))
+         for area in {a.rpartition(".")[0] for a in _actions()}),
+        key=lambda choice: choice.label.lower())
     form.endpoint.choices = [any_] + [SelectChoice(endpoint, phrase)
                                       for endpoint, phrase in phrases.phrase_choices()]
     form.kind.choices = [any_] + sorted(

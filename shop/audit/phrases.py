@@ -250,6 +250,20 @@ def target_args(target: str) -> dict[str, int]:
     return found
 
 
+# The area of the backoffice an action belongs to (its blueprint), as the log's filter
+# names it.
+AREAS = {
+    "admin": _l("Backoffice home"), "accounts_admin": _l("Customer list"),
+    "analytics_admin": _l("Business data"), "articles_admin": _l("Articles"),
+    "audit_admin": _l("Audit log"), "bargains_admin": _l("Bargains"),
+    "catalog_admin": _l("Products"), "groups_admin": _l("Group buys"),
+    "members_admin": _l("Member levels"), "orders": _l("Orders"), "points_admin": _l("Points"),
+    "promotions_admin": _l("Promotions"), "referrals_admin": _l("Distribution"),
+    "shipping_admin": _l("Shipping templates"), "stores_admin": _l("Stores"),
+    "wallet": _l("Wallet"),
+}
+
+
 def phrase_choices() -> list[tuple[str, str]]:
     """(endpoint, phrase) of every registered action, by phrase: the log's action filter."""
     return sorted(((endpoint, str(action.tried)) for endpoint, action in ACTIONS.items()),

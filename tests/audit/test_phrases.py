@@ -31,6 +31,8 @@ def test_every_backoffice_action_of_the_url_map_has_a_phrase(app):
     assert len(posts) > 50 and "promotions_admin.new_coupon" in posts
     missing = sorted(posts - set(phrases.ACTIONS))
     assert not missing, f"add a phrase to shop.audit.phrases.ACTIONS for: {missing}"
+    areas = {endpoint.rpartition(".")[0] for endpoint in posts}
+    assert areas <= set(phrases.AREAS), f"name these areas in phrases.AREAS: {areas - set(phrases.AREAS)}"
     with app.test_request_context(), force_locale("en"):
         for endpoint, action in phrases.ACTIONS.items():
             texts = [str(action.done), str(action.tried)] + [
