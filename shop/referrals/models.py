@@ -268,16 +268,17 @@ class Withdrawal(TimestampMixin, db.Model):
         return self.amount_minor - self.fee_minor
 
 
-LOSS_LEADER_KINDS = ("flash", "group", "bargain", "timed", "mall")
+LOSS_LEADER_KINDS = ("flash", "group", "bargain", "timed", "mall", "member")
 
 
 class LossLeader(db.Model):
     """A price an admin set below its SKU's floor on purpose (shop.referrals.margin):
     which priced object (kind + its id: a flash item, a group campaign, a bargain
-    campaign, a limited-time price, a points-mall item), which SKU, the price and the
-    floor it was below, who confirmed it and when. One small table for every kind rather
-    than columns on five models: the lists read it with one query, and a price put back
-    above the floor simply deletes its row."""
+    campaign, a limited-time price, a points-mall item, a member level: one row per SKU
+    its discount puts below), which SKU, the price and the floor it was below, who
+    confirmed it and when. One small table for every kind rather than columns on six
+    models: the lists read it with one query, and a price put back above the floor
+    simply deletes its row."""
 
     __tablename__ = "loss_leaders"
     __table_args__ = (
