@@ -380,8 +380,8 @@ def phone(browser, live_server):
     have reported a problem (watch_page)."""
     contexts, problems = [], []
 
-    def open_page(locale: str = "zh-CN", on=None):
-        context = (on or browser).new_context(base_url=live_server.url, locale=locale, **PHONE)
+    def open_page(locale: str = "zh-CN", on=None, size=PHONE):
+        context = (on or browser).new_context(base_url=live_server.url, locale=locale, **size)
         watch_page(context, problems)
         contexts.append(context)
         page = context.new_page()
@@ -392,6 +392,16 @@ def phone(browser, live_server):
     for context in contexts:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def screen(request, phone):
+    """A page at a desktop's size (1280x800), then at a phone's (390x844): backoffice
+    tests run the same steps on both (see phone for what is watched)."""
+    return phone(size=DESKTOP if request.param == "desktop" else PHONE)
 
 
 @pytest.fixture

@@ -91,17 +91,12 @@ def _conditions(q: str, role: str, tag: str) -> list:
     return conditions
 
 
-def customer_page(q: str = "", role: str = "", tag: str = "", page: int = 1) -> RowsPage | None:
-    """Accounts matching the search (part of the nickname, email or phone), the role and
-    the tag, newest first, PER_PAGE a page; None when `page` is past the last page. Four
-    queries whatever the page holds."""
-    conditions = _conditions(q, role, tag)
-    total = db.session.scalar(select(func.count(User.id)).where(*conditions))
-    result = RowsPage([], page, PER_PAGE, total)
-    if page > result.pages:
-        return None
+def _rows(conditions: list, *, limit: int | None = None, offset: int = 0) -> list[CustomerRow]:
+    """The accounts matching `conditions`, newest first, as the list shows them: one query
+    for the accounts with their one-row-per-account facts, one for their orders, one for
+    their tags."""
     referrer = aliased(User)
-    rows = db.session.execute(
+    query = (
         select(User, MemberLevel.name, PointsAccount.balance, Wallet.balance_minor,
                Wallet.currency, Acquisition.source, Binding.referrer_id, referrer.nickname)
         .outerjoin(Member, Member.user_id == User.id)
@@ -111,12 +106,14 @@ def customer_page(q: str = "", role: str = "", tag: str = "", page: int = 1) -> 
         .outerjoin(Acquisition, Acquisition.user_id == User.id)
         .outerjoin(Binding, Binding.user_id == User.id)
         .outerjoin(referrer, referrer.id == Binding.referrer_id)
-        .where(*conditions).order_by(User.id.desc())
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+        .where(*conditions).order_by(User.id.desc()))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     items = [CustomerRow(user=user, level=level, points=points or 0, wallet_minor=wallet or 0,
                          wallet_currency=currency, source=source, referrer_id=referrer_id,
                          referrer_name=referrer_name)
-             for user, level, points, wallet, currency, source, referrer_id, referrer_name in rows]
+             for user, level, points, wallet, currency, source, referrer_id, referrer_name
+             in db.session.execute(query)]
     by_id = {row.user.id: row for row in items}
     if by_id:
         for user_id, count, spend in db.session.execute(
@@ -129,7 +126,19 @@ def customer_page(q: str = "", role: str = "", tag: str = "", page: int = 1) -> 
                 select(CustomerTag.user_id, CustomerTag.name)
                 .where(CustomerTag.user_id.in_(list(by_id))).order_by(CustomerTag.name)):
             by_id[user_id].tags.append(name)
-    result.items = items
+    return items
+
+
+def customer_page(q: str = "", role: str = "", tag: str = "", page: int = 1) -> RowsPage | None:
+    """Accounts matching the search (part of the nickname, email or phone), the role and
+    the tag, newest first, PER_PAGE a page; None when `page` is past the last page. Four
+    queries whatever the page holds."""
+    conditions = _conditions(q, role, tag)
+    total = db.session.scalar(select(func.count(User.id)).where(*conditions))
+    result = RowsPage([], page, PER_PAGE, total)
+    if page > result.pages:
+        return None
+    result.items = _rows(conditions, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return result
 
 
@@ -228,37 +237,9 @@ def customer_detail(user_id: int) -> CustomerDetail | None:
 
 
 def _one_row(user_id: int) -> CustomerRow | None:
-    """One account as the list shows it (the same joins, on its id)."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        return None
-    referrer = aliased(User)
-    found = db.session.execute(
-        select(MemberLevel.name, PointsAccount.balance, Wallet.balance_minor, Wallet.currency,
-               Acquisition.source, Binding.referrer_id, referrer.nickname)
-        .select_from(User)
-        .outerjoin(Member, Member.user_id == User.id)
-        .outerjoin(MemberLevel, MemberLevel.id == Member.level_id)
-        .outerjoin(PointsAccount, PointsAccount.user_id == User.id)
-        .outerjoin(Wallet, Wallet.user_id == User.id)
-        .outerjoin(Acquisition, Acquisition.user_id == User.id)
-        .outerjoin(Binding, Binding.user_id == User.id)
-        .outerjoin(referrer, referrer.id == Binding.referrer_id)
-        .where(User.id == user_id)).one()
-    level, points, wallet, currency, source, referrer_id, referrer_name = found
-    row = CustomerRow(user=user, level=level, points=points or 0, wallet_minor=wallet or 0,
-                      wallet_currency=currency, source=source, referrer_id=referrer_id,
-                      referrer_name=referrer_name)
-    count, spend = db.session.execute(
-        select(func.count(Order.id),
-               func.coalesce(func.sum(case((Order.status.in_(sorted(PAID_STATUSES)), Order.total_minor),
-                                           else_=0)), 0))
-        .where(Order.user_id == user_id)).one()
-    row.orders, row.spend_minor = count, int(spend)
-    row.tags = list(db.session.scalars(select(CustomerTag.name)
-                                       .where(CustomerTag.user_id == user_id)
-                                       .order_by(CustomerTag.name)))
-    return row
+    """One account as the list shows it (the same queries, on its id)."""
+    rows = _rows([User.id == user_id])
+    return rows[0] if rows else None
 
 
 def stores_of(user_id: int) -> list[Store]:

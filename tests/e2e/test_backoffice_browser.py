@@ -15,29 +15,11 @@ from shop.accounts.models import User
 from shop.db import db
 from shop.orders.models import Order
 from shop.stores.models import StoreStaff
-from tests.conftest import assert_accessible, watch_page
+from tests.conftest import assert_accessible
 from tests.factories import PASSWORD, StoreFactory, UserFactory
 from tests.orders.helpers import an_order
 
 pytestmark = pytest.mark.e2e
-
-SCREENS = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
-              "is_mobile": True, "has_touch": True},
-}
-
-
-@pytest.fixture(params=SCREENS)
-def screen(request, browser, live_server):
-    problems = []
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **SCREENS[request.param])
-    watch_page(context, problems)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-    assert not problems, "\n".join(problems)
 
 
 def _menu(page, href: str) -> None:

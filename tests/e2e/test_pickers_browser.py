@@ -9,29 +9,10 @@ from sqlalchemy import select
 
 from shop.db import db
 from shop.promotions.models import Coupon, FlashItem, UserCoupon
-from tests.conftest import browser_sign_in, watch_page
+from tests.conftest import browser_sign_in
 from tests.factories import CategoryFactory, FlashSessionFactory, UserFactory, product_with_skus
 
 pytestmark = pytest.mark.e2e
-
-SCREENS = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
-              "is_mobile": True, "has_touch": True},
-}
-
-
-@pytest.fixture(params=SCREENS)
-def desktop(request, browser, live_server):
-    """A desktop-sized page, then a phone-sized one: the same steps work on both."""
-    problems = []
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **SCREENS[request.param])
-    watch_page(context, problems)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-    assert not problems, "\n".join(problems)
 
 
 def _pick(page, field: str, search: str, match: str) -> None:
@@ -43,8 +24,8 @@ def _pick(page, field: str, search: str, match: str) -> None:
     expect(page.locator(f"#{field}-q")).to_have_value("")
 
 
-def test_an_admin_adds_a_flash_item_and_a_coupon_scope_with_pickers(app, desktop):
-    page = desktop
+def test_an_admin_adds_a_flash_item_and_a_coupon_scope_with_pickers(app, screen):
+    page = screen
     admin = UserFactory(role="admin")
     _product, (red, _blue) = product_with_skus(title="有机苹果", skus=(("红", 5900, 20), ("蓝", 5900, 5)))
     product_with_skus(title="香蕉")
