@@ -553,7 +553,8 @@ DEMO_MEMBER_LEVELS = (("普通会员", 0, 0, 10_000, False), ("银卡会员", 50
 def _load_member_levels() -> int:
     """Four member levels, and 600 welcome growth for the demo shopper (银卡, on the way to
     金卡), so the Me page has a level and progress to show; a ledger row like any other,
-    referenced so it happens once."""
+    referenced so it happens once. A discount that puts demo SKUs below their floor is
+    confirmed as a loss leader by the demo admin."""
     from shop.members import services as members
     from shop.members.models import GrowthEntry
 
@@ -561,7 +562,8 @@ def _load_member_levels() -> int:
         return 0
     for name, threshold, discount, multiplier, free in DEMO_MEMBER_LEVELS:
         members.save_level(None, name=name, threshold=threshold, discount_bp=discount,
-                           points_multiplier_bp=multiplier, free_shipping=free)
+                           points_multiplier_bp=multiplier, free_shipping=free,
+                           loss_leader=True, actor_id=_demo_admin())
     shopper = db.session.scalar(select(User.id).where(User.email == "shopper@example.com"))
     done = db.session.scalar(select(GrowthEntry.id).where(GrowthEntry.user_id == shopper,
                                                           GrowthEntry.ref_type == "demo"))

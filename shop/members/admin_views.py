@@ -1,17 +1,21 @@
-"""Backoffice of member levels: the list with how many members each has, adding,
-editing and deleting a level. Admins only. Bad input comes back as the form with its
-errors (422) and changes nothing."""
+"""Backoffice of member levels: the list with how many members each has (and a badge
+when a level's discount is a confirmed loss leader), adding, editing and deleting a
+level. Admins only. Bad input, or a discount that sells SKUs below their floor without
+the loss-leader tick (shop.referrals.margin), comes back as the form with its errors
+(422) and changes nothing."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from shop.db import db
 from shop.members.blueprint import admin_bp as bp
 from shop.members import services
 from shop.members.forms import LevelForm
 from shop.members.models import MemberLevel
+from shop.referrals.margin import BelowFloor
 from shop.web import render, render_error, roles_required
 
 
@@ -26,8 +30,9 @@ def _save(form: LevelForm, level_id: int | None) -> bool:
     if not form.validate_on_submit():
         return False
     try:
-        services.save_level(level_id, **form.values())
-    except services.MemberError as exc:
+        services.save_level(level_id, **form.values(), actor_id=current_user.id,
+                            loss_leader=form.loss_leader.data)
+    except (services.MemberError, BelowFloor) as exc:
         (getattr(form, exc.field) if exc.field else form.name).errors.append(str(exc))
         return False
     return True

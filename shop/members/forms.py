@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length
 
+from shop.referrals.margin import LOSS_LEADER_LABEL
 from shop.members.models import MAX_DISCOUNT_BP, MAX_MULTIPLIER_BP, MAX_THRESHOLD, MIN_MULTIPLIER_BP
 from shop.web.fields import CountField, PlainText, RateField
 
@@ -17,6 +18,7 @@ class LevelForm(FlaskForm):
                                      validators=[InputRequired()], minimum=MIN_MULTIPLIER_BP,
                                      maximum=MAX_MULTIPLIER_BP)
     free_shipping = BooleanField(_l("Free shipping"))
+    loss_leader = BooleanField(LOSS_LEADER_LABEL)
 
     def values(self) -> dict:
         return {"name": self.name.data, "threshold": self.threshold.data,

@@ -31,6 +31,16 @@ Levels (会员等级)
   price pipeline, position 100, rounded down in the shop's favour; a signed-in shopper
   with a level only), free shipping (the pipeline's shipping step honours it), and the
   points multiplier the points domain reads through benefits().
+- Below-cost guard (shop.referrals.margin, kind "member"): saving a level whose discount
+  would sell a SKU on sale (active, its product on sale and not archived, with a cost)
+  below its floor is refused on the discount field, saying how many SKUs and the one
+  furthest below with the figures, unless the admin confirms it as a deliberate loss
+  leader; then one LossLeader row per SKU below records who confirmed it. Each SKU is
+  taken at its own price less the discount as checkout takes it off (discount_minor:
+  rounded down, so the price paid is rounded up). Checked when the level is saved, as
+  for the other kinds: a price, cost or product that changes later is checked the next
+  time the level is saved. A level without a discount is not checked (it sells nothing
+  below the SKU's own price).
 """
 
 from __future__ import annotations
@@ -42,14 +52,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
+from shop.catalog.models import Product, Sku
 from shop.db import db, insert_missing, ledger_move
 from shop.members.models import (MAX_DISCOUNT_BP, MAX_MULTIPLIER_BP, MAX_THRESHOLD,
                                  MIN_MULTIPLIER_BP, GrowthEntry, Member, MemberLevel)
 from shop import pricing
-from shop.money import exponent, refunded_share
+from shop.money import exponent, format_minor, refunded_share
 from shop.orders import lifecycle
 from shop.orders.models import Order
+from shop.referrals import margin
 
 pricing.ADJUSTMENT_LABELS["member_discount"] = _l("Member discount")
 
@@ -232,6 +245,11 @@ def benefits_before(order: Order) -> Benefits:
         MemberLevel.id == _best_level(growth(order.user_id) - own))))
 
 
+def discount_minor(amount_minor: int, discount_bp: int) -> int:
+    """A level's discount on an amount: rounded down, in the shop's favour."""
+    return max(0, amount_minor) * discount_bp // 10_000
+
+
 def member_discount(priced: pricing.Pricing, user_id: int | None) -> pricing.Adjustment | None:
     """Price step 100: the level's discount on what is due (the goods: it runs first),
     rounded down; and free shipping when the level grants it. At checkout only: a flash
@@ -241,7 +259,7 @@ def member_discount(priced: pricing.Pricing, user_id: int | None) -> pricing.Adj
     perks = benefits(user_id)
     if perks.free_shipping:
         priced.free_shipping = True
-    amount = max(0, pricing.due_minor(priced)) * perks.discount_bp // 10_000
+    amount = discount_minor(pricing.due_minor(priced), perks.discount_bp)
     return pricing.Adjustment("member_discount", -amount) if amount else None
 
 
@@ -294,11 +312,32 @@ def level_sizes() -> dict[int, int]:
                                    .group_by(Member.level_id)).all())
 
 
+def _priced_at(discount_bp: int) -> list[margin.Priced]:
+    """Every SKU on sale whose product has a cost, at its price less the level's discount
+    as checkout takes it off; one query (the products eager-loaded). None without a
+    discount."""
+    if discount_bp <= 0:
+        return []
+    skus = db.session.scalars(
+        select(Sku).join(Sku.product).options(contains_eager(Sku.product))
+        .where(Sku.active.is_(True), Product.status == "on_sale", Product.archived_at.is_(None),
+               Product.cost_price_minor > 0).order_by(Sku.id))
+    return [margin.Priced(sku, sku.price_minor - discount_minor(sku.price_minor, discount_bp),
+                          _("%(product)s (%(sku)s, list price %(price)s)",
+                            product=sku.product.tr("title"), sku=margin.label_of(sku),
+                            price=format_minor(sku.price_minor, sku.product.currency)))
+            for sku in skus]
+
+
 def save_level(level_id: int | None, *, name: str, threshold: int, discount_bp: int,
-               points_multiplier_bp: int, free_shipping: bool) -> MemberLevel:
+               points_multiplier_bp: int, free_shipping: bool, actor_id: int | None = None,
+               loss_leader: bool = False) -> MemberLevel:
     """Create (level_id None) or change a level. Names and thresholds are unique; out of
-    range values are refused (MemberError names the field). When a threshold changes,
-    or a level is added, every member is moved to where their growth puts them now."""
+    range values are refused (MemberError names the field). A discount that sells SKUs
+    on sale below their floor is refused (margin.BelowFloor on "discount_bp") unless
+    confirmed as a loss leader by `actor_id` (`loss_leader`); then recorded, one row per
+    SKU below. When a threshold changes, or a level is added, every member is moved to
+    where their growth puts them now."""
     _lock_levels(alone=True)
     level = MemberLevel() if level_id is None else db.session.get(
         MemberLevel, level_id, populate_existing=True)  # deleted meanwhile: None
@@ -321,6 +360,8 @@ def save_level(level_id: int | None, *, name: str, threshold: int, discount_bp: 
         raise MemberError(_("Another level has this name."), "name")
     if db.session.scalar(others.where(MemberLevel.threshold == threshold)):
         raise MemberError(_("Another level starts at this growth."), "threshold")
+    below = margin.check("member", level_id, _priced_at(discount_bp), field="discount_bp",
+                         confirmed=loss_leader, summary=True)
     moved = level_id is None or level.threshold != threshold
     try:
         with db.session.begin_nested():
@@ -330,6 +371,7 @@ def save_level(level_id: int | None, *, name: str, threshold: int, discount_bp: 
             db.session.flush()
     except IntegrityError:  # the same name or threshold saved meanwhile by another admin
         raise MemberError(_("Another level has this name or starts at this growth.")) from None
+    margin.record("member", level.id, below, actor_id=actor_id)
     if moved:
         _relevel()
     return level
@@ -337,7 +379,7 @@ def save_level(level_id: int | None, *, name: str, threshold: int, discount_bp: 
 
 def delete_level(level_id: int) -> None:
     """Remove a level; its members move to the next level down their growth reaches (or
-    to none), in the same transaction."""
+    to none), in the same transaction; its loss-leader records go with it."""
     _lock_levels(alone=True)
     level = db.session.get(MemberLevel, level_id)
     if level is None:
@@ -346,4 +388,5 @@ def delete_level(level_id: int) -> None:
                        .values(level_id=_best_level(Member.growth, excluding=level_id))
                        .execution_options(synchronize_session=False))
     db.session.delete(level)
+    margin.forget("member", [level_id])
     db.session.flush()

@@ -1,6 +1,7 @@
 """The margin guard at pricing time: the lowest price a SKU may be offered at, and the
 one check every backoffice price of a channel goes through (flash items, group-buy
-prices, a bargain campaign's floor price, limited-time prices, points-mall items).
+prices, a bargain campaign's floor price, limited-time prices, points-mall items,
+member levels' discounts).
 
 The same rule as the guard at sale time (services.earn), turned into a floor: what is
 paid, less the product's cost, less the two-level commission, keeps at least the
@@ -26,8 +27,15 @@ rounded down per level as earn rounds it, the margin what is left, so the three 
   (LossLeader: who confirmed it and when). A price already recorded as a loss leader
   for the same object and SKU stays confirmed when the object is saved again; a price
   back at or above the floor deletes the record.
-- Member levels give a percentage off every product, not a price per SKU: they are not
-  checked here (README).
+- Member levels give a percentage off every product: a level's discount is checked on
+  every SKU on sale (active, its product on sale and not archived, with a cost) at its
+  price less the discount, rounded as checkout takes it off (members.services
+  .discount_minor); the refusal says how many SKUs are below and explains the one
+  furthest below (check(summary=True)); confirmed, one row per SKU below (kind "member",
+  object_id the level's id); deleting the level forgets them.
+- Every kind is checked when its object is saved: a SKU's price or a product's cost
+  that changes later, or a new product, is checked the next time the object is saved
+  (the sale-time guard still trims the commission meanwhile).
 
 Like the services, nothing here commits.
 """
@@ -38,6 +46,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from shop.catalog.models import Sku
@@ -153,11 +162,15 @@ def explain(priced: Priced, floor: Floor) -> str:
 
 
 def check(kind: str, object_id: int | None, prices: list[Priced], *, field: str,
-          confirmed: bool, commission: bool = True) -> list[Verdict]:
+          confirmed: bool, commission: bool = True, summary: bool = False) -> list[Verdict]:
     """The one check of a channel's prices. Returns the verdicts of the prices below
     their floor (to record() once the object is saved); raises BelowFloor on the first
     one that is neither confirmed now (`confirmed`: the admin ticked "deliberate loss
-    leader") nor recorded already at the same price for this object and SKU."""
+    leader") nor recorded already at the same price for this object and SKU.
+
+    `summary` (a member level's discount, which prices every SKU on sale): the message
+    says how many SKUs are below their floor and explains the one furthest below (the
+    largest shortfall, the lowest SKU id on a tie) rather than the first one."""
     assert kind in LOSS_LEADER_KINDS
     by_sku = floors([p.sku for p in prices], commission=commission)
     below = [Verdict(p, by_sku[p.sku.id]) for p in prices if by_sku[p.sku.id] is not None]
@@ -169,11 +182,22 @@ def check(kind: str, object_id: int | None, prices: list[Priced], *, field: str,
                 select(LossLeader.sku_id, LossLeader.price_minor).where(
                     LossLeader.kind == kind, LossLeader.object_id == object_id))}
         for verdict in below:
-            if (verdict.priced.sku.id, verdict.priced.price_minor) not in kept:
+            if (verdict.priced.sku.id, verdict.priced.price_minor) in kept:
+                continue
+            if summary:
+                worst = min(below, key=lambda v: (v.priced.price_minor - v.floor.minor,
+                                                  v.priced.sku.id))
                 raise BelowFloor(
-                    explain(verdict.priced, verdict.floor) + " "
-                    + _("Tick “Deliberate loss leader” to sell at this price anyway."),
-                    field=field, sku_id=verdict.priced.sku.id)
+                    ngettext("%(num)d SKU on sale would sell below its floor.",
+                             "%(num)d SKUs on sale would sell below their floor.", len(below))
+                    + " " + _("The furthest below: %(sku)s",
+                              sku=explain(worst.priced, worst.floor)) + " "
+                    + _("Tick “Deliberate loss leader” to sell at these prices anyway."),
+                    field=field, sku_id=worst.priced.sku.id)
+            raise BelowFloor(
+                explain(verdict.priced, verdict.floor) + " "
+                + _("Tick “Deliberate loss leader” to sell at this price anyway."),
+                field=field, sku_id=verdict.priced.sku.id)
     return below
 
 

@@ -57,8 +57,11 @@ def test_every_members_ledger_sums_to_their_growth_and_level(app, steps):
                                   reason="t", actor_id=admin.id, restock=False)
             elif kind == "level":
                 try:
+                    # confirmed: its products have a cost, and a discount may sell them
+                    # below their floor (the below-cost guard is not what this checks)
                     services.save_level(None, name=f"L{step[1]}", threshold=step[1], discount_bp=step[2],
-                                        points_multiplier_bp=10_000, free_shipping=step[2] > 4_500)
+                                        points_multiplier_bp=10_000, free_shipping=step[2] > 4_500,
+                                        actor_id=admin.id, loss_leader=True)
                 except services.MemberError:
                     pass  # that threshold is taken: refused, nothing changed
             elif kind == "drop":

@@ -1,5 +1,5 @@
 """The below-cost guard of channel prices (shop.referrals.margin): a flash, limited-time,
-group-buy, bargain-floor or points-mall price below the SKU's floor (cost + margin floor
+group-buy, bargain-floor, points-mall or member-level price below the SKU's floor (cost + margin floor
 + the two-level commission it would pay) is refused with the figures, unless the admin
 confirms it as a deliberate loss leader; then it is saved and recorded with who
 confirmed it. At or above the floor it is saved without a record.
@@ -25,13 +25,14 @@ from shop.bargains.models import BargainCampaign
 from shop.catalog.models import Sku
 from shop.db import db
 from shop.groups.models import GroupCampaign, GroupCampaignSku
+from shop.members.models import MemberLevel
 from shop.points.models import MallItem
 from shop.promotions.models import FlashItem, TimedPrice
 from shop.referrals import margin, services as referrals
 from shop.referrals.models import LossLeader
 from tests.factories import (CommissionRateFactory, DistributorLevelFactory, FlashSessionFactory,
-                             LossLeaderFactory, ReferralSettingsFactory,
-                             product_with_skus)
+                             LossLeaderFactory, MemberLevelFactory, ProductFactory,
+                             ReferralSettingsFactory, SkuFactory, product_with_skus)
 from tests.conftest import counted_queries, signed_in
 
 REFUSED_1 = "CN¥1.00 is below cost CN¥40.00 + margin floor CN¥5.35 + commission CN¥7.99 = CN¥53.34."
@@ -401,3 +402,148 @@ def test_a_mall_item_counts_its_cash_and_its_points_at_the_shops_rate(app):
 def test_the_factory_makes_a_loss_leader_row(app):
     row = LossLeaderFactory()
     assert _losses(app) == [("flash", 1, row.sku_id, 100, 1334, row.confirmed_by_id)]
+
+
+# --- member levels ---------------------------------------------------------------------------
+
+
+def _level_form(discount_bp: str, **changes) -> dict:
+    return {"name": "金卡会员", "threshold": "2000", "discount_bp": discount_bp,
+            "points_multiplier_bp": "10000", **changes}
+
+
+def _level(app, level_id: int | None = None) -> tuple | None:
+    with app.app_context():
+        level = (db.session.get(MemberLevel, level_id) if level_id
+                 else db.session.scalar(select(MemberLevel)))
+        return (level.id, level.name, level.discount_bp) if level else None
+
+
+def _not_on_sale() -> list[int]:
+    """SKUs priced 1.00 on products that cost 40.00 but are not on sale, an inactive SKU
+    of a product on sale, and one on a product without a cost: none is checked."""
+    off = SkuFactory(price_minor=100, product=ProductFactory(status="off_sale", cost_price_minor=4000))
+    draft = SkuFactory(price_minor=100, product=ProductFactory(status="draft", cost_price_minor=4000))
+    archived = SkuFactory(price_minor=100, product=ProductFactory(cost_price_minor=4000,
+                                                                   archived_at=_now()))
+    inactive = SkuFactory(price_minor=100, active=False, product=ProductFactory(cost_price_minor=4000))
+    free = SkuFactory(price_minor=100, product=ProductFactory(cost_price_minor=0))
+    return [off.id, draft.id, archived.id, inactive.id, free.id]
+
+
+def test_a_member_discount_that_sells_skus_below_their_floor_is_refused_unless_confirmed(app):
+    """50 % off: red 99.00 sells at 49.50, blue 60.00 at 30.00, both below 53.34; the
+    message counts them and explains blue, the furthest below."""
+    client, admin = _admin(app)
+    product, (red, blue) = _product(skus=(("红", 9900, 5), ("蓝", 6000, 5)))
+    _not_on_sale()
+    url = "/admin/members/levels"
+
+    response = client.post_form(url, _level_form("5000"))
+    assert response.status_code == 422
+    text = _text(response)
+    assert ("2 SKUs on sale would sell below their floor. The furthest below: "
+            f"Product {product.code} (Blue, list price CN¥60.00): CN¥30.00 is below cost CN¥40.00 "
+            "+ margin floor CN¥5.35 + commission CN¥7.99 = CN¥53.34.") in text
+    assert "Deliberate loss leader" in text
+    assert _level(app) is None and _losses(app) == []
+
+    # 20 % off: only blue is below (48.00): one SKU, named
+    response = client.post_form(url, _level_form("2000"))
+    assert response.status_code == 422
+    assert ("1 SKU on sale would sell below its floor. The furthest below: "
+            f"Product {product.code} (Blue, list price CN¥60.00): CN¥48.00 is below") in _text(response)
+    assert _level(app) is None and _losses(app) == []
+
+    # confirmed: saved, one record per SKU below, confirmed by the admin
+    assert client.post_form(url, _level_form("5000", loss_leader="y")).status_code == 303
+    level_id, name, discount = _level(app)
+    assert (name, discount) == ("金卡会员", 5000)
+    assert _losses(app) == [("member", level_id, red.id, 4950, 5334, admin.id),
+                            ("member", level_id, blue.id, 3000, 5334, admin.id)]
+
+    # the list marks the level with the number of SKUs below, and the confirming admin
+    page = _text(client.get(url))
+    row = re.search(rf'<tr data-testid="level-{level_id}">(.*?)</tr>', page, re.S).group(1)
+    assert 'data-loss-leader="2"' in row and "2 SKUs below their floor" in row
+    assert admin.nickname in row
+    assert 'data-loss-leader="2"' in _text(client.get(f"{url}/{level_id}"))
+
+
+def test_a_member_discount_at_the_floor_is_saved_without_a_record_rounded_as_checkout_rounds(app):
+    """59.26 less 10 %: checkout takes 5.92 off (rounded down, the shop's favour), so the
+    shopper pays 53.34, the floor: saved. Rounded to the nearest fen (5.93) it would be
+    53.33, one fen below."""
+    client, _admin_user = _admin(app)
+    _p, (sku,) = _product(skus=(("红", 5926, 5),))
+    assert client.post_form("/admin/members/levels", _level_form("1000")).status_code == 303
+    assert _level(app)[2] == 1000 and _losses(app) == []
+    # one basis point more: 5.93 off (5.9319..., rounded down), 53.33: one fen below
+    level_id = _level(app)[0]
+    response = client.post_form(f"/admin/members/levels/{level_id}", _level_form("1001"))
+    assert response.status_code == 422 and "CN¥53.33 is below" in _text(response)
+    assert _level(app, level_id)[2] == 1000 and _losses(app) == []
+
+
+def test_editing_a_level_keeps_its_confirmation_and_a_discount_back_above_drops_it(app):
+    client, admin = _admin(app)
+    _p, (red, blue) = _product(skus=(("红", 9900, 5), ("蓝", 6000, 5)))
+    assert client.post_form("/admin/members/levels", _level_form("2000", loss_leader="y")).status_code == 303
+    level_id = _level(app)[0]
+    edit = f"/admin/members/levels/{level_id}"
+    assert _losses(app) == [("member", level_id, blue.id, 4800, 5334, admin.id)]
+
+    # another admin renames it, same discount, no tick: already confirmed, by the first admin
+    other, _other_admin = _admin(app)
+    assert other.post_form(edit, _level_form("2000", name="铂金会员")).status_code == 303
+    assert _level(app, level_id) == (level_id, "铂金会员", 2000)
+    assert _losses(app) == [("member", level_id, blue.id, 4800, 5334, admin.id)]
+
+    # a deeper discount, not confirmed: refused, nothing changes
+    response = other.post_form(edit, _level_form("5000", name="钻石会员"))
+    assert response.status_code == 422 and "2 SKUs on sale would sell below their floor." in _text(response)
+    assert _level(app, level_id) == (level_id, "铂金会员", 2000)
+    assert _losses(app) == [("member", level_id, blue.id, 4800, 5334, admin.id)]
+
+    # back above every floor (10 %: 89.10 and 54.00): saved, the record goes
+    assert other.post_form(edit, _level_form("1000")).status_code == 303
+    assert _level(app, level_id)[2] == 1000 and _losses(app) == []
+    assert "data-loss-leader" not in _text(client.get("/admin/members/levels"))
+
+
+def test_a_level_without_a_discount_is_not_checked(app):
+    """A SKU already sold below its floor at its own price (50.00) is not the level's doing."""
+    client, _admin_user = _admin(app)
+    _product(skus=(("红", 5000, 5),))
+    assert client.post_form("/admin/members/levels", _level_form("0")).status_code == 303
+    assert _level(app)[2] == 0 and _losses(app) == []
+
+
+def test_deleting_a_level_forgets_its_loss_leaders(app):
+    client, admin = _admin(app)
+    _p, (red, blue) = _product(skus=(("红", 9900, 5), ("蓝", 6000, 5)))
+    flash = LossLeaderFactory(sku_id=red.id)  # another kind's record stays
+    assert client.post_form("/admin/members/levels", _level_form("5000", loss_leader="y")).status_code == 303
+    level_id = _level(app)[0]
+    assert len(_losses(app)) == 3
+    assert client.post_form(f"/admin/members/levels/{level_id}/delete").status_code == 303
+    assert _level(app) is None
+    assert _losses(app) == [("flash", 1, red.id, 100, 1334, flash.confirmed_by_id)]
+
+
+def test_the_levels_list_costs_the_same_queries_with_more_loss_leaders(app):
+    client, _admin_user = _admin(app)
+    _product(skus=(("红", 9900, 5), ("蓝", 6000, 5)))
+    url = "/admin/members/levels"
+    assert client.post_form(url, _level_form("5000", loss_leader="y")).status_code == 303
+    client.get(url)
+    with counted_queries(app) as one:
+        client.get(url)
+    for n in range(3):
+        MemberLevelFactory(threshold=10_000 + n)  # and levels without a discount
+        assert client.post_form(url, _level_form("6000", name=f"L{n}", threshold=str(3000 + n),
+                                                 loss_leader="y")).status_code == 303
+    with counted_queries(app) as more:
+        page = _text(client.get(url))
+    assert page.count('data-loss-leader="2"') == 4
+    assert len(more) == len(one)
