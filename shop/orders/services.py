@@ -675,8 +675,6 @@ def _searched(query, q: str):
     q = q.strip()
     if not q:
         return query
-    if q.isascii() and q.isdigit() and len(q) > 8:  # an order number: its date, then the id
-        return query.where(Order.id == int(q[8:]) if int(q[8:]) < 2**31 else false())
     needle = q.lower()
 
     def has(column):
@@ -686,7 +684,11 @@ def _searched(query, q: str):
         has(User.nickname), has(User.email), has(func.coalesce(User.phone, "")))).exists()
     bought = select(OrderLine.id).where(OrderLine.order_id == Order.id,
                                         has(OrderLine.title)).exists()
-    return query.where(or_(has(Order.ship_name), has(Order.ship_phone), customer, bought))
+    found = [has(Order.ship_name), has(Order.ship_phone), customer, bought]
+    # Digits may be an order number (its date, then the id) as well as a phone number.
+    if q.isascii() and q.isdigit() and len(q) > 8 and int(q[8:]) < 2**31:
+        found.append(Order.id == int(q[8:]))
+    return query.where(or_(*found))
 
 
 def _filtered(scope: Scope, filters: OrderFilter, *, with_status: bool = True):

@@ -87,6 +87,7 @@ def test_search_by_number_customer_and_product(app):
     assert found("雨伞") == {b} and found(number_of(app, b)) == {b} and found("Bo") == {b}
     assert found("100%") == set() and found("_") == set()  # LIKE wildcards are text
     assert found("张三") == {a, b}  # who receives it
+    assert found("13800138000") == {a, b} and found("0138000") == {a, b}  # and their phone
 
 
 def test_a_page_costs_the_same_queries_for_3_or_30_orders(app):
