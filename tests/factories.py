@@ -120,6 +120,7 @@ class SkuFactory(BaseFactory):
     code = factory.Sequence(lambda n: f"sku-{n}")
     option_values = factory.LazyFunction(list)
     price_minor = 1990
+    cost_price_minor = None  # the product's cost
     stock = 10
 
     @classmethod

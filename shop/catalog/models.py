@@ -123,6 +123,8 @@ class Sku(db.Model):
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        CheckConstraint("cost_price_minor IS NULL OR cost_price_minor >= 0",
+                        name="cost_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,11 +132,20 @@ class Sku(db.Model):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     option_values: Mapped[list] = mapped_column(JSON, default=list)  # aligned with option_names
     price_minor: Mapped[int] = mapped_column()
+    # What one unit of this SKU costs (a 5斤 box costs more than a 1斤 one); None: the
+    # product's cost_price_minor. Read it through cost_minor.
+    cost_price_minor: Mapped[int | None] = mapped_column()
     stock: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
     product: Mapped[Product] = relationship(back_populates="skus")
+
+    @property
+    def cost_minor(self) -> int:
+        """The SKU's own cost, else its product's (0: not known). In a query:
+        func.coalesce(Sku.cost_price_minor, Product.cost_price_minor)."""
+        return self.cost_price_minor if self.cost_price_minor is not None else self.product.cost_price_minor
 
 
 class StockMovement(db.Model):
