@@ -313,15 +313,15 @@ def level_sizes() -> dict[int, int]:
 
 
 def _priced_at(discount_bp: int) -> list[margin.Priced]:
-    """Every SKU on sale whose product has a cost, at its price less the level's discount
-    as checkout takes it off; one query (the products eager-loaded). None without a
-    discount."""
+    """Every SKU on sale with a cost (its own, else its product's), at its price less the
+    level's discount as checkout takes it off; one query (the products eager-loaded).
+    None without a discount."""
     if discount_bp <= 0:
         return []
     skus = db.session.scalars(
         select(Sku).join(Sku.product).options(contains_eager(Sku.product))
         .where(Sku.active.is_(True), Product.status == "on_sale", Product.archived_at.is_(None),
-               Product.cost_price_minor > 0).order_by(Sku.id))
+               func.coalesce(Sku.cost_price_minor, Product.cost_price_minor) > 0).order_by(Sku.id))
     return [margin.Priced(sku, sku.price_minor - discount_minor(sku.price_minor, discount_bp),
                           _("%(product)s (%(sku)s, list price %(price)s)",
                             product=sku.product.tr("title"), sku=margin.label_of(sku),

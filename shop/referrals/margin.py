@@ -16,9 +16,10 @@ rounded down per level as earn rounds it, the margin what is left, so the three 
 - Rates: the SKU's override, else the product's; without an override, the widest of
   the shop's default rates and the distributor levels' (the most a sale could pay,
   since the earner's level is not known when the price is set).
-- Cost: the product's `cost_price_minor` (SKUs have no cost of their own). A product
-  without a cost (0: not known) is not guarded: the margin floor and the commission
-  are shares of the price itself, and any price keeps them.
+- Cost: the SKU's own (`Sku.cost_price_minor`: a 5斤 box costs more than a 1斤 one),
+  else its product's (`Sku.cost_minor`). A SKU without a cost (0: not known) is not
+  guarded: the margin floor and the commission are shares of the price itself, and any
+  price keeps them.
 - Points mall: redemptions earn no commission (services._on_placed), so the floor is
   cost and margin only; the price compared is the cash part plus the points valued at
   the shop's points rate (points.services.points_value_minor), counted by the caller.
@@ -28,14 +29,14 @@ rounded down per level as earn rounds it, the margin what is left, so the three 
   for the same object and SKU stays confirmed when the object is saved again; a price
   back at or above the floor deletes the record.
 - Member levels give a percentage off every product: a level's discount is checked on
-  every SKU on sale (active, its product on sale and not archived, with a cost) at its
-  price less the discount, rounded as checkout takes it off (members.services
-  .discount_minor); the refusal says how many SKUs are below and explains the one
-  furthest below (check(summary=True)); confirmed, one row per SKU below (kind "member",
-  object_id the level's id); deleting the level forgets them.
-- Every kind is checked when its object is saved: a SKU's price or a product's cost
-  that changes later, or a new product, is checked the next time the object is saved
-  (the sale-time guard still trims the commission meanwhile).
+  every SKU on sale (active, its product on sale and not archived, with a cost: its own
+  or its product's) at its price less the discount, rounded as checkout takes it off
+  (members.services.discount_minor); the refusal says how many SKUs are below and
+  explains the one furthest below (check(summary=True)); confirmed, one row per SKU
+  below (kind "member", object_id the level's id); deleting the level forgets them.
+- Every kind is checked when its object is saved: a SKU's price or cost or a product's
+  cost that changes later, or a new product, is checked the next time the object is
+  saved (the sale-time guard still trims the commission meanwhile).
 
 Like the services, nothing here commits.
 """
@@ -121,7 +122,7 @@ def _widest() -> tuple[int, int]:
 
 
 def _floor(sku: Sku, rates: tuple[int, int], margin_bp: int) -> Floor | None:
-    cost = sku.product.cost_price_minor
+    cost = sku.cost_minor
     if cost <= 0:
         return None
     level1, level2 = rates
@@ -133,7 +134,7 @@ def _floor(sku: Sku, rates: tuple[int, int], margin_bp: int) -> Floor | None:
 
 
 def floors(skus: list[Sku], *, commission: bool = True) -> dict[int, Floor | None]:
-    """{sku id: its floor, or None when its product has no cost}; one query for the rates
+    """{sku id: its floor, or None when it has no cost}; one query for the rates
     of all of them."""
     margin_bp = services.settings().margin_floor_bp
     if not commission:
@@ -144,7 +145,7 @@ def floors(skus: list[Sku], *, commission: bool = True) -> dict[int, Floor | Non
 
 
 def floor_for(sku: Sku, *, commission: bool = True) -> Floor | None:
-    """The lowest price the SKU may be offered at (None: its product has no cost)."""
+    """The lowest price the SKU may be offered at (None: it has no cost)."""
     return floors([sku], commission=commission)[sku.id]
 
 

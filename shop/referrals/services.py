@@ -64,7 +64,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import User
-from shop.catalog.models import Product
+from shop.catalog.models import Product, Sku
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
 from shop.money import allocate, format_minor
 from shop.orders import lifecycle
@@ -420,7 +420,8 @@ def earn(order: Order) -> list[Commission]:
     """The order is paid: pending commissions for its earners who may earn now, each on
     what every line paid for its goods (OrderLine.goods_minor) at that line's rate,
     rounded down per line; cut to the margin guard's cap in proportion when they would
-    go below it. Each line's part is kept (CommissionLine), adding up to the commission.
+    go below it (the cap counts what each line's SKU costs: its own cost, else its
+    product's). Each line's part is kept (CommissionLine), adding up to the commission.
     The earners' accounts are locked lowest user id first (LOCK ORDER: shoppers)."""
     referral = db.session.get(OrderReferral, order.id)
     if referral is None:
@@ -429,9 +430,11 @@ def earn(order: Order) -> list[Commission]:
                                     .order_by(OrderLine.id)))
     paid = sum(line.goods_minor for line in lines)
     overrides = _rates({line.product_id for line in lines})
-    costs = dict(db.session.execute(select(Product.id, Product.cost_price_minor).where(
-        Product.id.in_({line.product_id for line in lines}))).all())
-    cost = sum(costs.get(line.product_id, 0) * line.quantity for line in lines)
+    costs = dict(db.session.execute(  # each line's SKU's cost, else its product's
+        select(Sku.id, func.coalesce(Sku.cost_price_minor, Product.cost_price_minor))
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.id.in_({line.sku_id for line in lines}))).all())
+    cost = sum(costs.get(line.sku_id, 0) * line.quantity for line in lines)
     wanted = []
     for level, earner_id in ((1, referral.level1_id), (2, referral.level2_id)):
         if earner_id is not None and may_earn(earner_id):
@@ -707,7 +710,7 @@ def per_sale_minor(user_id: int, product: Product) -> int:
     if sku is None:
         return 0
     earned = commission_on([(product.id, sku.id, sku.price_minor)], 1, standing(user_id))
-    return min(earned, margin_cap(sku.price_minor, product.cost_price_minor))
+    return min(earned, margin_cap(sku.price_minor, sku.cost_minor))
 
 
 # --- backoffice -------------------------------------------------------------------------
