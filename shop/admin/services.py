@@ -19,9 +19,7 @@ from shop.articles import services as articles
 from shop.catalog.models import Product, Sku
 from shop.db import db
 from shop.orders import services as orders
-from shop.orders.models import Order
 from shop.referrals.models import Distributor, Withdrawal
-from shop.stores.models import PickupCode
 
 
 @dataclass(frozen=True)
@@ -42,32 +40,31 @@ def low_stock_skus():
                    Sku.stock <= current_app.config["LOW_STOCK_THRESHOLD"]))
 
 
-def pickups_waiting(scope):
-    """Paid pickup orders not collected yet, within the orders the user may see (store
-    staff: their stores'; admins: every store's)."""
-    return scope.where(select(PickupCode.order_id).join(Order, Order.id == PickupCode.order_id)
-                       .where(PickupCode.picked_up_at.is_(None), Order.status == "paid"))
-
-
 def todos(user) -> list[Todo]:
     items: list[Todo] = []
 
-    def add(endpoint: str, label, count, right: str | None = None, **args) -> None:
-        """`count`: a query whose rows are counted, or a function of no argument."""
-        if may_open(user, endpoint, right):
+    def add(endpoint: str, label, count, right: str | None = None, handled_at: str | None = None,
+            **args) -> None:
+        """`count`: a query whose rows are counted, or a function of no argument;
+        `handled_at`: the route that does the work, when it is not the list's (the
+        to-do is shown only to those it admits)."""
+        if may_open(user, endpoint, right) and may_open(user, handled_at or endpoint):
             number = count() if callable(count) else _count(count)
             items.append(Todo(str(label), number, url_for(endpoint, **args)))
 
     scope = orders.order_scope(user)
     add("orders.admin_aftersales", _l("Refund requests to handle"),
-        lambda: orders.count_refunds_to_handle(scope))
-    add("orders.admin_list", _l("Paid orders to ship"), lambda: orders.count_to_ship(scope),
-        status="to_ship")
+        lambda: orders.count_refunds_to_handle(scope), handled_at="orders.admin_refund")
+    if scope.everything:  # store staff see their stores' pickup orders: nothing to ship
+        add("orders.admin_list", _l("Paid orders to ship"), lambda: orders.count_to_ship(scope),
+            status="to_ship")
     add("referrals_admin.withdrawals", _l("Withdrawals to approve"),
         select(Withdrawal.id).where(Withdrawal.status == "requested"), status="requested")
     add("referrals_admin.distributors", _l("Distributor applications"),
         select(Distributor.user_id).where(Distributor.status == "applied"), status="applied")
-    add("stores_admin.pickup", _l("Pickups waiting at my stores"), pickups_waiting(scope))
+    add("orders.admin_list", _l("Pickups waiting at my stores"),
+        lambda: orders.count_awaiting_pickup(scope), handled_at="stores_admin.pickup",
+        status="awaiting_pickup")
     add("articles_admin.review_queue", _l("Articles in review"), articles.review_queue_query(),
         right="may_publish")
     add("articles_admin.due", _l("Articles due for re-promotion"),

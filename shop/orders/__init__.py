@@ -27,7 +27,8 @@ REASON_LABELS = {
 # The backoffice list's tabs (shop.orders.services.tab_conditions), in the order shown;
 # "all" first. Linked as /admin/orders?status=<key>.
 TAB_LABELS = {
-    "all": _l("All"), "unpaid": _l("Unpaid"), "to_ship": _l("Paid, to ship"),
+    "all": _l("All"), "unpaid": _l("Unpaid"), "held": _l("Waiting for the group"),
+    "to_ship": _l("Paid, to ship"),
     "shipped": _l("Shipped"), "awaiting_pickup": _l("Awaiting pickup"),
     "completed": _l("Completed"), "refund_requested": _l("Refund requested"),
     "refunded": _l("Refunded"), "cancelled": _l("Cancelled"),

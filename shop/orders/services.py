@@ -643,11 +643,14 @@ def tab_conditions() -> dict:
     for an order, so the counts of the tabs add up to "all"."""
     return {
         "unpaid": Order.status == "awaiting_payment",
-        # paid, delivered, not shipped yet (a group buy still filling holds some back)
+        # paid, but held back until something happens (a group buy still filling)
+        "held": and_(Order.status.in_(OPEN), Order.hold.is_not(None), Order.shipped_at.is_(None)),
+        # paid, delivered, free to ship, not shipped yet
         "to_ship": and_(Order.status.in_(OPEN), Order.pickup_store_id.is_(None),
-                        Order.shipped_at.is_(None)),
+                        Order.shipped_at.is_(None), Order.hold.is_(None)),
         "shipped": and_(Order.status.in_(AWAITING_RECEIPT), Order.shipped_at.is_not(None)),
-        "awaiting_pickup": and_(Order.status.in_(OPEN), Order.pickup_store_id.is_not(None)),
+        "awaiting_pickup": and_(Order.status.in_(OPEN), Order.pickup_store_id.is_not(None),
+                                Order.hold.is_(None)),
         "completed": Order.status == "completed",
         "refund_requested": Order.status == "refund_requested",
         "refunded": Order.status == "refunded",
@@ -726,9 +729,16 @@ def tab_counts(scope: Scope, filters: OrderFilter = OrderFilter()) -> dict[str, 
 
 
 def count_to_ship(scope: Scope) -> int:
-    """Paid orders to deliver that are not shipped yet (the list's ?status=to_ship)."""
+    """Paid orders to deliver, free to ship and not shipped yet (the list's
+    ?status=to_ship; those a group buy still holds back are under ?status=held)."""
     return db.session.scalar(scope.where(select(func.count()).select_from(Order)
                                          .where(tab_conditions()["to_ship"])))
+
+
+def count_awaiting_pickup(scope: Scope) -> int:
+    """Paid pickup orders free to collect and not collected yet (?status=awaiting_pickup)."""
+    return db.session.scalar(scope.where(select(func.count()).select_from(Order)
+                                         .where(tab_conditions()["awaiting_pickup"])))
 
 
 def count_refunds_to_handle(scope: Scope) -> int:

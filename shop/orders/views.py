@@ -192,7 +192,7 @@ def _tab_links() -> list[tuple[str, str, str]]:
 @bp.get("/admin/orders")
 @roles_required("staff")
 def admin_list():
-    """The orders, newest first, in tabs by where they are (?status=<tab>: unpaid, to_ship,
+    """The orders, newest first, in tabs by where they are (?status=<tab>: unpaid, held, to_ship,
     shipped, awaiting_pickup, completed, refund_requested, refunded, cancelled; or one
     order status), searched (?q=: order number, customer's name, phone or email, product
     title), by payment (?method=card|wallet) and days (?since=, ?until=, YYYY-MM-DD)."""
@@ -205,7 +205,7 @@ def admin_list():
                                              page=number_arg("page", 1, most=10_000))
     return render("admin/orders/list.html", block="results", form=form, pagination=pagination,
                   rows=rows, counts=services.tab_counts(scope, filters), args=_list_args(),
-                  tabs=_tab_links(), customer_url=customer_url)
+                  tabs=_tab_links(), customer_url=customer_url, every_order=scope.everything)
 
 
 @bp.get("/admin/orders/export.csv")

@@ -123,8 +123,12 @@ def test_store_staff_count_the_pickups_waiting_at_their_own_stores_only(app):
             db.session.commit()
         PickupCodeFactory(order_id=order_id, store_id=store.id)
     home = client.get("/admin/", headers=EN).get_data(as_text=True)
-    assert _todo(home, "Pickups waiting at my stores")[0] == 2
-    assert "Withdrawals to approve" not in home  # not a staff member's work
+    count, url = _todo(home, "Pickups waiting at my stores")
+    assert count == 2 and url == "/admin/orders?status=awaiting_pickup"
+    listed = client.get(url, headers=EN).get_data(as_text=True)
+    assert f"/admin/orders/{order_ids[0]}" in listed and f"/admin/orders/{order_ids[2]}" not in listed
+    for not_theirs in ("Withdrawals to approve", "Paid orders to ship", "Refund requests to handle"):
+        assert not_theirs not in home  # not a clerk's work (nor theirs to do)
     admin, _ = signed_in(app, "admin")
     assert _todo(admin.get("/admin/", headers=EN).get_data(as_text=True), "Pickups waiting at my stores")[0] == 3
 
@@ -138,3 +142,11 @@ def test_the_admin_home_shows_today_beside_yesterday_and_the_signals(app):
     assert "before: 0" in figures and 'href="/admin/data/signals"' in figures
     editor, _ = signed_in(app, "editor")
     assert "Today, beside yesterday" not in editor.get("/admin/", headers=EN).get_data(as_text=True)
+
+
+def test_store_staff_are_not_offered_shipping_or_refunds_on_the_order_list(app):
+    admin, _ = signed_in(app, "admin")
+    clerk, _ = signed_in(app, "staff")
+    assert "/admin/orders/ship-batch" in admin.get("/admin/orders", headers=EN).get_data(as_text=True)
+    page = clerk.get("/admin/orders", headers=EN).get_data(as_text=True)
+    assert "/admin/orders/ship-batch" not in page and "/admin/orders/aftersales" not in page
