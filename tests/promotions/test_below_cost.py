@@ -125,7 +125,7 @@ def test_the_floor_is_the_lowest_price_whose_commission_the_sale_guard_never_cut
     ReferralSettingsFactory(margin_floor_bp=floor_bp, level1_bp=level1, level2_bp=level2)
     with app.app_context():
         for cost in (1, 7, 99, 1000, 4000, 12345, 99999):
-            sku = SimpleNamespace(product=SimpleNamespace(cost_price_minor=cost, currency="CNY"))
+            sku = SimpleNamespace(cost_minor=cost, product=SimpleNamespace(currency="CNY"))
             floor = margin._floor(sku, (level1, level2), floor_bp)
             at = floor.minor
             commission = at * level1 // 10_000 + at * level2 // 10_000
@@ -143,6 +143,90 @@ def test_when_margin_and_commission_take_the_whole_price_no_price_passes(app):
         with pytest.raises(margin.BelowFloor, match="can not cover the cost CN¥40.00"):
             margin.check("flash", None, [margin.Priced(sku, 9_999_999)], field="price",
                          confirmed=False)
+
+
+# --- a cost per SKU --------------------------------------------------------------------------
+
+
+def _sizes(app):
+    """Cherries in 1斤, 2斤 and 5斤 boxes (69.00, 129.00, 269.00): the product costs 40.00
+    (the 1斤 box, which has no cost of its own), the 2斤 box 75.00, the 5斤 box 180.00 (floor
+    180.00 x 10 000 / 7 500 = 240.00: cost 180.00 + margin 24.00 + commission 36.00)."""
+    product, (one, two, five) = product_with_skus(
+        options=("规格",), skus=(("1斤", 6900, 20), ("2斤", 12900, 20), ("5斤", 26900, 20)),
+        cost_price_minor=4000)
+    with app.app_context():
+        db.session.get(Sku, two.id).cost_price_minor = 7500
+        db.session.get(Sku, five.id).cost_price_minor = 18000
+        db.session.commit()
+    return product, (one, two, five)
+
+
+def test_a_sku_with_its_own_cost_has_its_own_floor_and_one_without_takes_the_products(app):
+    _product, (one, two, five) = _sizes(app)
+    with app.app_context():
+        skus = [db.session.get(Sku, s.id) for s in (one, two, five)]
+        assert [s.cost_minor for s in skus] == [4000, 7500, 18000]
+        floors = margin.floors(skus)
+        assert [(f.cost_minor, f.margin_minor, f.commission_minor, f.minor)
+                for f in (floors[one.id], floors[five.id])] == [(4000, 535, 799, 5334),
+                                                                (18000, 2400, 3600, 24000)]
+        assert floors[two.id].minor == 10000
+        # points mall (no commission): 180.00 x 10 000 / 9 000 = 200.00
+        assert margin.floor_for(skus[2], commission=False).minor == 20000
+        # a SKU's own cost of 0 (not known) is not guarded, even if its product has a cost
+        skus[1].cost_price_minor = 0
+        assert margin.floor_for(skus[1]) is None
+        # and a SKU with a cost on a product without one is
+        skus[0].product.cost_price_minor = 0
+        assert margin.floor_for(skus[0]) is None and margin.floor_for(skus[2]).minor == 24000
+        db.session.rollback()
+
+
+def test_a_group_price_on_the_big_box_is_judged_against_the_big_boxs_cost(app):
+    client, admin = _admin(app)
+    product, (one, two, five) = _sizes(app)
+    url = f"/admin/groups/new?product_id={product.id}"
+
+    # 50.00 on the 5斤 box: above the product's floor (53.34 is the 1斤 box's), far below its own
+    response = client.post_form(url, _group_form(app, [one, two, five], {five.id: ("50.00", "")}))
+    assert response.status_code == 422
+    assert ("CN¥50.00 is below cost CN¥180.00 + margin floor CN¥24.00 + commission CN¥36.00 "
+            "= CN¥240.00.") in _text(response)
+    assert _count(app, GroupCampaign) == 0 and _losses(app) == []
+
+    # 60.00 on the 2斤 box passed against the product's cost; against its own it does not
+    response = client.post_form(url, _group_form(app, [one, two, five], {two.id: ("60.00", "")}))
+    assert response.status_code == 422
+    assert "CN¥60.00 is below cost CN¥75.00" in _text(response)
+    assert _count(app, GroupCampaign) == 0 and _losses(app) == []
+
+    # the 1斤 box (no cost of its own) at 60.00 and the 5斤 box at its floor: saved, no record
+    assert client.post_form(url, _group_form(app, [one, two, five], {
+        one.id: ("60.00", ""), five.id: ("240.00", "")})).status_code == 303
+    assert _losses(app) == []
+
+    # confirmed below: recorded at the 5斤 box's floor
+    assert client.post_form(url, _group_form(app, [one, two, five], {five.id: ("50.00", "")},
+                                             loss_leader="y")).status_code == 303
+    with app.app_context():
+        campaign_id = db.session.scalar(select(func.max(GroupCampaign.id)))
+    assert _losses(app) == [("group", campaign_id, five.id, 5000, 24000, admin.id)]
+
+
+def test_a_member_discount_checks_skus_with_their_own_cost(app):
+    """A product without a cost whose SKU has one is checked; a SKU whose own cost is 0
+    on a product with a cost is not."""
+    client, _admin_user = _admin(app)
+    sized = SkuFactory(price_minor=6000, cost_price_minor=4000,
+                       product=ProductFactory(cost_price_minor=0))
+    SkuFactory(price_minor=100, cost_price_minor=0, product=ProductFactory(cost_price_minor=4000))
+    response = client.post_form("/admin/members/levels", _level_form("2000"))
+    assert response.status_code == 422
+    text = _text(response)
+    assert "1 SKU on sale would sell below its floor." in text
+    assert f"Product {sized.product.code}" in text and "CN¥48.00 is below cost CN¥40.00" in text
+    assert _level(app) is None and _losses(app) == []
 
 
 # --- flash items --------------------------------------------------------------------------
