@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from shop.catalog.labels import sku_options
 from shop.catalog.models import Category, Product, Sku
 from shop.money import format_minor
 from shop.web.picking import Choice, Kind, register
@@ -22,7 +23,7 @@ def describe_product(product: Product) -> Choice:
 
 def describe_sku(sku: Sku) -> Choice:
     product = sku.product
-    spec = " / ".join(str(v) for v in sku.option_values or [])
+    spec = sku_options(sku)
     detail = " · ".join(part for part in (
         spec, sku.code, format_minor(sku.price_minor, product.currency),
         _("stock %(n)d", n=sku.stock), "" if sku.active else _("not sold")) if part)

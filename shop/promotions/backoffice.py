@@ -241,7 +241,8 @@ def save_promotion(promotion: Promotion | None, *, kind: str, values: dict,
 
 
 def timed_prices_listing(page: int = 1, per_page: int = PER_PAGE):
-    pagination = db.paginate(select(TimedPrice).options(joinedload(TimedPrice.product))
+    pagination = db.paginate(select(TimedPrice).options(joinedload(TimedPrice.product),
+                                                      joinedload(TimedPrice.sku).joinedload(Sku.product))
                              .order_by(TimedPrice.id.desc()), page=page, per_page=per_page,
                              error_out=False, count=True)
     figures = offer_figures(("timed_price",), [t.id for t in pagination.items])

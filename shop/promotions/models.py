@@ -207,6 +207,7 @@ class TimedPrice(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     product = relationship("Product")
+    sku = relationship("Sku")  # None: the whole product
 
 
 class FlashSession(TimestampMixin, db.Model):
