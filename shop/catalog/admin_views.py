@@ -17,7 +17,7 @@ from shop.media.services import ImageError, read_upload, store_image
 from shop.web import number_arg, render, roles_required
 
 BLANK_SKU_ROWS = 2
-BLANK_SKU = {"price": None, "stock": None, "active": True}
+BLANK_SKU = {"price": None, "cost": None, "stock": None, "active": True}
 
 
 def _split(text: str | None, sep: str) -> list[str]:
@@ -125,8 +125,8 @@ def _product_form_data(product: Product) -> dict:
         "option_labels_en": "\n".join(f"{k}={v}" for k, v in en.get("options", {}).items()),
         "skus": [
             {"id": str(sku.id), "code": sku.code, "options": " / ".join(sku.option_values),
-             "price": sku.price_minor, "stock": sku.stock, "stock_seen": str(sku.stock),
-             "active": sku.active}
+             "price": sku.price_minor, "cost": sku.cost_price_minor, "stock": sku.stock,
+             "stock_seen": str(sku.stock), "active": sku.active}
             for sku in product.skus
         ] + [BLANK_SKU] * BLANK_SKU_ROWS,
     }
@@ -163,7 +163,7 @@ def _sku_rows(form: ProductForm) -> list[services.SkuRow] | None:
             rows.append(services.SkuRow(
                 id=sku_id, code=sub.code.data, option_values=_split(sub.options.data, "/"),
                 price_minor=sub.price.data, stock=sub.stock.data or 0, stock_seen=seen,
-                active=sub.active.data,
+                active=sub.active.data, cost_price_minor=sub.cost.data,
             ))
     return rows if ok else None
 

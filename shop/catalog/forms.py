@@ -38,12 +38,14 @@ class SkuForm(Form):
     code = StringField(_l("SKU code"), validators=[Optional(), Length(max=64)])
     options = StringField(_l("Option values"), validators=[Optional(), Length(max=200)])
     price = MoneyField(_l("Price"))
+    cost = MoneyField(_l("Cost price"))  # optional: empty is the product's cost
     stock = CountField(_l("Stock"), minimum=0, maximum=MAX_STOCK)
     stock_seen = HiddenField(default="0")
     active = BooleanField(_l("Active"), default=True)
 
     def is_blank(self) -> bool:
-        return not (self.id.data or self.code.data or self.options.data or self.price.raw)
+        return not (self.id.data or self.code.data or self.options.data or self.price.raw
+                    or self.cost.raw)
 
 
 class ProductForm(FlaskForm):

@@ -261,6 +261,7 @@ class SkuRow:
     stock: int
     stock_seen: int
     active: bool = True
+    cost_price_minor: int | None = None  # None: the product's cost
 
 
 @dataclass
@@ -339,6 +340,7 @@ def _apply_product(product, data, rows, category, currency, actor_id) -> Product
         sku.code = row.code.strip()
         sku.option_values = row.option_values
         sku.price_minor = row.price_minor
+        sku.cost_price_minor = row.cost_price_minor
         sku.position = position
         sku.active = row.active
         delta = row.stock - (row.stock_seen if row.id is not None else 0)
