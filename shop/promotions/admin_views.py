@@ -22,6 +22,7 @@ from shop.promotions.models import Coupon, FlashItem, FlashSession, Promotion, T
 from shop.promotions.services import PromotionError
 from shop.referrals.margin import BelowFloor
 from shop.web import number_arg, redirect_to, render, roles_required
+from shop.web.forms import stored
 
 PROMOTION_FORMS = {"full_reduction": FullReductionForm, "buy_get": BuyGetForm}
 
@@ -81,7 +82,7 @@ def _coupon_page(coupon: Coupon | None, form: CouponForm, *, status: int, messag
                  grant_form: GrantForm | None = None):
     figures = backoffice.coupon_figures([coupon.id])[coupon.id] if coupon else None
     return render("admin/promotions/coupon_form.html", coupon=coupon, form=form,
-                  figures=figures, grant_form=grant_form or GrantForm(formdata=None),
+                  figures=figures, grant_form=grant_form or stored(GrantForm),
                   message=message, status=status)
 
 
@@ -249,7 +250,7 @@ def _session_page(session: FlashSession | None, form: FlashSessionForm, *, statu
             item_change = changed if item.id == changed_id else FlashItemChangeForm.of(item)
             rows.append((item, figures, item_change))
     return render("admin/promotions/flash_session.html", session=session, form=form, rows=rows,
-                  item_form=item_form or FlashItemForm(formdata=None), message=message,
+                  item_form=item_form or stored(FlashItemForm), message=message,
                   status=status)
 
 

@@ -20,6 +20,7 @@ from shop.money import MoneyError, parse_amount
 from shop.orders.forms import AddressForm
 from shop.promotions import SCOPE_LABELS, backoffice
 from shop.referrals.margin import LOSS_LEADER_LABEL
+from shop.web.forms import stored
 from shop.web.fields import (CountField, CountSelectField, MoneyField, PlainText, RateField,
                              ShopDateTimeField)
 
@@ -135,7 +136,7 @@ class CouponForm(ScopedForm):
     @classmethod
     def of(cls, coupon):
         """The form filled from a coupon (GET)."""
-        return cls(data={
+        return stored(cls, data={
             "name": coupon.name, "kind": coupon.kind, "amount": coupon.amount_minor,
             "percent_bp": coupon.percent_bp, "cap": coupon.cap_minor,
             "min_spend": coupon.min_spend_minor, "scope": coupon.scope,
@@ -265,12 +266,12 @@ class FullReductionForm(ScopedForm):
                   else str(t.threshold), "off_amount": t.off_minor, "off_bp": t.off_bp,
                   "free_shipping": t.free_shipping, "gift_sku_id": t.gift_sku_id}
                  for t in promotion.tiers]
-        return cls(data={"name": promotion.name, "basis": promotion.basis,
-                         "scope": promotion.scope, **_scope_data(promotion),
-                         "starts_at": promotion.starts_at, "ends_at": promotion.ends_at,
-                         "with_coupons": promotion.with_coupons,
-                         "group_buys": promotion.group_buys, "active": promotion.active,
-                         "tiers": tiers})
+        return stored(cls, data={"name": promotion.name, "basis": promotion.basis,
+                            "scope": promotion.scope, **_scope_data(promotion),
+                            "starts_at": promotion.starts_at, "ends_at": promotion.ends_at,
+                            "with_coupons": promotion.with_coupons,
+                            "group_buys": promotion.group_buys, "active": promotion.active,
+                            "tiers": tiers})
 
     def values(self) -> dict:
         return {"name": self.name.data, "basis": self.basis.data, **self.scope_values(),
@@ -293,7 +294,7 @@ class BuyGetForm(FlaskForm):
 
     @classmethod
     def of(cls, promotion):
-        return cls(data={name: getattr(promotion, name) for name in (
+        return stored(cls, data={name: getattr(promotion, name) for name in (
             "name", "sku_id", "buy_n", "get_m", "starts_at", "ends_at", "active")})
 
     def values(self) -> dict:
@@ -340,11 +341,11 @@ class TimedPriceForm(FlaskForm):
 
     @classmethod
     def of(cls, timed):
-        return cls(data={"name": timed.name, "product_id": timed.product_id,
-                         "sku_id": timed.sku_id, "kind": timed.kind, "price": timed.price_minor,
-                         "percent_bp": timed.percent_bp, "starts_at": timed.starts_at,
-                         "ends_at": timed.ends_at, "with_coupons": timed.with_coupons,
-                         "active": timed.active})
+        return stored(cls, data={"name": timed.name, "product_id": timed.product_id,
+                            "sku_id": timed.sku_id, "kind": timed.kind, "price": timed.price_minor,
+                            "percent_bp": timed.percent_bp, "starts_at": timed.starts_at,
+                            "ends_at": timed.ends_at, "with_coupons": timed.with_coupons,
+                            "active": timed.active})
 
     def values(self) -> dict:
         percent = self.kind.data == "percent"
@@ -375,7 +376,7 @@ class FlashSessionForm(FlaskForm):
 
     @classmethod
     def of(cls, session):
-        return cls(data={name: getattr(session, name) for name in SESSION_FIELDS})
+        return stored(cls, data={name: getattr(session, name) for name in SESSION_FIELDS})
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in SESSION_FIELDS}
@@ -408,6 +409,6 @@ class FlashItemChangeForm(_FlashTermsForm):
 
     @classmethod
     def of(cls, item):
-        return cls(prefix=f"item{item.id}", formdata=None,
-                   data={"price": item.price_minor, "per_user_limit": item.per_user_limit,
-                         "allotted": item.allotted})
+        return stored(cls, prefix=f"item{item.id}",
+                      data={"price": item.price_minor, "per_user_limit": item.per_user_limit,
+                            "allotted": item.allotted})

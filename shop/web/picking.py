@@ -25,7 +25,10 @@ which imports the domains, only serves the search fragment.
   `field.chosen` (one object or None) and `field.chosen_list`.
 - A search term posted with the form (q_<name>, the no-JavaScript path) is a search,
   not a choice: the field fails validation with the matches in `field.matches`, and the
-  page shows them as radio buttons (or checkboxes) to choose from and post again.
+  page shows them as radio buttons (or checkboxes) to choose from and post again. A
+  search is not a save either: the form's validation then fails with no error on its
+  other fields (nothing "required" was missed; see `searched()`), so the form comes back
+  as it was typed, with the matches.
 
 The page side is templates/_macros/picker.html; the search fragment is GET
 /admin/pick/<kind> (shop/admin/pickers.py, endpoint admin.pick).
@@ -212,6 +215,11 @@ class PickField(Field):
         if formdata is not None:
             self.query = (formdata.get("q_" + self.name) or "").strip()[:64]
         super().process(formdata, data, extra_filters=extra_filters)
+        if self.query and self._form is not None:
+            root = self._form
+            while getattr(root, "_parent_form", None) is not None:  # a picker in a FormField
+                root = root._parent_form
+            _validate_as_search(root)
 
     def process_data(self, value):
         if self.multiple:
@@ -286,3 +294,63 @@ class PickField(Field):
 
     def _value(self):
         return ",".join(f"{self.kind}:{i}" for i in self.ids)
+
+
+# --- a search posted with its form -------------------------------------------------------------
+
+
+def searched(form) -> list[PickField]:
+    """The picker fields of `form` (nested forms too) holding a search posted with it."""
+    found = []
+    for field in form:
+        if isinstance(field, PickField):
+            if field.query:
+                found.append(field)
+        elif hasattr(field, "entries"):  # a FieldList of FormFields
+            for entry in field.entries:
+                if hasattr(entry, "form"):
+                    found += searched(entry.form)
+        elif hasattr(field, "form"):  # a FormField
+            found += searched(field.form)
+    return found
+
+
+def _quiet(form, keep: list[PickField]) -> None:
+    """No errors on `form`'s fields (nested forms too) but those of `keep`."""
+    for field in form:
+        if hasattr(field, "entries"):
+            for entry in field.entries:
+                if hasattr(entry, "form"):
+                    _quiet(entry.form, keep)
+                elif entry not in keep:
+                    entry.errors = []
+            field.errors = []
+        elif hasattr(field, "form"):
+            _quiet(field.form, keep)
+        elif field not in keep:
+            field.errors = []
+    form.form_errors = []
+    form._errors = None
+
+
+def _validate_as_search(form) -> None:
+    """Make this form's validation treat a posted picker search as a search: the form's own
+    validate() runs (the picker finds its matches), then it fails with only the pickers'
+    words ("choose one of the matches below"), never "This field is required" or another
+    error on fields nobody was asked to fill yet. Done once per form instance, around
+    whatever validate() its class has (cross-field checks included), so every form with a
+    picker behaves alike without a base class of its own."""
+    if form.__dict__.get("_search_aware"):
+        return
+    validate = form.validate  # the class's own, bound
+
+    def validate_unless_searched(extra_validators=None):
+        valid = validate(extra_validators)
+        keep = searched(form)
+        if not keep:
+            return valid
+        _quiet(form, keep)
+        return False
+
+    form.validate = validate_unless_searched
+    form._search_aware = True

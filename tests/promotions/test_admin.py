@@ -701,3 +701,79 @@ def test_flash_stock_nobody_bought_goes_back_to_the_sku(app, admin_client):
         assert db.session.execute(select(StockMovement.delta, StockMovement.reason)
                                   .where(StockMovement.sku_id == sku.id).order_by(StockMovement.id)).all() == \
             [(50, "opening"), (-5, "flash_set_aside"), (5, "flash_put_back")]
+
+
+# --- pages with several forms: the one not posted shows what is stored (shop.web.forms) ----
+
+
+def _coupon_row(app, coupon_id: int) -> tuple:
+    with app.app_context():
+        c = db.session.get(Coupon, coupon_id)
+        return (c.name, c.kind, c.amount_minor, c.min_spend_minor, c.scope, sorted(c.scope_ids),
+                c.valid_from, c.valid_until, c.valid_days, c.total_quantity, c.per_user_limit,
+                c.claimable, c.newcomer, c.returns, c.group_buys, c.active)
+
+
+def test_a_refused_grant_leaves_the_coupon_form_as_stored_and_saving_it_changes_nothing(
+        app, admin_client):
+    from tests.web.page_forms import form_values
+
+    fruit, tea = CategoryFactory(name="水果"), CategoryFactory(name="茶叶")
+    coupon = CouponFactory(amount_minor=1500, min_spend_minor=9900, scope="categories",
+                           scope_ids=[fruit.id, tea.id], valid_until=None, valid_days=14,
+                           total_quantity=50, per_user_limit=2, claimable=True, newcomer=True,
+                           returns=True, group_buys=True, active=True,
+                           valid_from=_now() - timedelta(days=1))  # whole minutes, as typed
+    stored_row = _coupon_row(app, coupon.id)
+    page = f"/admin/promotions/coupons/{coupon.id}"
+    response = admin_client.post_form(f"{page}/grant", {}, headers=EN)  # nobody chosen
+    assert response.status_code == 422 and "Choose at least one customer." in _text(response)
+    shown = form_values(_text(response), page)
+    assert shown["amount"] == ["15.00"] and shown["min_spend"] == ["99.00"]
+    assert shown["valid_days"] == ["14"] and shown["total_quantity"] == ["50"]
+    assert shown["scope"] == ["categories"]
+    assert sorted(shown["scope_categories"]) == sorted([f"category:{fruit.id}", f"category:{tea.id}"])
+    for box in ("claimable", "newcomer", "returns", "group_buys", "active"):
+        assert shown.get(box) == ["y"], box
+    assert "This field is required" not in _text(response)
+    # the coupon form saved as it came back changes nothing
+    response = admin_client.post_form(page, shown)
+    assert response.status_code == 303, _text(response)[:800]
+    assert _coupon_row(app, coupon.id) == stored_row
+
+
+def _session_row(app, session_id: int) -> tuple:
+    with app.app_context():
+        s = db.session.get(FlashSession, session_id)
+        return (s.name, s.starts_at, s.ends_at, s.with_coupons, s.with_full_reduction, s.active)
+
+
+@pytest.mark.parametrize("posted", [
+    {"price": "0"},  # refused by the form
+    {"price": "", "q_sku_id": "苹果"},  # a picker search without JavaScript
+])
+def test_a_refused_item_leaves_the_session_form_as_stored_and_the_session_running(
+        app, admin_client, posted):
+    from tests.web.page_forms import form_values
+
+    _product, (sku,) = product_with_skus(title="有机苹果", skus=(("红", 1990, 50),))
+    session = FlashSessionFactory(name="十点场", with_coupons=True, active=True,
+                                  starts_at=_now() - timedelta(hours=1),
+                                  ends_at=_now() + timedelta(hours=2))  # whole minutes
+    stored_row = _session_row(app, session.id)
+    page = f"/admin/promotions/flash/{session.id}"
+    item = {"sku_id": f"sku:{sku.id}", "price": "9.90", "allotted": "5", "per_user_limit": "1"}
+    response = admin_client.post_form(f"{page}/items", dict(item, **posted), headers=EN)
+    assert response.status_code == 422
+    html = _text(response)
+    shown = form_values(html, page)
+    assert shown["name"] == ["十点场"]
+    assert shown.get("active") == ["y"] and shown.get("with_coupons") == ["y"]
+    assert "with_full_reduction" not in shown
+    assert "This field is required" not in html
+    # Save on the session form right after: the session stays as it was, running
+    response = admin_client.post_form(page, shown)
+    assert response.status_code == 303, _text(response)[:800]
+    assert _session_row(app, session.id) == stored_row
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FlashItem)) == 0
