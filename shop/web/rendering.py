@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import make_response, redirect, render_template, request
+from flask import g, make_response, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2_fragments.flask import render_block
@@ -97,8 +97,12 @@ def render_error(error: HTTPException | None, code: int | None = None, message: 
     """The error page (or its fragment for htmx), with a message people can act on."""
     code = code or (error.code if error is not None else None) or 500
     message = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+    # Staff who were let into the backoffice see its errors in its layout (the user is
+    # read only if this request loaded it already: an error page never queries).
+    user = g.get("_login_user")
+    backoffice = request.path.startswith("/admin") and bool(getattr(user, "in_backoffice", False))
     response = render("errors/error.html", block="error", status=code, code=code, error=error,
-                      message=message)
+                      message=message, backoffice=backoffice)
     # For htmx: this is the error block, not the fragment the element asked for; page.js
     # puts it inside an element it was to replace, so the element stays (see there).
     response.headers["X-Shop-Error"] = str(code)

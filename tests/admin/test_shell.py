@@ -150,3 +150,17 @@ def test_store_staff_are_not_offered_shipping_or_refunds_on_the_order_list(app):
     assert "/admin/orders/ship-batch" in admin.get("/admin/orders", headers=EN).get_data(as_text=True)
     page = clerk.get("/admin/orders", headers=EN).get_data(as_text=True)
     assert "/admin/orders/ship-batch" not in page and "/admin/orders/aftersales" not in page
+
+
+def test_backoffice_errors_come_in_the_backoffice_layout(app):
+    clerk, _ = signed_in(app, "staff")
+    order_id = placed_order(app)[2]  # a delivery order: not a clerk's
+    page = clerk.get(f"/admin/orders/{order_id}", headers=EN)
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)
+    assert 'id="bo-nav"' in html and 'class="tabbar"' not in html and 'href="/admin/">Back to the backoffice home' in html
+    editor, _ = signed_in(app, "editor")
+    refused = editor.get("/admin/orders", headers=EN).get_data(as_text=True)
+    assert 'id="bo-nav"' in refused
+    shopper, _ = signed_in(app)  # never let in: the shop's own layout
+    assert 'class="tabbar"' in shopper.get("/admin/orders", headers=EN).get_data(as_text=True)
