@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from shop.catalog.models import Product, Sku
 from shop.db import db
 from shop.referrals import services
 from shop.referrals.models import Commission, CommissionEntry, Distributor, OrderReferral
@@ -94,6 +95,30 @@ def test_the_margin_guard_cuts_the_commission_and_records_the_cut(app, admin_cli
     assert balances(app, b) == (133, 0)
     html = admin_client.get("/admin/distribution/commissions", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert html.count("Cut by the margin guard from CN¥10.00") == 2
+
+
+def test_the_margin_guard_counts_the_cost_of_the_skus_sold(app):
+    """Cherries cost 10.00 a product, the 5斤 box 88.00 of its own: sold at 100.00 the 1斤
+    box pays the whole commission, the 5斤 box only what its own cost leaves (2.00)."""
+    a, b, c = chain(app, level1_bp=1000, level2_bp=500, margin_floor_bp=1000)
+    product, (small, big) = product_with_skus(options=("规格",), skus=(("1斤", 10000, 9),
+                                                                      ("5斤", 10000, 9)),
+                                              cost_price_minor=1000)
+    with app.app_context():
+        db.session.get(Sku, big.id).cost_price_minor = 8800
+        db.session.commit()
+    assert commissions(app, order_paid_by(app, c, sku=small)) == {1: (b, 1000, 0), 2: (a, 500, 0)}
+    order_id = order_paid_by(app, c, sku=big)
+    with app.app_context():
+        rows = {c.level: c for c in db.session.scalars(select(Commission).where(Commission.order_id == order_id))}
+        assert (rows[1].uncapped_minor, rows[1].amount_minor) == (1000, 133)
+        assert (rows[2].uncapped_minor, rows[2].amount_minor) == (500, 66)
+    # the distributor kit's "per sale" (the cheapest SKU, the 5斤 box once it is cheaper)
+    with app.app_context():
+        assert services.per_sale_minor(b, db.session.get(Product, product.id)) == 1000
+        db.session.get(Sku, big.id).price_minor = 9900
+        assert services.per_sale_minor(b, db.session.get(Product, product.id)) == 110  # 99.00 - 88.00 - 9.90
+        db.session.rollback()
 
 
 def test_a_refund_before_settlement_reverses_in_proportion_from_pending(app):
