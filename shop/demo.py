@@ -864,12 +864,18 @@ def _parse_skus(spec: Spec) -> list[tuple[list[str], int]]:
 
 
 def _plan(spec: Spec, rng: random.Random) -> dict:
-    """The varying numbers for one product: stock per SKU, cost, sales, image count."""
+    """The varying numbers for one product: stock per SKU, cost, sales, image count. The
+    product's cost is its cheapest SKU's; a product in sizes (规格: 1斤, 2斤, 5斤 boxes...)
+    gives every dearer SKU a cost of its own at the same share of its price, so the
+    below-cost guard judges a price on the 5斤 box against the 5斤 box's cost."""
     skus = _parse_skus(spec)
     stocks = [0 if rng.random() < 0.06 else rng.randint(12, 500) for _ in skus]
     if spec.slug in SOLD_OUT:
         stocks = [0] * len(skus)
-    cost = min(price for _, price in skus) * rng.randint(4500, 7000) // 10000  # basis points
+    share, lowest = rng.randint(4500, 7000), min(price for _, price in skus)  # basis points
+    cost = lowest * share // 10000
+    sized = "规格" in spec.options.split("/")
+    sku_costs = [price * share // 10000 if sized and price != lowest else None for _, price in skus]
     tier = rng.random()
     if spec.slug in FEATURED:
         sales = rng.randint(600, 2500)
@@ -881,7 +887,7 @@ def _plan(spec: Spec, rng: random.Random) -> dict:
         sales = rng.randint(1000, 2500)
     if spec.slug in DRAFT:
         sales = 0
-    return {"skus": skus, "stocks": stocks, "cost": cost, "sales": sales,
+    return {"skus": skus, "stocks": stocks, "cost": cost, "sku_costs": sku_costs, "sales": sales,
             "images": 2 if rng.random() < 0.5 else 1}
 
 
@@ -903,8 +909,9 @@ def _create_product(spec: Spec, category_id: int, top: dict, plan: dict) -> Prod
         option_names=option_names, translations=translations,
     )
     rows = [SkuRow(id=None, code=f"demo-{spec.slug}-{n}", option_values=values, price_minor=price,
-                   stock=stock, stock_seen=0, active=True)
-            for n, ((values, price), stock) in enumerate(zip(plan["skus"], plan["stocks"]), 1)]
+                   stock=stock, stock_seen=0, active=True, cost_price_minor=sku_cost)
+            for n, ((values, price), stock, sku_cost)
+            in enumerate(zip(plan["skus"], plan["stocks"], plan["sku_costs"]), 1)]
     product = save_product(None, data, rows, currency=CURRENCY, actor_id=None)
     product.code = f"demo-{spec.slug}"
     product.sales_count = plan["sales"]

@@ -32,6 +32,14 @@ def test_demo_fills_an_empty_database_and_a_second_run_changes_nothing(app):
         assert roles == {"shopper", "editor", "staff", "admin"}
         product = db.session.scalar(select(Product).where(Product.status == "on_sale"))
         assert product.translations["en"]["title"] and product.price_minor > product.cost_price_minor
+        # sizes have a cost each (the cheapest takes the product's): the 5斤 box is judged
+        # against its own cost by the below-cost guard
+        cherries = db.session.scalar(select(Product).where(Product.code == "demo-chile-cherries"))
+        one, two, five = cherries.skus
+        assert one.cost_price_minor is None and one.cost_minor == cherries.cost_price_minor
+        assert cherries.cost_price_minor < two.cost_minor < five.cost_minor < five.price_minor
+        assert abs(five.cost_minor * 10_000 // five.price_minor  # the same share of the price
+                   - cherries.cost_price_minor * 10_000 // one.price_minor) <= 1
         published = db.session.scalars(select(Article).where(Article.status == "published")).all()
         assert len(published) >= 3 and all(a.embeds for a in published)
     result = runner.invoke(args=["shop", "demo"])
