@@ -20,6 +20,7 @@ from shop.articles.models import ARTICLE_STATUSES, Article, ArticleCategory
 from shop.db import SAFE_METHODS, db
 from shop.media.services import ImageError, read_upload, store_image
 from shop.web import number_arg, render, render_error, roles_required
+from shop.web.forms import stored
 
 SORTS = ("updated", *services.FIGURE_COLUMNS)
 
@@ -119,7 +120,7 @@ def edit(article_id: int | None = None):
     if request.method == "GET":
         data = _form_data(article) if article else {
             "repromote_days": current_app.config["ARTICLE_REPROMOTE_DAYS"], "revision": 0}
-        return _form_page(article, ArticleForm(data=data))
+        return _form_page(article, stored(ArticleForm, data=data))
     form = ArticleForm()
     form.category_id.choices = _category_choices()
     if form.validate_on_submit():

@@ -15,6 +15,7 @@ from shop.db import db
 from shop.extensions import htmx
 from shop.media.services import ImageError, read_upload, store_image
 from shop.web import number_arg, render, roles_required
+from shop.web.forms import stored
 
 BLANK_SKU_ROWS = 2
 BLANK_SKU = {"price": None, "cost": None, "stock": None, "active": True}
@@ -172,13 +173,13 @@ def _product_page(product: Product | None, form: ProductForm | None = None,
                   image_form: ImageForm | None = None, status: int = 200):
     """The product form page, with the form drawn from the product when none is given."""
     if form is None:
-        form = ProductForm(data=_product_form_data(product) if product else {
+        form = stored(ProductForm, data=_product_form_data(product) if product else {
             "skus": [BLANK_SKU] * (BLANK_SKU_ROWS + 1), "status": "draft",
         })
         form.category_id.choices = _category_choices()  # a posted form has them already
         form.shipping_template_id.choices = _shipping_choices()
     return render("admin/catalog/product_form.html", form=form, product=product,
-                  image_form=image_form or ImageForm(), status=status)
+                  image_form=image_form or stored(ImageForm), status=status)
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
@@ -244,7 +245,7 @@ def upload_image(product_id: int):
     status = 422 if form.errors else 200
     if htmx:
         return render("admin/catalog/product_form.html", block="images", product=product,
-                      image_form=form if form.errors else ImageForm(), status=status)
+                      image_form=form if form.errors else stored(ImageForm), status=status)
     if form.errors:
         return _product_page(product, image_form=form, status=422)
     flash(_("Image added."))
@@ -262,4 +263,4 @@ def delete_image(product_id: int, image_id: int):
     if not htmx:
         return redirect(url_for("catalog_admin.product_form", product_id=product.id))
     return render("admin/catalog/product_form.html", block="images", product=product,
-                  image_form=ImageForm())
+                  image_form=stored(ImageForm))

@@ -20,6 +20,7 @@ from shop.customers.forms import (ActiveForm, CustomerFilterForm, RemoveTagForm,
                                   TagForm)
 from shop.db import db
 from shop.web import number_arg, redirect_to, render, roles_required
+from shop.web.forms import stored
 
 
 @bp.get("")
@@ -45,8 +46,8 @@ def _customer(user_id: int) -> User:
 
 def _roles_form(user: User, form: RolesForm | None = None) -> RolesForm:
     if form is None:
-        form = RolesForm(formdata=None, role=user.role, can_publish=user.can_publish,
-                         stores=[store.id for store in services.stores_of(user.id)])
+        form = stored(RolesForm, role=user.role, can_publish=user.can_publish,
+                       stores=[store.id for store in services.stores_of(user.id)])
     form.stores.choices = [SelectChoice(store.id, f"{store.name} · {store.city}")
                            for store in services.all_stores()]
     return form
@@ -56,9 +57,9 @@ def _page(user_id: int, *, status: int = 200, tag_form: TagForm | None = None,
           roles_form: RolesForm | None = None, message: str | None = None):
     detail = services.customer_detail(user_id) or abort(404)
     return render("admin/customers/customer.html", detail=detail, user=detail.row.user,
-                  tag_form=tag_form or TagForm(formdata=None),
+                  tag_form=tag_form or stored(TagForm),
                   roles_form=_roles_form(detail.row.user, roles_form),
-                  active_form=ActiveForm(formdata=None), remove_form=RemoveTagForm(formdata=None),
+                  active_form=stored(ActiveForm), remove_form=stored(RemoveTagForm),
                   ROLE_LABELS=ROLE_LABELS, message=message, status=status)
 
 

@@ -18,13 +18,14 @@ from shop.groups.forms import CampaignForm, ProductChoiceForm
 from shop.groups.models import GroupCampaign
 from shop.referrals.margin import BelowFloor
 from shop.web import number_arg, render, roles_required
+from shop.web.forms import stored
 
 
 @bp.get("/")
 @roles_required("admin")
 def campaigns():
     return render("admin/groups/campaigns.html", rows=services.campaigns_with_figures(),
-                  choice=ProductChoiceForm(formdata=None))
+                  choice=stored(ProductChoiceForm))
 
 
 def _form(product: Product, campaign: GroupCampaign | None) -> CampaignForm:
@@ -81,6 +82,11 @@ def _save(product: Product, campaign: GroupCampaign | None):
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("admin")
 def new():
+    if request.method == "GET" and not ({"product_id", "q_product_id"} & set(request.args)):
+        # opened without a product (a link, the address bar): nothing was asked yet, so no
+        # error: the list, with the picker to choose the product
+        return render("admin/groups/campaigns.html", rows=services.campaigns_with_figures(),
+                      choice=stored(ProductChoiceForm), choose_product=True)
     choice = ProductChoiceForm(formdata=request.args)  # the product stays in the URL on POST
     product = choice.product_id.chosen if choice.validate() else None
     if product is None or product.archived_at is not None:

@@ -20,6 +20,7 @@ from shop.orders.models import Order
 from shop.payments import PAYMENT_METHOD_LABELS, gateway
 from shop.wallet import services as wallet
 from shop.web import number_arg, render, roles_required
+from shop.web.forms import stored
 
 
 def _options(form: CheckoutForm) -> dict:
@@ -81,8 +82,8 @@ def _detail_page(order, status: int = 200, message: str | None = None, refund_fo
     used, its pickup) comes from their page parts, read here, not from the template."""
     response = render("orders/detail.html", order=order, status=status, message=message,
                       wallet_balance=wallet.balance(current_user.id),
-                      due=services.amount_due(order), card_form=PayCardForm(),
-                      refund_form=refund_form or RefundRequestForm(), cards=gateway.enabled(),
+                      due=services.amount_due(order), card_form=stored(PayCardForm),
+                      refund_form=refund_form or stored(RefundRequestForm), cards=gateway.enabled(),
                       completes_at=services.completes_at(order), **services.page_parts(order))
     # the owner's own page (a pickup code): no cache keeps it, shared or not
     response.cache_control.private = True
@@ -239,11 +240,11 @@ def _admin_page(order: Order, ship_form: ShipForm | None = None, status: int = 2
                 message: str | None = None, refund_form: RefundForm | None = None):
     refundable = services.refundable_minor(order)
     if refund_form is None:
-        refund_form = RefundForm(data={"token": uuid.uuid4().hex})
+        refund_form = stored(RefundForm, data={"token": uuid.uuid4().hex})
     refund_form.line.choices = _refund_choices(order)
     who = services.people([order.user_id] + [e.actor_id for e in order.events])
-    return render("admin/orders/detail.html", order=order, ship_form=ship_form or ShipForm(),
-                  refund_form=refund_form, decline_form=DeclineRefundForm(),
+    return render("admin/orders/detail.html", order=order, ship_form=ship_form or stored(ShipForm),
+                  refund_form=refund_form, decline_form=stored(DeclineRefundForm),
                   payments=services.payments_of(order), refunds=services.refunds_of(order),
                   refundable=refundable, paid=services.paid_minor(order), status=status,
                   message=message, price=services.breakdown(order), people=who,
@@ -343,7 +344,7 @@ def _batch_page(form: ShipBatchForm, *, rows=None, signed: str = "", done: bool 
                 status: int = 200, message: str | None = None):
     ok = [row for row in rows or [] if row.error is None]
     return render("admin/orders/ship_batch.html", form=form, rows=rows, ok=ok,
-                  confirm_form=ShipBatchConfirmForm(data={"rows": signed}), done=done,
+                  confirm_form=stored(ShipBatchConfirmForm, data={"rows": signed}), done=done,
                   status=status, message=message)
 
 
@@ -371,7 +372,7 @@ def admin_ship_batch():
 @roles_required("staff")
 def admin_ship_batch_confirm():
     """Ship the rows of a preview that can ship, every row checked again now."""
-    form, confirm_form = ShipBatchForm(formdata=None), ShipBatchConfirmForm()
+    form, confirm_form = stored(ShipBatchForm), ShipBatchConfirmForm()
     if not confirm_form.validate_on_submit():
         return _batch_page(form, status=422, message=_("Upload the file again."))
     try:

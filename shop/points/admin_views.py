@@ -18,6 +18,7 @@ from shop.points.forms import AdjustForm, MallItemForm, MallStockForm, RateForm,
 from shop.points.models import MallItem
 from shop.referrals.margin import BelowFloor
 from shop.web import render, roles_required
+from shop.web.forms import stored
 
 SETTING_FIELDS = ("earn_per_unit", "redeem_per_unit", "deduct_max_bp", "deduct_cap_points",
                   "expiry_rule", "expiry_days", "signin_points")
@@ -53,7 +54,7 @@ def _tasks_page(forms: dict, status: int = 200):
 @roles_required("admin")
 def tasks():
     rules = services.task_rules()
-    return _tasks_page({code: TaskRuleForm(prefix=code, data={"points": points, "active": active})
+    return _tasks_page({code: stored(TaskRuleForm, prefix=code, data={"points": points, "active": active})
                         for code, (points, active) in rules.items()})
 
 
@@ -65,7 +66,7 @@ def save_task(code: str):
     form = TaskRuleForm(prefix=code)
     if not form.validate_on_submit():
         rules = services.task_rules()
-        forms = {other: TaskRuleForm(prefix=other, formdata=None, data={"points": p, "active": a})
+        forms = {other: stored(TaskRuleForm, prefix=other, data={"points": p, "active": a})
                  for other, (p, a) in rules.items()}
         forms[code] = form
         return _tasks_page(forms, 422)
@@ -99,7 +100,7 @@ def mall():
 def _item_form_page(item: MallItem | None, form: MallItemForm, status: int = 200,
                     stock_form: MallStockForm | None = None):
     return render("admin/points/item.html", item=item, form=form,
-                  stock_form=stock_form or MallStockForm(), status=status)
+                  stock_form=stock_form or stored(MallStockForm), status=status)
 
 
 @bp.route("/mall/new", methods=["GET", "POST"])
@@ -147,7 +148,7 @@ def item_stock(item_id: int):
         else:
             flash(_("Stock changed."))
             return redirect(url_for("points_admin.edit_item", item_id=item.id), 303)
-    return _item_form_page(item, MallItemForm(obj=item, formdata=None), 422, form)
+    return _item_form_page(item, stored(MallItemForm, obj=item), 422, form)
 
 
 @bp.route("/adjust", methods=["GET", "POST"])

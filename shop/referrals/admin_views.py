@@ -17,6 +17,7 @@ from shop.referrals import services
 from shop.referrals.forms import DecisionForm, DistributorForm, LevelForm, PaidForm, RateForm, SettingsForm
 from shop.referrals.models import DistributorLevel
 from shop.web import number_arg, render, render_error, roles_required
+from shop.web.forms import stored
 
 SETTING_FIELDS = ("mode", "threshold_minor", "binding_rule", "binding_days", "cookie_days",
                   "level1_bp", "level2_bp", "self_purchase", "settle_days", "margin_floor_bp",
@@ -135,8 +136,9 @@ def edit_level(level_id: int):
             saved = True
         except services.ReferralError as exc:
             getattr(form, exc.field or "name").errors.append(str(exc))
-    if not saved:
-        return render("admin/referrals/levels.html", form=form, levels=services.levels(), status=422)
+    if not saved:  # the level's row keeps what was typed, the "add" form stays empty
+        return render("admin/referrals/levels.html", form=stored(LevelForm),
+                      levels=services.levels(), edited=form, edited_id=level_id, status=422)
     flash(_("Level saved."))
     return redirect(url_for("referrals_admin.levels"), 303)
 

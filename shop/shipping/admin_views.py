@@ -13,13 +13,14 @@ from shop.shipping import services
 from shop.shipping.forms import AutoCompleteForm, TemplateForm
 from shop.shipping.services import ShippingError
 from shop.web import redirect_to, render, roles_required
+from shop.web.forms import stored
 
 
 def _index_page(days_form: AutoCompleteForm | None = None, *, status: int = 200,
                 message: str | None = None):
     return render("admin/shipping/templates.html", rows=services.templates_listing(),
                   builtin=services.builtin_template(),
-                  days_form=days_form or AutoCompleteForm(data={"days": orders.auto_complete_days()}),
+                  days_form=days_form or stored(AutoCompleteForm, data={"days": orders.auto_complete_days()}),
                   status=status, message=message)
 
 

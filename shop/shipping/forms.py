@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length
 
 from shop.shipping.services import AUTO_COMPLETE_DAYS, split_provinces
 from shop.web.fields import CountField, MoneyField, PlainText
+from shop.web.forms import stored
 
 MAX_REGIONS = 5
 
@@ -78,7 +79,7 @@ class TemplateForm(FlaskForm):
 
     @classmethod
     def of(cls, template):
-        return cls(data={
+        return stored(cls, data={
             "name": template.name, "fee": template.fee_minor, "free_from": template.free_from_minor,
             "is_default": template.is_default,
             "regions": [{"provinces": ", ".join(r.provinces), "fee": r.fee_minor,

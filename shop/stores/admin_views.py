@@ -18,6 +18,7 @@ from shop.stores import services
 from shop.stores.forms import StaffForm, StoreForm, VerifyForm
 from shop.stores.models import Store
 from shop.web import render, roles_required
+from shop.web.forms import stored
 
 # --- stores (admins) ----------------------------------------------------------------------
 
@@ -32,7 +33,7 @@ def _store_page(store: Store | None, form: StoreForm, status: int = 200,
                 staff_form: StaffForm | None = None, message: str | None = None):
     return render("admin/stores/form.html", store=store, form=form, status=status,
                   staff=services.staff_of(store) if store else [],
-                  staff_form=staff_form or StaffForm(), message=message)
+                  staff_form=staff_form or stored(StaffForm), message=message)
 
 
 @bp.route("/stores/new", methods=["GET", "POST"])
@@ -40,7 +41,7 @@ def _store_page(store: Store | None, form: StoreForm, status: int = 200,
 @roles_required("admin")
 def store_form(store_id: int | None = None):
     store = (db.session.get(Store, store_id) or abort(404)) if store_id else None
-    form = StoreForm(obj=store) if request.method == "GET" and store else StoreForm()
+    form = stored(StoreForm, obj=store) if request.method == "GET" and store else StoreForm()
     if not form.validate_on_submit():
         return _store_page(store, form, 422 if request.method == "POST" else 200)
     store = services.save_store(store, **form.values())
@@ -53,11 +54,11 @@ def store_form(store_id: int | None = None):
 def add_staff(store_id: int):
     store, form = db.session.get(Store, store_id) or abort(404), StaffForm()
     if not form.validate_on_submit():
-        return _store_page(store, StoreForm(obj=store), 422, staff_form=form)
+        return _store_page(store, stored(StoreForm, obj=store), 422, staff_form=form)
     try:
         user = services.add_staff(store, form.user_id.chosen.email)
     except services.StoreError as exc:
-        return _store_page(store, StoreForm(obj=store), 409, staff_form=form, message=str(exc))
+        return _store_page(store, stored(StoreForm, obj=store), 409, staff_form=form, message=str(exc))
     flash(_("%(name)s now verifies pickups at this store.", name=user.nickname))
     return redirect(url_for("stores_admin.store_form", store_id=store.id), 303)
 
@@ -69,7 +70,7 @@ def remove_staff(store_id: int, user_id: int):
     try:
         user = services.remove_staff(store, user_id)
     except services.StoreError as exc:
-        return _store_page(store, StoreForm(obj=store), 409, message=str(exc))
+        return _store_page(store, stored(StoreForm, obj=store), 409, message=str(exc))
     flash(_("Removed from this store.") if user.role == "staff" else
           _("Removed from this store; %(name)s works at no store now and is a shopper again.",
             name=user.nickname))

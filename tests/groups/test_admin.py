@@ -191,3 +191,24 @@ def test_the_stock_cap_moves_through_the_ledger_and_not_below_what_seats_took(ap
     # the edit page shows the figures
     page = admin_client.get(f"/admin/groups/{campaign_id}", headers=EN).get_data(as_text=True)
     assert "Units left: 38 of 40" in page and 'value="40"' in page
+
+
+def test_new_opened_without_a_product_asks_for_one_without_an_error(app, admin_client):
+    product, _skus = product_with_skus(title="拼团苹果")
+    response = admin_client.get("/admin/groups/new", headers=EN)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This field is required" not in html and 'class="error"' not in html
+    assert 'data-testid="choose-product"' in html and 'name="q_product_id"' in html
+    # chosen with the picker, the form is shown
+    response = admin_client.get(f"/admin/groups/new?product_id=product:{product.id}", headers=EN)
+    assert response.status_code == 200 and "拼团苹果" in response.get_data(as_text=True)
+    # the choice form sent with nothing chosen is still an error
+    response = admin_client.get("/admin/groups/new?product_id=", headers=EN)
+    assert response.status_code == 422 and "This field is required" in response.get_data(as_text=True)
+    # a search without JavaScript: the matches, no "required" error
+    response = admin_client.get("/admin/groups/new?product_id=&q_product_id=拼团", headers=EN)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'value="product:{product.id}"' in html
+    assert "This field is required" not in html
+    assert _campaigns(app) == []
