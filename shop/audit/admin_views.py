@@ -77,7 +77,9 @@ def log():
     if pagination is None:
         abort(404)
     return render("admin/audit/log.html", block="results", pagination=pagination,
-                  sentences=phrases.describe(pagination.items), **context)
+                  sentences=phrases.describe(pagination.items),
+                  names=phrases.change_names(entry for entry, _email, _nickname in pagination.items),
+                  shown=phrases.shown_value, **context)
 
 
 @bp.get("/<int:entry_id>")
@@ -86,4 +88,5 @@ def entry(entry_id: int):
     found = services.get_entry(entry_id) or abort(404)
     return render("admin/audit/entry.html", entry=found[0], email=found[1],
                   sentence=phrases.describe([found])[found[0].id],
+                  names=phrases.change_names([found[0]]), shown=phrases.shown_value,
                   ROLE_LABELS=ROLE_LABELS, OP_LABELS=OP_LABELS)

@@ -5,11 +5,22 @@ An endpoint missing here still reads as words: "changed 2 rows in products" from
 tables it changed (tests/audit walks the URL map so that none is forgotten).
 
 describe(rows) turns a page of entries into sentences with batched look-ups: one query
-per kind of thing for their names, whatever the number of rows."""
+per kind of thing for their names, whatever the number of rows. Every kind is named by a
+name, never by its number (a flash sale by its name, a group-buy campaign by its
+product's title, a flash, bargain or points-mall item by its SKU: shop.catalog.labels, an
+order by its number, a withdrawal by who and how much); "#N (deleted)" only when the row
+is gone. change_names() and shown_value() do the same for an entry's change tables: a
+table as its kind's label and its row's name (the table's own name and the row number
+kept in small print), instants in the shop's time zone; column names stay as the
+database has them, the technical detail under the heading "Column (technical name)"."""
 
 from __future__ import annotations
 
+import importlib
+import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -24,52 +35,147 @@ from shop.db import db
 @dataclass(frozen=True)
 class Kind:
     """A kind of thing an action acts on: its name, its table (to find a row it inserted),
-    the backoffice page that shows one (endpoint, view argument) and the column naming it."""
+    the backoffice page that shows one (endpoint, view argument) and how one is named:
+    `name`, a function of a list of ids giving {id: name} in one query (see _NAMES)."""
 
     label: object
     table: str
     endpoint: str | None = None
     arg: str | None = None
-    name: tuple[str, str, str] | None = None  # (module, model, column)
+    name: Callable[[list[int]], dict[int, str]] | None = None
+
+
+def _model(path: str):
+    """"shop.catalog.models.Product" -> the class (imported when first named: phrases is
+    imported by the audit log, below every domain)."""
+    module, _dot, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _column(path: str, column: str) -> Callable[[list[int]], dict[int, str]]:
+    """Things named by a column of their own row."""
+    def names(ids: list[int]) -> dict[int, str]:
+        model = _model(path)
+        return {object_id: text for object_id, text in db.session.execute(
+            select(model.id, getattr(model, column)).where(model.id.in_(ids)))}
+    return names
+
+
+def _by_sku(path: str) -> Callable[[list[int]], dict[int, str]]:
+    """Things named by their SKU (a flash item, a bargain, a points-mall item): its
+    product's title, options and code (shop.catalog.labels), SKU and product joined."""
+    def names(ids: list[int]) -> dict[int, str]:
+        from sqlalchemy.orm import joinedload
+
+        from shop.catalog.labels import sku_label
+        from shop.catalog.models import Sku
+
+        model = _model(path)
+        return {object_id: sku_label(sku) for object_id, sku in db.session.execute(
+            select(model.id, Sku).join(Sku, Sku.id == model.sku_id)
+            .options(joinedload(Sku.product)).where(model.id.in_(ids)))}
+    return names
+
+
+def _group_campaigns(ids: list[int]) -> dict[int, str]:
+    """A group-buy campaign is named by its product's title."""
+    from shop.catalog.models import Product
+    from shop.groups.models import GroupCampaign
+
+    return {object_id: title for object_id, title in db.session.execute(
+        select(GroupCampaign.id, Product.title).join(Product, Product.id == GroupCampaign.product_id)
+        .where(GroupCampaign.id.in_(ids)))}
+
+
+def _orders(ids: list[int]) -> dict[int, str]:
+    """An order by its number (Order.number), as the orders' pages show it."""
+    from sqlalchemy.orm import load_only
+
+    from shop.orders.models import Order
+
+    return {order.id: order.number for order in db.session.scalars(
+        select(Order).options(load_only(Order.id, Order.created_at)).where(Order.id.in_(ids)))}
+
+
+def _customers(ids: list[int]) -> dict[int, str]:
+    """A customer by nickname, else email."""
+    from shop.accounts.models import User
+
+    return {object_id: nickname or email for object_id, nickname, email in db.session.execute(
+        select(User.id, User.nickname, User.email).where(User.id.in_(ids)))}
+
+
+def _withdrawals(ids: list[int]) -> dict[int, str]:
+    """A withdrawal by who asked and how much: "张三 · ¥100.00"."""
+    from shop.accounts.models import User
+    from shop.money import format_minor
+    from shop.referrals.models import Withdrawal
+
+    return {object_id: f"{nickname or email} · {format_minor(amount, currency)}"
+            for object_id, nickname, email, amount, currency in db.session.execute(
+                select(Withdrawal.id, User.nickname, User.email, Withdrawal.amount_minor,
+                       Withdrawal.currency).join(User, User.id == Withdrawal.user_id)
+                .where(Withdrawal.id.in_(ids)))}
+
+
+def _packages(ids: list[int]) -> dict[int, str]:
+    """A top-up package by what it takes and gives: "pay ¥100.00, get ¥110.00"."""
+    from flask import current_app
+
+    from shop.money import format_minor
+    from shop.wallet.models import RechargePackage
+
+    currency = current_app.config["SHOP_CURRENCY"]
+    return {object_id: _("pay %(pay)s, get %(credit)s", pay=format_minor(pay, currency),
+                         credit=format_minor(credit, currency))
+            for object_id, pay, credit in db.session.execute(
+                select(RechargePackage.id, RechargePackage.pay_minor, RechargePackage.credit_minor)
+                .where(RechargePackage.id.in_(ids)))}
 
 
 KINDS = {
     "product": Kind(_l("product"), "products", "catalog_admin.product_form", "product_id",
-                    ("shop.catalog.models", "Product", "title")),
+                    _column("shop.catalog.models.Product", "title")),
     "product_category": Kind(_l("product category"), "categories", "catalog_admin.category_form",
-                             "category_id"),
+                             "category_id", _column("shop.catalog.models.Category", "name")),
     "coupon": Kind(_l("coupon"), "coupons", "promotions_admin.edit_coupon", "coupon_id",
-                   ("shop.promotions.models", "Coupon", "name")),
+                   _column("shop.promotions.models.Coupon", "name")),
     "promotion": Kind(_l("promotion"), "promotions", "promotions_admin.edit_promotion",
-                      "promotion_id"),
+                      "promotion_id", _column("shop.promotions.models.Promotion", "name")),
     "flash_session": Kind(_l("flash sale"), "flash_sessions", "promotions_admin.edit_flash_session",
-                          "session_id"),
-    "flash_item": Kind(_l("flash sale item"), "flash_items"),
+                          "session_id", _column("shop.promotions.models.FlashSession", "name")),
+    "flash_item": Kind(_l("flash sale item"), "flash_items", name=_by_sku("shop.promotions.models.FlashItem")),
     "timed_price": Kind(_l("timed price"), "timed_prices", "promotions_admin.edit_timed_price",
-                        "timed_id"),
-    "order": Kind(_l("order"), "orders", "orders.admin_detail", "order_id"),
+                        "timed_id", _column("shop.promotions.models.TimedPrice", "name")),
+    "order": Kind(_l("order"), "orders", "orders.admin_detail", "order_id", _orders),
     "article": Kind(_l("article"), "articles", "articles_admin.edit", "article_id",
-                    ("shop.articles.models", "Article", "title")),
+                    _column("shop.articles.models.Article", "title")),
     "article_category": Kind(_l("article category"), "article_categories",
-                             "articles_admin.category_form", "category_id"),
-    "customer": Kind(_l("customer"), "users", "accounts_admin.customer", "user_id",
-                     ("shop.accounts.models", "User", "nickname")),
+                             "articles_admin.category_form", "category_id",
+                             _column("shop.articles.models.ArticleCategory", "name")),
+    "customer": Kind(_l("customer"), "users", "accounts_admin.customer", "user_id", _customers),
     "store": Kind(_l("store"), "stores", "stores_admin.store_form", "store_id",
-                  ("shop.stores.models", "Store", "name")),
+                  _column("shop.stores.models.Store", "name")),
     "group_campaign": Kind(_l("group-buy campaign"), "group_campaigns", "groups_admin.edit",
-                           "campaign_id"),
+                           "campaign_id", _group_campaigns),
     "bargain_campaign": Kind(_l("bargain campaign"), "bargain_campaigns",
-                             "bargains_admin.edit_campaign", "campaign_id"),
-    "mall_item": Kind(_l("points-mall item"), "mall_items", "points_admin.edit_item", "item_id"),
+                             "bargains_admin.edit_campaign", "campaign_id",
+                             _by_sku("shop.bargains.models.BargainCampaign")),
+    "mall_item": Kind(_l("points-mall item"), "mall_items", "points_admin.edit_item", "item_id",
+                      _by_sku("shop.points.models.MallItem")),
     "member_level": Kind(_l("member level"), "member_levels", "members_admin.edit_level",
-                         "level_id"),
+                         "level_id", _column("shop.members.models.MemberLevel", "name")),
     "distributor_level": Kind(_l("distributor level"), "distributor_levels",
-                              "referrals_admin.edit_level", "level_id"),
-    "withdrawal": Kind(_l("withdrawal"), "withdrawals"),
+                              "referrals_admin.edit_level", "level_id",
+                              _column("shop.referrals.models.DistributorLevel", "name")),
+    "withdrawal": Kind(_l("withdrawal"), "withdrawals", name=_withdrawals),
     "shipping_template": Kind(_l("shipping template"), "shipping_templates",
-                              "shipping_admin.template_form", "template_id"),
-    "wallet_package": Kind(_l("top-up package"), "wallet_packages"),
+                              "shipping_admin.template_form", "template_id",
+                              _column("shop.shipping.models.ShippingTemplate", "name")),
+    "wallet_package": Kind(_l("top-up package"), "recharge_packages", name=_packages),
 }
+# The kind a table's rows are (an entry's changes name their tables).
+TABLE_KINDS = {kind.table: key for key, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -329,18 +435,13 @@ def _phrase(entry, action: Action | None, args: dict[str, int]) -> str:
 
 
 def _labels(wanted: dict[str, set[int]]) -> dict[tuple[str, int], str]:
-    """Names of the things, one query per kind that has a naming column."""
-    import importlib
-
+    """Names of the things, one query per kind, whatever the number of entries."""
     labels = {}
     for kind, ids in wanted.items():
-        spec = KINDS[kind].name
-        if not ids or spec is None:
+        namer = KINDS[kind].name
+        if not ids or namer is None:
             continue
-        module, model_name, column = spec
-        model = getattr(importlib.import_module(module), model_name)
-        for object_id, label in db.session.execute(
-                select(model.id, getattr(model, column)).where(model.id.in_(sorted(ids)))):
+        for object_id, label in namer(sorted(ids)).items():
             labels[(kind, object_id)] = label
     return labels
 
@@ -380,9 +481,60 @@ def describe(rows) -> dict[int, Sentence]:
             sentence.label = labels.get((sentence.kind, sentence.object_id))
             if sentence.label is not None:
                 sentence.url = _url(sentence.kind, sentence.object_id)
-            elif KINDS[sentence.kind].name is None:  # a kind known by its number
-                sentence.label = f"#{sentence.object_id}"
-                sentence.url = _url(sentence.kind, sentence.object_id)
             else:  # deleted since: no page to link to
                 sentence.label = _("#%(id)d (deleted)", id=sentence.object_id)
     return found
+
+
+# --- an entry's changes, for people ----------------------------------------------------------
+
+
+@dataclass
+class ChangeNames:
+    """What the change tables show instead of table names and ids: {table: the kind's
+    label} and {(table, id): the row's name} (one query per kind, as describe())."""
+
+    tables: dict[str, str]
+    rows: dict[tuple[str, int], str]
+
+    def table(self, table: str) -> str | None:
+        return self.tables.get(table)
+
+    def row(self, table: str, row_id) -> str | None:
+        return self.rows.get((table, row_id)) if isinstance(row_id, int) else None
+
+
+def change_names(entries) -> ChangeNames:
+    """The kinds' labels of the tables the entries changed, and the names of the rows
+    still there (a deleted row keeps its number)."""
+    wanted: dict[str, set[int]] = {}
+    tables = {}
+    for entry in entries:
+        for change in entry.changes or []:
+            kind = TABLE_KINDS.get(change.get("table"))
+            if kind is None:
+                continue
+            tables[change["table"]] = str(KINDS[kind].label)
+            if isinstance(change.get("id"), int):
+                wanted.setdefault(kind, set()).add(change["id"])
+    rows = {(KINDS[kind].table, object_id): label
+            for (kind, object_id), label in _labels(wanted).items()}
+    return ChangeNames(tables, rows)
+
+
+ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(\+00:00|Z)$")
+
+
+def shown_value(value):
+    """A changed column's value as the backoffice shows values: an instant (kept as UTC
+    ISO text by shop.audit.services.jsonable) in the shop's time zone, formatted like
+    every other date of the backoffice (flask_babel.format_datetime); others as they are."""
+    from flask_babel import format_datetime
+
+    if isinstance(value, str) and ISO_INSTANT.match(value):
+        try:
+            instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        return format_datetime(instant, "medium")
+    return value
