@@ -14,6 +14,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from shop.accounts.models import ROLE_LABELS, User
+from shop.audit import phrases
 from shop.customers import services
 from shop.customers.blueprint import admin_bp as bp
 from shop.customers.forms import (ActiveForm, CustomerFilterForm, RemoveTagForm, RolesForm,
@@ -60,7 +61,8 @@ def _page(user_id: int, *, status: int = 200, tag_form: TagForm | None = None,
                   tag_form=tag_form or stored(TagForm),
                   roles_form=_roles_form(detail.row.user, roles_form),
                   active_form=stored(ActiveForm), remove_form=stored(RemoveTagForm),
-                  ROLE_LABELS=ROLE_LABELS, message=message, status=status)
+                  ROLE_LABELS=ROLE_LABELS, message=message, status=status,
+                  sentences=phrases.describe(detail.audit))
 
 
 def _back(user: User):

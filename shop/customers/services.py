@@ -163,7 +163,7 @@ class CustomerDetail:
     coupons: list  # UserCoupon (with its coupon)
     referrer: User | None
     referred: list  # (User, [Users they referred]): two levels down
-    audit: list  # (AuditEntry, actor email)
+    audit: list  # (AuditEntry, actor email, actor nickname): shop.audit.phrases.describe's rows
     stores: list  # the stores they work at (store staff)
 
 
@@ -176,7 +176,8 @@ def audit_targets(user_id: int) -> list[str]:
 
 
 def audit_of(user_id: int, limit: int = RECENT) -> list:
-    """The latest backoffice actions done to this account, with each actor's email.
+    """The latest backoffice actions done to this account, with each actor's email and
+    nickname (the rows shop.audit.phrases.describe reads as sentences).
 
     Found by the entry's target, which the audit log writes from the URL of the action
     (shop.audit.services.add_entry): an equality (IN) on the indexed (target, created_at),
@@ -185,7 +186,7 @@ def audit_of(user_id: int, limit: int = RECENT) -> list:
     wallet adjustment) targets something else; the audit log's own filters (who, action,
     table changed) find those."""
     return list(db.session.execute(
-        select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.actor_id)
+        select(AuditEntry, User.email, User.nickname).outerjoin(User, User.id == AuditEntry.actor_id)
         .where(AuditEntry.target.in_(audit_targets(user_id)))
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
 
