@@ -50,6 +50,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import delete, select
 
+from shop.catalog.labels import sku_short
 from shop.catalog.models import Sku
 from shop.db import db, utcnow
 from shop.money import format_minor
@@ -107,8 +108,9 @@ class Verdict:
 
 
 def label_of(sku: Sku) -> str:
-    """How a message names one SKU among several: its option values, else its code."""
-    return " / ".join(str(sku.product.tr_option(v)) for v in sku.option_values or []) or sku.code
+    """How a message names one SKU among several: its option values, else its code
+    (shop.catalog.labels, the one way the backoffice names a SKU)."""
+    return sku_short(sku)
 
 
 def _rates(sku: Sku, overrides: dict, widest: tuple[int, int]) -> tuple[int, int]:
