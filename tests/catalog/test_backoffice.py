@@ -250,3 +250,37 @@ def test_uploads_are_reencoded_to_webp_without_metadata(app, admin_client):
         with Image.open(path) as stored:
             assert stored.format == "WEBP" and not stored.getexif()
         assert b"PhoneMaker" not in path.read_bytes()
+
+
+def _product_row(app, product_id: int) -> tuple:
+    with app.app_context():
+        p = db.session.get(Product, product_id)
+        return (p.title, p.subtitle, p.category_id, p.status, p.featured, p.pickup_enabled,
+                p.purchase_limit, p.cost_price_minor, p.shipping_template_id,
+                [(s.code, s.option_values, s.price_minor, s.stock, s.active, s.cost_price_minor)
+                 for s in sorted(p.skus, key=lambda s: s.id)])
+
+
+def test_a_refused_image_leaves_the_product_form_as_stored(app, admin_client):
+    """Several forms on one page (shop.web.forms): an image refused without htmx, the
+    product form still shows the product (boxes ticked, category, SKUs), and saving it as
+    shown changes nothing."""
+    from tests.web.page_forms import form_values
+
+    fruit = CategoryFactory(name="水果")
+    product, skus = product_with_skus(title="有机苹果", category=fruit, featured=True,
+                                      pickup_enabled=True, purchase_limit=3)
+    before = _product_row(app, product.id)
+    page = f"/admin/catalog/products/{product.id}"
+    response = admin_client.post_form(f"{page}/images", {"image": (io.BytesIO(b"not an image"), "x.png")},
+                                      content_type="multipart/form-data", headers=EN)
+    assert response.status_code == 422
+    shown = form_values(response.get_data(as_text=True), page)
+    assert shown["title"] == ["有机苹果"] and shown["category_id"] == [str(fruit.id)]
+    assert shown.get("featured") == ["y"] and shown.get("pickup_enabled") == ["y"]
+    assert shown["purchase_limit"] == ["3"]
+    assert shown["skus-0-price"] == ["19.90"] and shown["skus-1-price"] == ["25.90"]
+    assert shown.get("skus-0-active") == ["y"]
+    response = admin_client.post_form(page, shown)
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    assert _product_row(app, product.id) == before

@@ -163,3 +163,34 @@ def test_a_mall_item_needs_a_real_sku_and_a_price(app, admin_client):
         assert admin_client.post_form("/admin/points/mall/new", form).status_code == 422
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(MallItem)) == 0
+
+
+def test_the_forms_not_posted_show_what_is_stored(app, admin_client):
+    """Several forms on one page (shop.web.forms): a refused task keeps the others as
+    stored; a refused stock change keeps the item's form as stored, and saving that form
+    as shown changes nothing."""
+    from tests.web.page_forms import form_values
+
+    assert admin_client.post_form("/admin/points/tasks/first_order",
+                                  {"first_order-points": "50", "first_order-active": "y"}).status_code == 303
+    bad = admin_client.post_form("/admin/points/tasks/weekly_order", {"weekly_order-points": "-1"})
+    assert bad.status_code == 422
+    shown = form_values(bad.get_data(as_text=True), "/admin/points/tasks/first_order")
+    assert shown["first_order-points"] == ["50"] and shown.get("first_order-active") == ["y"]
+
+    item = MallItemFactory(points_price=300, cash_minor=990, per_user_limit=2, active=True)
+    page = f"/admin/points/mall/{item.id}"
+
+    def row():
+        with app.app_context():
+            i = db.session.get(MallItem, item.id)
+            return (i.sku_id, i.points_price, i.cash_minor, i.per_user_limit, i.active, i.stock)
+
+    before = row()
+    response = admin_client.post_form(f"{page}/stock", {"change": "x", "reason": ""}, headers=EN)
+    assert response.status_code == 422
+    shown = form_values(response.get_data(as_text=True), page)
+    assert shown["sku_id"] == [f"sku:{item.sku_id}"] and shown["points_price"] == ["300"]
+    assert shown["cash_minor"] == ["9.90"] and shown.get("active") == ["y"]
+    assert admin_client.post_form(page, shown).status_code == 303
+    assert row() == before

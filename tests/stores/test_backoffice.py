@@ -105,3 +105,30 @@ def test_the_pickup_page_lists_only_the_staff_members_stores(app):
     StoreStaffFactory(store_id=mine.id, user_id=user.id)
     page = client.get("/admin/pickup", headers=EN).get_data(as_text=True)
     assert 'name="code"' in page and f'value="{mine.id}"' in page and "别人的店" not in page
+
+
+def _store_row(app, store_id: int) -> tuple:
+    with app.app_context():
+        s = db.session.get(Store, store_id)
+        return (s.name, s.city, s.address, s.phone, s.hours, s.map_url, s.latitude_e6,
+                s.longitude_e6, s.active)
+
+
+def test_a_refused_staff_form_leaves_the_store_form_as_stored(app, admin_client):
+    """Two forms on one page (shop.web.forms): the staff form refused, the store form
+    still shows the store, and saving it as shown changes nothing."""
+    from tests.web.page_forms import form_values
+
+    store = StoreFactory(name="静安店", map_url="https://map.example.com/1", active=True)
+    before = _store_row(app, store.id)
+    page = f"/admin/stores/{store.id}"
+    for posted in ({}, {"q_user_id": "nobody-matches-this"}):  # none chosen; a search
+        response = admin_client.post_form(f"{page}/staff", posted, headers=EN)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422, posted
+        shown = form_values(html, page)
+        assert shown["name"] == ["静安店"] and shown.get("active") == ["y"], posted
+        assert shown["latitude_e6"] == ["31.193000"] and shown["map_url"] == ["https://map.example.com/1"]
+        assert html.count("This field is required") == (0 if posted else 1), posted
+        assert admin_client.post_form(page, shown).status_code == 303
+        assert _store_row(app, store.id) == before
