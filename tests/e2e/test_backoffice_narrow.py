@@ -1,0 +1,69 @@
+"""Every backoffice page fits the screen: on a phone (390x844) and on a desktop (1280x800),
+in Chinese and in English, with one of everything in the shop (tests/admin/world.py), no
+page is wider than the window (a wide table scrolls inside its own box, the page itself
+never pans sideways). All the pages that do not fit are reported at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.admin.world import make_world, url_for_rule
+from tests.conftest import DESKTOP, PHONE
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+# Not pages for people to read: CSV files, and the pickers' htmx fragments.
+NOT_PAGES = {"analytics_admin.export_csv", "orders.admin_export", "admin.pick",
+             "articles_admin.picker"}
+# The layout viewport's width (on a phone, window.innerWidth grows with a page that is
+# too wide, as the browser zooms out to show it all).
+WIDTH = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+# What sticks out: the innermost elements whose right edge is past the window's.
+CULPRITS = """(width) => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > width + 0.5 && !e.closest(".table-scroll")
+    && ![...e.children].some((c) => c.getBoundingClientRect().right > width + 0.5))
+  .slice(0, 3).map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")
+    + (e.name ? `[name=${e.name}]` : ""))"""
+
+
+def _page_urls(app, ids) -> list[str]:
+    rules = sorted((rule for rule in app.url_map.iter_rules()
+                    if "GET" in rule.methods
+                    and getattr(app.view_functions[rule.endpoint], "required_roles", None)
+                    and rule.endpoint not in NOT_PAGES),
+                   key=lambda rule: rule.rule)
+    return [url_for_rule(rule, ids) for rule in rules]
+
+
+def _sign_in(page, email: str) -> None:
+    """Through the form, whatever the page's language (by the fields' names)."""
+    page.goto("/signin?next=/admin/")
+    page.locator("main input[name=email]").fill(email)
+    page.locator("main input[name=password]").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/admin/")
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_every_backoffice_page_fits_the_window(app, phone, png_bytes, size):
+    ids = make_world(app)
+    admin = UserFactory(role="admin")
+    urls = _page_urls(app, ids)
+    assert len(urls) > 60
+    too_wide = []
+    for locale in ("zh-CN", "en"):
+        page = phone(locale, size=PHONE if size == "phone" else DESKTOP)
+        # The world's images are names without files: serve one picture for all of them.
+        picture = png_bytes().getvalue()
+        page.route("**/media/**", lambda route: route.fulfill(content_type="image/png", body=picture))
+        _sign_in(page, admin.email)
+        for url in urls:
+            answer = page.goto(url, wait_until="domcontentloaded")
+            assert answer.status < 400, (url, answer.status)
+            width, window = page.evaluate(WIDTH)
+            assert window == (PHONE if size == "phone" else DESKTOP)["viewport"]["width"], url
+            if width > window:
+                culprits = ", ".join(page.evaluate(CULPRITS, window))
+                too_wide.append(f"{locale} {url}: {width} px in a {window} px window ({culprits})")
+    assert not too_wide, "\n".join(too_wide)
