@@ -263,3 +263,37 @@ def test_pickers_render_on_the_forms_that_use_them(app, admin_client):
         html = _text(admin_client.get(url))
         assert f'name="q_{name}"' in html, url
         assert re.search(rf'hx-get="/admin/pick/\w+\?name={re.escape(name)}', html), url
+
+
+# --- a search is not a save: no errors on the form's other fields ---------------------------
+
+
+def test_a_search_without_javascript_shows_no_required_errors_on_the_other_fields(app, admin_client):
+    """A picker search posted with its form fails the form (nothing saved) with the
+    matches, and nothing else: "This field is required" was asked of nobody yet. The
+    typed values stay; a nested picker (a tier's gift) behaves alike."""
+    fruit = CategoryFactory(name="时令水果")
+    _product, skus = product_with_skus(title="有机苹果")
+    before = (_count(app, Coupon),)
+    response = admin_client.post_form("/admin/promotions/coupons/new", {
+        "name": "", "kind": "amount", "amount": "", "scope": "categories",
+        "per_user_limit": "", "valid_from": "", "q_scope_categories": "水果", "min_spend": "12.00",
+    }, headers={"Accept-Language": "en"})
+    html = _text(response)
+    assert response.status_code == 422
+    assert "Choose one of the matches below." in html
+    assert f'type="checkbox" name="scope_categories" value="category:{fruit.id}"' in html
+    assert "This field is required" not in html and "Give the amount off." not in html
+    assert html.count('class="error"') == 1
+    assert 'name="min_spend"' in html and 'value="12.00"' in html  # what was typed stays
+    assert (_count(app, Coupon),) == before
+    # a picker inside a tier of a full reduction
+    response = admin_client.post_form("/admin/promotions/promotions/new", {
+        "name": "", "basis": "amount", "scope": "all", "starts_at": "", "ends_at": "",
+        "tiers-0-threshold": "", "tiers-0-off_amount": "", "tiers-0-off_bp": "",
+        "tiers-0-gift_sku_id": "", "q_tiers-0-gift_sku_id": "苹果",
+    }, headers={"Accept-Language": "en"})
+    html = _text(response)
+    assert response.status_code == 422
+    assert f'value="sku:{skus[0].id}"' in html and "Choose one of the matches below." in html
+    assert "This field is required" not in html
