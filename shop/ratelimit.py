@@ -100,10 +100,22 @@ def _items(config_key: str):
     return parse_many(current_app.config[config_key])
 
 
+def _key(config_key: str, who: str) -> tuple[str, ...]:
+    """The identifiers of a count kept by hand: the deployment's RATELIMIT_KEY_PREFIX
+    (as Flask-Limiter's own limits carry it, so shops sharing one Redis never count
+    together), the limit's name, and who is counted."""
+    return (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), config_key, who)
+
+
+def exhausted(config_key: str, who: str) -> bool:
+    """Whether `who` has used up any of the limits named by config_key (counts nothing)."""
+    return not all(limiter.limiter.test(item, *_key(config_key, who)) for item in _items(config_key))
+
+
 def take(config_key: str, who: str) -> bool:
     """Count one attempt of `who` under the limits named by config_key, atomically, before
     it is answered; False when it is past any of them (it is then answered 429)."""
-    return all([limiter.limiter.hit(item, config_key, who) for item in _items(config_key)])
+    return all([limiter.limiter.hit(item, *_key(config_key, who)) for item in _items(config_key)])
 
 
 def retry_after(config_key: str, who: str) -> int:
@@ -111,7 +123,7 @@ def retry_after(config_key: str, who: str) -> int:
     latest window among those used up ends (0 when none is)."""
     now, wait = time.time(), 0.0
     for item in _items(config_key):
-        stats = limiter.limiter.get_window_stats(item, config_key, who)
+        stats = limiter.limiter.get_window_stats(item, *_key(config_key, who))
         if stats.remaining <= 0:
             wait = max(wait, stats.reset_time - now)
     return max(0, math.ceil(wait))

@@ -1,21 +1,38 @@
+import math
+
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from shop.accounts import services
 from shop.accounts.blueprint import bp
 from shop.accounts.forms import PasswordForm, ProfileForm, RegisterForm, SignInForm
+from shop import ratelimit
 from shop.extensions import limiter
 from shop.media.services import ImageError, read_upload, store_image
 from shop.web import fresh_session, render, render_error, safe_next_url
 
 
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
+SIGNIN = "SIGNIN_RATE_LIMIT"
 
 
-def _email_key() -> str:
-    return "signin-email:" + services.normalise_email(request.form.get("email", ""))
+def _signin_keys(email: str) -> list[str]:
+    """Wrong passwords are counted per address and per account."""
+    return [f"ip:{get_remote_address()}", "email:" + services.normalise_email(email)]
+
+
+def _signin_refused(form: SignInForm, keys: list[str]):
+    """Too many wrong passwords: 429, saying how long to wait."""
+    seconds = max(ratelimit.retry_after(SIGNIN, key) for key in keys) or 60
+    minutes = math.ceil(seconds / 60)
+    form.password.errors.append(ngettext(
+        "Too many wrong passwords. Wait %(num)d minute and try again.",
+        "Too many wrong passwords. Wait %(num)d minutes and try again.", minutes))
+    response = render("accounts/signin.html", form=form, status=429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _start_session(user) -> None:
@@ -31,17 +48,28 @@ def _home_of(user) -> str:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
-@limiter.limit(_signin_limit, methods=["POST"], key_func=_email_key)
 def signin():
+    """Signing in. Only wrong passwords count against the limit (SIGNIN_RATE_LIMIT, per
+    address and per account), so colleagues behind one office address sign in as often
+    as they like. Once it is used up every attempt is refused, a right password too
+    (else the refusals would tell right from wrong); each wrong one is counted
+    atomically before it is answered, so N parallel wrong passwords get exactly the
+    limit of "wrong" answers (tests/concurrency/test_rate_limit_race.py)."""
     form = SignInForm()
     if request.method == "GET":
         form.next.data = safe_next_url(request.args.get("next")) or ""
     if form.validate_on_submit():
+        keys = _signin_keys(form.email.data)
+        if any(ratelimit.exhausted(SIGNIN, key) for key in keys):
+            return _signin_refused(form, keys)
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             _start_session(user)
             return redirect(safe_next_url(form.next.data) or _home_of(user))
+        # The account's count first, the address's only for what it let through: so
+        # N parallel wrong passwords for one account get exactly the limit of answers.
+        if not all(ratelimit.take(SIGNIN, key) for key in reversed(keys)):
+            return _signin_refused(form, keys)
         form.password.errors.append(_("The email or password is wrong."))
     status = 422 if request.method == "POST" else 200
     return render("accounts/signin.html", form=form, status=status)
