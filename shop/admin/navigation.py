@@ -25,7 +25,7 @@ MENU = (
     (_l("Marketing"), (
         ("promotions_admin.overview", _l("Overview")),
         ("promotions_admin.coupons", _l("Coupons")),
-        ("promotions_admin.promotions", _l("Full reduction and gifts")),
+        ("promotions_admin.promotions", _l("Full reductions and buy N get M")),
         ("promotions_admin.flash_sessions", _l("Flash sales")),
         ("promotions_admin.timed_prices", _l("Limited-time prices")),
         ("groups_admin.campaigns", _l("Group buys")),

@@ -20,7 +20,7 @@ EN = {"Accept-Language": "en"}
 
 def _delta(body: str, figure: str) -> str:
     """The change shown beside one figure, as text."""
-    found = re.search(rf'id="fig-{figure}">[^<]*</strong><small class="delta (\w+)">(.*?)</small>',
+    found = re.search(rf'id="fig-{figure}">[^<]*</strong><small class="delta (\w+)[^"]*">(.*?)</small>',
                       body, re.S)
     assert found, figure
     return found.group(1) + " " + " ".join(found.group(2).split())
@@ -147,3 +147,15 @@ def test_the_signals_say_how_many_ask_for_attention(app):
     ProductFactory(on_sale_since=utcnow() - timedelta(days=20))
     with app.app_context():
         assert services.signals().count == 1
+
+
+def test_more_refunds_are_not_shown_as_good_news(app):
+    from flask import render_template_string
+
+    from shop.analytics.services import Change
+
+    with app.test_request_context():
+        macro = '{% from "admin/analytics/_charts.html" import delta %}'
+        sales = render_template_string(macro + "{{ delta(c) }}", c=Change(200, 100))
+        refunds = render_template_string(macro + "{{ delta(c, 'count', None, True) }}", c=Change(200, 100))
+    assert 'class="delta up good"' in sales and 'class="delta up bad"' in refunds
