@@ -5,6 +5,9 @@ never pans sideways). All the pages that do not fit are reported at once."""
 
 from __future__ import annotations
 
+import os
+import re
+
 import pytest
 
 from tests.admin.world import make_world, url_for_rule
@@ -12,6 +15,8 @@ from tests.conftest import DESKTOP, PHONE
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.e2e
+# Set to a folder to keep a full-page screenshot of every page there, to look at them.
+SHOTS = os.environ.get("NARROW_SHOTS")
 
 # Not pages for people to read: CSV files, and the pickers' htmx fragments.
 NOT_PAGES = {"analytics_admin.export_csv", "orders.admin_export", "admin.pick",
@@ -25,6 +30,14 @@ CULPRITS = """(width) => [...document.querySelectorAll("body *")]
     && ![...e.children].some((c) => c.getBoundingClientRect().right > width + 0.5))
   .slice(0, 3).map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")
     + (e.name ? `[name=${e.name}]` : ""))"""
+
+# On a phone the orders' and customers' lists show each row as a card, all of its cells
+# seen without scrolling sideways (true when the page shows such cards and they fit).
+CARDS = """(width) => {
+  const rows = [...document.querySelectorAll(".table.cards tbody tr")];
+  return rows.length > 0 && rows.every((tr) => getComputedStyle(tr).display === "block"
+    && [...tr.cells].every((td) => td.getBoundingClientRect().right <= width + 0.5));
+}"""
 
 
 def _page_urls(app, ids) -> list[str]:
@@ -51,19 +64,27 @@ def test_every_backoffice_page_fits_the_window(app, phone, png_bytes, size):
     admin = UserFactory(role="admin")
     urls = _page_urls(app, ids)
     assert len(urls) > 60
-    too_wide = []
+    too_wide, cards = [], set()
     for locale in ("zh-CN", "en"):
         page = phone(locale, size=PHONE if size == "phone" else DESKTOP)
         # The world's images are names without files: serve one picture for all of them.
         picture = png_bytes().getvalue()
-        page.route("**/media/**", lambda route: route.fulfill(content_type="image/png", body=picture))
+        page.route("**/media/**",
+                   lambda route: route.fulfill(content_type="image/png", body=picture))
         _sign_in(page, admin.email)
         for url in urls:
             answer = page.goto(url, wait_until="domcontentloaded")
             assert answer.status < 400, (url, answer.status)
             width, window = page.evaluate(WIDTH)
+            if SHOTS:
+                os.makedirs(SHOTS, exist_ok=True)
+                name = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
+                page.screenshot(path=f"{SHOTS}/{size}-{locale}-{name}.png", full_page=True)
             assert window == (PHONE if size == "phone" else DESKTOP)["viewport"]["width"], url
+            if page.evaluate(CARDS, window):
+                cards.add(url)
             if width > window:
                 culprits = ", ".join(page.evaluate(CULPRITS, window))
                 too_wide.append(f"{locale} {url}: {width} px in a {window} px window ({culprits})")
     assert not too_wide, "\n".join(too_wide)
+    assert cards == ({"/admin/orders", "/admin/customers"} if size == "phone" else set())
