@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from shop.admin.navigation import may_open
 from shop.articles import services as articles
-from shop.catalog.models import Product, Sku
+from shop.catalog import services as catalog
+from shop.catalog.models import Product
 from shop.db import db
 from shop.orders import services as orders
 from shop.referrals.models import Distributor, Withdrawal
@@ -33,11 +34,11 @@ def _count(query) -> int:
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
-def low_stock_skus():
-    """SKUs on sale with few units left (LOW_STOCK_THRESHOLD), of products not archived."""
-    return (select(Sku.id).join(Product, Sku.product_id == Product.id)
-            .where(Sku.active.is_(True), Product.archived_at.is_(None), Product.status == "on_sale",
-                   Sku.stock <= current_app.config["LOW_STOCK_THRESHOLD"]))
+def low_stock_products():
+    """Products not archived with an active SKU of LOW_STOCK_THRESHOLD units or fewer: the
+    rows the product list's "Low stock" filter shows."""
+    return select(Product.id).where(Product.archived_at.is_(None), catalog.low_stock_condition(
+        current_app.config["LOW_STOCK_THRESHOLD"]))
 
 
 def todos(user) -> list[Todo]:
@@ -69,5 +70,5 @@ def todos(user) -> list[Todo]:
         right="may_publish")
     add("articles_admin.due", _l("Articles due for re-promotion"),
         articles.due_query(author_id=None if user.role == "admin" else user.id))
-    add("catalog_admin.products", _l("Low stock"), low_stock_skus(), stock="low")
+    add("catalog_admin.products", _l("Low stock"), low_stock_products(), stock="low")
     return items

@@ -410,6 +410,11 @@ def remove_image(product: Product, image_id: int) -> None:
     touch(product)
 
 
+def low_stock_condition(threshold: int):
+    """A product with an active SKU that has `threshold` units or fewer."""
+    return Product.id.in_(select(Sku.product_id).where(Sku.active.is_(True), Sku.stock <= threshold))
+
+
 def admin_products(q: str = "", status: str = "", archived: bool = False, page: int = 1,
                    low_stock: int | None = None):
     """The backoffice's product list; `low_stock`: only products with an active SKU that
@@ -417,8 +422,7 @@ def admin_products(q: str = "", status: str = "", archived: bool = False, page: 
     query = select(Product).options(selectinload(Product.category), selectinload(Product.skus))
     query = query.where(Product.archived_at.is_not(None) if archived else Product.archived_at.is_(None))
     if low_stock is not None:
-        query = query.where(Product.id.in_(
-            select(Sku.product_id).where(Sku.active.is_(True), Sku.stock <= low_stock)))
+        query = query.where(low_stock_condition(low_stock))
     if status in PRODUCT_STATUSES:
         query = query.where(Product.status == status)
     if q:

@@ -106,8 +106,10 @@ def test_the_admin_home_counts_the_work_and_links_to_lists_that_show_it(app):
     assert _todo(home, "Distributor applications")[0] == 1
     assert _todo(home, "Withdrawals to approve")[0] == 1
     count, url = _todo(home, "Low stock")
-    assert count >= 1
-    assert "快卖完的茶" in client.get(url, headers=EN).get_data(as_text=True)
+    listed = client.get(url, headers=EN).get_data(as_text=True)
+    tea = listed[listed.index("快卖完的茶"):].split("</tr>")[0]
+    assert "Low: Red, 2 left" in tea and "Blue" not in tea  # which SKU is low (blue has 50)
+    assert count == listed.count('<tr><td><a href="/admin/catalog/products/')  # as many as listed
     assert distributor.user_id
 
 
