@@ -83,3 +83,12 @@ def test_refund_requests_wait_in_their_queue_until_handled(app):
     for role in ("shopper", "editor"):
         client, _ = signed_in(app, role)
         assert client.get("/admin/orders/aftersales").status_code == 403
+
+
+def test_a_refund_request_shows_the_customers_reason_above_the_answers(app):
+    order_id = an_order(app, status="refund_requested")
+    admin, _ = signed_in(app, "admin")
+    page = admin.get(f"/admin/orders/{order_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    ask = page.index('data-testid="refund-ask"')
+    assert "The customer asks for a refund: 不想要了" in page[ask:ask + 200]
+    assert ask < page.index("Decline the request") < page.index('data-testid="refund-form"')
