@@ -16,7 +16,7 @@ from shop.web.picking import Choice, Kind, register
 
 def describe_product(product: Product) -> Choice:
     status = "" if product.on_sale else " · " + _("not on sale")
-    return Choice("product", product.id, product.title,
+    return Choice("product", product.id, product.tr("title"),
                   f"{product.code} · {format_minor(product.price_minor, product.currency)}{status}",
                   product.cover)
 
@@ -27,12 +27,12 @@ def describe_sku(sku: Sku) -> Choice:
     detail = " · ".join(part for part in (
         spec, sku.code, format_minor(sku.price_minor, product.currency),
         _("stock %(n)d", n=sku.stock), "" if sku.active else _("not sold")) if part)
-    return Choice("sku", sku.id, product.title, detail, product.cover)
+    return Choice("sku", sku.id, product.tr("title"), detail, product.cover)
 
 
 def describe_category(category: Category) -> Choice:
-    return Choice("category", category.id, category.name,
-                  category.parent.name if category.parent else "")
+    return Choice("category", category.id, category.tr("name"),
+                  category.parent.tr("name") if category.parent else "")
 
 
 PRODUCT = register(Kind(

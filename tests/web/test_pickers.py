@@ -297,3 +297,14 @@ def test_a_search_without_javascript_shows_no_required_errors_on_the_other_field
     assert response.status_code == 422
     assert f'value="sku:{skus[0].id}"' in html and "Choose one of the matches below." in html
     assert "This field is required" not in html
+
+
+def test_pickers_name_things_in_the_pages_language(app, admin_client):
+    from tests.factories import CategoryFactory
+
+    CategoryFactory(name="时令水果", translations={"en": {"name": "Seasonal fruit"}})
+    zh = admin_client.get("/admin/pick/category?q=水果&name=scope_categories",
+                          headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    en = admin_client.get("/admin/pick/category?q=水果&name=scope_categories",
+                          headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "时令水果" in zh and "Seasonal fruit" in en and "时令水果" not in en
