@@ -9,7 +9,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from shop.db import day_start, utcnow
+from shop.db import day_start, shop_zone, utcnow
 from shop.money import format_minor
 from shop.orders import STATUS_LABELS, TAB_LABELS, export, placement, services
 from shop.orders.blueprint import bp
@@ -221,7 +221,7 @@ def admin_export():
     response = Response(stream_with_context(export.stream(batches, PAYMENT_METHOD_LABELS)),
                         mimetype="text/csv")
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=orders-{utcnow():%Y%m%d-%H%M}.csv")
+        f"attachment; filename=orders-{utcnow().astimezone(shop_zone()):%Y%m%d-%H%M}.csv")  # shop's time
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -124,6 +124,10 @@ def test_the_csv_export_of_the_filtered_list(app):
     response = admin.get("/admin/orders/export.csv?status=to_ship", headers=EN)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.is_streamed and "attachment" in response.headers["Content-Disposition"]
+    with app.app_context():  # named by the shop's day, as the orders' dates are shown
+        from shop.db import shop_zone, utcnow
+        day = f"orders-{utcnow().astimezone(shop_zone()):%Y%m%d}-"
+    assert day in response.headers["Content-Disposition"]
     body = response.get_data()
     assert body.startswith("\ufeff".encode())  # the BOM: Excel reads the Chinese right
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
