@@ -57,6 +57,9 @@ def test_an_admin_runs_the_shop_from_the_backoffice(app, screen):
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/admin/")  # staff land on their home
     expect(page.locator(".tabbar")).to_have_count(0)
+    phone = page.viewport_size["width"] < 960  # the menu's links show where the menu is below
+    for selector in (".bo-menu-link", ".bo-top-link"):
+        assert page.locator(selector).is_visible() == phone, selector
     assert _refund_count(page) == 2
     assert_accessible(page)
 
@@ -92,3 +95,4 @@ def test_an_admin_runs_the_shop_from_the_backoffice(app, screen):
         assert db.session.get(User, editor.id).can_publish
         assert db.session.get(User, clerk.id).role == "staff"
         assert db.session.scalars(select(StoreStaff.store_id).where(StoreStaff.user_id == clerk.id)).all() == [store.id]
+
