@@ -33,6 +33,7 @@ from shop.catalog.models import Product
 from shop.customers.models import TAG_LENGTH, CustomerTag
 from shop.db import RowsPage, db
 from shop.groups.models import Group, GroupCampaign, GroupMember
+from shop.members import services as members
 from shop.members.models import Member, MemberLevel
 from shop.orders.models import PAID_STATUSES, Order
 from shop.points.models import PointsAccount, PointsEntry
@@ -100,7 +101,8 @@ def _rows(conditions: list, *, limit: int | None = None, offset: int = 0) -> lis
         select(User, MemberLevel.name, PointsAccount.balance, Wallet.balance_minor,
                Wallet.currency, Acquisition.source, Binding.referrer_id, referrer.nickname)
         .outerjoin(Member, Member.user_id == User.id)
-        .outerjoin(MemberLevel, MemberLevel.id == Member.level_id)
+        .outerjoin(MemberLevel, MemberLevel.id == func.coalesce(Member.level_id,
+                                                                members.starting_level_id()))
         .outerjoin(PointsAccount, PointsAccount.user_id == User.id)
         .outerjoin(Wallet, Wallet.user_id == User.id)
         .outerjoin(Acquisition, Acquisition.user_id == User.id)

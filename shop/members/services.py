@@ -210,6 +210,12 @@ class Benefits:
 NO_BENEFITS = Benefits()
 
 
+def starting_level_id():
+    """The level a shopper who has never earned growth is on (the one 0 reaches, if a
+    level starts at 0), as a scalar subquery: lists join it as level_of() reads it."""
+    return _best_level(0)
+
+
 def level_of(user_id: int | None) -> MemberLevel | None:
     """The user's level (one query): the member row's, or for a shopper who has never
     earned growth (no row yet) the level 0 growth reaches, if one starts at 0."""

@@ -468,3 +468,14 @@ def test_two_admins_demoting_each_other_at_once_leave_exactly_one(app, live_serv
         with app.app_context():  # the next round starts from no admin at all
             db.session.execute(db.update(User).where(User.role == "admin").values(role="shopper"))
             db.session.commit()
+
+
+def test_a_new_account_shows_the_level_it_is_on_as_its_shopper_sees_it(app, admin_client):
+    from tests.factories import MemberLevelFactory
+
+    MemberLevelFactory(name="普通会员", threshold=0)
+    MemberLevelFactory(name="银卡", threshold=1000)
+    person = UserFactory(nickname="新来的")
+    page = admin_client.get(f"{_page(person.id)}", headers=EN).get_data(as_text=True)
+    listed = admin_client.get("/admin/customers?q=新来的", headers=EN).get_data(as_text=True)
+    assert "普通会员" in page and "普通会员" in listed and "银卡" not in listed
