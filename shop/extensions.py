@@ -36,7 +36,10 @@ class ShopLoginManager(LoginManager):
 migrate = Migrate(compare_type=True, render_as_batch=True, render_item=render_migration_item)
 login_manager = ShopLoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+# Short dates as Chinese apps and the backoffice write them, the same in every language
+# ("2026-12-08 05:04"): English's own short form, "12/8/26, 5:04 AM", reads two ways.
+babel = Babel(date_formats={**Babel.default_date_formats, "datetime.short": "yyyy-MM-dd HH:mm",
+                            "date.short": "yyyy-MM-dd"})
 htmx = HTMX()
 cache = Cache()
 limiter = Limiter(key_func=get_remote_address)
