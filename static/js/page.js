@@ -88,3 +88,14 @@ document.addEventListener("keydown", (event) => {
     htmx.trigger(event.target, "search");
   }
 });
+
+// A form that comes back refused puts the cursor on its first field in error, so the
+// message is seen however far down the form it is (without JavaScript the page opens at
+// the top and each field carries its own message). Not when the address names a place.
+(() => {
+  const focusFirstError = () => {
+    const bad = document.querySelector("main [aria-invalid=\"true\"]");
+    if (bad && !location.hash) bad.focus();
+  };
+  document.addEventListener("DOMContentLoaded", focusFirstError);
+})();
