@@ -102,6 +102,15 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")
+    # Sign-in codes by SMS (shop.accounts.phone): codes sent per number, per address and
+    # in all (a day's cap on what the SMS gateway bills), and wrong guesses per code
+    # (past it the code is burnt; a new one must be asked for).
+    PHONE_CODE_RATE_LIMIT = os.environ.get("PHONE_CODE_RATE_LIMIT",
+                                           "1 per minute;5 per hour;10 per day")
+    PHONE_CODE_IP_RATE_LIMIT = os.environ.get("PHONE_CODE_IP_RATE_LIMIT",
+                                              "5 per minute;20 per hour;50 per day")
+    PHONE_CODE_DAILY_CAP = os.environ.get("PHONE_CODE_DAILY_CAP", "2000 per day")
+    PHONE_CODE_GUESS_LIMIT = os.environ.get("PHONE_CODE_GUESS_LIMIT", "5 per 10 minutes")
 
     # Stripe (used from the commerce issue on)
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
@@ -125,6 +134,14 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "shop@example.com")
     MAIL_SUPPRESS_SEND = not MAIL_SERVER
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(INSTANCE / "outbox"))
+    # SMS (shop.accounts.sms): "outbox" writes each message to MAIL_OUTBOX (a .txt file)
+    # and the log, nothing leaves the machine; "twilio" posts it to Twilio's Messages API
+    # (SMS_API_BASE for another host speaking it), from SMS_FROM.
+    SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "outbox")
+    SMS_API_BASE = os.environ.get("SMS_API_BASE", "https://api.twilio.com").rstrip("/")
+    SMS_ACCOUNT_SID = os.environ.get("SMS_ACCOUNT_SID", "")
+    SMS_AUTH_TOKEN = os.environ.get("SMS_AUTH_TOKEN", "")
+    SMS_FROM = os.environ.get("SMS_FROM", "")
 
     PAGE_SIZE = 20
     # An unpaid order holds its stock this long; then the sweeper cancels it.
@@ -158,4 +175,5 @@ class TestConfig(Config):
     STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = ""
     MAIL_SERVER = ""
     MAIL_SUPPRESS_SEND = True
+    SMS_PROVIDER = "outbox"
     SERVER_NAME = None

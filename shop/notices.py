@@ -28,6 +28,8 @@ def _order_mail(order_id: int, subject, template: str) -> None:
 
     order = db.session.get(Order, order_id)
     user = db.session.get(User, order.user_id)
+    if not user.email:  # an account made by phone that gave no email
+        return
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         _send(user.email, subject(order), template, order=order, user=user)
 

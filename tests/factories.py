@@ -9,7 +9,7 @@ from datetime import timedelta
 import factory
 from werkzeug.security import generate_password_hash
 
-from shop.accounts.models import User
+from shop.accounts.models import PhoneCode, User
 from shop.articles import markup
 from shop.articles.models import (Article, ArticleCategory, ArticleEvent, ArticleProduct,
                                   ArticleRevision, Tag)
@@ -79,6 +79,27 @@ class UserFactory(BaseFactory):
     nickname = factory.Sequence(lambda n: f"用户{n}")
     password_hash = PASSWORD_HASH
     role = "shopper"
+
+
+def _code_digest(phone: str, code: str) -> str:
+    from shop.accounts.phone import _digest
+
+    with _app.app_context():
+        return _digest(phone, code)
+
+
+class PhoneCodeFactory(BaseFactory):
+    """A sign-in code for a number; `code` (not stored) is the code it hashes."""
+
+    class Meta:
+        model = PhoneCode
+        exclude = ("code",)
+
+    code = "123456"
+    phone = "+8613800138000"
+    created_at = factory.LazyFunction(utcnow)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(minutes=5))
+    code_hash = factory.LazyAttribute(lambda o: _code_digest(o.phone, o.code))
 
 
 class CategoryFactory(BaseFactory):

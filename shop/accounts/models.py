@@ -31,10 +31,17 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for an account made by phone (shop.accounts.phone) that has given no email.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # "" for an account without a password (made by phone): no password ever matches it.
     password_hash: Mapped[str] = mapped_column(String(255))
     nickname: Mapped[str] = mapped_column(String(32))
+    # A contact number the shopper types on the profile, never checked: not a way in.
     phone: Mapped[str | None] = mapped_column(String(20))
+    # The number this account signs in with (E.164, e.g. +8613800138000), set only by a
+    # code sent to it (shop.accounts.phone), so typing someone's number on a profile
+    # never opens their way in. Unique: one account a number.
+    signin_phone: Mapped[str | None] = mapped_column(String(16), unique=True)
     avatar_key: Mapped[str | None] = mapped_column(String(32))
     avatar_widths: Mapped[str | None] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(16), default="shopper")
@@ -59,6 +66,10 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
     @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    @property
     def role_label(self) -> str:
         return str(ROLE_LABELS[self.role])
 
@@ -72,3 +83,19 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class PhoneCode(db.Model):
+    """A 6-digit sign-in code sent to a number: only its HMAC is kept (never the code),
+    it is valid until expires_at, and used once (used_at; also set on the codes a newer
+    one replaces). Wrong guesses are counted by the rate limiter (PHONE_CODE_GUESS_LIMIT,
+    per code), not here: a refused attempt's transaction is rolled back."""
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

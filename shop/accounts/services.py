@@ -73,7 +73,7 @@ def user_by_email(email: str) -> User | None:
 
 def authenticate(email: str, password: str) -> User | None:
     user = user_by_email(email)
-    if user is None:
+    if user is None or not user.password_hash:  # unknown, or made by phone: no password
         check_password_hash(_dummy_hash(_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
@@ -108,6 +108,9 @@ def end_sessions(user: User) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """A new password, once the current one is given; every other session of the account
     ends (the caller signs this one in again)."""
+    if not user.password_hash:
+        raise AccountError(_("This account has no password: it signs in with a code sent "
+                             "to its phone."), field="current")
     if not check_password_hash(user.password_hash, current):
         raise AccountError(_("The current password is wrong."), field="current")
     user.password_hash = hash_password(new)

@@ -41,7 +41,7 @@ def row(item, method_labels: dict) -> list[str]:
     text = [order.number, format_datetime(order.created_at, "yyyy-MM-dd HH:mm"),
             str(STATUS_LABELS[order.status]),
             customer.nickname if customer else "", (customer.phone or "") if customer else "",
-            customer.email if customer else "", order.ship_name, order.ship_phone,
+            (customer.email or "") if customer else "", order.ship_name, order.ship_phone,
             order.ship_address,
             "; ".join(f"{line.title} {line.sku_label} ×{line.quantity}".replace("  ", " ")
                       for line in lines)]
