@@ -54,7 +54,10 @@ def test_an_admin_adds_a_flash_item_and_a_coupon_scope_with_pickers(app, screen)
     coupon.locator("[name=name]").fill("水果节券")
     coupon.locator("[name=amount]").fill("5.00")
     coupon.locator("[name=valid_days]").fill("7")
+    expect(page.locator(".when-scope-categories")).to_be_hidden()  # "everything" needs no picker
+    expect(page.locator(".when-kind-percent")).to_be_hidden()  # an amount off: no percentage
     coupon.locator("[name=scope]").select_option("categories")
+    expect(page.locator(".when-scope-products")).to_be_hidden()
     _pick(page, "scope_categories", "水果", "时令水果")
     _pick(page, "scope_categories", "水果", "水果茶")
     page.get_by_test_id("save-coupon").click()
