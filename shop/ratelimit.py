@@ -118,6 +118,16 @@ def take(config_key: str, who: str) -> bool:
     return all([limiter.limiter.hit(item, *_key(config_key, who)) for item in _items(config_key)])
 
 
+def take_in_turn(config_key: str, who: str) -> bool:
+    """As take(), but the windows are counted in the order config_key lists them (the
+    shortest first) and counting stops at the first one used up: an attempt refused by
+    the minute's window does not use the hour's. So of N parallel attempts exactly what
+    the tightest window has left pass; with take(), counting every window, the attempt
+    first in the minute's window may come after others in the hour's and be refused
+    there, and then none passes (sign-in codes: shop.accounts.phone)."""
+    return all(limiter.limiter.hit(item, *_key(config_key, who)) for item in _items(config_key))
+
+
 def retry_after(config_key: str, who: str) -> int:
     """Seconds until `who` may try again under the limits named by config_key: until the
     latest window among those used up ends (0 when none is)."""

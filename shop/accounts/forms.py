@@ -67,3 +67,17 @@ class ProfileForm(FlaskForm):
         ],
     )
     avatar = FileField(_l("Avatar"))
+
+
+class PhoneForm(FlaskForm):
+    """The number a sign-in code is sent to (checked by shop.accounts.phone)."""
+
+    phone = StringField(_l("Mobile number"), validators=[InputRequired(), Length(max=32)])
+    next = HiddenField()
+
+
+class PhoneCodeForm(FlaskForm):
+    phone = HiddenField(validators=[InputRequired(), Length(max=32)])
+    code = StringField(_l("Code"), validators=[
+        InputRequired(), Regexp(r"^\s*[0-9０-９]{6}\s*$", message=_l("The code is 6 digits."))])
+    next = HiddenField()

@@ -95,7 +95,7 @@ def request_code(raw_phone: str, address: str) -> str:
     # limit pass, whatever the address's count says.
     for config_key, who in ((PER_NUMBER, "phone:" + phone), (PER_ADDRESS, "ip:" + address),
                             (DAILY_CAP, "all")):
-        if not ratelimit.take(config_key, who):
+        if not ratelimit.take_in_turn(config_key, who):
             raise _refused(config_key, who)
     now = utcnow()
     db.session.execute(update(PhoneCode).where(PhoneCode.phone == phone,

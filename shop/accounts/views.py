@@ -6,9 +6,11 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from shop.accounts import phone as phone_signin
 from shop.accounts import services
 from shop.accounts.blueprint import bp
-from shop.accounts.forms import PasswordForm, ProfileForm, RegisterForm, SignInForm
+from shop.accounts.forms import (PasswordForm, PhoneCodeForm, PhoneForm, ProfileForm,
+                                 RegisterForm, SignInForm)
 from shop import ratelimit
 from shop.extensions import limiter
 from shop.media.services import ImageError, read_upload, store_image
@@ -73,6 +75,58 @@ def signin():
         form.password.errors.append(_("The email or password is wrong."))
     status = 422 if request.method == "POST" else 200
     return render("accounts/signin.html", form=form, status=status)
+
+
+def _phone_page(form: PhoneForm, code_form: PhoneCodeForm | None = None, status: int = 200,
+                retry_after: int = 0):
+    """The phone sign-in page: the number's form, or once a code is sent, the code's."""
+    response = render("accounts/signin_phone.html", form=form, code_form=code_form,
+                      status=status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.route("/signin/phone", methods=["GET", "POST"])
+def signin_phone():
+    """Sign in, or up, with a phone number: a 6-digit code is sent to it (limits per
+    number, address and day: 429 saying when to try again, nothing sent); the answer is
+    the same whether the number has an account or not."""
+    form = PhoneForm()
+    if request.method == "GET":
+        form.next.data = safe_next_url(request.args.get("next")) or ""
+        return _phone_page(form)
+    if not form.validate_on_submit():
+        return _phone_page(form, status=422)
+    try:
+        number = phone_signin.request_code(form.phone.data, get_remote_address())
+    except phone_signin.PhoneError as exc:
+        form.phone.errors.append(str(exc))
+        return _phone_page(form, status=429 if exc.retry_after else 422,
+                           retry_after=exc.retry_after)
+    code_form = PhoneCodeForm(formdata=None, phone=number, next=safe_next_url(form.next.data) or "")
+    form.phone.data = phone_signin.display_phone(number)
+    return _phone_page(form, code_form)
+
+
+@bp.post("/signin/phone/code")
+def signin_phone_code():
+    """The code sent to the number: the account of the number is signed in (made if
+    there is none). A wrong, expired or used code, or a disabled account: the code's
+    form again with the reason, nothing changed."""
+    code_form = PhoneCodeForm()
+    form = PhoneForm(formdata=None, phone=code_form.phone.data, next=code_form.next.data)
+    if code_form.validate_on_submit():
+        try:
+            signed = phone_signin.verify_code(code_form.phone.data, code_form.code.data)
+        except phone_signin.PhoneError as exc:
+            (code_form.code if exc.field == "code" else form.phone).errors.append(str(exc))
+        else:
+            _start_session(signed.user)
+            if signed.created:
+                flash(_("Welcome! Your account is ready."))
+            return redirect(safe_next_url(code_form.next.data) or _home_of(signed.user))
+    return _phone_page(form, code_form, status=422)
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -267,3 +267,122 @@ def test_twilio_adapter_fails_on_a_refusal(app, gateway):
     with app.app_context():
         with pytest.raises(sms.SmsError, match="401"):
             sms.send_code(NUMBER, "123456")
+
+
+# --- the page ---------------------------------------------------------------------------
+
+EN = {"Accept-Language": "en"}
+
+
+def _send(client, number="138 0013 8000", **extra):
+    return client.post_form("/signin/phone", {"phone": number, **extra}, headers=EN)
+
+
+def _enter(client, code, number=NUMBER, **extra):
+    return client.post_form("/signin/phone/code", {"phone": number, "code": code, **extra},
+                            headers=EN)
+
+
+def test_the_sign_in_page_links_to_the_phone_page(client):
+    html = client.get("/signin?next=/cart", headers=EN).get_data(as_text=True)
+    assert 'href="/signin/phone?next=/cart"' in html
+    page = client.get("/signin/phone?next=/cart", headers=EN).get_data(as_text=True)
+    assert 'name="phone"' in page and 'value="/cart"' in page
+
+
+def test_the_whole_flow_makes_an_account_and_lands_on_next(app, client):
+    response = _send(client, next="/cart")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "We sent a 6-digit code to 138 0013 8000" in html
+    assert f'name="phone" type="hidden" value="{NUMBER}"' in html and 'name="code"' in html
+    code = _code_in(_sms(app)[-1])
+    response = _enter(client, code, next="/cart")
+    assert response.status_code == 302 and response.headers["Location"] == "/cart"
+    me = client.get("/me", headers=EN).get_data(as_text=True)
+    assert "8000" in me and 'data-testid="no-password"' in me and "/me/password" not in me
+    assert _scalar(app, select(User.signin_phone)) == NUMBER
+
+
+def test_a_known_number_lands_on_its_home_and_sessions_work(app, client):
+    user = UserFactory(signin_phone=NUMBER)
+    _send(client)
+    response = _enter(client, _code_in(_sms(app)[-1]))
+    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    assert client.get("/me").status_code == 200
+    client.post_form("/signout")  # ends every session of the account, as for passwords
+    assert client.get("/me").status_code == 302
+    assert _scalar(app, select(func.count(User.id))) == 1
+    assert _scalar(app, select(User.session_version).where(User.id == user.id)) == 1
+
+
+def test_the_send_step_says_the_same_for_known_and_unknown_numbers(app, client):
+    UserFactory(signin_phone="+8613800138001")
+    known = _send(client, "13800138001").get_data(as_text=True)
+    unknown = _send(client, "13800138002").get_data(as_text=True)
+    strip = lambda html, n: html.replace(n, "N").replace(  # noqa: E731
+        "138 0013 800" + n[-1], "N")
+    import re
+    token = re.compile(r'value="[^"]{40,}"')
+    assert token.sub("", strip(known, "+8613800138001")) == token.sub("", strip(unknown, "+8613800138002"))
+    assert len(_sms(app)) == 2
+
+
+def test_a_malformed_number_is_a_form_error_and_sends_nothing(app, client):
+    response = _send(client, "12345")
+    assert response.status_code == 422 and "Enter a valid mobile number" in response.get_data(as_text=True)
+    assert _scalar(app, select(func.count(PhoneCode.id))) == 0 and _sms(app) == []
+
+
+def test_a_wrong_code_on_the_page_changes_nothing(app, client):
+    _send(client)
+    code = _code_in(_sms(app)[-1])
+    response = _enter(client, f"{(int(code) + 1) % 10 ** 6:06d}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "The code is wrong or has expired" in html
+    assert 'name="code"' in html and f'value="{NUMBER}"' in html  # the number is kept
+    assert _scalar(app, select(func.count(User.id))) == 0
+    assert _scalar(app, select(PhoneCode.used_at)) is None
+    assert client.get("/me").status_code == 302
+    assert _enter(client, "12ab").status_code == 422
+
+
+def test_a_reused_code_on_the_page_is_refused(app, client):
+    _send(client)
+    code = _code_in(_sms(app)[-1])
+    assert _enter(client, code).status_code == 302
+    client.post_form("/signout")
+    response = _enter(client, code)
+    assert response.status_code == 422 and "wrong or has expired" in response.get_data(as_text=True)
+    assert client.get("/me").status_code == 302
+
+
+def test_too_many_codes_for_a_number_is_429_saying_when(app, client):
+    _send(client)
+    response = _send(client)
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 60
+    assert "Try again in 1 min" in response.get_data(as_text=True)
+    assert len(_sms(app)) == 1 and _scalar(app, select(func.count(PhoneCode.id))) == 1
+
+
+def test_a_disabled_account_is_refused_on_the_page(app, client):
+    UserFactory(signin_phone=NUMBER, active=False)
+    _send(client)
+    response = _enter(client, _code_in(_sms(app)[-1]))
+    assert response.status_code == 422 and "disabled" in response.get_data(as_text=True)
+    assert client.get("/me").status_code == 302
+
+
+def test_posts_need_the_csrf_token(app, client):
+    assert client.post("/signin/phone", data={"phone": "13800138000"}).status_code in (400, 422)
+    assert _sms(app) == []
+
+
+def test_an_account_without_password_is_refused_by_the_password_form(app, client):
+    from tests.factories import PASSWORD
+
+    user = UserFactory(password_hash="", signin_phone=NUMBER)
+    for password in ("", PASSWORD):
+        response = client.post_form("/signin", {"email": user.email, "password": password},
+                                    headers=EN)
+        assert response.status_code == 422
+    assert client.get("/me").status_code == 302
