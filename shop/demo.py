@@ -804,7 +804,7 @@ def _load_stores() -> int:
             for name, city, address, phone, hours, lat, lng in DEMO_STORES]
     if db.session.scalar(select(User.id).where(User.email == "staff@example.com")) is not None:
         for store in made[:2]:
-            stores.add_staff(store, "staff@example.com")
+            stores.add_staff(store, db.session.scalar(select(User).where(User.email == "staff@example.com")))
     for product in db.session.scalars(select(Product).where(Product.code.in_(DEMO_PICKUP))):
         product.pickup_enabled = True
     db.session.flush()

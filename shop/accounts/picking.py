@@ -13,7 +13,8 @@ from shop.web.picking import Choice, Kind, mask_email, mask_phone, register
 
 
 def describe_customer(user: User) -> Choice:
-    detail = " · ".join(part for part in (mask_email(user.email), mask_phone(user.phone)) if part)
+    detail = " · ".join(part for part in (mask_email(user.email) if user.email else "",
+                                          mask_phone(user.phone or user.signin_phone)) if part)
     avatar = (user.avatar_key, user.avatar_widths) if user.avatar_key else None
     return Choice("customer", user.id, user.nickname, detail, avatar=avatar)
 

@@ -167,7 +167,7 @@ def adjust():
         except services.PointsError as exc:
             form.points.errors.append(str(exc))
         else:
-            flash(_("Points adjusted: %(email)s now has %(n)d.", email=user.email,
+            flash(_("Points adjusted: %(name)s now has %(n)d.", name=user.nickname,
                     n=services.balance(user.id)))
             return redirect(url_for("points_admin.adjust"), 303)
     return render("admin/points/adjust.html", form=form, status=_status())

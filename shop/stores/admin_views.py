@@ -56,7 +56,7 @@ def add_staff(store_id: int):
     if not form.validate_on_submit():
         return _store_page(store, stored(StoreForm, obj=store), 422, staff_form=form)
     try:
-        user = services.add_staff(store, form.user_id.chosen.email)
+        user = services.add_staff(store, form.user_id.chosen)
     except services.StoreError as exc:
         return _store_page(store, stored(StoreForm, obj=store), 409, staff_form=form, message=str(exc))
     flash(_("%(name)s now verifies pickups at this store.", name=user.nickname))

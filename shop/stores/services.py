@@ -30,7 +30,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from shop.accounts.models import CODE_ALPHABET, User
-from shop.accounts.services import user_by_email
 from shop.catalog.models import Product
 from shop.db import db, utcnow
 from shop.orders import HOLD_LABELS, STATUS_LABELS, lifecycle
@@ -294,12 +293,10 @@ def staff_of(store: Store) -> list[User]:
         .where(StoreStaff.store_id == store.id).order_by(User.nickname, User.id)))
 
 
-def add_staff(store: Store, email: str) -> User:
-    """Bind an account to the store. A shopper's account becomes store staff; an
-    editor's is refused (one role per account), an admin needs no binding."""
-    user = user_by_email(email)
-    if user is None:
-        raise StoreError(_("There is no account with this email."))
+def add_staff(store: Store, user: User) -> User:
+    """Bind an account (picked by name: accounts made by phone have no email) to the
+    store. A shopper's account becomes store staff; an editor's is refused (one role per
+    account), an admin needs no binding."""
     if user.role == "admin":
         raise StoreError(_("Admins verify pickups at every store already."))
     if user.role == "editor":

@@ -479,3 +479,19 @@ def test_a_new_account_shows_the_level_it_is_on_as_its_shopper_sees_it(app, admi
     page = admin_client.get(f"{_page(person.id)}", headers=EN).get_data(as_text=True)
     listed = admin_client.get("/admin/customers?q=新来的", headers=EN).get_data(as_text=True)
     assert "普通会员" in page and "普通会员" in listed and "银卡" not in listed
+
+
+def test_an_account_made_by_phone_shows_and_can_be_made_store_staff(app, admin_client):
+    from tests.factories import StoreFactory
+
+    person = UserFactory(email=None, signin_phone="+8613800138000", password_hash="", nickname="用户8000")
+    store = StoreFactory()
+    listed = admin_client.get("/admin/customers?q=用户8000", headers=EN).get_data(as_text=True)
+    page = admin_client.get(_page(person.id), headers=EN).get_data(as_text=True)
+    assert "+8613800138000" in listed and "None" not in listed
+    assert "+8613800138000" in page and ">None<" not in page
+    made = admin_client.post_form(f"/admin/stores/{store.id}/staff", {"user_id": f"customer:{person.id}"})
+    assert made.status_code in (302, 303)
+    with app.app_context():
+        assert db.session.get(User, person.id).role == "staff"
+    assert "+8613800138000" in admin_client.get(f"/admin/stores/{store.id}", headers=EN).get_data(as_text=True)

@@ -19,6 +19,8 @@ from tests.factories import PhoneCodeFactory, UserFactory
 
 NUMBER = "+8613800138000"
 
+EN = {"Accept-Language": "en"}
+
 
 def _sms(app) -> list[str]:
     """The text messages in the outbox, oldest first."""
@@ -27,7 +29,7 @@ def _sms(app) -> list[str]:
 
 
 def _scalar(app, statement):
-    with app.app_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         return db.session.scalar(statement)
 
 
@@ -44,12 +46,12 @@ def _code_in(message: str) -> str:
                                    "+8613800138000", "８６１３８００１３８０００"[2:],
                                    "＋８６ １３８００１３８０００", " 0086 13800138000 "])
 def test_mainland_numbers_are_kept_in_e164(app, typed):
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         assert service.normalise_phone(typed) == NUMBER
 
 
 def test_an_international_number_keeps_its_country(app):
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         assert service.normalise_phone("+44 7911 123456") == "+447911123456"
         assert service.normalise_phone("+1 (415) 555-2671") == "+14155552671"
 
@@ -57,7 +59,7 @@ def test_an_international_number_keeps_its_country(app):
 @pytest.mark.parametrize("typed", ["", "12345", "1380013800", "138001380001", "abc",
                                    "+999 123456", "4412345678"])
 def test_a_malformed_number_is_refused(app, typed):
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         with pytest.raises(service.PhoneError) as refused:
             service.normalise_phone(typed)
     assert refused.value.field == "phone"
@@ -67,13 +69,13 @@ def test_a_malformed_number_is_refused(app, typed):
 
 
 def test_a_code_is_stored_hashed_and_sent_after_the_commit(app):
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         assert service.request_code("138 0013 8000", "10.0.0.1") == NUMBER
         assert _sms(app) == []  # nothing sent inside the transaction
         db.session.commit()
         from shop.jobs import run_inline
         run_inline()
-    with app.app_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         (row,) = db.session.scalars(select(PhoneCode)).all()
     (message,) = _sms(app)
     code = _code_in(message)
@@ -86,7 +88,7 @@ def _issue(app, phone=NUMBER, address="10.0.0.1") -> str:
     """A code requested, committed and sent; the code read from the outbox."""
     from shop.jobs import run_inline
 
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         service.request_code(phone, address)
         db.session.commit()
         run_inline()
@@ -95,7 +97,7 @@ def _issue(app, phone=NUMBER, address="10.0.0.1") -> str:
 
 def test_the_right_code_makes_an_account_without_password_or_email(app):
     code = _issue(app)
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         signed = service.verify_code("13800138000", code)
         db.session.commit()
         user = db.session.get(User, signed.user.id)
@@ -108,14 +110,14 @@ def test_the_right_code_makes_an_account_without_password_or_email(app):
 def test_the_right_code_signs_in_the_account_of_the_number(app):
     user = UserFactory(signin_phone=NUMBER)
     code = _issue(app)
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         signed = service.verify_code(NUMBER, code)
         assert (signed.user.id, signed.created) == (user.id, False)
         assert db.session.scalar(select(func.count(User.id))) == 1
 
 
 def _refused(app, phone, code, expected):
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         with pytest.raises(service.PhoneError, match=expected):
             service.verify_code(phone, code)
         db.session.rollback()
@@ -127,7 +129,7 @@ def test_a_wrong_code_is_refused_and_the_right_one_still_works(app):
     _refused(app, NUMBER, wrong, "wrong or has expired")
     assert _scalar(app, select(func.count(User.id))) == 0
     assert _scalar(app, select(PhoneCode.used_at)) is None
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         assert service.verify_code(NUMBER, code).created
 
 
@@ -148,7 +150,7 @@ def test_an_expired_code_is_refused(app):
 
 def test_a_used_code_is_refused_the_second_time(app):
     code = _issue(app)
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         service.verify_code(NUMBER, code)
         db.session.commit()
     _refused(app, NUMBER, code, "wrong or has expired")
@@ -175,7 +177,7 @@ def test_a_disabled_account_cannot_sign_in_by_code(app):
 
 def test_an_account_without_password_cannot_sign_in_by_password(app):
     user = UserFactory(password_hash="", signin_phone=NUMBER)
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         for password in ("", "x", "not-a-password"):
             assert services.authenticate(user.email, password) is None
         with pytest.raises(services.AccountError, match="no password"):
@@ -187,7 +189,7 @@ def test_an_account_without_password_cannot_sign_in_by_password(app):
 
 def test_codes_per_number_are_limited(app):
     _issue(app)
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         with pytest.raises(service.PhoneError, match="Too many codes") as refused:
             service.request_code(NUMBER, "10.0.0.2")
         db.session.rollback()
@@ -198,7 +200,7 @@ def test_codes_per_number_are_limited(app):
 def test_codes_per_address_are_limited(app):
     for n in range(5):
         _issue(app, phone=f"+861380013800{n}")
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         with pytest.raises(service.PhoneError, match="Too many codes"):
             service.request_code("+8613800138009", "10.0.0.1")
         db.session.rollback()
@@ -210,7 +212,7 @@ def test_codes_in_all_are_capped(app):
     app.config["PHONE_CODE_DAILY_CAP"] = "2 per day"
     _issue(app, phone="+8613800138001", address="10.0.0.1")
     _issue(app, phone="+8613800138002", address="10.0.0.2")
-    with app.test_request_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         with pytest.raises(service.PhoneError, match="Too many codes"):
             service.request_code("+8613800138003", "10.0.0.3")
     assert len(_sms(app)) == 2
@@ -250,7 +252,7 @@ def gateway():
 def test_twilio_adapter_posts_the_message(app, gateway):
     app.config.update(SMS_PROVIDER="twilio", SMS_API_BASE=f"http://127.0.0.1:{gateway.server_port}",
                       SMS_ACCOUNT_SID="AC42", SMS_AUTH_TOKEN="tok", SMS_FROM="+15005550006")
-    with app.app_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         sms.send_code(NUMBER, "123456")
     ((path, auth, form),) = _Gateway.seen
     assert path == "/2010-04-01/Accounts/AC42/Messages.json"
@@ -264,14 +266,13 @@ def test_twilio_adapter_fails_on_a_refusal(app, gateway):
     _Gateway.status = 401
     app.config.update(SMS_PROVIDER="twilio", SMS_API_BASE=f"http://127.0.0.1:{gateway.server_port}",
                       SMS_ACCOUNT_SID="AC42", SMS_AUTH_TOKEN="bad")
-    with app.app_context():
+    with app.test_request_context(headers=EN):  # messages read in English
         with pytest.raises(sms.SmsError, match="401"):
             sms.send_code(NUMBER, "123456")
 
 
 # --- the page ---------------------------------------------------------------------------
 
-EN = {"Accept-Language": "en"}
 
 
 def _send(client, number="138 0013 8000", **extra):

@@ -57,7 +57,7 @@ def test_a_shared_link_brings_a_buyer_and_earns_a_commission(stripe_app, stripe_
     # B registers from the Me tab (sign-in page -> create an account)
     buyer_page.locator(".tabbar a[href='/me']").click()
     buyer_page.wait_for_url(lambda url: urlsplit(url).path == "/signin")
-    buyer_page.get_by_role("link", name="注册").click()
+    buyer_page.get_by_role("link", name="注册", exact=True).click()
     buyer_page.wait_for_url(lambda url: urlsplit(url).path == "/register")
     buyer_page.get_by_label("邮箱").fill("friend@example.com")
     buyer_page.get_by_label("昵称").fill("小贝")
