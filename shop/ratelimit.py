@@ -53,11 +53,28 @@ class FileStorage(Storage):
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, "
-                               "count INTEGER NOT NULL, expires REAL NOT NULL)")
+            self._set_up(connection)
             self._local.connection = connection
         return connection
+
+    @staticmethod
+    def _set_up(connection: sqlite3.Connection) -> None:
+        """WAL and the table, once per file. Switching the journal mode does not wait for
+        the busy timeout (SQLite answers "database is locked" at once while another
+        process writes), so a new connection retries that step for up to 10 s; once the
+        file is in WAL mode, connections only read the mode."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, "
+                                   "count INTEGER NOT NULL, expires REAL NOT NULL)")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
