@@ -670,6 +670,14 @@ class OrderFilter:
     until: datetime | None = None
 
 
+def order_id_of(number: str) -> int | None:
+    """The id an order number names (its date, then the id), or None when it names no
+    id a row can have (not digits, too short, past a 32-bit integer)."""
+    if number.isascii() and number.isdigit() and 8 < len(number) < 20 and int(number[8:]) < 2**31:
+        return int(number[8:])
+    return None
+
+
 def _searched(query, q: str):
     """An order number; otherwise part of the customer's name, phone or email, of who
     receives it, or of a product title bought."""
@@ -689,8 +697,8 @@ def _searched(query, q: str):
                                         has(OrderLine.title)).exists()
     found = [has(Order.ship_name), has(Order.ship_phone), customer, bought]
     # Digits may be an order number (its date, then the id) as well as a phone number.
-    if q.isascii() and q.isdigit() and len(q) > 8 and int(q[8:]) < 2**31:
-        found.append(Order.id == int(q[8:]))
+    if (order_id := order_id_of(q)) is not None:
+        found.append(Order.id == order_id)
     return query.where(or_(*found))
 
 
@@ -1008,10 +1016,10 @@ def check_ship_rows(scope: Scope, rows: list[list[str]]) -> list[ShipRow]:
             item.error = _("The carrier's name is too long (at most 64 characters).")
         elif not TRACKING_NUMBER.match(item.tracking_number):
             item.error = _("The tracking number takes letters, digits and dashes only.")
-        elif not (item.number.isascii() and item.number.isdigit() and 8 < len(item.number) < 20):
+        elif order_id_of(item.number) is None:
             item.error = _("This is not an order number.")
         else:
-            wanted[item.number] = int(item.number[8:])
+            wanted[item.number] = order_id_of(item.number)
     orders = {}
     if wanted:
         orders = {o.id: o for o in db.session.scalars(
@@ -1040,7 +1048,9 @@ def ship_rows(scope: Scope, rows: list[list[str]], *, actor_id: int) -> list[Shi
     row that fails on the way (the order changed meanwhile) leaves the others shipped
     and itself untouched, with its error. Returns the rows, each shipped or with why not."""
     checked = check_ship_rows(scope, rows)
-    for item in checked:
+    # lowest order id first (DESIGN's lock order): two files naming the same orders in
+    # another order never wait on each other; the rows are reported in the file's order
+    for item in sorted(checked, key=lambda item: item.order.id if item.order else 0):
         if item.error is not None:
             continue
         try:

@@ -99,6 +99,9 @@ def test_a_file_of_bad_rows_only_ships_nothing(app):
     before = _state(app)
     html = _upload(admin, f"{number_of(app, unpaid)},顺丰,SF1\n".encode()).get_data(as_text=True)
     assert 'data-testid="batch-confirm"' not in html and 'data-testid="batch-nothing"' in html
+    # a number whose id part no row can have (past a 32-bit integer): refused, not a 500
+    huge = _upload(admin, "202601019999999999,顺丰,SF1\n".encode())
+    assert huge.status_code < 500 and "This is not an order number." in huge.get_data(as_text=True)
     # a confirmation of those rows anyway (a signed preview made by hand) ships nothing
     from itsdangerous import URLSafeTimedSerializer
     from shop.orders.views import BATCH_SALT
