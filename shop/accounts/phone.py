@@ -123,7 +123,7 @@ def _wrong() -> PhoneError:
 def verify_code(raw_phone: str, code: str) -> SignedIn:
     """The account of the number, signed in by a right code (made if there is none).
     A wrong, expired, used or burnt code, or a disabled account: PhoneError, and the
-    code is left as it was (a wrong try is counted by the limiter)."""
+    code is left as it was (every try is counted by the limiter)."""
     phone = normalise_phone(raw_phone)
     code = unicodedata.normalize("NFKC", code or "").strip()
     now = utcnow()
@@ -133,11 +133,12 @@ def verify_code(raw_phone: str, code: str) -> SignedIn:
     if issued is None:
         _digest(phone, code)  # the same work as a check
         raise _wrong()
-    guesses = f"code:{issued.id}"
-    if ratelimit.exhausted(GUESSES, guesses):
+    # Every try is counted, atomically, before the code is compared: of parallel guesses
+    # no more than the limit are ever compared (a right try costs nothing: a code is used
+    # once); past the limit the code is burnt, the right one refused too.
+    if not ratelimit.take(GUESSES, f"code:{issued.id}"):
         raise PhoneError(_("Too many wrong codes. Ask for a new one."), field="code")
     if not hmac.compare_digest(_digest(phone, code), issued.code_hash):
-        ratelimit.take(GUESSES, guesses)
         raise _wrong()
     user = db.session.scalar(select(User).where(User.signin_phone == phone))
     if user is not None and not user.active:

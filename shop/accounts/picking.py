@@ -23,6 +23,6 @@ CUSTOMER = register(Kind(
     name="customer", label=_l("a customer"), noun=_l("customer"),
     hint=_l("Search by nickname, email or phone"), model=User,
     statement=lambda: select(User),
-    columns=lambda: (User.nickname, User.email, User.phone),
+    columns=lambda: (User.nickname, User.email, User.phone, User.signin_phone),
     where=lambda: (User.active.is_(True),),
     describe=describe_customer))

@@ -83,7 +83,8 @@ def _conditions(q: str, role: str, tag: str) -> list:
         lowered = q.lower()
         conditions.append(or_(func.lower(User.nickname).contains(lowered, autoescape=True),
                               func.lower(User.email).contains(lowered, autoescape=True),
-                              User.phone.contains(q, autoescape=True)))
+                              User.phone.contains(q, autoescape=True),
+                              User.signin_phone.contains(q, autoescape=True)))
     if role:
         conditions.append(User.role == role)
     if tag.strip():

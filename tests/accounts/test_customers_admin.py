@@ -489,6 +489,10 @@ def test_an_account_made_by_phone_shows_and_can_be_made_store_staff(app, admin_c
     listed = admin_client.get("/admin/customers?q=用户8000", headers=EN).get_data(as_text=True)
     page = admin_client.get(_page(person.id), headers=EN).get_data(as_text=True)
     assert "+8613800138000" in listed and "None" not in listed
+    by_number = admin_client.get("/admin/customers?q=13800138000", headers=EN).get_data(as_text=True)
+    assert "用户8000" in by_number  # found by the number it signs in with
+    picked = admin_client.get("/admin/pick/customer?q=13800138000&name=user_id").get_data(as_text=True)
+    assert "用户8000" in picked
     assert "+8613800138000" in page and ">None<" not in page
     made = admin_client.post_form(f"/admin/stores/{store.id}/staff", {"user_id": f"customer:{person.id}"})
     assert made.status_code in (302, 303)
