@@ -17,4 +17,4 @@ def index():
     reads_data = may_open(current_user, "analytics_admin.dashboard")
     return render("admin/index.html", todos=services.todos(current_user),
                   today=analytics.today_vs_yesterday() if reads_data else None,
-                  signals=analytics.signals().count if reads_data else None)
+                  signals=analytics.signals_count() if reads_data else None)

@@ -829,23 +829,43 @@ class Signals:
         return len(self.milestones) + len(self.stale) + len(self.articles)
 
 
+def _signal_queries(now: datetime, milestone_days: int):
+    """The three kinds of signal as queries: milestones reached lately, products on sale
+    that stopped selling, articles due for re-promotion."""
+    from shop.articles.services import due_query
+    from shop.catalog.models import Product
+
+    cutoff = now - timedelta(days=SIGNAL_DAYS)
+    milestones = (select(ProductMilestone, Product)
+                  .join(Product, Product.id == ProductMilestone.product_id)
+                  .where(ProductMilestone.reached_at >= now - timedelta(days=milestone_days)))
+    stale = (select(Product, ProductSales.last_sold_at)
+             .outerjoin(ProductSales, ProductSales.product_id == Product.id)
+             .where(Product.status == "on_sale", Product.archived_at.is_(None),
+                    Product.on_sale_since <= cutoff,
+                    or_(ProductSales.last_sold_at.is_(None), ProductSales.last_sold_at < cutoff)))
+    return milestones, stale, due_query(now)
+
+
 def signals(now: datetime | None = None, *, milestone_days: int = 30) -> Signals:
     from shop.articles.services import due_for_repromotion
     from shop.catalog.models import Product
 
     now = now or utcnow()
-    cutoff = now - timedelta(days=SIGNAL_DAYS)
-    milestones = db.session.execute(
-        select(ProductMilestone, Product).join(Product, Product.id == ProductMilestone.product_id)
-        .where(ProductMilestone.reached_at >= now - timedelta(days=milestone_days))
-        .order_by(ProductMilestone.reached_at.desc(), ProductMilestone.product_id)).all()
-    stale = db.session.execute(
-        select(Product, ProductSales.last_sold_at)
-        .outerjoin(ProductSales, ProductSales.product_id == Product.id)
-        .where(Product.status == "on_sale", Product.archived_at.is_(None),
-               Product.on_sale_since <= cutoff,
-               or_(ProductSales.last_sold_at.is_(None), ProductSales.last_sold_at < cutoff))
-        .order_by(ProductSales.last_sold_at.asc().nulls_first(), Product.id)).all()
+    milestones, stale, _due = _signal_queries(now, milestone_days)
+    milestones = db.session.execute(milestones.order_by(
+        ProductMilestone.reached_at.desc(), ProductMilestone.product_id)).all()
+    stale = db.session.execute(stale.order_by(
+        ProductSales.last_sold_at.asc().nulls_first(), Product.id)).all()
     return Signals(milestones=[tuple(r) for r in milestones], stale=[tuple(r) for r in stale],
                    articles=due_for_repromotion(now))
+
+
+def signals_count(now: datetime | None = None, *, milestone_days: int = 30) -> int:
+    """How many signals ask for attention (the backoffice home), counted by the database:
+    one query, whatever the size of the catalogue."""
+    counts = [select(func.count()).select_from(query.subquery())
+              for query in _signal_queries(now or utcnow(), milestone_days)]
+    return db.session.scalar(select(counts[0].scalar_subquery() + counts[1].scalar_subquery()
+                                    + counts[2].scalar_subquery()))
 

@@ -159,3 +159,14 @@ def test_more_refunds_are_not_shown_as_good_news(app):
         sales = render_template_string(macro + "{{ delta(c) }}", c=Change(200, 100))
         refunds = render_template_string(macro + "{{ delta(c, 'count', None, True) }}", c=Change(200, 100))
     assert 'class="delta up good"' in sales and 'class="delta up bad"' in refunds
+
+
+def test_the_homes_signal_count_is_the_signals_page_count(app):
+    from shop.analytics.services import signals, signals_count
+    from tests.factories import ArticleFactory, ProductMilestoneFactory, product_with_skus
+
+    product, _skus = product_with_skus()
+    ProductMilestoneFactory(product_id=product.id)
+    ArticleFactory(repromote_days=15, repromote_due_at=utcnow() - timedelta(days=1))
+    with app.app_context():
+        assert signals_count() == signals().count >= 2
