@@ -62,7 +62,7 @@ def _filter_form() -> LogFilterForm:
 @roles_required("admin")
 def log():
     form = _filter_form()
-    context = dict(form=form, ROLE_LABELS=ROLE_LABELS, OP_LABELS=OP_LABELS)
+    context = dict(form=form, OP_LABELS=OP_LABELS)
     if request.args and not form.validate():
         return render("admin/audit/log.html", block="results", pagination=None, status=400,
                       **context)
@@ -89,4 +89,4 @@ def entry(entry_id: int):
     return render("admin/audit/entry.html", entry=found[0], email=found[1],
                   sentence=phrases.describe([found])[found[0].id],
                   names=phrases.change_names([found[0]]), shown=phrases.shown_value,
-                  ROLE_LABELS=ROLE_LABELS, OP_LABELS=OP_LABELS)
+                  OP_LABELS=OP_LABELS)

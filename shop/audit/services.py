@@ -213,7 +213,7 @@ def add_entry(*, actor_id: int | None, actor_role: str | None, endpoint: str, me
 
 @dataclass
 class LogFilters:
-    actor: str = ""  # a user id, or part of an email
+    actor: str = ""  # a user id (the form picks it from staff_accounts())
     domain: str = ""  # a blueprint: "catalog_admin"
     endpoint: str = ""  # exactly: "catalog_admin.product_form"
     table: str = ""  # a table one of the changes touched
@@ -228,9 +228,6 @@ def _conditions(filters: LogFilters) -> list:
     actor = filters.actor.strip()
     if actor.isascii() and actor.isdigit():
         conditions.append(AuditEntry.actor_id == int(actor))
-    elif actor:
-        conditions.append(AuditEntry.actor_id.in_(select(User.id).where(
-            func.lower(User.email).contains(actor.lower(), autoescape=True))))
     if filters.domain:
         conditions.append(AuditEntry.domain == filters.domain)
     if filters.endpoint.strip():
@@ -278,10 +275,11 @@ def get_entry(entry_id: int) -> tuple[AuditEntry, str | None, str | None] | None
 
 
 def staff_accounts() -> list[tuple[int, str, str, str]]:
-    """(id, nickname, email, role) of the accounts that act in the backoffice, and of any
-    account that has an entry (a role taken away since), by nickname: the log's "who"."""
+    """(id, nickname, email or sign-in phone, role) of the accounts that act in the
+    backoffice, and of any account that has an entry (a role taken away since), by
+    nickname: the log's "who"."""
     acted = select(AuditEntry.actor_id).where(AuditEntry.actor_id.is_not(None)).distinct()
     return [tuple(row) for row in db.session.execute(
-        select(User.id, User.nickname, User.email, User.role)
+        select(User.id, User.nickname, func.coalesce(User.email, User.signin_phone, ""), User.role)
         .where((User.role != "shopper") | User.id.in_(acted))
         .order_by(User.nickname, User.id))]
