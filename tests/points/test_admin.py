@@ -8,7 +8,7 @@ from shop.db import db
 from shop.points import services
 from shop.points.models import MallItem, MallStockEntry, PointsEntry, PointsRate, SigninBonus, TaskRule
 from tests.conftest import form_token, signed_in
-from tests.factories import MallItemFactory, ProductFactory, SkuFactory, UserFactory
+from tests.factories import MallItemFactory, ProductFactory, SkuFactory, UserFactory, product_with_skus
 from tests.payments.helpers import EN
 from tests.points.helpers import give, points_of
 
@@ -156,11 +156,16 @@ def test_a_mall_item_is_made_and_stocked_through_the_ledger(app, admin_client):
 
 
 def test_a_mall_item_needs_a_real_sku_and_a_price(app, admin_client):
-    for form in ({"sku_id": "sku:999999", "points_price": "10", "cash_minor": "0", "per_user_limit": "1"},
-                 {"sku_id": "product:1", "points_price": "10", "cash_minor": "0", "per_user_limit": "1"},
-                 {"sku_id": "1", "points_price": "0", "cash_minor": "0", "per_user_limit": "1"},
-                 {"sku_id": "1", "points_price": "10", "cash_minor": "-1", "per_user_limit": "1"}):
-        assert admin_client.post_form("/admin/points/mall/new", form).status_code == 422
+    _product, (sku, _blue) = product_with_skus(cost_price_minor=0)
+    real = f"sku:{sku.id}"  # a real SKU: each refusal below is the price's own
+    for form, message in (
+            ({"sku_id": "sku:999999", "points_price": "10", "cash_minor": "0"}, "No SKU has this number"),
+            ({"sku_id": "product:1", "points_price": "10", "cash_minor": "0"}, "This takes an SKU, not a product."),
+            ({"sku_id": real, "points_price": "0", "cash_minor": "0"}, "Enter a whole number from 1 to 10000000."),
+            ({"sku_id": real, "points_price": "10", "cash_minor": "-1"}, "The amount cannot be negative.")):
+        response = admin_client.post_form("/admin/points/mall/new", dict(form, per_user_limit="1"),
+                                          headers={"Accept-Language": "en"})
+        assert response.status_code == 422 and message in response.get_data(as_text=True), form
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(MallItem)) == 0
 
