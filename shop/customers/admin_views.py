@@ -20,6 +20,7 @@ from shop.customers.blueprint import admin_bp as bp
 from shop.customers.forms import (ActiveForm, CustomerFilterForm, RemoveTagForm, RolesForm,
                                   TagForm)
 from shop.db import db
+from shop.stores import services as stores
 from shop.web import number_arg, redirect_to, render, roles_required
 from shop.web.forms import stored
 
@@ -50,7 +51,7 @@ def _roles_form(user: User, form: RolesForm | None = None) -> RolesForm:
         form = stored(RolesForm, role=user.role, can_publish=user.can_publish,
                        stores=[store.id for store in services.stores_of(user.id)])
     form.stores.choices = [SelectChoice(store.id, f"{store.name} · {store.city}")
-                           for store in services.all_stores()]
+                           for store in stores.all_stores()]
     return form
 
 

@@ -252,10 +252,6 @@ def stores_of(user_id: int) -> list[Store]:
         .where(StoreStaff.user_id == user_id).order_by(Store.name, Store.id)))
 
 
-def all_stores() -> list[Store]:
-    return list(db.session.scalars(select(Store).order_by(Store.name, Store.id)))
-
-
 # --- tags -----------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from shop.catalog.models import Category, Product, Sku
+from shop.catalog.models import Sku
 from shop.db import db, ledger_move, utcnow
 from shop.orders.models import PAID_STATUSES, Order, OrderAdjustment
 from shop.promotions.models import (Coupon, CouponEntry, FlashItem, FlashOrder, FlashSession,
@@ -40,23 +40,6 @@ class FieldError(PromotionError):
 
 
 # --- look-ups for the forms -------------------------------------------------------------
-
-
-def missing_ids(scope: str, ids: list[int]) -> list[int]:
-    """The ids among `ids` that name no category (scope "categories") or product."""
-    model = {"categories": Category, "products": Product}.get(scope)
-    if model is None or not ids:
-        return []
-    found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))))
-    return [i for i in ids if i not in found]
-
-
-def sku_exists(sku_id: int) -> bool:
-    return db.session.scalar(select(Sku.id).where(Sku.id == sku_id)) is not None
-
-
-def product_exists(product_id: int) -> bool:
-    return db.session.scalar(select(Product.id).where(Product.id == product_id)) is not None
 
 
 def sku_of_product(sku_id: int, product_id: int) -> bool:

@@ -7,7 +7,6 @@ with pickers (shop.web.picking), which check that what was chosen exists."""
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
@@ -24,7 +23,6 @@ from shop.web.forms import stored
 from shop.web.fields import (CountField, CountSelectField, MoneyField, PlainText, RateField,
                              ShopDateTimeField)
 
-MAX_ID = 2**31 - 1
 MAX_TIERS = 3
 
 

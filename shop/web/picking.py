@@ -156,11 +156,6 @@ def mask_phone(phone: str | None) -> str:
     return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else ""
 
 
-def describe(name: str, obj) -> Choice:
-    """The Choice showing `obj` (a row of kind `name`)."""
-    return lookup(name).describe(obj)
-
-
 def search(name: str, q: str, limit: int = LIMIT) -> list[Choice]:
     """Up to `limit` rows of kind `name` whose name (or code, email...) holds `q`; a number
     also finds the row with that id."""

@@ -48,7 +48,8 @@ def test_an_admin_runs_the_shop_from_the_backoffice(app, screen):
     admin = UserFactory(role="admin", nickname="店长")
     editor = UserFactory(role="editor", nickname="小编阿青")
     clerk = UserFactory(nickname="店员小李")
-    store, _other = StoreFactory(name="静安店"), StoreFactory(name="徐汇店")
+    store = StoreFactory(name="静安店")
+    StoreFactory(name="徐汇店")  # a second store: the clerk is given one of two
     asks = [an_order(app, status="refund_requested") for _ in range(2)]
 
     page.goto("/signin")

@@ -57,8 +57,8 @@ def _sign_in(page, email: str) -> None:
     page.wait_for_url("**/admin/")
 
 
-@pytest.mark.parametrize("language", ["zh-CN", "en"])  # two tests: xdist runs them side by side
-def test_every_backoffice_page_fits_a_phone(app, phone, png_bytes, language):
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])  # two tests: xdist runs them side by side
+def test_every_backoffice_page_fits_a_phone(app, phone, png_bytes, locale):
     """(A desktop's 1280 px is wider than every page laid out for 390: the browser tests
     of tests/e2e/test_backoffice_browser.py and test_pickers_browser.py run there.)"""
     ids = make_world(app)
@@ -66,26 +66,25 @@ def test_every_backoffice_page_fits_a_phone(app, phone, png_bytes, language):
     urls = _page_urls(app, ids)
     assert len(urls) > 60
     too_wide, cards = [], set()
-    for locale in (language,):
-        page = phone(locale, size=PHONE)
-        # The world's images are names without files: serve one picture for all of them.
-        picture = png_bytes().getvalue()
-        page.route("**/media/**",
-                   lambda route: route.fulfill(content_type="image/png", body=picture))
-        _sign_in(page, admin.email)
-        for url in urls:
-            answer = page.goto(url, wait_until="domcontentloaded")
-            assert answer.status < 400, (url, answer.status)
-            width, window = page.evaluate(WIDTH)
-            if SHOTS:
-                os.makedirs(SHOTS, exist_ok=True)
-                name = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
-                page.screenshot(path=f"{SHOTS}/{locale}-{name}.png", full_page=True)
-            assert window == PHONE["viewport"]["width"], url
-            if page.evaluate(CARDS, window):
-                cards.add(url)
-            if width > window:
-                culprits = ", ".join(page.evaluate(CULPRITS, window))
-                too_wide.append(f"{locale} {url}: {width} px in a {window} px window ({culprits})")
+    page = phone(locale, size=PHONE)
+    # The world's images are names without files: serve one picture for all of them.
+    picture = png_bytes().getvalue()
+    page.route("**/media/**",
+               lambda route: route.fulfill(content_type="image/png", body=picture))
+    _sign_in(page, admin.email)
+    for url in urls:
+        answer = page.goto(url, wait_until="domcontentloaded")
+        assert answer.status < 400, (url, answer.status)
+        width, window = page.evaluate(WIDTH)
+        if SHOTS:
+            os.makedirs(SHOTS, exist_ok=True)
+            name = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
+            page.screenshot(path=f"{SHOTS}/{locale}-{name}.png", full_page=True)
+        assert window == PHONE["viewport"]["width"], url
+        if page.evaluate(CARDS, window):
+            cards.add(url)
+        if width > window:
+            culprits = ", ".join(page.evaluate(CULPRITS, window))
+            too_wide.append(f"{locale} {url}: {width} px in a {window} px window ({culprits})")
     assert not too_wide, "\n".join(too_wide)
     assert cards == {"/admin/orders", "/admin/customers"}
