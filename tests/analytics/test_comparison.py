@@ -78,7 +78,7 @@ def test_each_figure_is_shown_beside_the_days_before(app, admin_client):
     known_dataset(app)
     body = admin_client.get("/admin/data/?start=2026-11-02&end=2026-11-02",
                             headers=EN).get_data(as_text=True)
-    assert "Compared with the 1 days before" in body and "Nov 1, 2026 – Nov 1, 2026" in body
+    assert "Compared with the previous 1 day: Nov 1, 2026 – Nov 1, 2026" in body
     # D2 against D1 (tests/analytics/helpers.py): visitors 2 and 2, page views 3 and 4,
     # orders 2 and 1, GMV 520.00 and 120.00, refunds 30.00 and 0
     assert _delta(body, "visitors") == "same before: 2 · 0 (0%)"
