@@ -418,8 +418,7 @@ def test_a_group_price_counts_its_leader_price_against_the_floor(app):
 
 def _bargain_form(app, sku, floor: str, **changes) -> dict:
     now = _now()
-    # the SKU by its code and by the picker's token: the form reads the one it has
-    return {"sku_code": sku.code, "sku_id": str(sku.id), "start_price_minor": "99.00",
+    return {"sku_id": f"sku:{sku.id}", "start_price_minor": "99.00",
             "floor_price_minor": floor, "helpers_needed": "5", "hours": "24",
             "starts_at": _local(app, now), "ends_at": _local(app, now + timedelta(days=7)),
             "active": "y", **changes}
