@@ -49,7 +49,14 @@ PG_SERVER = os.environ.get("TEST_DATABASE_URL", "")
 RUN_ID = uuid.uuid4().hex[:8]
 
 
+# Files whose tests take seconds each (real parallel requests, browsers, randomised
+# scenarios): run first, so that under xdist the two workers finish together instead of
+# one waiting on a long test dealt out last.
+LONG_FIRST = ("tests/concurrency/", "tests/e2e/", "_ledger_property.py", "_race.py")
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not any(part in item.nodeid for part in LONG_FIRST))
     if PG_SERVER:  # the PostgreSQL pass: what PostgreSQL can change (see the docstring)
         left = [item for item in items if "pages" in item.keywords or "e2e" in item.keywords]
         config.hook.pytest_deselected(items=left)
@@ -59,6 +66,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def property_examples(count: int) -> int:
+    """How many randomised scenarios (hypothesis examples) a property test that uses the
+    database tries: `count` on SQLite, where the scenarios are searched; a third on the
+    PostgreSQL pass, which repeats them for what PostgreSQL changes (types, constraints,
+    locks), not to search further."""
+    return max(5, count // 3) if PG_SERVER else count
 
 
 @pytest.fixture(scope="session")

@@ -286,7 +286,7 @@ def _expire_orders(app, order_ids: list[int]) -> None:
         db.session.commit()
 
 
-ROUNDS, JOINERS, HELD = 4, 15, 6
+ROUNDS, JOINERS, HELD = 3, 15, 6
 
 
 def test_settling_a_group_while_shoppers_join_another_of_its_campaign(app, live_server):

@@ -13,6 +13,7 @@ from shop.members import services
 from shop.members.models import GrowthEntry, Member, MemberLevel
 from shop.orders import services as orders
 from shop.orders.models import Order
+from tests.conftest import property_examples
 from tests.factories import UserFactory, product_with_skus
 from tests.payments.helpers import bought
 
@@ -33,7 +34,7 @@ def _expected_growth(order: Order) -> int:
     return earned - (earned if refunded >= goods else earned * refunded // goods)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=property_examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_every_members_ledger_sums_to_their_growth_and_level(app, steps):
     users = [UserFactory() for _ in range(3)]

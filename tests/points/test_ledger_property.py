@@ -17,6 +17,7 @@ from shop.orders.models import Order
 from shop.points import services
 from shop.points.models import PointsAccount, PointsEntry, PointsLot, TaskCompletion
 from shop.wallet import services as wallet
+from tests.conftest import property_examples
 from tests.factories import MallItemFactory, UserFactory, product_with_skus
 from tests.payments.helpers import bought, saved_address
 from tests.points.helpers import checked_balance
@@ -35,7 +36,7 @@ STEPS = st.lists(st.one_of(
 START = datetime(2026, 1, 5, 4, tzinfo=timezone.utc)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=property_examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_every_ledger_sums_to_its_balance_after_any_scenario(app, steps):
     users = [UserFactory().id for _ in range(3)]

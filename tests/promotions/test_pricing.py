@@ -25,6 +25,7 @@ from shop.orders import services as orders
 from shop.orders.models import OrderLine
 from shop.promotions import rules
 from shop.promotions.models import FlashSession
+from tests.conftest import property_examples
 from tests.factories import MemberLevelFactory, UserFactory, product_with_skus
 from tests.payments.helpers import saved_address
 from tests.promotions import helpers as h
@@ -334,7 +335,7 @@ def _check(priced: pricing.Pricing, sc: dict, made: dict, parents: dict) -> None
     assert kinds.count("shipping") == (0 if free or goods_due >= FREE_FROM else 1)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=property_examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sc=scenarios())
 def test_any_cart_under_any_promotions_prices_by_the_rules(app, sc):
     with app.app_context():

@@ -16,6 +16,7 @@ from shop.referrals import services
 from shop.referrals.models import Commission, CommissionEntry, Distributor, Withdrawal
 from shop.wallet import services as wallet
 from shop.wallet.models import WalletEntry
+from tests.conftest import property_examples
 from tests.factories import BindingFactory, ReferralSettingsFactory, UserFactory, product_with_skus
 from tests.payments.helpers import bought
 
@@ -28,7 +29,7 @@ STEPS = st.lists(st.one_of(
 ), max_size=14)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=property_examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_every_distributors_ledger_sums_to_their_balances(app, steps):
     ReferralSettingsFactory(margin_floor_bp=500, withdraw_min_minor=100, withdraw_fee_bp=60)
