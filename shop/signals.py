@@ -36,6 +36,11 @@ item_added = _signals.signal("cart-item-added")
 # sender: the id of the user whose share link was just opened; kwargs: target, opener_id
 # (the signed-in opener, or None). A task rewards sharing.
 link_opened = _signals.signal("link-opened")
+# sender: the User closing their account (shop.accounts.closure), before its own row is
+# erased. Each domain's receiver first refuses with AccountError if something of its own
+# still needs the person (an order on its way, money in the wallet...), then erases or
+# anonymises its rows about them; the books (orders, ledgers) stay.
+account_closing = _signals.signal("account-closing")
 
 # --- after the commit -------------------------------------------------------------------
 
