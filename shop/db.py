@@ -207,7 +207,8 @@ def _sqlite_connect(dbapi_connection, connection_record):
     """SQLite: WAL and a busy timeout, so several workers' writes wait instead of
     failing; synchronous=NORMAL, SQLite's advice with WAL (a commit no longer waits for
     the disk: a power cut may lose the last commits, never corrupt the file); and
-    transactions begun by SQLAlchemy (below), not by pysqlite, which sends no BEGIN before a SAVEPOINT, so a released savepoint would commit the request."""
+    transactions begun by SQLAlchemy (below), not by pysqlite, which sends no BEGIN
+    before a SAVEPOINT, so a released savepoint would commit the request."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
