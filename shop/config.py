@@ -111,6 +111,17 @@ class Config:
                                               "5 per minute;20 per hour;50 per day")
     PHONE_CODE_DAILY_CAP = os.environ.get("PHONE_CODE_DAILY_CAP", "2000 per day")
     PHONE_CODE_GUESS_LIMIT = os.environ.get("PHONE_CODE_GUESS_LIMIT", "5 per 10 minutes")
+    # Links sent by email (shop.accounts.email_links): how long a sign-in link, a password
+    # reset link and an email confirmation link live, and the emails asked for per
+    # address, per network address and in all (the three kinds count together).
+    MAGIC_LINK_MINUTES = int(os.environ.get("MAGIC_LINK_MINUTES", "15"))
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    EMAIL_CONFIRM_HOURS = int(os.environ.get("EMAIL_CONFIRM_HOURS", "24"))
+    EMAIL_LINK_RATE_LIMIT = os.environ.get("EMAIL_LINK_RATE_LIMIT",
+                                           "1 per minute;5 per hour;10 per day")
+    EMAIL_LINK_IP_RATE_LIMIT = os.environ.get("EMAIL_LINK_IP_RATE_LIMIT",
+                                              "5 per minute;20 per hour;50 per day")
+    EMAIL_LINK_DAILY_CAP = os.environ.get("EMAIL_LINK_DAILY_CAP", "2000 per day")
 
     # Stripe (used from the commerce issue on)
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

@@ -41,16 +41,17 @@ class RegisterForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
+class NewPasswordForm(FlaskForm):
+    """A password chosen from a reset link, or set by an account that has none."""
+
+    password = PasswordField(_l("New password"), validators=[
+        InputRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The passwords differ."))])
+
+
+class PasswordForm(NewPasswordForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=128)])
-    password = PasswordField(
-        _l("New password"),
-        validators=[InputRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))],
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
 
 
 class ProfileForm(FlaskForm):
@@ -80,4 +81,13 @@ class PhoneCodeForm(FlaskForm):
     phone = HiddenField(validators=[InputRequired(), Length(max=32)])
     code = StringField(_l("Code"), validators=[
         InputRequired(), Regexp(r"^\s*[0-9０-９]{6}\s*$", message=_l("The code is 6 digits."))])
+    next = HiddenField()
+
+
+class EmailForm(FlaskForm):
+    """An address to send a link to: a sign-in link, a password reset, a confirmation."""
+
+    email = EmailField(_l("Email"), validators=[
+        InputRequired(), Length(max=254),
+        Email(message=_l("Enter a valid email address."), check_deliverability=False)])
     next = HiddenField()

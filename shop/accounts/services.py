@@ -118,6 +118,20 @@ def change_password(user: User, current: str, new: str) -> None:
     end_sessions(user)
 
 
+def set_password(user: User, new: str) -> None:
+    """A first password for an account that has none (made by phone or by a sign-in
+    link); it signs in with its email and the password, so it needs an email first.
+    Nothing is replaced, so no session ends."""
+    if user.has_password:
+        raise AccountError(_("This account has a password already: change it instead."),
+                           field="password")
+    if not user.email:
+        raise AccountError(_("Add an email first: you sign in with it and the password."),
+                           field="password")
+    user.password_hash = hash_password(new)
+    db.session.flush()
+
+
 def set_active(user: User, active: bool) -> None:
     """Disable an account (its sessions end, it can not sign in) or enable it again."""
     user.active = active
