@@ -111,6 +111,11 @@ class Config:
                                               "5 per minute;20 per hour;50 per day")
     PHONE_CODE_DAILY_CAP = os.environ.get("PHONE_CODE_DAILY_CAP", "2000 per day")
     PHONE_CODE_GUESS_LIMIT = os.environ.get("PHONE_CODE_GUESS_LIMIT", "5 per 10 minutes")
+    # Passkeys (shop.accounts.passkeys): the WebAuthn relying party ID, the shop's domain
+    # (e.g. shop.example.com; passkeys made for it work on it and its subdomains). Empty:
+    # the host each request was sent to. Not an IP address: WebAuthn refuses those, so the
+    # default run offers passkeys at http://localhost:5000, not at 127.0.0.1.
+    WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
     # Links sent by email (shop.accounts.email_links): how long a sign-in link, a password
     # reset link and an email confirmation link live, and the emails asked for per
     # address, per network address and in all (the three kinds count together).

@@ -1064,3 +1064,23 @@ class RechargePackageFactory(BaseFactory):
     pay_minor = 10000
     credit_minor = 11000
     active = True
+
+
+from shop.accounts.models import Passkey  # noqa: E402
+
+
+class PasskeyFactory(BaseFactory):
+    """A passkey of a (new) account, made without its private key: it can be listed and
+    removed, not signed in with (tests/accounts/soft_authenticator.py makes ones that
+    sign in, through the shop's ceremony)."""
+
+    class Meta:
+        model = Passkey
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    credential_id = factory.Sequence(lambda n: f"Y3JlZGVudGlhbC0{n:04d}")
+    public_key = b"\xa5\x01\x02\x03\x26"
+    sign_count = 0
+    user_handle = factory.Sequence(lambda n: f"aGFuZGxlLQ{n:04d}")
+    name = factory.Sequence(lambda n: f"我的手机{n}")
+    created_at = factory.LazyFunction(utcnow)

@@ -91,3 +91,25 @@ class EmailForm(FlaskForm):
         InputRequired(), Length(max=254),
         Email(message=_l("Enter a valid email address."), check_deliverability=False)])
     next = HiddenField()
+
+
+class PasskeyNameForm(FlaskForm):
+    """A name to tell a passkey apart by, checked before the phone makes it (the options
+    are asked for with it: static/js/passkeys.js)."""
+
+    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=40),
+                                                          PersonName()])
+
+
+class PasskeyForm(FlaskForm):
+    """The passkey the browser made (static/js/passkeys.js fills `credential` with its
+    JSON, checked by shop.accounts.passkeys)."""
+
+    credential = HiddenField(validators=[InputRequired(), Length(max=20_000)])
+
+
+class PasskeySignInForm(FlaskForm):
+    """A passkey's answer to the sign-in challenge (static/js/passkeys.js)."""
+
+    credential = HiddenField(validators=[InputRequired(), Length(max=20_000)])
+    next = HiddenField()

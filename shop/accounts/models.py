@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,3 +99,28 @@ class PhoneCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Passkey(db.Model):
+    """A passkey (a WebAuthn credential) an account signs in with (shop.accounts.passkeys).
+    Only its public key is kept; the private key never leaves the shopper's phone or its
+    password manager. credential_id and user_handle are base64url (no padding), as the
+    browser sends them; sign_count is what the authenticator last reported (0 for most
+    synced passkeys, which do not count); last_used_at also makes each sign-in's
+    challenge single use (a challenge issued before the passkey's last use is refused)."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # A credential id is at most 1023 bytes (WebAuthn §5.1): 1364 base64url characters.
+    credential_id: Mapped[str] = mapped_column(String(1364), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The random handle the authenticator keeps for the account (never its id or email):
+    # the same for every passkey of an account, checked against the one a sign-in returns.
+    user_handle: Mapped[str] = mapped_column(String(88))
+    transports: Mapped[str] = mapped_column(String(100), default="")
+    name: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
