@@ -79,7 +79,7 @@ class PhoneForm(FlaskForm):
 
 class PhoneCodeForm(FlaskForm):
     phone = HiddenField(validators=[InputRequired(), Length(max=32)])
-    code = StringField(_l("Code"), validators=[
+    code = StringField(_l("Sign-in code"), validators=[  # not "Code": a product's code in zh
         InputRequired(), Regexp(r"^\s*[0-9０-９]{6}\s*$", message=_l("The code is 6 digits."))])
     next = HiddenField()
 

@@ -74,6 +74,13 @@ def display_phone(e164: str) -> str:
     return phonenumbers.format_number(number, style)
 
 
+def as_dialled(e164: str) -> str:
+    """'+8613800138000' -> '13800138000' (a mainland number as typed at home, e.g. into
+    an address), '+447911123456' for others."""
+    number = phonenumbers.parse(e164)
+    return str(number.national_number) if number.country_code == 86 else e164
+
+
 def _digest(phone: str, code: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()

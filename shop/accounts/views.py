@@ -12,9 +12,9 @@ from shop.accounts.blueprint import bp
 from shop.accounts.forms import (PasswordForm, PhoneCodeForm, PhoneForm, ProfileForm,
                                  RegisterForm, SignInForm)
 from shop import ratelimit
-from shop.extensions import limiter
+from shop.extensions import htmx, limiter
 from shop.media.services import ImageError, read_upload, store_image
-from shop.web import fresh_session, render, render_error, safe_next_url
+from shop.web import fresh_session, redirect_to, render, render_error, safe_next_url
 
 
 SIGNIN = "SIGNIN_RATE_LIMIT"
@@ -80,8 +80,8 @@ def signin():
 def _phone_page(form: PhoneForm, code_form: PhoneCodeForm | None = None, status: int = 200,
                 retry_after: int = 0):
     """The phone sign-in page: the number's form, or once a code is sent, the code's."""
-    response = render("accounts/signin_phone.html", form=form, code_form=code_form,
-                      status=status)
+    response = render("accounts/signin_phone.html", block="phone_forms", form=form,
+                      code_form=code_form, status=status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -125,7 +125,8 @@ def signin_phone_code():
             _start_session(signed.user)
             if signed.created:
                 flash(_("Welcome! Your account is ready."))
-            return redirect(safe_next_url(code_form.next.data) or _home_of(signed.user))
+            target = safe_next_url(code_form.next.data) or _home_of(signed.user)
+            return redirect_to(target) if htmx else redirect(target)  # htmx: the sheet
     return _phone_page(form, code_form, status=422)
 
 

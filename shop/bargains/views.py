@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from shop.accounts import sheet
 from shop.bargains import services
 from shop.bargains.blueprint import bp
 from shop.bargains.forms import BuyForm
@@ -95,8 +96,14 @@ def _progress(bargain, *, status: int = 200, message: str | None = None, notice:
 
 
 @bp.post("/bargains/<int:bargain_id>/cut")
-@login_required
 def cut(bargain_id: int):
+    """A friend's cut. A visitor not signed in gets the sign-in (sheet or page) and comes
+    back to this bargain, its Help button one tap away."""
+    if not current_user.is_authenticated:
+        if services.bargain_page(bargain_id) is None:
+            return render_error(None, 404)
+        return sheet.sign_in_first(url_for("bargains.page", bargain_id=bargain_id, _anchor="bargain-help"),
+                                   "bargains.cut", _("Sign in to help cut the price"))
     try:
         row = services.cut(bargain_id, current_user.id)
     except LookupError:

@@ -5,6 +5,7 @@ from flask import abort, flash, has_request_context, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 
+from shop.accounts import sheet
 from shop.cart import services
 from shop.cart.blueprint import bp
 from shop.cart.forms import AddForm, QuantityForm
@@ -61,6 +62,11 @@ def add():
     except services.CartError as exc:
         return render("cart/_added.html", block="added", status=422, message=str(exc))
     _recount(store)
+    if form.buy.data and not current_user.is_authenticated:
+        # "Buy now" by a visitor not signed in: the item waits in their cart (it is
+        # merged into the account at sign-in), the sign-in opens, then the checkout.
+        return sheet.sign_in_first(url_for("orders.checkout"), "orders.checkout",
+                                   _("Sign in to buy"))
     if form.buy.data:
         return redirect_to(url_for("orders.checkout"))
     if not htmx:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from shop.accounts import phone as phone_signin
+from shop.accounts import sheet
 from shop.db import db, utcnow
 from shop.groups import services
 from shop.groups.blueprint import bp
@@ -27,6 +29,8 @@ def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatFor
     if form is None:
         form = SeatForm(data={"token": uuid.uuid4().hex})
         form.fill_address(orders.latest_address(current_user.id))
+        if not form.phone.data and current_user.signin_phone:  # a new account by phone
+            form.phone.data = phone_signin.as_dialled(current_user.signin_phone)
     form.sku_id.choices = [(cs.sku_id, " / ".join(campaign.product.tr_option(v)
                                                   for v in cs.sku.option_values) or _("Standard"))
                            for cs in campaign.skus if cs.sku.active]
@@ -79,13 +83,24 @@ def open_group(campaign_id: int):
 
 def _group_page(group: Group, form: SeatForm | None = None, status: int = 200,
                 message: str | None = None):
+    """The group page; to a shopper who may join, the form to join with (the option they
+    chose before signing in already chosen: shop.accounts.sheet); to a visitor not signed
+    in, the options and a Join button that opens the sign-in in place."""
     viewer = viewer_id()
     seat = services.seat_of(group, viewer)
-    joinable = (viewer is not None and seat is None and group.status == "open"
-                and group.seats_left > 0 and group.expires_at > utcnow())
-    if joinable and form is None:
+    open_to_join = (seat is None and group.status == "open" and group.seats_left > 0
+                    and group.expires_at > utcnow())
+    guest_form = None
+    if open_to_join and viewer is None:
+        guest_form = _seat_form(group.campaign, SeatForm(formdata=None))
+    elif open_to_join and form is None:
         form = _seat_form(group.campaign)
-    return render("groups/page.html", group=group, seat=seat, form=form if joinable else None,
+        chosen = (sheet.intended("groups.join", url_for("groups.page", group_id=group.id))
+                  or {}).get("sku_id")
+        if chosen in dict(form.sku_id.choices):
+            form.sku_id.data = chosen
+    return render("groups/page.html", group=group, seat=seat,
+                  form=form if open_to_join and viewer else None, guest_form=guest_form,
                   status=status, message=message)
 
 
@@ -110,8 +125,15 @@ def progress(group_id: int):
 
 
 @bp.post("/groups/<int:group_id>/join")
-@login_required
 def join(group_id: int):
+    """Join and hold a seat. A visitor not signed in gets the sign-in (sheet or page) and
+    comes back to this group's join form with the option they picked."""
+    if not current_user.is_authenticated:
+        group = services.group_for(group_id, None) or abort(404)
+        sku_id = request.form.get("sku_id", type=int)
+        return sheet.sign_in_first(url_for("groups.page", group_id=group.id, _anchor="join"),
+                                   "groups.join", _("Sign in to join"),
+                                   **({"sku_id": sku_id} if sku_id and 0 < sku_id < 2**31 else {}))
     group = services.group_for(group_id, current_user.id) or abort(404)
     form = _seat_form(group.campaign, SeatForm())
     if not form.validate_on_submit():

@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from shop.accounts import sheet
 from shop.db import db, utcnow
 from shop.extensions import htmx
 from shop.orders import services as orders
@@ -37,11 +38,14 @@ def claim_centre():
 
 
 @bp.post("/coupons/<int:coupon_id>/claim")
-@login_required
 def claim(coupon_id: int):
     """Claim one: htmx swaps the coupon's card (claimed, or why not); without htmx the
-    page comes back with a message."""
+    page comes back with a message. A visitor not signed in gets the sign-in (sheet or
+    page) and comes back to the coupon, its Claim button one tap away."""
     coupon = db.session.get(Coupon, coupon_id) or abort(404)
+    if not current_user.is_authenticated:
+        return sheet.sign_in_first(url_for("promotions.claim_centre", _anchor=f"coupon-{coupon.id}"),
+                                   "promotions.claim", _("Sign in to claim coupons"))
     message, status = None, 200
     try:
         services.claim(current_user.id, coupon.id)

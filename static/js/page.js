@@ -99,3 +99,14 @@ document.addEventListener("keydown", (event) => {
   };
   document.addEventListener("DOMContentLoaded", focusFirstError);
 })();
+
+// The sign-in sheet (accounts/_phone_sheet.html), swapped in at the end of the page when a
+// visitor who is not signed in taps an action: shown as a modal dialog (the focus moves
+// into it, Escape or the close button closes it), one at a time, removed once closed.
+document.addEventListener("htmx:load", (event) => {
+  const sheet = event.detail.elt;
+  if (!(sheet instanceof HTMLDialogElement) || !sheet.matches("dialog[data-sheet]")) return;
+  for (const old of document.querySelectorAll("dialog[data-sheet]")) if (old !== sheet) old.remove();
+  sheet.addEventListener("close", () => sheet.remove());
+  sheet.showModal();
+});

@@ -1,0 +1,146 @@
+"""One tap from a link, on a phone (390x844), against localstripe: a visitor who has never
+been here opens a friend's group-buy share link, taps Join, signs up in the sheet that
+opens in place with a phone number and the code from the outbox, lands back on the join
+step with the option picked, fills the address, pays by card from the new wallet-less
+account, and the leader's page, left open, turns complete; the visitor is bound to the
+sharer. The taps and keystrokes from the link to paid are counted as they are made and
+printed (README, "One tap from a link")."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+
+from shop.accounts.models import User
+from shop.db import db
+from shop.orders.models import Order
+from shop.referrals.models import Binding
+from tests.conftest import assert_accessible, browser_fill_address, browser_sign_in, browser_type_card
+from tests.factories import UserFactory
+from tests.groups.helpers import campaign, group_state, open_paid_group
+
+pytestmark = pytest.mark.e2e
+
+NUMBER = "13800138000"  # the visitor's, and the address's (tests.conftest.ADDRESS)
+
+
+class Tally:
+    taps = 0
+    keys = 0
+
+
+class Counted:
+    """A page, or a locator of it, that counts what a person does on a phone: a tap per
+    click (a select's choice is two: open, pick), a tap to put the cursor in a field that
+    does not have it already, a keystroke per character typed; nothing for a field that
+    already holds what would be typed."""
+
+    def __init__(self, target, tally: Tally):
+        self._target, self._tally = target, tally
+
+    def _focused(self) -> bool:
+        return self._target.evaluate("el => el === document.activeElement")
+
+    def click(self, *args, **kwargs):
+        self._tally.taps += 1
+        return self._target.click(*args, **kwargs)
+
+    def select_option(self, *args, **kwargs):
+        self._tally.taps += 2
+        return self._target.select_option(*args, **kwargs)
+
+    def fill(self, value: str, **kwargs):
+        if self._target.input_value() == value:
+            return None  # already there (filled in for them): nothing to do
+        if not self._focused():
+            self._tally.taps += 1
+        self._tally.keys += len(value)
+        return self._target.fill(value, **kwargs)
+
+    def __getattr__(self, name):
+        attr = getattr(self._target, name)
+        if isinstance(attr, (Locator, Page)):
+            return Counted(attr, self._tally)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            found = attr(*args, **kwargs)
+            return Counted(found, self._tally) if isinstance(found, Locator) else found
+
+        return call
+
+
+def _code(app) -> str:
+    latest = sorted(Path(app.config["MAIL_OUTBOX"]).glob("*-sms-*.txt"))[-1]
+    return re.search(r"\b(\d{6})\b", latest.read_text(encoding="utf-8")).group(1)
+
+
+def test_a_visitor_joins_from_a_share_link_by_phone_and_pays_by_card(stripe_app, stripe_webhook, phone):
+    app = stripe_app
+    campaign_id, sku_id = campaign(size=2, price=990, leader_price=890)
+    leader = UserFactory(nickname="阿明")
+    leader_client = app.test_client()
+    leader_client.signin(leader.email)
+    _, _, group_id = open_paid_group(app, campaign_id, sku_id, client=leader_client, user=leader,
+                                     price=890)
+    with app.app_context():
+        link = f"/s/{db.session.get(User, leader.id).referral_code}-g{group_id}"
+
+    # the leader's page, open on the leader's phone
+    mine = phone()
+    browser_sign_in(mine, leader.email, f"/groups/{group_id}")
+    expect(mine.get_by_test_id("group-status")).to_contain_text("1")
+
+    # the friend opens the link from the chat: a new browser, never signed in
+    tally = Tally()
+    raw = phone()
+    visitor = Counted(raw, tally)
+    visitor.goto(link)
+    raw.wait_for_url(f"**/groups/{group_id}?shared=*")
+    visitor.get_by_test_id("guest-join").click()
+
+    sheet = raw.locator("dialog[data-sheet]")
+    expect(sheet).to_be_visible()
+    assert raw.evaluate("document.activeElement.closest('dialog[data-sheet]') !== null")  # focus inside
+    assert raw.url.endswith(f"?shared={link[3:]}")  # in place: the page did not change
+    assert_accessible(raw)
+    visitor.get_by_label("手机号码").fill(NUMBER)
+    visitor.get_by_role("button", name="获取验证码").click()
+    code_field = "dialog[data-sheet] input[autocomplete=one-time-code]"
+    expect(raw.locator(code_field)).to_be_focused()  # the code's field has the cursor
+    visitor.locator(code_field).fill(_code(app))
+    visitor.get_by_role("button", name="登录", exact=True).click()
+
+    # back on the join step, signed in, the option chosen and the address asked for
+    raw.wait_for_url(f"**/groups/{group_id}#join")
+    signed_in = (tally.taps, tally.keys)
+    expect(raw.locator(f"input[name=sku_id][value='{sku_id}']")).to_be_checked()
+    expect(raw.get_by_label("手机号码", exact=True)).to_have_value(NUMBER)  # the number signed in with
+    browser_fill_address(visitor)
+    addressed = (tally.taps - signed_in[0], tally.keys - signed_in[1])
+    visitor.get_by_test_id("join-group").click()
+    raw.wait_for_url("**/orders/*")
+    assert raw.get_by_test_id("pay-wallet").count() == 0  # a new account: nothing in a wallet
+    visitor.get_by_test_id("pay-card").click()
+    raw.wait_for_url("**/payments/*")
+    before_card = (tally.taps, tally.keys)
+    browser_type_card(visitor, "4242424242424242")
+    visitor.get_by_test_id("pay-card").click()
+    raw.wait_for_url("**/result")
+    print(f"\none tap from a link: {tally.taps} taps and {tally.keys} keystrokes from the link to "
+          f"paid; to signed in {signed_in[0]} taps, {signed_in[1]} keystrokes (the number and the "
+          f"code); the address {addressed[0]} taps, {addressed[1]} keystrokes; the card "
+          f"{tally.taps - before_card[0]} taps, {tally.keys - before_card[1]} keystrokes")
+
+    # the leader's page was never reloaded: the poll turned it complete
+    expect(mine.get_by_test_id("group-status")).to_contain_text("拼团成功", timeout=15_000)
+    assert group_state(app, group_id)["status"] == "complete"
+    with app.app_context():
+        visitor_user = db.session.scalar(select(User).where(User.signin_phone == "+86" + NUMBER))
+        assert visitor_user.email is None and visitor_user.nickname == "用户8000"
+        binding = db.session.get(Binding, visitor_user.id)
+        assert binding.referrer_id == leader.id
+        assert db.session.scalar(select(Order.status).where(Order.user_id == visitor_user.id)) == "paid"
