@@ -225,8 +225,9 @@ def sign_in(token: str) -> SignedIn:
 def _new_account(email: str) -> User:
     """An account for the address: no password (it signs in by links or a code until it
     sets one), a nickname that does not show the address, which the shopper may change."""
+    digits = f"{secrets.randbelow(10 ** 4):04d}"
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        nickname = _("User %(digits)s", digits=f"{secrets.randbelow(10 ** 4):04d}")
+        nickname = _("User %(digits)s", digits=digits)
     user = User(email=email, password_hash="", nickname=nickname[:32], role="shopper")
     try:
         with db.session.begin_nested():

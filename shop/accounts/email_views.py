@@ -87,16 +87,24 @@ def _refused(kind: str, token: str, exc: links.LinkError):
     return _link_page(kind, token, error=str(exc), status=exc.status)
 
 
+def _press(kind: links.Kind, token: str, use):
+    """A link whose page is one button: (its page, None) on GET, (None, what use(token)
+    gave) on the button's POST; (the page saying why, None) for a link that cannot be used."""
+    try:
+        if request.method == "GET":
+            return _link_page(kind.name, token, link=links.check(kind, token)), None
+        return None, use(token)
+    except links.LinkError as exc:
+        return _refused(kind.name, token, exc), None
+
+
 @bp.route("/signin/email/<token>", methods=["GET", "POST"])
 def signin_email_link(token: str):
     """A sign-in link: its page, and its button, which signs in (a used, expired or
     tampered link: a 4xx page saying so, nothing changed)."""
-    try:
-        if request.method == "GET":
-            return _link_page("signin", token, link=links.check(links.SIGNIN, token))
-        signed = links.sign_in(token)
-    except links.LinkError as exc:
-        return _refused("signin", token, exc)
+    page, signed = _press(links.SIGNIN, token, links.sign_in)
+    if page is not None:
+        return page
     _start_session(signed.user)
     if signed.created:
         flash(_("Welcome! Your account is ready."))
@@ -125,12 +133,9 @@ def password_reset(token: str):
 def confirm_email(token: str):
     """An email confirmation link: its button makes the address the account's (it may be
     opened on another device, signed in or not)."""
-    try:
-        if request.method == "GET":
-            return _link_page("confirm", token, link=links.check(links.CONFIRM, token))
-        user = links.confirm_email(token)
-    except links.LinkError as exc:
-        return _refused("confirm", token, exc)
+    page, user = _press(links.CONFIRM, token, links.confirm_email)
+    if page is not None:
+        return page
     flash(_("Your email is confirmed: you can sign in with it."))
     if current_user.is_authenticated and current_user.id == user.id:
         return redirect(url_for("accounts.me"))
