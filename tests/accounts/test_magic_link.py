@@ -264,3 +264,20 @@ def test_parallel_uses_of_one_link_sign_in_once(app, live_server):
     form = form_fields(html, "csrf_token")
     answers = together([lambda: post_answer(url, cookie, form)] * 8)
     assert sorted(code for code, _body in answers) == [302] + [410] * 7
+
+
+def test_every_page_of_the_links_renders_in_both_languages(app, client):
+    user = UserFactory(email=None, password_hash="", signin_phone="+8613800138001")
+    known = UserFactory(email="ann@example.com")
+    with app.test_request_context():
+        tokens = {kind: email_links.make_token(kind, db.session.get(User, who.id), address)
+                  for kind, who, address in ((email_links.SIGNIN, known, "ann@example.com"),
+                                             (email_links.RESET, known, "ann@example.com"),
+                                             (email_links.CONFIRM, user, "new@example.com"))}
+    urls = ["/signin/email", "/password/forgot", f"/signin/email/{tokens[email_links.SIGNIN]}",
+            f"/password/reset/{tokens[email_links.RESET]}", "/signin/email/x",
+            f"/me/email/confirm/{tokens[email_links.CONFIRM]}"]
+    for language, mark in (("zh-CN", '<html lang="zh-Hans">'), ("en", '<html lang="en">')):
+        for url in urls:
+            response = client.get(url, headers={"Accept-Language": language})
+            assert response.status_code in (200, 400) and mark in text(response), url
