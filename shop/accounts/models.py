@@ -56,6 +56,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     # password or the account being disabled adds one, and every session made before,
     # on any device, is over (shop.create_app's user loader compares them).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the shopper closed the account (shop.accounts.closure): its personal data are
+    # erased, it is inactive for good (set_active refuses to enable it again), and its
+    # row stays only so the orders and ledgers kept for the books still point somewhere.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -64,6 +68,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     def get_id(self) -> str:
         """What a session holds of its account: "<id>.<session version>"."""
         return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     @property
     def has_password(self) -> bool:

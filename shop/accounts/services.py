@@ -133,7 +133,11 @@ def set_password(user: User, new: str) -> None:
 
 
 def set_active(user: User, active: bool) -> None:
-    """Disable an account (its sessions end, it can not sign in) or enable it again."""
+    """Disable an account (its sessions end, it can not sign in) or enable it again; a
+    closed account (shop.accounts.closure) is never enabled again."""
+    if active and user.closed_at is not None:
+        raise AccountError(_("This account was closed by its owner: it can not be "
+                             "enabled again."))
     user.active = active
     db.session.flush()
     if not active:

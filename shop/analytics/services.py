@@ -53,6 +53,7 @@ Operations signals (from the seeds): products whose sales count crossed 100 or 1
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -66,6 +67,7 @@ from shop.analytics.models import (LATE, MILESTONES, Acquisition, DayFigures, Hi
                                    ProductMilestone, ProductSales, RollupMark, SalesDay,
                                    VisitorNumber)
 from shop.db import day_start, db, insert_missing, local_day, upsert, utcnow
+from shop.signals import account_closing
 
 ROLLUP = "day_figures"
 REFERRED = ("referral", "poster")
@@ -869,3 +871,29 @@ def signals_count(now: datetime | None = None, *, milestone_days: int = 30) -> i
     return db.session.scalar(select(counts[0].scalar_subquery() + counts[1].scalar_subquery()
                                     + counts[2].scalar_subquery()))
 
+
+# --- account closure (shop.accounts.closure) ---------------------------------------------
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """The figures stay as they were, nothing in them leads back to the person: their
+    page views lose their account, and each visitor id (browser cookie) they used is
+    replaced everywhere by a new random one (views, order facts, the visitor numbers of
+    the rolled-up days, article events, link opens), so the counts of every day are the
+    same and the browsing can not be joined to the browser that did it. Acquisition and
+    the order facts keep their account id: it names the closed, empty row (the value of
+    a customer by source, kept for the books)."""
+    from shop.articles.models import ArticleEvent
+    from shop.referrals.models import LinkOpen
+
+    used = db.session.scalars(union(select(Hit.visitor).where(Hit.user_id == user.id),
+                                    select(OrderFact.visitor).where(OrderFact.user_id == user.id))
+                              ).all()
+    for old in sorted(used):
+        new = secrets.token_hex(16)
+        for model in (Hit, OrderFact, VisitorNumber, ArticleEvent, LinkOpen):
+            db.session.execute(update(model).where(model.visitor == old).values(visitor=new)
+                               .execution_options(synchronize_session=False))
+    db.session.execute(update(Hit).where(Hit.user_id == user.id).values(user_id=None)
+                       .execution_options(synchronize_session=False))

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from shop.signals import item_added
+from shop.signals import account_closing, item_added
 from shop.cart.models import CartItem
 from shop.catalog.models import Product, Sku
 from shop.db import db
@@ -183,3 +183,10 @@ def merge(visitor: SessionCart, account: AccountCart) -> None:
             account.set(sku_id, min(mine.get(sku_id, 0) + quantity, most))
     visitor.session.pop(SESSION_KEY, None)
     db.session.flush()
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """A closed account's cart is emptied (shop.accounts.closure)."""
+    db.session.execute(delete(CartItem).where(CartItem.user_id == user.id)
+                       .execution_options(synchronize_session=False))

@@ -37,6 +37,7 @@ from shop.members import services as members
 from shop.members.models import Member, MemberLevel
 from shop.orders.models import PAID_STATUSES, Order
 from shop.points.models import PointsAccount, PointsEntry
+from shop.signals import account_closing
 from shop.promotions.models import UserCoupon
 from shop.referrals.models import Binding, CommissionEntry
 from shop.stores.models import Store, StoreStaff
@@ -332,7 +333,10 @@ def set_account_active(actor: User, user: User, active: bool) -> None:
             raise CustomerError(_("You can not disable your own account."))
         if user.role == "admin":
             _check_an_admin_stays(user, locked)
-    accounts.set_active(user, active)
+    try:
+        accounts.set_active(user, active)
+    except accounts.AccountError as exc:  # a closed account
+        raise CustomerError(str(exc)) from None
 
 
 def set_roles(actor: User, user: User, role: str, can_publish: bool,
@@ -376,3 +380,11 @@ def set_roles(actor: User, user: User, role: str, can_publish: bool,
             db.session.add(StoreStaff(store_id=store_id, user_id=user.id))
     db.session.flush()
     return user
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """The backoffice's tags on a closed account (what staff noted about the person) are
+    erased."""
+    db.session.execute(delete(CustomerTag).where(CustomerTag.user_id == user.id)
+                       .execution_options(synchronize_session=False))

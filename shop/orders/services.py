@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, false, func, or_, select, update
+from sqlalchemy import and_, case, delete, false, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import StockMovement
@@ -28,8 +28,8 @@ from shop.orders.models import (PAID_STATUSES, Address, Order, OrderEvent, Order
 from shop.payments import PaymentRefused
 from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
-from shop.signals import (order_cancelled, order_paid, order_refunded, order_shipped,
-                          send_after_commit)
+from shop.signals import (account_closing, order_cancelled, order_paid, order_refunded,
+                          order_shipped, send_after_commit)
 from shop.wallet import services as wallet
 
 TRANSITIONS = {
@@ -1064,3 +1064,35 @@ def ship_rows(scope: Scope, rows: list[list[str]], *, actor_id: int) -> list[Shi
             db.session.expire_all()
             item.error = str(exc)
     return checked
+
+
+# --- account closure (shop.accounts.closure) ---------------------------------------------
+
+# An order in any other state still needs its buyer (to pay, receive, collect, or hear
+# about a refund), so the account can not close yet.
+FINISHED = ("completed", "cancelled", "refunded")
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """Refused while an order of theirs is not finished; then their addresses are erased
+    and their orders' delivery snapshot (name, number, address; a pickup order's address
+    is the store's, kept) is blanked: with every order finished and the account closed,
+    no after-sales can need it. The orders stay, with their lines, payments and events,
+    for the books; what the shopper typed as an event's reason (a refund request) goes."""
+    from shop.accounts.services import AccountError
+
+    if db.session.scalar(select(Order.id).where(Order.user_id == user.id,
+                                                Order.status.not_in(FINISHED)).limit(1)):
+        raise AccountError(_("An order of yours is not finished yet: once each is completed, "
+                             "cancelled or refunded, you can close your account."))
+    db.session.execute(delete(Address).where(Address.user_id == user.id)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Order).where(Order.user_id == user.id)
+                       .values(ship_name="", ship_phone="",
+                               ship_address=case((Order.pickup_store_id.is_(None), ""),
+                                                 else_=Order.ship_address))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(OrderEvent).where(OrderEvent.actor_id == user.id,
+                                                OrderEvent.to_status == "refund_requested")
+                       .values(reason="").execution_options(synchronize_session=False))

@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -65,7 +65,7 @@ from shop.referrals import margin
 from shop.points.models import (LinePoints, MallItem, MallStockEntry, PointsAccount, PointsEntry,
                                 PointsLot, PointsLotTake, PointsRate, PointsSettings, Redemption,
                                 Signin, SigninBonus, TaskCompletion, TaskRule)
-from shop.signals import link_opened, profile_updated
+from shop.signals import account_closing, link_opened, profile_updated
 
 pricing.ADJUSTMENT_LABELS["points"] = _l("Points deduction")
 MAX_POINTS = 10_000_000  # the most one entry moves; forms and services share it
@@ -772,3 +772,13 @@ def _on_link_opened(sharer_id, *, opener_id: int | None = None, **extra) -> None
     if opener_id is not None and opener_id != sharer_id:
         complete(sharer_id, "first_share")
         complete(sharer_id, "daily_share")
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """A closed account's daily sign-ins and tasks are erased (what they earned is in the
+    points ledger, which stays for the books with the balance: points have no cash value,
+    and are forfeited with the account)."""
+    for model in (Signin, TaskCompletion):
+        db.session.execute(delete(model).where(model.user_id == user.id)
+                           .execution_options(synchronize_session=False))

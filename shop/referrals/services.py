@@ -60,7 +60,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import User
@@ -68,7 +68,7 @@ from shop.catalog.models import Product, Sku
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
 from shop.money import allocate, format_minor
 from shop.orders import lifecycle
-from shop.signals import link_opened
+from shop.signals import account_closing, link_opened
 from shop.orders.models import PAID_STATUSES, Order, OrderLine
 from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionLine, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
@@ -767,3 +767,35 @@ def delete_rate(product_id: int, rate_id: int) -> None:
         raise ReferralError(_("There is no such rate."))
     db.session.delete(rate)
     db.session.flush()
+
+
+# --- account closure (shop.accounts.closure) ---------------------------------------------
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """Refused while commissions are pending, withdrawable or being paid out (they are the
+    person's money); then their bindings (to their referrer, and their referees' to them:
+    those shoppers are free to be bound again), the opens of their links and what they
+    gave when applying (name, number, pitch) and the bank account of their withdrawals
+    are erased. Commissions, their entries and withdrawals stay for the books, and the
+    code binds nobody (sharer_of refuses an inactive account)."""
+    from shop.accounts.services import AccountError
+
+    row = standing(user.id)
+    if row is not None and (row.pending_minor > 0 or row.balance_minor > 0):
+        raise AccountError(_("You have commissions still pending or to withdraw: once they "
+                             "are settled and withdrawn, you can close your account."))
+    if db.session.scalar(select(Withdrawal.id).where(
+            Withdrawal.user_id == user.id,
+            Withdrawal.status.in_(("requested", "approved"))).limit(1)):
+        raise AccountError(_("A withdrawal of yours is being paid: once it is paid, you can "
+                             "close your account."))
+    _serialise_bindings()
+    for statement in (delete(Binding).where(or_(Binding.user_id == user.id,
+                                                Binding.referrer_id == user.id)),
+                      delete(LinkOpen).where(LinkOpen.sharer_id == user.id),
+                      update(Distributor).where(Distributor.user_id == user.id)
+                      .values(real_name="", phone="", pitch="", decision_reason=""),
+                      update(Withdrawal).where(Withdrawal.user_id == user.id).values(account="")):
+        db.session.execute(statement.execution_options(synchronize_session=False))

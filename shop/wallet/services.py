@@ -9,7 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from shop.db import db, insert_missing, ledger_move
+from shop.money import format_minor
 from shop.payments import services as payments
+from shop.signals import account_closing
 from shop.wallet.models import RechargePackage, Wallet, WalletEntry
 
 
@@ -94,3 +96,17 @@ def _recharged(payment) -> None:
 
 # A recharge is for nothing but itself: its payment row is the first lock, the wallet next.
 payments.purpose("recharge", lock=lambda payment: None, succeeded=_recharged)
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """Refused while the wallet holds money (it is the person's: spent, or refunded by the
+    shop, first). The wallet and its entries stay for the books (shop.accounts.closure)."""
+    from shop.accounts.services import AccountError
+
+    held = db.session.scalar(select(Wallet.balance_minor).where(Wallet.user_id == user.id)
+                             .with_for_update())
+    if held and held > 0:
+        raise AccountError(_("Your wallet still holds %(amount)s: spend it, or ask us to "
+                             "refund it, before closing your account.",
+                             amount=format_minor(held, current_app.config["SHOP_CURRENCY"])))
