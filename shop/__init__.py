@@ -42,6 +42,7 @@ BLUEPRINTS = (
     "shop.analytics.blueprint:admin_bp",
     "shop.audit.blueprint:admin_bp",
     "shop.customers.blueprint:admin_bp",
+    "shop.privacy.blueprint:bp",
     "shop.admin.blueprint:bp",
 )
 

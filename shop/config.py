@@ -111,6 +111,8 @@ class Config:
                                               "5 per minute;20 per hour;50 per day")
     PHONE_CODE_DAILY_CAP = os.environ.get("PHONE_CODE_DAILY_CAP", "2000 per day")
     PHONE_CODE_GUESS_LIMIT = os.environ.get("PHONE_CODE_GUESS_LIMIT", "5 per 10 minutes")
+    # Downloads of a shopper's data (shop.privacy), per account: each reads all their rows.
+    DATA_EXPORT_RATE_LIMIT = os.environ.get("DATA_EXPORT_RATE_LIMIT", "3 per hour;10 per day")
     # Passkeys (shop.accounts.passkeys): the WebAuthn relying party ID, the shop's domain
     # (e.g. shop.example.com; passkeys made for it work on it and its subdomains). Empty:
     # the host each request was sent to. Not an IP address: WebAuthn refuses those, so the
