@@ -181,8 +181,9 @@ def check(kind: Kind, token: str) -> Link:
                           "the email, or ask for a new one."), 400) from None
     email = payload["e"]
     user = db.session.get(User, payload["u"]) if "u" in payload else _account(email)
-    if user is not None and not user.active:
-        raise LinkError(_("This account is disabled."), 403)
+    if user is not None and not user.active:  # closed by its owner, or disabled
+        raise LinkError(_("This account is closed.") if user.closed_at else
+                        _("This account is disabled."), 403)
     if not hmac.compare_digest(_fingerprint(kind, user, email), payload["f"]):
         raise _used()
     if (kind is RESET and not user.has_password) or (kind is CONFIRM and user.email is not None):

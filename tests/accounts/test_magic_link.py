@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from shop.accounts import email_links, services
 from shop.accounts.models import User
-from shop.db import db
+from shop.db import db, utcnow
 from tests.accounts.mailbox import EN, ask, mails, text
 from tests.conftest import signed_in
 from tests.factories import PASSWORD, UserFactory
@@ -143,6 +143,19 @@ def test_a_disabled_account_gets_no_link_and_cannot_use_one(app, client):
     app.config["EMAIL_LINK_RATE_LIMIT"] = "10 per minute"
     assert "a sign-in link is on its way" in text(ask(client, "/signin/email", "ann@example.com"))
     assert len(mails(app)) == 1 and client.get("/me").status_code == 302
+
+
+def test_a_link_of_an_account_closed_since_is_refused(app, client):
+    user = UserFactory(email="ann@example.com")
+    with app.test_request_context():
+        token = email_links.make_token(email_links.SIGNIN, db.session.get(User, user.id),
+                                       "ann@example.com")
+        closed = db.session.get(User, user.id)
+        closed.email, closed.active, closed.closed_at = None, False, utcnow()
+        db.session.commit()
+    answer = client.post_form(f"/signin/email/{token}", headers=EN)
+    assert answer.status_code == 403 and "This account is closed" in text(answer)
+    assert _count(app) == 1 and client.get("/me").status_code == 302
 
 
 def test_links_per_address_are_limited(app, client):
