@@ -1069,8 +1069,16 @@ def ship_rows(scope: Scope, rows: list[list[str]], *, actor_id: int) -> list[Shi
 # --- account closure (shop.accounts.closure) ---------------------------------------------
 
 # An order in any other state still needs its buyer (to pay, receive, collect, or hear
-# about a refund), so the account can not close yet.
+# about a refund), so the account can not close yet; a partly refunded one is finished
+# once it had been completed (refunded after delivery), not while it is still on its way.
 FINISHED = ("completed", "cancelled", "refunded")
+
+
+def _unfinished(user_id: int):
+    completed_once = select(OrderEvent.id).where(OrderEvent.order_id == Order.id,
+                                                 OrderEvent.to_status == "completed").exists()
+    return and_(Order.user_id == user_id, Order.status.not_in(FINISHED),
+                or_(Order.status != "partly_refunded", ~completed_once))
 
 
 @account_closing.connect
@@ -1082,8 +1090,7 @@ def _closing(user, **_kwargs) -> None:
     for the books; what the shopper typed as an event's reason (a refund request) goes."""
     from shop.accounts.services import AccountError
 
-    if db.session.scalar(select(Order.id).where(Order.user_id == user.id,
-                                                Order.status.not_in(FINISHED)).limit(1)):
+    if db.session.scalar(select(Order.id).where(_unfinished(user.id)).limit(1)):
         raise AccountError(_("An order of yours is not finished yet: once each is completed, "
                              "cancelled or refunded, you can close your account."))
     db.session.execute(delete(Address).where(Address.user_id == user.id)

@@ -395,3 +395,19 @@ def test_the_privacy_page_and_the_account_pages_link_to_each_other(app, lang):
         assert response.status_code == 200, url
     page = client.get("/privacy").get_data(as_text=True)
     assert 'id="closing"' in page and 'href="/me/data"' in page
+
+
+def test_an_order_partly_refunded_after_delivery_is_finished_one_on_its_way_is_not(app):
+    user = UserFactory()
+    _product, (sku, _blue) = product_with_skus()
+    with app.app_context():
+        order = bought(user.id, sku.id, "k1")
+        db.session.execute(update(Order).where(Order.id == order.id)
+                           .values(status="partly_refunded"))
+        db.session.commit()
+        with pytest.raises(AccountError, match="not finished"), force_locale("en"):
+            closure.close_account(db.session.get(User, user.id), password=PASSWORD)
+        db.session.rollback()
+        db.session.add(OrderEvent(order_id=order.id, from_status="shipped", to_status="completed"))
+        db.session.commit()
+    _close(app, user.id)
