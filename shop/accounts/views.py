@@ -1,4 +1,5 @@
 import math
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -109,6 +110,18 @@ def signin_phone():
     return _phone_page(form, code_form)
 
 
+def _back_to(target: str):
+    """From the sign-in sheet (htmx) to `target`. When it is the page the sheet is open
+    on with an anchor (/coupons#coupon-3), moving to it would only scroll: the page is
+    loaded again (HX-Refresh), now signed in."""
+    response = redirect_to(target)
+    here = urlsplit(htmx.current_url or "")
+    there = urlsplit(target)
+    if there.fragment and (here.path, here.query) == (there.path, there.query):
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
 @bp.post("/signin/phone/code")
 def signin_phone_code():
     """The code sent to the number: the account of the number is signed in (made if
@@ -126,7 +139,7 @@ def signin_phone_code():
             if signed.created:
                 flash(_("Welcome! Your account is ready."))
             target = safe_next_url(code_form.next.data) or _home_of(signed.user)
-            return redirect_to(target) if htmx else redirect(target)  # htmx: the sheet
+            return _back_to(target) if htmx else redirect(target)
     return _phone_page(form, code_form, status=422)
 
 

@@ -36,12 +36,12 @@ def _count(app, model, **where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
 
 
-def _phone_sign_in(app, client, next_url: str, headers=EN):
-    """Ask for a code for NUMBER and enter it, as the sheet (headers=HTMX) or the plain
-    page does: the answer to the code."""
-    sent = client.post_form("/signin/phone", {"phone": NUMBER, "next": next_url}, headers=headers)
+def _phone_sign_in(app, client, next_url: str, headers=EN, number=NUMBER):
+    """Ask for a code for the number and enter it, as the sheet (headers=HTMX) or the
+    plain page does: the answer to the code."""
+    sent = client.post_form("/signin/phone", {"phone": number, "next": next_url}, headers=headers)
     assert sent.status_code == 200 and 'name="code"' in sent.get_data(as_text=True)
-    return client.post_form("/signin/phone/code", {"phone": "+86" + NUMBER, "code": _code(app),
+    return client.post_form("/signin/phone/code", {"phone": "+86" + number, "code": _code(app),
                                                    "next": next_url}, headers=headers)
 
 
@@ -156,6 +156,18 @@ def test_claim_lands_back_on_the_coupon_one_tap_away(app, client):
     assert signed.headers["Location"] == f"/coupons#coupon-{coupon.id}"
     assert client.post_form(f"/coupons/{coupon.id}/claim", headers=EN).status_code == 303
     assert _count(app, UserCoupon, coupon_id=coupon.id) == 1
+
+
+def test_back_to_an_anchor_of_the_same_page_reloads_it(app, client):
+    """From the sheet on /coupons to /coupons#coupon-1: moving there would only scroll, so
+    htmx is told to load the page again (now signed in); to another page it just goes."""
+    here = {"HX-Current-URL": "http://localhost/coupons", **HTMX}
+    signed = _phone_sign_in(app, client, "/coupons#coupon-1", headers=here)
+    assert signed.headers["HX-Redirect"] == "/coupons#coupon-1" and signed.headers["HX-Refresh"] == "true"
+    client.post_form("/signout")
+    elsewhere = {"HX-Current-URL": "http://localhost/groups/1?shared=X", **HTMX}
+    signed = _phone_sign_in(app, client, "/groups/1#join", headers=elsewhere, number="13700137000")
+    assert signed.headers["HX-Redirect"] == "/groups/1#join" and "HX-Refresh" not in signed.headers
 
 
 def test_buy_now_keeps_the_item_and_lands_on_the_checkout(app, client):

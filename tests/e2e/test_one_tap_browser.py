@@ -107,6 +107,14 @@ def test_a_visitor_joins_from_a_share_link_by_phone_and_pays_by_card(stripe_app,
     assert raw.evaluate("document.activeElement.closest('dialog[data-sheet]') !== null")  # focus inside
     assert raw.url.endswith(f"?shared={link[3:]}")  # in place: the page did not change
     assert_accessible(raw)
+    # Escape and the close button close it (checks, not the visitor's taps: not counted)
+    raw.keyboard.press("Escape")
+    expect(sheet).to_have_count(0)
+    raw.get_by_test_id("guest-join").click()
+    raw.get_by_test_id("sheet-close").click()
+    expect(sheet).to_have_count(0)
+    raw.get_by_test_id("guest-join").click()
+    expect(sheet).to_be_visible()
     visitor.get_by_label("手机号码").fill(NUMBER)
     visitor.get_by_role("button", name="获取验证码").click()
     code_field = "dialog[data-sheet] input[autocomplete=one-time-code]"
