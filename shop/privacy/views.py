@@ -74,11 +74,11 @@ def close():
     if form.validate_on_submit():
         if ratelimit.exhausted(WRONG, who):
             seconds, minutes = _wait(WRONG, who)
-            form.password.errors.append(ngettext(
-                "Too many wrong tries. Wait %(num)d minute and try again.",
-                "Too many wrong tries. Wait %(num)d minutes and try again.", minutes))
+            refusal = ngettext("Too many wrong tries. Wait %(num)d minute and try again.",
+                               "Too many wrong tries. Wait %(num)d minutes and try again.",
+                               minutes)
             response = render("privacy/close.html", form=form, word=closure.confirm_word(),
-                              status=429)
+                              refusal=refusal, status=429)
             response.headers["Retry-After"] = str(seconds)
             return response
         try:

@@ -374,8 +374,9 @@ def test_wrong_confirmations_are_limited(app):
     client, user = signed_in(app)
     assert [client.post_form("/me/close", {"password": "nope"}).status_code
             for _ in range(3)] == [422, 422, 429]
-    refused = client.post_form("/me/close", {"password": PASSWORD})  # the right one too
+    refused = client.post_form("/me/close", {"password": PASSWORD}, headers=EN)  # right, too
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Too many wrong tries" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, user.id).closed_at is None
 
