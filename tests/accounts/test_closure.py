@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import JSON, String, Text, func, or_, select, text, update
 
 from shop import ledgers
@@ -238,7 +238,8 @@ def test_closing_erases_the_person_from_every_table_and_the_books_still_balance(
         closed = db.session.get(User, user.id)
         assert (closed.email, closed.phone, closed.signin_phone, closed.avatar_key,
                 closed.password_hash, closed.active) == (None, None, None, None, "", False)
-        assert closed.nickname == "Closed account" and closed.closed_at is not None
+        with app.test_request_context(), force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+            assert closed.nickname == gettext("Closed account") and closed.closed_at is not None
         assert db.session.scalar(select(func.count()).select_from(PhoneCode)) == 0
         # the other shopper's rows are theirs still
         assert db.session.scalar(text("SELECT count(*) FROM addresses WHERE user_id = :u"),
