@@ -628,6 +628,7 @@ def _load_group_buys() -> int:
     from shop.db import utcnow
     from shop.groups import services as groups
     from shop.groups.models import GroupCampaign
+    from shop.orders import addresses
     from shop.orders import services as orders
 
     if db.session.scalar(select(GroupCampaign.id).limit(1)) is not None:
@@ -650,8 +651,10 @@ def _load_group_buys() -> int:
     friend = db.session.scalar(select(User.id).where(User.email == "friend@example.com"))
     if made and friend is not None:
         campaign = made[0]
-        address = orders.save_address(friend, name="陈晨", phone="13900139000", province="上海市",
-                                      city="上海市", district="徐汇区", detail="漕溪北路 88 号")
+        # 上海市上海市徐汇区 (division codes: shop.divisions), the friend's default address
+        address = addresses.save(friend, name="陈晨", phone="13900139000", province="31",
+                                 city="3101", district="310104", detail="漕溪北路 88 号",
+                                 postcode="200030")
         order = groups.open_group(friend, campaign.id, campaign.skus[0].sku_id, address,
                                   "demo-group-leader")
         wallet.move(friend, order.total_minor, reason="Demo credit", ref_type="demo",
@@ -776,7 +779,7 @@ def _load_shipping() -> int:
     shipping.save_template(
         default if default.id is not None else None, name=default.name,
         fee_minor=default.fee_minor, free_from_minor=default.free_from_minor, is_default=True,
-        regions=[{"provinces": ["新疆", "西藏"], "fee_minor": 2000, "free_from_minor": None}])
+        regions=[{"provinces": ["65", "54"], "fee_minor": 2000, "free_from_minor": None}])
     return 1
 
 

@@ -258,8 +258,9 @@ def signed_in(app, role: str = "shopper"):
 
 # --- shared shopping steps ----------------------------------------------------------------
 
-ADDRESS = {"name": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
-           "district": "西湖区", "detail": "文三路 1 号"}
+# 浙江省杭州市西湖区: the picker posts division codes (shop.divisions)
+ADDRESS = {"name": "张三", "phone": "13800138000", "province": "33", "city": "3301",
+           "district": "330106", "detail": "文三路 1 号"}
 # The same address as the checkout form's labels read in Chinese, for the browser tests.
 ADDRESS_LABELS = [("收货人", "name"), ("手机号码", "phone"), ("省", "province"), ("市", "city"),
                   ("区/县", "district"), ("详细地址", "detail")]
@@ -300,8 +301,17 @@ def browser_sign_in(page, email: str, next_url: str) -> None:
 
 
 def browser_fill_address(page) -> None:
+    """Type a new address; the picker's lists load by htmx (select_option waits for them)."""
     for label, key in ADDRESS_LABELS:
-        page.get_by_label(label, exact=True).fill(ADDRESS[key])
+        box = page.get_by_label(label, exact=True)
+        if key in ("city", "district"):  # its list came by htmx, which makes it live (its
+            # change loads the next list) only as the swap settles: wait for that first
+            page.locator(f"select[name={key}] option[value='{ADDRESS[key]}']").wait_for(state="attached")
+            page.wait_for_function("!document.querySelector('.divisions.htmx-added, .divisions.htmx-settling')")
+        if key in ("province", "city", "district"):
+            box.select_option(ADDRESS[key])
+        else:
+            box.fill(ADDRESS[key])
 
 
 def browser_type_card(page, number: str) -> None:

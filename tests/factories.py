@@ -21,6 +21,7 @@ from shop.db import db, utcnow
 from shop.groups.models import (CampaignUnitEntry, Group, GroupCampaign, GroupCampaignSku,
                                 GroupMember, GroupSeatEntry)
 from shop.members.models import GrowthEntry, Member, MemberLevel
+from shop.orders.models import Address
 from shop.points.models import (MallItem, MallStockEntry, PointsAccount, PointsEntry, PointsLot,
                                 PointsLotTake, PointsRate, PointsSettings, Redemption, Signin, SigninBonus,
                                 TaskCompletion, TaskRule)
@@ -861,16 +862,33 @@ class ShippingTemplateFactory(BaseFactory):
 
 
 class ShippingRegionFactory(BaseFactory):
-    """新疆 and 西藏 at 20.00, never free, first in a (new) template."""
+    """新疆 and 西藏 (province codes 65, 54) at 20.00, never free, first in a (new) template."""
 
     class Meta:
         model = ShippingRegion
 
     template_id = factory.LazyFunction(lambda: ShippingTemplateFactory().id)
     position = 0
-    provinces = factory.LazyFunction(lambda: ["新疆", "西藏"])
+    provinces = factory.LazyFunction(lambda: ["65", "54"])
     fee_minor = 2000
     free_from_minor = None
+
+
+class AddressFactory(BaseFactory):
+    """A new shopper's default address: 浙江省杭州市西湖区 (division codes), a mainland mobile."""
+
+    class Meta:
+        model = Address
+
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    name = "张三"
+    phone = "13800138000"
+    province_code, province = "33", "浙江省"
+    city_code, city = "3301", "杭州市"
+    district_code, district = "330106", "西湖区"
+    detail = factory.Sequence(lambda n: f"文三路 {n + 1} 号")
+    postcode = None
+    is_default = True
 
 
 class StoreFactory(BaseFactory):

@@ -76,7 +76,7 @@ def _page(bargain, *, status: int = 200, form: BuyForm | None = None, message: s
     context = _context(bargain, message=message)
     if context["is_owner"] and form is None and context["state"] in services.LIVE_STATUSES:
         form = BuyForm(data={"token": uuid.uuid4().hex})
-        form.fill_address(orders.latest_address(bargain.user_id))
+        form.fill_address(orders.default_address(bargain.user_id))
     return render("bargains/page.html", status=status, form=form,
                   owner=services.owner_of(bargain), **context)
 
@@ -143,7 +143,7 @@ def buy(bargain_id: int):
     form = BuyForm()
     if not form.validate_on_submit():
         return _page(bargain, status=422, form=form)
-    address = orders.save_address(current_user.id, **form.address_values())
+    address = orders.destination(current_user.id, form)
     try:
         order = services.buy(bargain, current_user.id, address, form.token.data)
     except services.BargainError as exc:

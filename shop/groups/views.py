@@ -25,10 +25,10 @@ from shop.web import cached_blocks, live_fragment, render, viewer_id
 
 
 def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatForm:
-    """The form to open or join with: the campaign's options, the last address used."""
+    """The form to open or join with: the campaign's options, the default address."""
     if form is None:
         form = SeatForm(data={"token": uuid.uuid4().hex})
-        form.fill_address(orders.latest_address(current_user.id))
+        form.fill_address(orders.default_address(current_user.id))
         if not form.phone.data and current_user.signin_phone:  # a new account by phone
             form.phone.data = phone_signin.as_dialled(current_user.signin_phone)
     form.sku_id.choices = [(cs.sku_id, " / ".join(campaign.product.tr_option(v)

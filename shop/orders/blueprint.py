@@ -7,4 +7,4 @@ bp.add_app_template_global(STATUS_LABELS, "ORDER_STATUS_LABELS")
 bp.add_app_template_global(HOLD_LABELS, "ORDER_HOLD_LABELS")
 bp.add_app_template_global(REASON_LABELS, "ORDER_REASON_LABELS")
 
-from shop.orders import views  # noqa: E402,F401  (routes)
+from shop.orders import address_views, views  # noqa: E402,F401  (routes)

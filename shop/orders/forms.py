@@ -1,10 +1,16 @@
+from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice,
                      SelectField, StringField, ValidationError)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 
+from shop import divisions
+from shop.orders import addresses
+from shop.orders.models import Address
 from shop.web.fields import MoneyField, PersonName
 
 
@@ -23,32 +29,147 @@ class RequiredFor(InputRequired):
         super().__call__(form, field)
 
 
-class AddressForm(FlaskForm):
-    """Where an order goes, in Chinese form, and the token that makes a double tap one
-    order. Nothing about prices is read from it."""
+class Typed(InputRequired):
+    """Required when the form's own fields are read: not for an address picked from the
+    book; the place (part "where") not for a pickup either."""
 
-    name = StringField(_l("Recipient"), validators=[InputRequired(), Length(max=32), PersonName()])
-    phone = StringField(_l("Mobile phone"), validators=[
-        InputRequired(), Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number."))])
-    province = StringField(_l("Province"), validators=[RequiredFor("delivery"), Length(max=32)])
-    city = StringField(_l("City"), validators=[RequiredFor("delivery"), Length(max=32)])
-    district = StringField(_l("District"), validators=[RequiredFor("delivery"), Length(max=32)])
-    detail = StringField(_l("Street and number"), validators=[RequiredFor("delivery"), Length(max=200)])
-    token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
+    def __init__(self, part: str = "who", message=None):
+        super().__init__(message)
+        self.part = part
 
-    ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
+    def __call__(self, form, field):
+        if form.uses_saved() or (self.part == "where" and form.picks_up()):
+            field.errors[:] = []
+            raise StopValidation()
+        super().__call__(form, field)
 
-    def fill_address(self, address) -> None:
-        """Start from the shopper's last address, if any."""
-        if address is not None:
-            for name in self.ADDRESS_FIELDS:
-                getattr(self, name).data = getattr(address, name)
 
-    def address_values(self) -> dict:
-        return {name: getattr(self, name).data for name in self.ADDRESS_FIELDS}
+class DivisionFields:
+    """The province, city and district selects (codes of shop.divisions): the cities are
+    the chosen province's, the districts the chosen city's. Mixed into a form; the
+    template is orders/_divisions.html (htmx loads the next list; without JavaScript the
+    form's "Show the cities and districts" button posts it back to fill them)."""
+
+    province = SelectField(_l("Province"), validate_choice=False, validators=[Typed("where")])
+    city = SelectField(_l("City"), validate_choice=False, validators=[Typed("where")])
+    district = SelectField(_l("District"), validate_choice=False, validators=[Typed("where")])
+
+    def set_division_choices(self) -> None:
+        def options(rows, prompt):
+            return [("", prompt)] + [(row.code, row.name) for row in rows]
+
+        # a city left from another province (the province changed) is not chosen any more:
+        # it lists no districts
+        city = divisions.get(self.city.data)
+        city_code = city.code if city and city.parent == self.province.data else None
+        self.province.choices = options(divisions.provinces(), _("Choose a province"))
+        self.city.choices = options(divisions.children(self.province.data), _("Choose a city"))
+        self.district.choices = options(divisions.children(city_code), _("Choose a district"))
+
+    def uses_saved(self) -> bool:
+        return False
 
     def picks_up(self) -> bool:
         return False
+
+
+class DivisionsForm(DivisionFields, FlaskForm):
+    """The selects alone, from the query string (the picker's fragment: GET, no token)."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_division_choices()
+
+
+class AddressFields(DivisionFields, FlaskForm):
+    """An address as typed: who receives it, the picked divisions, the street, an
+    optional postcode. Checked by the address book's own rule (addresses.checked)."""
+
+    name = StringField(_l("Recipient"), validators=[Typed(), Length(max=32), PersonName()])
+    phone = StringField(_l("Mobile phone"), validators=[Typed(), Length(max=20)])
+    detail = StringField(_l("Street and number"), validators=[Typed("where"), Length(max=200)])
+    postcode = StringField(_l("Postcode (optional)"), validators=[Optional(), Length(max=6)])
+
+    ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "postcode")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_division_choices()
+
+    def refreshing(self) -> bool:
+        """The no-JavaScript "Show the cities and districts" button: not a save."""
+        return bool(self.is_submitted() and request.form.get("divisions"))
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.refreshing():
+            return False  # shown again, the next list filled, with no error
+        valid = super().validate(extra_validators)
+        if valid and not self.uses_saved():
+            try:
+                if self.picks_up():
+                    addresses.normalise_mobile(self.phone.data)
+                else:
+                    addresses.checked(**self.address_values())
+            except addresses.AddressError as exc:
+                getattr(self, exc.field or "name").errors.append(str(exc))
+                valid = False
+        return valid
+
+    def address_values(self) -> dict:
+        return {name: getattr(self, name).data or "" for name in self.ADDRESS_FIELDS}
+
+    def city_name(self) -> str:
+        division = divisions.get(self.city.data)
+        return division.name if division else ""
+
+
+class AddressBookForm(AddressFields):
+    make_default = BooleanField(_l("Make it my default address"))
+
+
+class AddressForm(AddressFields):
+    """Where an order goes: an address of the shopper's book (`address`: its id) or a new
+    one typed in place ("new", or nothing: added to the book when the order is placed),
+    and the token that makes a double tap one order. Nothing about prices is read from it."""
+
+    address = StringField(validators=[Optional(), Length(max=10)])
+    token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the signed-in shopper's book (forms are made at the request edge)
+        self.book = addresses.book(current_user.id) if current_user.is_authenticated else []
+
+    def saved(self) -> Address | None:
+        """The address picked from the book, if one was (and it may be used)."""
+        picked = (self.address.data or "").strip()
+        return next((a for a in self.book if str(a.id) == picked and not a.needs_edit), None)
+
+    def uses_saved(self) -> bool:
+        return not self.picks_up() and (self.address.data or "new").strip() != "new"
+
+    def validate_address(self, field):
+        if self.uses_saved() and self.saved() is None:
+            raise StopValidation(_("Choose one of your addresses, or add a new one."))
+
+    def fill_address(self, address: Address | None) -> None:
+        """Start from the shopper's default address, if any."""
+        if address is not None:
+            self.name.data, self.phone.data = address.name, address.phone
+            if not address.needs_edit:
+                self.address.data = str(address.id)
+
+    def province_code(self) -> str:
+        """The province the order goes to (shipping depends on it)."""
+        saved = self.saved() if self.uses_saved() else None
+        return saved.province_code if saved else (self.province.data or "")
+
+    def city_name(self) -> str:
+        saved = self.saved() if self.uses_saved() else None
+        return saved.city if saved else super().city_name()
 
 
 class DestinationForm(AddressForm):

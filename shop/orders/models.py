@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
@@ -16,9 +16,18 @@ PAID_STATUSES = frozenset({"paid", "shipped", "completed", "refund_requested", "
 
 
 class Address(TimestampMixin, db.Model):
-    """A shopper's saved address, in Chinese form."""
+    """An address of a shopper's address book, in Chinese form. The province, city and
+    district are picked from China's divisions (shop.divisions): their codes are kept,
+    and their names as they were picked, for the label. An address saved before the
+    picker may have no codes (its names matched none): it needs an edit before an order
+    goes there. Exactly one of a shopper's addresses is the default once there is one
+    (shop.orders.addresses keeps it so; the partial unique index refuses a second)."""
 
     __tablename__ = "addresses"
+    __table_args__ = (
+        Index("uq_addresses_default", "user_id", unique=True,
+              postgresql_where=text("is_default"), sqlite_where=text("is_default")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -28,9 +37,19 @@ class Address(TimestampMixin, db.Model):
     city: Mapped[str] = mapped_column(String(32))
     district: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(200))
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    city_code: Mapped[str | None] = mapped_column(String(4))
+    district_code: Mapped[str | None] = mapped_column(String(6))
+    postcode: Mapped[str | None] = mapped_column(String(6))
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def one_line(self) -> str:
         return f"{self.province}{self.city}{self.district}{self.detail}"
+
+    @property
+    def needs_edit(self) -> bool:
+        """Saved before the picker, with names that match no division."""
+        return self.district_code is None
 
 
 class ShopSetting(db.Model):

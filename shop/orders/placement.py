@@ -77,7 +77,7 @@ def price(placement: Placement) -> pricing.Pricing:
     if isinstance(placement.destination, PickupPoint):  # shipping follows where it goes,
         options.update(pickup=True, province="")        # whatever the options said
     elif placement.destination is not None:
-        options.update(pickup=False, province=placement.destination.province)
+        options.update(pickup=False, province=placement.destination.province_code)
     return pricing.price(lines, placement.user_id, options, channel=placement.channel,
                          context=placement.context)
 
@@ -87,7 +87,7 @@ def cart_quote(user_id: int, options: dict | None = None,
                ) -> tuple[list[cart.CartLine], Placement]:
     """The shopper's cart lines and the placement of those that can be bought, priced
     as checkout shows it with the shopper's choices (options: {"use_points": True,
-    "coupon": "7", "pickup": False, "province": "浙江省"})."""
+    "coupon": "7", "pickup": False, "province": "33"}: a division code)."""
     lines = cart.lines(cart.AccountCart(user_id))
     placement = Placement(user_id=user_id, key="", destination=destination,
                           lines=[(l.sku, l.quantity, l.sku.price_minor) for l in lines

@@ -22,7 +22,7 @@ from shop.catalog.models import StockMovement
 from shop.catalog.services import move_stock
 from shop.db import db, ledger_move, utcnow
 from shop.money import allocate, format_minor
-from shop.orders import HOLD_LABELS, STATUS_LABELS, lifecycle
+from shop.orders import HOLD_LABELS, STATUS_LABELS, addresses, lifecycle
 from shop.orders.models import (PAID_STATUSES, Address, Order, OrderEvent, OrderLine,
                                 OrderLineRefund, ShopSetting)
 from shop.payments import PaymentRefused
@@ -62,12 +62,15 @@ class PickupPoint:
 
 
 def destination(user_id: int, form) -> Address | PickupPoint:
-    """Where the order of a DestinationForm goes: the address (saved for next time), or
-    pickup at the chosen store."""
+    """Where the order of a validated AddressForm goes: the address picked from the book,
+    one typed in place (added to the book), or pickup at the chosen store."""
     if form.picks_up():
-        return PickupPoint(name=form.name.data.strip(), phone=form.phone.data.strip(),
+        return PickupPoint(name=form.name.data.strip(),
+                           phone=addresses.normalise_mobile(form.phone.data),
                            store_id=form.store_id.data)
-    return save_address(user_id, **form.address_values())
+    if form.uses_saved():
+        return form.saved()
+    return addresses.for_order(user_id, **form.address_values())
 
 
 # Integer settings an admin changes, kept in shop_settings (key: default):
@@ -90,25 +93,9 @@ def set_setting(key: str, value: int) -> None:
     db.session.flush()
 
 
-def save_address(user_id: int, *, name: str, phone: str, province: str, city: str,
-                 district: str, detail: str) -> Address:
-    """The shopper's address: an identical saved one is reused, otherwise a new one kept."""
-    values = {"name": name.strip(), "phone": phone.strip(), "province": province.strip(),
-              "city": city.strip(), "district": district.strip(), "detail": detail.strip()}
-    existing = db.session.scalar(select(Address).filter_by(user_id=user_id, **values))
-    if existing is not None:
-        existing.updated_at = utcnow()  # most recently used comes first next time
-        db.session.flush()
-        return existing
-    address = Address(user_id=user_id, **values)
-    db.session.add(address)
-    db.session.flush()
-    return address
-
-
-def latest_address(user_id: int) -> Address | None:
-    return db.session.scalar(select(Address).where(Address.user_id == user_id)
-                             .order_by(Address.updated_at.desc(), Address.id.desc()).limit(1))
+def default_address(user_id: int) -> Address | None:
+    """The shopper's default address (shop.orders.addresses), for the order forms."""
+    return addresses.default_address(user_id)
 
 
 # What other domains show on an order's pages (its group, the points it used, its

@@ -25,7 +25,7 @@ from shop.web.forms import stored
 
 def _options(form: CheckoutForm) -> dict:
     return {"use_points": bool(form.use_points.data), "coupon": form.coupon.data or "",
-            "pickup": form.picks_up(), "province": (form.province.data or "").strip()}
+            "pickup": form.picks_up(), "province": form.province_code()}
 
 
 def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = None):
@@ -40,18 +40,21 @@ def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = 
 @bp.get("/checkout")
 @login_required
 def checkout():
-    """The checkout page; with ?use_points=y, ?coupon=<id>|none, ?fulfilment=pickup or
-    ?province=... (htmx, when a choice changes) its price breakdown again, with the
-    choice applied."""
+    """The checkout page; with ?use_points=y, ?coupon=<id>|none, ?fulfilment=pickup,
+    ?address=<id>|new or ?province=<code> (htmx, when a choice changes) its price
+    breakdown again, with the choice applied."""
     form = CheckoutForm()
     form.use_points.data = bool(request.args.get("use_points"))
     coupon = request.args.get("coupon", "")
     form.coupon.data = coupon if coupon == "none" or (coupon.isdigit() and len(coupon) <= 10) else ""
-    form.fill_address(services.latest_address(current_user.id))
+    form.fill_address(services.default_address(current_user.id))
     if request.args.get("fulfilment") == "pickup":
         form.fulfilment.data = "pickup"
+    if "address" in request.args:
+        form.address.data = request.args["address"][:10]
     if "province" in request.args:
-        form.province.data = request.args["province"][:32]
+        form.province.data = request.args["province"][:2]
+        form.set_division_choices()
     form.token.data = uuid.uuid4().hex  # one order per drawn form, however often it is sent
     return _checkout_page(form)
 

@@ -102,7 +102,7 @@ def item(item_id: int):
     item, form = services.mall_item(item_id) or abort(404), None
     if current_user.is_authenticated:
         form = RedeemForm(data={"quantity": 1, "token": uuid.uuid4().hex})
-        form.fill_address(orders.latest_address(current_user.id))
+        form.fill_address(orders.default_address(current_user.id))
     return _item_page(item, form)
 
 
@@ -112,7 +112,7 @@ def redeem(item_id: int):
     item, form = services.mall_item(item_id) or abort(404), RedeemForm()
     if not form.validate_on_submit():
         return _item_page(item, form, 422)
-    address = orders.save_address(current_user.id, **form.address_values())
+    address = orders.destination(current_user.id, form)
     try:
         order = services.redeem(current_user.id, item.id, form.quantity.data, address, form.token.data)
     except services.PointsError as exc:

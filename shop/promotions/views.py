@@ -93,7 +93,7 @@ def flash_index():
 
 def _item_page(item: FlashItem, form: FlashBuyForm | None, status: int = 200,
                message: str | None = None):
-    quote = (services.flash_quote(current_user.id, item, 1, (form.province.data or "").strip())
+    quote = (services.flash_quote(current_user.id, item, 1, form.province_code())
              if form is not None else None)
     return render("promotions/flash_item.html", item=item, form=form, now=utcnow(),
                   status=status, message=message, quote=quote)
@@ -102,7 +102,7 @@ def _item_page(item: FlashItem, form: FlashBuyForm | None, status: int = 200,
 def _buy_form(item: FlashItem, form: FlashBuyForm | None = None) -> FlashBuyForm:
     if form is None:
         form = FlashBuyForm(data={"token": uuid.uuid4().hex, "quantity": 1})
-        form.fill_address(orders.latest_address(current_user.id))
+        form.fill_address(orders.default_address(current_user.id))
     form.quantity.choices = [(n, str(n)) for n in range(1, item.per_user_limit + 1)]
     return form
 
@@ -120,7 +120,7 @@ def flash_buy(item_id: int):
     form = _buy_form(item, FlashBuyForm())
     if not form.validate_on_submit():
         return _item_page(item, form, 422)
-    address = orders.save_address(current_user.id, **form.address_values())
+    address = orders.destination(current_user.id, form)
     try:
         order = services.buy_flash(current_user.id, item.id, form.quantity.data, address,
                                    form.token.data)

@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import BooleanField, FieldList, Form, FormField, StringField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectMultipleField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from shop.shipping.services import AUTO_COMPLETE_DAYS, split_provinces
+from shop import divisions
+from shop.shipping.services import AUTO_COMPLETE_DAYS
 from shop.web.fields import CountField, MoneyField, PlainText
 from shop.web.forms import stored
 
@@ -26,13 +28,18 @@ class RegionForm(Form):
         def get_translations(self, form):
             return wtforms_translations
 
-    provinces = StringField(_l("Provinces, separated by commas (e.g. 新疆, 西藏)"),
-                            validators=[Length(max=300), PlainText()])
+    # picked from China's provinces (shop.divisions), kept as their codes
+    provinces = SelectMultipleField(_l("Provinces"), widget=ListWidget(prefix_label=False),
+                                    option_widget=CheckboxInput())
     fee = MoneyField(_l("Fee"))
     free_from = MoneyField(_l("Free from (empty: never free)"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provinces.choices = [(p.code, p.name) for p in divisions.provinces()]
+
     def empty(self) -> bool:
-        return not ((self.provinces.data or "").strip() or getattr(self.fee, "raw", "")
+        return not (self.provinces.data or getattr(self.fee, "raw", "")
                     or getattr(self.free_from, "raw", ""))
 
 
@@ -60,15 +67,15 @@ class TemplateForm(FlaskForm):
         for row in (entry.form for entry in self.regions):
             if row.empty():
                 continue
-            provinces = split_provinces(row.provinces.data)
+            provinces = list(dict.fromkeys(row.provinces.data or ()))
             if not provinces:
                 row.provinces.errors.append(_("List at least one province."))
             if row.fee.data is None and not row.fee.errors:
                 row.fee.errors.append(_("Give the region's fee."))
-            again = [name for name in provinces if name in seen]
+            again = [code for code in provinces if code in seen]
             if again:
-                row.provinces.errors.append(
-                    _("An earlier region lists %(names)s already.", names="、".join(again)))
+                row.provinces.errors.append(_("An earlier region lists %(names)s already.", names="、".join(
+                    division.name for division in map(divisions.get, again) if division)))
             seen.update(provinces)
             if any(f.errors for f in row):
                 valid = False
@@ -82,7 +89,7 @@ class TemplateForm(FlaskForm):
         return stored(cls, data={
             "name": template.name, "fee": template.fee_minor, "free_from": template.free_from_minor,
             "is_default": template.is_default,
-            "regions": [{"provinces": ", ".join(r.provinces), "fee": r.fee_minor,
+            "regions": [{"provinces": list(r.provinces), "fee": r.fee_minor,
                          "free_from": r.free_from_minor} for r in template.regions]})
 
     def values(self) -> dict:

@@ -35,9 +35,9 @@ class ShippingTemplate(TimestampMixin, db.Model):
 
 
 class ShippingRegion(db.Model):
-    """A row of a template: for an address whose province starts with one of `provinces`
-    (short names as the admin typed them: ["新疆", "西藏"]), this fee and threshold
-    instead of the template's. The first matching row (by position) wins."""
+    """A row of a template: for an address in one of `provinces` (province codes of
+    shop.divisions, picked from the list: ["65", "54"] for 新疆, 西藏), this fee and
+    threshold instead of the template's. The first matching row (by position) wins."""
 
     __tablename__ = "shipping_regions"
     __table_args__ = (
@@ -56,5 +56,5 @@ class ShippingRegion(db.Model):
 
     template: Mapped[ShippingTemplate] = relationship(back_populates="regions")
 
-    def matches(self, province: str) -> bool:
-        return bool(province) and any(province.startswith(name) for name in self.provinces)
+    def matches(self, province_code: str) -> bool:
+        return bool(province_code) and province_code in self.provinces

@@ -8,8 +8,8 @@ points). An order ships as one parcel:
   full reduction's tier: pricing.free_shipping).
 - Otherwise the lines are grouped by their product's template (a product that names none
   ships by the default template). For each group, the terms are those of the template's
-  first region (by position) listing a province the address's province starts with
-  ("新疆" matches "新疆维吾尔自治区"), or else the template's own: a fee, and a threshold
+  first region (by position) listing the address's province (by its division code,
+  options["province"]: shop.divisions), or else the template's own: a fee, and a threshold
   (None: never free). A group is free when what is still due on its lines (after the
   discounts so far, PricedLine.due_minor) reaches its threshold.
 - The order pays the highest fee among the groups that are not free (one parcel, one
@@ -26,8 +26,6 @@ unmarked (another one is made the default instead); a partial unique index refus
 
 from __future__ import annotations
 
-import re
-
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -37,6 +35,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.catalog import services as catalog
 from shop.catalog.models import Product, Sku
+from shop import divisions
 from shop.db import db, utcnow
 from shop import pricing
 from shop.orders import services as orders
@@ -72,7 +71,7 @@ def default_template() -> ShippingTemplate:
 
 
 def terms(template: ShippingTemplate, province: str) -> tuple[int, int | None]:
-    """(fee, free-from threshold) of the template for an address in `province`."""
+    """(fee, free-from threshold) of the template for an address in `province` (a code)."""
     province = (province or "").strip()
     for region in template.regions:
         if region.matches(province):
@@ -133,13 +132,6 @@ pricing.register_adjuster(900, shipping)
 # --- backoffice ---------------------------------------------------------------------------
 
 
-def split_provinces(text: str | None) -> list[str]:
-    """'新疆, 西藏' (commas of either width, 、, semicolons or spaces) -> ['新疆', '西藏'],
-    each once, in the order typed."""
-    names = [name for name in re.split(r"[\s,，、;；]+", text or "") if name]
-    return list(dict.fromkeys(names))
-
-
 def templates_listing() -> list[tuple[ShippingTemplate, int]]:
     """Every template with how many products name it; the default first, then by name."""
     used = (select(func.count(Product.id)).where(Product.shipping_template_id == ShippingTemplate.id)
@@ -187,6 +179,9 @@ def save_template(template: ShippingTemplate | None, *, name: str, fee_minor: in
     for row in regions:
         if not row.get("provinces"):
             raise ShippingError(_("A region lists at least one province."), "regions")
+        if any(divisions.get(code) is None or divisions.get(code).parent is not None
+               for code in row["provinces"]):
+            raise ShippingError(_("Choose a province from the list."), "regions")
         _check_amount(row.get("fee_minor"), "regions")
         _check_amount(row.get("free_from_minor"), "regions", optional=True)
     current = db.session.scalar(select(ShippingTemplate.id).where(ShippingTemplate.is_default.is_(True)))

@@ -7,8 +7,9 @@ where the tests read them.
 - Content-Security-Policy: everything from the shop itself; scripts only from the shop's
   files and Stripe.js (no inline script, no eval: the few scripts are files, and a
   `nonce` is there for any inline one a page must have, as `csp_nonce()` in templates);
-  styles from the shop's stylesheet only (htmx's indicator styles are in app.css, see
-  base.html's htmx-config); images from the shop and data: URLs (QR codes); the card
+  styles from the shop's stylesheet only (htmx's indicator styles are in app.css, and
+  htmx does not copy `style` attributes when it settles a swap: see base.html's
+  htmx-config); images from the shop and data: URLs (QR codes); the card
   form may talk to and frame Stripe (STRIPE_JS_URL's and STRIPE_API_BASE's origins: real
   Stripe, or localstripe on loopback); no framing of the shop (frame-ancestors 'none'),
   forms post only to the shop, no plugins, no <base>.

@@ -45,9 +45,9 @@ def placed_order(app, *, price=9900, quantity=1, stock=10, client=None, user=Non
 
 def saved_address(user_id: int):
     """The test ADDRESS saved for the user, inside an app context (service-level tests)."""
-    from shop.orders import services as orders
+    from shop.orders import addresses
 
-    return orders.save_address(user_id, **ADDRESS)
+    return addresses.for_order(user_id, **ADDRESS)
 
 
 def bought(user_id: int, sku_id: int, key: str, *, quantity: int = 1, options=None,

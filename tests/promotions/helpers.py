@@ -148,7 +148,7 @@ def order_form(**values) -> dict:
 
 def saved_address(user_id: int):
     """The test address saved for the shopper (inside an app context)."""
-    from shop.orders import services as orders
+    from shop.orders import addresses
     from tests.conftest import ADDRESS
 
-    return orders.save_address(user_id, **ADDRESS)
+    return addresses.for_order(user_id, **ADDRESS)

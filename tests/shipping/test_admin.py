@@ -4,6 +4,8 @@ only. A product's form chooses its template."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -38,8 +40,8 @@ def test_an_admin_creates_and_edits_a_template_with_its_regions(app, admin_clien
     page = admin_client.get("/admin/shipping/", headers=EN).get_data(as_text=True)
     assert "No template yet" in page and "¥10.00" in page and "¥99.00" in page
     response = admin_client.post_form("/admin/shipping/templates/new", _template_form(**{
-        "regions-0-provinces": "新疆, 西藏、青海", "regions-0-fee": "25", "regions-0-free_from": "",
-        "regions-2-provinces": "海南", "regions-2-fee": "15.00", "regions-2-free_from": "199"}))
+        "regions-0-provinces": ["65", "54", "63"], "regions-0-fee": "25", "regions-0-free_from": "",
+        "regions-2-provinces": "46", "regions-2-fee": "15.00", "regions-2-free_from": "199"}))
     assert response.status_code == 303
     with app.app_context():
         template = db.session.scalar(select(ShippingTemplate))
@@ -47,15 +49,18 @@ def test_an_admin_creates_and_edits_a_template_with_its_regions(app, admin_clien
         template_id = template.id
     # the first template saved is the default, whatever the box said
     assert _state(app)[0] == [(template_id, "偏远地区", 1200, None, True, [
-        (0, ["新疆", "西藏", "青海"], 2500, None), (1, ["海南"], 1500, 19_900)])]
+        (0, ["65", "54", "63"], 2500, None), (1, ["46"], 1500, 19_900)])]
     form = admin_client.get(f"/admin/shipping/templates/{template_id}").get_data(as_text=True)
-    assert 'value="新疆, 西藏, 青海"' in form and 'value="199.00"' in form
+    ticked = re.findall(r'<input checked id="regions-\d-provinces-\d+" name="(regions-\d)-provinces" '
+                        r'type="checkbox" value="(\d+)"', form)
+    assert ticked == [("regions-0", "54"), ("regions-0", "63"), ("regions-0", "65"), ("regions-1", "46")]
+    assert '新疆维吾尔自治区</label>' in form and 'value="199.00"' in form
     response = admin_client.post_form(f"/admin/shipping/templates/{template_id}", _template_form(
         name="标准快递", fee="8", free_from="59", default=True, **{
-            "regions-1-provinces": "内蒙古", "regions-1-fee": "30", "regions-1-free_from": "300"}))
+            "regions-1-provinces": "15", "regions-1-fee": "30", "regions-1-free_from": "300"}))
     assert response.status_code == 303
     assert _state(app)[0] == [(template_id, "标准快递", 800, 5900, True,
-                               [(0, ["内蒙古"], 3000, 30_000)])]
+                               [(0, ["15"], 3000, 30_000)])]
     with app.app_context():
         assert len(db.session.scalars(select(ShippingRegion)).all()) == 1  # the others went
     listing = admin_client.get("/admin/shipping/", headers=EN).get_data(as_text=True)
@@ -97,14 +102,15 @@ def test_one_template_is_the_default_and_stays_so_until_another_is_made_it(app, 
     (_template_form(name=""), "This field is required."),
     (_template_form(name="<b>x</b>"), "HTML tags are not allowed"),
     (_template_form(name="默认"), "Another template has this name."),
-    (_template_form(**{"regions-0-provinces": "新疆"}), "Give the region"),
+    (_template_form(**{"regions-0-provinces": "65"}), "Give the region"),
     (_template_form(**{"regions-0-fee": "20"}), "List at least one province."),
-    (_template_form(**{"regions-0-provinces": "新疆", "regions-0-fee": "-2"}), "cannot be negative"),
-    (_template_form(**{"regions-0-provinces": "新疆", "regions-0-fee": "20",
-                       "regions-3-provinces": "西藏 新疆", "regions-3-fee": "30"}),
-     "An earlier region lists 新疆 already."),
-    (_template_form(**{"regions-0-provinces": "<i>新疆</i>", "regions-0-fee": "20"}),
-     "HTML tags are not allowed"),
+    (_template_form(**{"regions-0-provinces": "65", "regions-0-fee": "-2"}), "cannot be negative"),
+    (_template_form(**{"regions-0-provinces": "65", "regions-0-fee": "20",
+                       "regions-3-provinces": ["54", "65"], "regions-3-fee": "30"}),
+     "An earlier region lists 新疆维吾尔自治区 already."),
+    # a province is picked from the list, never typed: a name or a city's code is refused
+    (_template_form(**{"regions-0-provinces": "新疆", "regions-0-fee": "20"}), "not a valid choice"),
+    (_template_form(**{"regions-0-provinces": "6501", "regions-0-fee": "20"}), "not a valid choice"),
 ])
 def test_bad_input_is_refused_and_changes_nothing(app, admin_client, data, message):
     default = ShippingTemplateFactory(name="默认", is_default=True)
@@ -193,7 +199,7 @@ def test_the_demo_gives_the_default_template_a_remote_regions_row_once(app, monk
     state = _state(app)
     ((_id, _name, fee, free_from, is_default, regions),) = state[0]
     assert (fee, free_from, is_default) == (1000, 9900, True)
-    assert regions == [(0, ["新疆", "西藏"], 2000, None)]
+    assert regions == [(0, ["65", "54"], 2000, None)]
     with app.app_context():
         assert load_demo()["shipping regions"] == 0
         db.session.commit()
