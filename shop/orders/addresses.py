@@ -110,8 +110,8 @@ def save(user_id: int, address: Address | None = None, *, make_default: bool = F
     if address is None:
         address = Address(user_id=user_id, is_default=False)
         db.session.add(address)
-    elif address.user_id != user_id:
-        raise AddressError(_("This address is not in your address book."))
+    else:
+        _own(user_id, address)
     for key, value in values.items():
         setattr(address, key, value)
     address.updated_at = utcnow()
@@ -138,7 +138,13 @@ def for_order(user_id: int, **fields) -> Address:
     return save(user_id, **fields)
 
 
+def _own(user_id: int, address: Address) -> None:
+    if address.user_id != user_id:
+        raise AddressError(_("This address is not in your address book."))
+
+
 def set_default(user_id: int, address: Address) -> None:
+    _own(user_id, address)
     _lock(user_id)
     _make_default(user_id, address)
 
@@ -160,6 +166,7 @@ def _make_default(user_id: int, address: Address) -> None:
 def delete(user_id: int, address: Address) -> None:
     """Remove one of the shopper's addresses (orders keep their own copy); if it was the
     default, the most recently used of the others becomes it."""
+    _own(user_id, address)
     rows = _lock(user_id)
     was_default = address.is_default
     db.session.delete(address)

@@ -101,6 +101,14 @@ def test_another_shoppers_address_is_not_found_and_stays_as_it_was(app):
         response = (client.get(url) if method == "get"
                     else client.post_form(url, {**ADDRESS, "name": "改掉"}))
         assert response.status_code == 404, url
+    with app.app_context():  # the services check the owner too
+        address = db.session.get(Address, theirs.id)
+        for change in (addresses.set_default, addresses.delete):
+            with pytest.raises(addresses.AddressError):
+                change(_user.id, address)
+        with pytest.raises(addresses.AddressError):
+            addresses.save(_user.id, address, **ADDRESS)
+        db.session.rollback()
     assert _book(app, theirs.user_id) == before
     # nor can a checkout pick it: the form refuses it and no order is made
     product, (sku,) = product_with_skus(skus=(("默认", 1000, 5),))
