@@ -307,7 +307,7 @@ def browser_fill_address(page) -> None:
         if key in ("city", "district"):  # its list came by htmx, which makes it live (its
             # change loads the next list) only as the swap settles: wait for that first
             page.locator(f"select[name={key}] option[value='{ADDRESS[key]}']").wait_for(state="attached")
-            page.wait_for_function("!document.querySelector('.divisions.htmx-added, .divisions.htmx-settling')")
+            page.locator(".divisions:is(.htmx-added, .htmx-settling)").wait_for(state="detached")
         if key in ("province", "city", "district"):
             box.select_option(ADDRESS[key])
         else:
