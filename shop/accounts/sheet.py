@@ -4,7 +4,8 @@ sign-in, then lands back on the same action.
 
 - With htmx the answer is the sign-in sheet, swapped in place at the end of the page
   (accounts/_phone_sheet.html); without JavaScript a redirect to the plain /signin/phone
-  page. Both carry `next`: the page of the action (and its anchor).
+  page. Both carry `next`: the page of the action (and its anchor). A "Sign in to ..."
+  link (accounts/_sheet_link.html) opens the same sheet: /signin/phone answers htmx with it.
 - What the visitor had chosen (the group's option...) is kept in their session under
   INTENT_KEY, which survives the new session started at sign-in (and goes at sign-out).
   The page reads it back once they are signed in and shows the action ready to confirm:
@@ -32,13 +33,23 @@ def sign_in_first(next_url: str, action: str, lead: str, **values: int):
     next_url = safe_next_url(next_url) or url_for("home.index")
     session[INTENT_KEY] = {"action": action, "page": next_url.split("#", 1)[0].split("?", 1)[0],
                            "values": {k: int(v) for k, v in values.items()}}
-    if htmx and not htmx.boosted:
-        response = render("accounts/_phone_sheet.html", form=PhoneForm(formdata=None, next=next_url),
-                          code_form=None, lead=lead)
-        response.headers["HX-Retarget"] = "body"
-        response.headers["HX-Reswap"] = "beforeend"
-        return response
+    if wants_sheet():
+        return sheet_for(next_url, lead)
     return redirect(url_for("accounts.signin_phone", next=next_url), 303)
+
+
+def wants_sheet() -> bool:
+    """An htmx request that is not a boosted navigation: its answer can be the sheet."""
+    return bool(htmx) and not htmx.boosted
+
+
+def sheet_for(next_url: str, lead: str | None = None):
+    """The sign-in sheet, added at the end of the page (whatever element asked)."""
+    response = render("accounts/_phone_sheet.html", form=PhoneForm(formdata=None, next=next_url),
+                      code_form=None, lead=lead)
+    response.headers["HX-Retarget"] = "body"
+    response.headers["HX-Reswap"] = "beforeend"
+    return response
 
 
 def intended(action: str, page: str) -> dict[str, int] | None:

@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from shop.accounts import phone as phone_signin
-from shop.accounts import services
+from shop.accounts import services, sheet
 from shop.accounts.blueprint import bp
 from shop.accounts.forms import (PasswordForm, PhoneCodeForm, PhoneForm, ProfileForm,
                                  RegisterForm, SignInForm)
@@ -96,6 +96,8 @@ def signin_phone():
     form = PhoneForm()
     if request.method == "GET":
         form.next.data = safe_next_url(request.args.get("next")) or ""
+        if sheet.wants_sheet():  # a "Sign in to ..." link (accounts/_sheet_link.html)
+            return sheet.sheet_for(form.next.data)
         return _phone_page(form)
     if not form.validate_on_submit():
         return _phone_page(form, status=422)

@@ -170,6 +170,21 @@ def test_back_to_an_anchor_of_the_same_page_reloads_it(app, client):
     assert signed.headers["HX-Redirect"] == "/groups/1#join" and "HX-Refresh" not in signed.headers
 
 
+def test_a_sign_in_link_opens_the_sheet_with_htmx_and_the_page_without(app, client):
+    product, (sku, _blue) = product_with_skus()
+    campaign = GroupCampaignFactory(product_id=product.id, group_size=2)
+    GroupCampaignSkuFactory(campaign_id=campaign.id, sku_id=sku.id, price_minor=990)
+    page = client.get(f"/group-buys/{campaign.id}", headers=EN).get_data(as_text=True)
+    href = f"/signin/phone?next=/group-buys/{campaign.id}"
+    assert f'href="{href}" hx-get="{href}"' in page and "Sign in to start a group" in page
+    opened = client.get(href, headers=HTMX)
+    assert opened.headers["HX-Retarget"] == "body" and "HX-Request" in opened.headers["Vary"]
+    sheet = opened.get_data(as_text=True)
+    assert sheet.lstrip().startswith("<dialog") and f'value="/group-buys/{campaign.id}"' in sheet
+    plain = client.get(href, headers=EN)
+    assert "<html" in plain.get_data(as_text=True) and "HX-Retarget" not in plain.headers
+
+
 def test_buy_now_keeps_the_item_and_lands_on_the_checkout(app, client):
     product, (sku, _blue) = product_with_skus()
     assert 'data-testid="buy-now"' in client.get(f"/p/{product.id}", headers=EN).get_data(as_text=True)
