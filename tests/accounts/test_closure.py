@@ -291,7 +291,7 @@ def test_a_closed_account_can_not_sign_in_nor_be_enabled_again(app):
     with app.app_context():
         assert authenticate(user.email, PASSWORD) is None
         closed = db.session.get(User, user.id)
-        with pytest.raises(AccountError, match="closed by its owner"):
+        with force_locale("en"), pytest.raises(AccountError, match="closed by its owner"):
             set_active(closed, True)
         db.session.rollback()
     # nor can an admin open it again from the backoffice
