@@ -14,11 +14,11 @@ on accounting requires, and nothing more).
   withdraw, or a withdrawal being paid), then erases or anonymises its rows about them.
   All of it runs in one savepoint: a refusal anywhere leaves everything as it was.
 - Here, last: the account's own rows. The users row stays (the orders and ledgers kept
-  for the books point at it) with nothing personal left: no email, no numbers, no
-  password, no avatar, a nickname that says "Closed account"; it is inactive for good
-  (set_active refuses to enable it) and every session of it ends. Its referral code is
-  kept so it is never given to anyone else, and binds nobody (shop.referrals.sharer_of
-  refuses an inactive account). Sign-in codes sent to its number are erased: the number
+  for the books point at it) with nothing personal left: no email (nor when it was
+  confirmed), no numbers, no password, no avatar, a nickname that says "Closed
+  account"; it is inactive for good (set_active refuses to enable it) and every
+  session of it ends. Its referral code is kept so it is never given to anyone else,
+  and binds nobody (shop.referrals.sharer_of refuses an inactive account). Sign-in codes sent to its number are erased: the number
   is free again, and a code sent to it later makes a new, empty account.
 
 Services flush, never commit."""
@@ -95,6 +95,7 @@ def _erase_own(user: User) -> None:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         nickname = _("Closed account")
     user.email = user.phone = user.signin_phone = None
+    user.email_verified_at = None
     user.avatar_key = user.avatar_widths = None
     user.nickname = nickname[:32]
     user.password_hash = ""

@@ -14,6 +14,18 @@ password, confirming an email added to an account (the pages: shop.accounts.emai
   once the password changes; a confirmation link once the account has an email. A
   sign-in link for an address with no account carries the HMAC of "no account": the
   link makes the account (the click proves the address), and then no longer fits.
+- An address typed at /register is only the registrant's word: anyone may type someone
+  else's. Opening a link sent to it proves it (email_verified_at): a sign-in link, a
+  reset link, or the confirmation link, which /register sends and the account page
+  sends again. Until then the registrant signs in with the password as usual. When a
+  sign-in or reset link proves the address of an account nobody had proven, whoever
+  opened it owns the address but may not be who registered it (someone may have
+  registered it first to get into the account its owner would use later): every way in
+  set before goes, the password (a reset sets the new one instead), the passkeys and
+  every session, and the page says so. The confirmation link of an address typed at
+  /register is used only by a session signed in to its account, so it vouches for the
+  password of the one who proves the address; its owner, who does not know that
+  password, is sent to sign in by a link instead.
 - Asking for a link: limits per email, per network address and in all (EMAIL_LINK_*),
   counted before anything is sent; the same answer and the same work in the request
   whoever the address belongs to: it only enqueues a job, and the job looks the account
@@ -37,11 +49,11 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shop import jobs, ratelimit
-from shop.accounts.models import User
+from shop.accounts.models import Passkey, User
 from shop.accounts.services import AccountError, end_sessions, hash_password, normalise_email
 from shop.db import db, utcnow
 from shop.extensions import mail
@@ -65,10 +77,12 @@ class Kind:
 
 
 SIGNIN = Kind("signin", "MAGIC_LINK_MINUTES", 60, "accounts.signin_email_link",
-              (User.email, User.password_hash, User.session_version, User.last_signin_at))
+              (User.email, User.email_verified_at, User.password_hash, User.session_version,
+               User.last_signin_at))
 RESET = Kind("reset", "PASSWORD_RESET_MINUTES", 60, "accounts.password_reset",
-             (User.email, User.password_hash, User.session_version))
-CONFIRM = Kind("confirm", "EMAIL_CONFIRM_HOURS", 3600, "accounts.confirm_email", (User.email,))
+             (User.email, User.email_verified_at, User.password_hash, User.session_version))
+CONFIRM = Kind("confirm", "EMAIL_CONFIRM_HOURS", 3600, "accounts.confirm_email",
+               (User.email, User.email_verified_at))
 KINDS = {kind.name: kind for kind in (SIGNIN, RESET, CONFIRM)}
 
 
@@ -119,7 +133,7 @@ def ask_for_link(kind: Kind, raw_email: str, address: str, next_url: str = "",
     """Have a link of `kind` mailed to the address once the transaction commits (the job
     decides whether there is anything to send); the address, normalised. Past a limit:
     LinkError 429 with retry_after (seconds), nothing sent. For CONFIRM, `user` is the
-    account the address is to be added to."""
+    account the address is to be added to, or whose address it is to confirm."""
     email = normalise_email(raw_email)
     for config_key, who in ((PER_EMAIL, "email:" + email), (PER_ADDRESS, "ip:" + address),
                             (DAILY_CAP, "all")):
@@ -134,16 +148,22 @@ def _account(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
 
+def _confirmable(user: User | None, email: str) -> bool:
+    """A confirmation of `email` is for this account: it has no email yet (one is added),
+    or has that one, not proven yet."""
+    return user is not None and user.email in (None, email) and user.email_verified_at is None
+
+
 def send_link(kind_name: str, email: str, next_url: str, user_id: int | None, locale: str) -> None:
     """Job: the link to the address, in the language it was asked for in; nothing for a
     disabled account, a reset of an account without a password (or none), a confirmation
-    for an account that has an email by now."""
+    for an account that has another email by now, or this one proven."""
     kind = KINDS[kind_name]
     user = db.session.get(User, user_id) if kind is CONFIRM else _account(email)
     if user is not None and not user.active:
         return
     if (kind is RESET and (user is None or not user.has_password)) or (
-            kind is CONFIRM and (user is None or user.email is not None)):
+            kind is CONFIRM and not _confirmable(user, email)):
         return
     link = absolute_url(kind.endpoint, token=make_token(kind, user, email, next_url))
     with force_locale(locale):
@@ -186,8 +206,9 @@ def check(kind: Kind, token: str) -> Link:
                         _("This account is disabled."), 403)
     if not hmac.compare_digest(_fingerprint(kind, user, email), payload["f"]):
         raise _used()
-    if (kind is RESET and not user.has_password) or (kind is CONFIRM and user.email is not None):
-        raise _used()  # never made so: a reset is for a password, an email is added once
+    if (kind is RESET and not user.has_password) or (
+            kind is CONFIRM and not _confirmable(user, email)):
+        raise _used()  # never made so: a reset is for a password, an email is proven once
     return Link(kind, email, user, payload.get("n", ""))
 
 
@@ -205,11 +226,37 @@ def _use(link: Link, **values) -> None:
     db.session.refresh(user)
 
 
+@dataclass(frozen=True)
+class Removed:
+    """What went when a link proved the address of an account nobody had proven: the
+    ways in that whoever registered it had set."""
+    password: bool = False
+    passkeys: int = 0
+
+
+def _prove(link: Link, **values) -> Removed:
+    """Use a sign-in or reset link, `values` and all: opening it proved the address. An
+    account whose address was not proven yet loses every way in set before: its password
+    (unless `values` sets the new one), its passkeys, its sessions (the caller signs this
+    one in)."""
+    user = link.user
+    if user.email_verified_at is not None:
+        _use(link, **values)
+        return Removed()
+    had_password = user.has_password
+    values.setdefault("password_hash", "")
+    _use(link, email_verified_at=utcnow(), session_version=user.session_version + 1, **values)
+    passkeys = db.session.execute(delete(Passkey).where(Passkey.user_id == user.id)
+                                  .execution_options(synchronize_session=False)).rowcount
+    return Removed(password=had_password, passkeys=passkeys)
+
+
 @dataclass
 class SignedIn:
     user: User
     created: bool
     next_url: str
+    removed: Removed  # what went because the link proved an address nobody had proven
 
 
 def sign_in(token: str) -> SignedIn:
@@ -219,8 +266,8 @@ def sign_in(token: str) -> SignedIn:
     created = link.user is None
     if created:
         link.user = _new_account(link.email)
-    _use(link, last_signin_at=utcnow())
-    return SignedIn(link.user, created, link.next_url)
+    removed = _prove(link, last_signin_at=utcnow())
+    return SignedIn(link.user, created, link.next_url, removed)
 
 
 def _new_account(email: str) -> User:
@@ -229,7 +276,8 @@ def _new_account(email: str) -> User:
     digits = f"{secrets.randbelow(10 ** 4):04d}"
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         nickname = _("User %(digits)s", digits=digits)
-    user = User(email=email, password_hash="", nickname=nickname[:32], role="shopper")
+    user = User(email=email, email_verified_at=utcnow(), password_hash="", nickname=nickname[:32],
+                role="shopper")
     try:
         with db.session.begin_nested():
             db.session.add(user)
@@ -239,23 +287,42 @@ def _new_account(email: str) -> User:
     return user
 
 
-def reset_password(token: str, new_password: str) -> User:
+def reset_password(token: str, new_password: str) -> tuple[User, Removed]:
     """The new password for the link's account; every session of the account ends (the
-    caller signs this one in). LinkError, nothing changed, for a link that cannot be used."""
+    caller signs this one in); and what went with the password set before the address
+    was proven. LinkError, nothing changed, for a link that cannot be used."""
     link = check(RESET, token)
-    _use(link, password_hash=hash_password(new_password), last_signin_at=utcnow())
+    removed = _prove(link, password_hash=hash_password(new_password), last_signin_at=utcnow())
     end_sessions(link.user)
-    return link.user
+    return link.user, removed
 
 
-def confirm_email(token: str) -> User:
+def needs_signing_in(link: Link, signed_in: User | None) -> bool:
+    """A confirmation of the address an account was registered with is used only by a
+    session of that account: the one who proves the address also knows its password
+    (an account made by phone adds an address from any device: its number proved it)."""
+    return link.user.email is not None and (signed_in is None or signed_in.id != link.user.id)
+
+
+class SignInFirst(LinkError):
+    """A registered address's confirmation used by another session than its account's."""
+
+    def __init__(self, link: Link):
+        super().__init__(_("Sign in to this account first, then confirm the email."), 403)
+        self.link = link
+
+
+def confirm_email(token: str, signed_in: User | None) -> User:
     """The link's address becomes the account's email (a way in by magic link, and with
-    a password). LinkError, nothing changed, for a link that cannot be used or an address
-    that another account has taken meanwhile."""
+    a password), proven. LinkError, nothing changed, for a link that cannot be used, a
+    registered address's link used by another session than its account's (403), or an
+    address that another account has taken meanwhile."""
     link = check(CONFIRM, token)
+    if needs_signing_in(link, signed_in):
+        raise SignInFirst(link)
     try:
         with db.session.begin_nested():
-            _use(link, email=link.email)
+            _use(link, email=link.email, email_verified_at=utcnow())
     except IntegrityError:
         raise LinkError(_("This email address belongs to another account now."), 409) from None
     return link.user

@@ -5,6 +5,7 @@ button, or the new-password form, and only that POST uses the link."""
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
@@ -12,7 +13,7 @@ from shop.accounts import email_links as links
 from shop.accounts import services
 from shop.accounts.blueprint import bp
 from shop.accounts.forms import EmailForm, NewPasswordForm
-from shop.accounts.views import _home_of, _start_session
+from shop.accounts.views import _home_of, _start_session, confirmation_sent
 from shop.web import render, safe_next_url
 
 ASK_ENDPOINTS = {"signin": "accounts.signin_email", "reset": "accounts.password_forgot",
@@ -70,20 +71,28 @@ def add_email():
     return _ask(links.CONFIRM, user=current_user._get_current_object())
 
 
+def _signed_in():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
 def _link_page(kind: str, token: str, link=None, form=None, error=None, status=200):
     """A link's page: what it does and its button (or form), or why it cannot be used.
     The token is in its URL: no Referer carries it elsewhere, no cache keeps the page."""
     titles = {"signin": _("Sign in"), "reset": _("Choose a new password"),
               "confirm": _("Confirm your email address")}
+    sign_in_first = (kind == "confirm" and link is not None
+                     and links.needs_signing_in(link, _signed_in()))
     response = render("accounts/email_link.html", kind=kind, title=titles[kind], token=token,
                       link=link, form=form, error=error, ask=ASK_ENDPOINTS[kind],
-                      status=status)
+                      sign_in_first=sign_in_first, status=status)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _refused(kind: str, token: str, exc: links.LinkError):
+    if isinstance(exc, links.SignInFirst):  # the page says how, as it did on GET
+        return _link_page(kind, token, link=exc.link, status=exc.status)
     return _link_page(kind, token, error=str(exc), status=exc.status)
 
 
@@ -108,7 +117,18 @@ def signin_email_link(token: str):
     _start_session(signed.user)
     if signed.created:
         flash(_("Welcome! Your account is ready."))
+    if signed.removed.password:
+        flash(_("Your email is confirmed. A password set before you confirmed it has been "
+                "removed; set a new one from your account page."))
+    _say_passkeys_removed(signed.removed)
     return redirect(safe_next_url(signed.next_url) or _home_of(signed.user))
+
+
+def _say_passkeys_removed(removed: links.Removed) -> None:
+    if removed.passkeys:
+        flash(ngettext("%(num)d passkey added before you confirmed your email has been removed.",
+                       "%(num)d passkeys added before you confirmed your email have been removed.",
+                       removed.passkeys))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -121,25 +141,51 @@ def password_reset(token: str):
         if not form.validate_on_submit():
             status = 422 if request.method == "POST" else 200
             return _link_page("reset", token, link=link, form=form, status=status)
-        user = links.reset_password(token, form.password.data)
+        user, removed = links.reset_password(token, form.password.data)
     except links.LinkError as exc:
         return _refused("reset", token, exc)
     _start_session(user)
-    flash(_("Password changed. Other devices are signed out."))
+    if removed.password:
+        flash(_("Your email is confirmed. Your new password replaces the one set before you "
+                "confirmed it. Other devices are signed out."))
+    else:
+        flash(_("Password changed. Other devices are signed out."))
+    _say_passkeys_removed(removed)
     return redirect(_home_of(user))
 
 
 @bp.route("/me/email/confirm/<token>", methods=["GET", "POST"])
 def confirm_email(token: str):
-    """An email confirmation link: its button makes the address the account's (it may be
-    opened on another device, signed in or not)."""
-    page, user = _press(links.CONFIRM, token, links.confirm_email)
+    """An email confirmation link: its button makes the address the account's, proven (a
+    phone account's may be opened on another device, signed in or not; a registered
+    address's is used signed in to its account, else the page says to sign in first)."""
+    page, user = _press(links.CONFIRM, token,
+                        lambda token: links.confirm_email(token, _signed_in()))
     if page is not None:
         return page
     flash(_("Your email is confirmed: you can sign in with it."))
     if current_user.is_authenticated and current_user.id == user.id:
         return redirect(url_for("accounts.me"))
     return redirect(url_for("accounts.signin"))
+
+
+@bp.post("/me/email/confirm")
+@login_required
+def resend_confirmation():
+    """The account page's "Send the confirmation again", for an address not proven yet
+    (limited like every link; 429 on the account page past a limit, nothing sent)."""
+    if not current_user.email_unverified:
+        return redirect(url_for("accounts.me"))
+    try:
+        sent_to = links.ask_for_link(links.CONFIRM, current_user.email, get_remote_address(),
+                                     user=current_user._get_current_object())
+    except links.LinkError as exc:
+        response = render("accounts/me.html", confirm_error=str(exc), status=exc.status)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    flash(confirmation_sent(sent_to))
+    return redirect(url_for("accounts.me"))
 
 
 @bp.route("/me/password/set", methods=["GET", "POST"])

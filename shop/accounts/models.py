@@ -33,6 +33,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for an account made by phone (shop.accounts.phone) that has given no email.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # When the owner of `email` proved it by opening a link sent to it (a sign-in link,
+    # a password reset, the confirmation): None while it is only typed, as /register
+    # takes it. Proving it removes the password and passkeys set before (they were set
+    # by whoever typed the address, maybe not its owner: shop.accounts.email_links).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # "" for an account without a password (made by phone): no password ever matches it.
     password_hash: Mapped[str] = mapped_column(String(255))
     nickname: Mapped[str] = mapped_column(String(32))
@@ -72,6 +77,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def email_unverified(self) -> bool:
+        """An email nobody has proven yet (typed at /register)."""
+        return self.email is not None and self.email_verified_at is None
 
     @property
     def has_password(self) -> bool:

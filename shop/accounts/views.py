@@ -7,6 +7,7 @@ from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from shop.accounts import email_links
 from shop.accounts import phone as phone_signin
 from shop.accounts import services, sheet
 from shop.accounts.blueprint import bp
@@ -145,6 +146,14 @@ def signin_phone_code():
     return _phone_page(form, code_form, status=422)
 
 
+def confirmation_sent(address: str) -> str:
+    """Said once the confirmation of a registered address is sent."""
+    return ngettext("We sent a link to %(email)s. Open it within %(num)d hour to confirm "
+                    "your email.", "We sent a link to %(email)s. Open it within %(num)d hours "
+                    "to confirm your email.", current_app.config["EMAIL_CONFIRM_HOURS"],
+                    email=address)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register():
@@ -161,6 +170,11 @@ def register():
         else:
             _start_session(user)
             flash(_("Welcome! Your account is ready."))
+            try:  # past a limit, the account page offers to send it again
+                flash(confirmation_sent(email_links.ask_for_link(
+                    email_links.CONFIRM, user.email, get_remote_address(), user=user)))
+            except email_links.LinkError:
+                pass
             return redirect(safe_next_url(form.next.data) or url_for("accounts.me"))
     status = 422 if request.method == "POST" else 200
     return render("accounts/register.html", form=form, status=status)

@@ -24,8 +24,8 @@ from shop.wallet.models import WalletEntry
 
 # What the account row holds that is the shopper's (not the password's hash, nor how many
 # times their sessions were ended).
-PROFILE = ("id", "email", "nickname", "phone", "signin_phone", "referral_code", "created_at",
-           "last_signin_at")
+PROFILE = ("id", "email", "email_verified_at", "nickname", "phone", "signin_phone",
+           "referral_code", "created_at", "last_signin_at")
 
 
 def _value(value):

@@ -33,7 +33,8 @@ STAFF = "kept: backoffice accounts only, and they are not closed from the accoun
 # one named like an identity: see _personal_tables), and what closing the account does
 # to it. A table added with such a column and not listed here fails the test below.
 FATE = {
-    "users": "anonymised: no email, numbers, password or avatar; nickname 'Closed account'",
+    "users": "anonymised: no email (nor when it was confirmed), numbers, password or avatar; "
+             "nickname 'Closed account'",
     "phone_codes": "erased: the codes sent to the account's number",
     "passkeys": "erased",
     "addresses": "erased",
@@ -236,8 +237,9 @@ def test_closing_erases_the_person_from_every_table_and_the_books_still_balance(
             for key, value in secret.items():
                 assert value not in left, (name, key)
         closed = db.session.get(User, user.id)
-        assert (closed.email, closed.phone, closed.signin_phone, closed.avatar_key,
-                closed.password_hash, closed.active) == (None, None, None, None, "", False)
+        assert (closed.email, closed.email_verified_at, closed.phone, closed.signin_phone,
+                closed.avatar_key, closed.password_hash, closed.active) == (
+            None, None, None, None, None, "", False)
         with app.test_request_context(), force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
             assert closed.nickname == gettext("Closed account") and closed.closed_at is not None
         assert db.session.scalar(select(func.count()).select_from(PhoneCode)) == 0
