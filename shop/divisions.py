@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 import json
 from pathlib import Path
+import unicodedata
 
 DATA_FILE = Path(__file__).parent / "data" / "divisions.json"
 
@@ -112,3 +113,61 @@ def province_codes(name: str) -> list[str]:
     an empty name."""
     name = (name or "").strip()
     return [p.code for p in provinces() if name and p.name.startswith(name)]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A district with the city and province it lies in, as the search offers it."""
+    province: Division
+    city: Division
+    district: Division
+
+    @property
+    def label(self) -> str:
+        return f"{self.province.name} · {self.city.name} · {self.district.name}"
+
+
+@cache
+def _places() -> tuple[Place, ...]:
+    """Every district with its city and province, in code order (the search's index)."""
+    data = _data()
+    return tuple(Place(province, city, district) for province in data.children[None]
+                 for city in data.children.get(province.code, ())
+                 for district in data.children.get(city.code, ()))
+
+
+def place(district_code: str | None) -> Place | None:
+    """The district of this code with its city and province (None for any other code)."""
+    district = get(district_code)
+    city = get(district.parent) if district else None
+    province = get(city.parent) if city else None
+    if province is None or province.parent is not None:
+        return None
+    return Place(province, city, district)
+
+
+SEARCH_MIN = 2  # characters: one character matches hundreds of districts
+
+
+def search(query: str | None, limit: int = 8) -> list[Place]:
+    """The districts a typed query names, best first, at most `limit`: every word of the
+    query (split at spaces or '·') must be part of the district's, its city's or its
+    province's name, so '深圳' lists Shenzhen's districts and '杭州 西湖' finds 西湖区 of
+    Hangzhou. Districts whose own name starts with the last word come first, then those
+    whose name holds a word, then the rest, each in code order. Nothing for a query
+    shorter than SEARCH_MIN characters."""
+    words = unicodedata.normalize("NFKC", query or "").replace("·", " ").split()
+    if sum(map(len, words)) < SEARCH_MIN:
+        return []
+
+    def rank(p: Place) -> int | None:
+        names = (p.province.name, p.city.name, p.district.name)
+        if not all(any(w in name for name in names) for w in words):
+            return None
+        if p.district.name.startswith(words[-1]):
+            return 0
+        return 1 if any(w in p.district.name for w in words) else 2
+
+    places = _places()
+    ranked = sorted((r, i) for i, p in enumerate(places) if (r := rank(p)) is not None)
+    return [places[i] for _r, i in ranked[:limit]]

@@ -1,7 +1,8 @@
 """The address book under /me/addresses (list, add, edit, delete, make default: every
 address looked up as the signed-in shopper's own, a 404 otherwise; CSRFProtect checks
 every POST) and the picker's
-fragment (GET: the province's cities, the city's districts)."""
+fragment (GET: the province's cities, the city's districts; the districts a search
+names)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from shop import divisions as division_list
 from shop.orders import addresses
 from shop.orders.blueprint import bp
 from shop.orders.forms import AddressBookForm, DivisionsForm
@@ -88,3 +90,11 @@ def address_delete(address_id: int):
 def divisions():
     """The picker's selects for ?province=&city=&district= (htmx swaps them in)."""
     return render("orders/_divisions.html", form=DivisionsForm(request.args))
+
+
+@bp.get("/me/addresses/divisions/search")
+def division_search():
+    """The districts a search names, as the shopper types (htmx): buttons that pick one."""
+    query = request.args.get("district_search", "")
+    return render("orders/_division_matches.html", matches=division_list.search(query),
+                  query=query.strip())

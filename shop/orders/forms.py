@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice,
-                     SelectField, StringField, ValidationError)
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SearchField,
+                     SelectChoice, SelectField, StringField, ValidationError)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 
 from shop import divisions
@@ -48,8 +48,13 @@ class DivisionFields:
     """The province, city and district selects (codes of shop.divisions): the cities are
     the chosen province's, the districts the chosen city's. Mixed into a form; the
     template is orders/_divisions.html (htmx loads the next list; without JavaScript the
-    form's "Show the cities and districts" button posts it back to fill them)."""
+    form's "Show the cities and districts" button posts it back to fill them).
+    Above them, a search of the districts (shop.divisions.search): a district picked from
+    its matches (`district_pick`: its code) fills all three. Neither the search nor the
+    pick is saved: they only choose the three codes."""
 
+    district_search = SearchField(_l("Search a district"))
+    district_pick = StringField()
     province = SelectField(_l("Province"), validate_choice=False, validators=[Typed("where")])
     city = SelectField(_l("City"), validate_choice=False, validators=[Typed("where")])
     district = SelectField(_l("District"), validate_choice=False, validators=[Typed("where")])
@@ -58,6 +63,12 @@ class DivisionFields:
         def options(rows, prompt):
             return [("", prompt)] + [(row.code, row.name) for row in rows]
 
+        picked = divisions.place(self.district_pick.data)
+        if picked is not None:  # a district from the search's matches: its three codes
+            self.province.data, self.city.data, self.district.data = (
+                picked.province.code, picked.city.code, picked.district.code)
+            self.district_search.data = ""
+
         # a city left from another province (the province changed) is not chosen any more:
         # it lists no districts
         city = divisions.get(self.city.data)
@@ -65,6 +76,10 @@ class DivisionFields:
         self.province.choices = options(divisions.provinces(), _("Choose a province"))
         self.city.choices = options(divisions.children(self.province.data), _("Choose a city"))
         self.district.choices = options(divisions.children(city_code), _("Choose a district"))
+
+    def district_matches(self) -> list[divisions.Place]:
+        """The search's matches shown with the form (posted back without JavaScript)."""
+        return divisions.search(self.district_search.data)
 
     def uses_saved(self) -> bool:
         return False
@@ -83,6 +98,9 @@ class DivisionsForm(DivisionFields, FlaskForm):
         super().__init__(*args, **kwargs)
         self.set_division_choices()
 
+    def district_matches(self) -> list[divisions.Place]:
+        return []  # htmx fetches them as the shopper types (orders.division_search)
+
 
 class AddressFields(DivisionFields, FlaskForm):
     """An address as typed: who receives it, the picked divisions, the street, an
@@ -100,8 +118,10 @@ class AddressFields(DivisionFields, FlaskForm):
         self.set_division_choices()
 
     def refreshing(self) -> bool:
-        """The no-JavaScript "Show the cities and districts" button: not a save."""
-        return bool(self.is_submitted() and request.form.get("divisions"))
+        """The no-JavaScript "Show the cities and districts" or "Search" button, or a
+        district picked from the search's matches: not a save."""
+        return bool(self.is_submitted()
+                    and (request.form.get("divisions") or request.form.get("district_pick")))
 
     def validate(self, extra_validators=None) -> bool:
         if self.refreshing():

@@ -61,7 +61,8 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 // Pickers (templates/_macros/picker.html): a match chosen from the search results moves to
 // the current choice (one choice: it replaces the one there; several: it is added), and
 // the search box empties, so submitting the form saves the choice rather than searching.
-// Enter in a search box searches instead of submitting. Without JavaScript the matches
+// Enter in a search box searches instead of submitting (the address picker's district
+// search too: orders/_divisions.html). Without JavaScript the matches
 // come back with the form after a submit, and are chosen there.
 document.addEventListener("change", (event) => {
   const input = event.target;
@@ -83,7 +84,8 @@ document.addEventListener("change", (event) => {
   if (box) box.value = "";
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && event.target.matches && event.target.matches(".pick input[type=search]")) {
+  if (event.key === "Enter" && event.target.matches
+      && event.target.matches(".pick input[type=search], .division-search input[type=search]")) {
     event.preventDefault();
     htmx.trigger(event.target, "search");
   }
