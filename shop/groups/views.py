@@ -75,7 +75,7 @@ def open_group(campaign_id: int):
     except services.GroupError as exc:
         return _campaign_page(campaign, form, 409, str(exc))
     flash(_("Your group is ready: pay to open it, then share it with friends."))
-    return redirect(url_for("orders.detail", order_id=order.id), 303)
+    return _to_payment(order)
 
 
 # --- the group page -----------------------------------------------------------------------
@@ -146,6 +146,16 @@ def join(group_id: int):
     except services.GroupError as exc:
         return _group_page(group, form, 409, str(exc))
     flash(_("Your seat is held: pay to take it."))
+    return _to_payment(order)
+
+
+def _to_payment(order):
+    """On from "Start a group and pay" / "Join and pay": to the card form when the card is the
+    only way to pay (its payment started here: orders.card_next), else the order page
+    with its choices."""
+    payment = orders.card_next(order, current_user.id)
+    if payment is not None:
+        return redirect(url_for("payments.card", payment_id=payment.id), 303)
     return redirect(url_for("orders.detail", order_id=order.id), 303)
 
 

@@ -25,7 +25,7 @@ from shop.money import allocate, format_minor
 from shop.orders import HOLD_LABELS, STATUS_LABELS, addresses, lifecycle
 from shop.orders.models import (PAID_STATUSES, Address, Order, OrderEvent, OrderLine,
                                 OrderLineRefund, ShopSetting)
-from shop.payments import PaymentRefused
+from shop.payments import PaymentRefused, gateway
 from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
 from shop.signals import (account_closing, order_cancelled, order_paid, order_refunded,
@@ -284,6 +284,23 @@ def pay_by_card(order: Order, user_id: int, *, use_wallet: bool) -> Payment | No
             key=payments.next_key(order_id=order.id))
     except payments.PaymentError as exc:
         raise OrderError(str(exc)) from None
+
+
+def card_next(order: Order, user_id: int) -> Payment | None:
+    """For an order the shopper has just placed: its card payment, started in that same
+    request as pay_by_card starts it (its key from the order's id: a second tap finds the
+    same one open), when the card is the only way to pay it, that is card payments are
+    on and the shopper's wallet holds nothing; the placing page then leads straight to
+    the card form. None when the order page has a choice to offer (the wallet pays all
+    or part of it), when nothing is due, or when the gateway refused to start one (its
+    savepoint undone: the order stands and its page offers the card again)."""
+    if not gateway.enabled() or wallet.balance(user_id) > 0 or amount_due(order) <= 0:
+        return None
+    try:
+        with db.session.begin_nested():
+            return pay_by_card(order, user_id, use_wallet=False)
+    except OrderError:
+        return None
 
 
 def _lock_for_payment(payment: Payment) -> None:

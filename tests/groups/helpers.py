@@ -11,6 +11,7 @@ from sqlalchemy import select
 from shop.db import db
 from shop.groups.models import Group, GroupMember
 from shop.orders.models import Order
+from shop.payments.models import Payment
 from tests.conftest import ADDRESS, form_token, signed_in
 from tests.factories import GroupCampaignFactory, GroupCampaignSkuFactory, product_with_skus
 
@@ -41,9 +42,16 @@ def seat_form(client, url: str, sku_id: int) -> dict:
     return dict(ADDRESS, sku_id=sku_id, token=token)
 
 
-def order_id_of(response) -> int:
+def order_id_of(response, app=None) -> int:
+    """The order a seat's POST made: from its page's address, or (`app` given) from the
+    card payment it led straight to (a wallet-less shopper with cards on)."""
     assert response.status_code == 303, response.get_data(as_text=True)[:600]
-    return int(re.search(r"/orders/(\d+)$", response.headers["Location"]).group(1))
+    location = response.headers["Location"]
+    paying = re.search(r"/payments/(\d+)$", location)
+    if paying and app is not None:
+        with app.app_context():
+            return db.session.get(Payment, int(paying.group(1))).order_id
+    return int(re.search(r"/orders/(\d+)$", location).group(1))
 
 
 def pay_wallet(client, order_id: int):
@@ -123,7 +131,7 @@ def sweep_now(app) -> dict:
 def join_held(app, group_id: int, sku_id: int) -> tuple[object, object, int]:
     """A new shopper takes a seat in the group and does not pay: (client, user, order_id)."""
     client, user = signed_in(app)
-    return client, user, order_id_of(join(client, group_id, sku_id))
+    return client, user, order_id_of(join(client, group_id, sku_id), app)
 
 
 def join_paid(app, group_id: int, sku_id: int, price: int = 990) -> tuple[object, object, int]:
