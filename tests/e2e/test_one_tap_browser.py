@@ -1,10 +1,11 @@
 """One tap from a link, on a phone (390x844), against localstripe: a visitor who has never
 been here opens a friend's group-buy share link, taps Join, signs up in the sheet that
-opens in place with a phone number and the code from the outbox, lands back on the join
-step with the option picked, fills the address, pays by card from the new wallet-less
-account, and the leader's page, left open, turns complete; the visitor is bound to the
-sharer. The taps and keystrokes from the link to paid are counted as they are made and
-printed (README, "One tap from a link")."""
+opens in place with a phone number and the code from the outbox (signed in as the 6th
+digit is typed), lands back on the join step with the option picked, fills the address
+(the district found by a search), goes from "Join and pay" straight to the card form of
+the new wallet-less account and pays, and the leader's page, left open, turns complete;
+the visitor is bound to the sharer. The taps and keystrokes from the link to paid are
+counted as they are made, step by step, and printed (README, "One tap from a link")."""
 
 import re
 from pathlib import Path
@@ -17,7 +18,7 @@ from shop.accounts.models import User
 from shop.db import db
 from shop.orders.models import Order
 from shop.referrals.models import Binding
-from tests.conftest import assert_accessible, browser_fill_address, browser_sign_in, browser_type_card
+from tests.conftest import ADDRESS, assert_accessible, browser_sign_in, browser_type_card
 from tests.factories import UserFactory
 from tests.groups.helpers import campaign, group_state, open_paid_group
 
@@ -27,8 +28,20 @@ NUMBER = "13800138000"  # the visitor's, and the address's (tests.conftest.ADDRE
 
 
 class Tally:
-    taps = 0
-    keys = 0
+    """The taps and keystrokes so far, and those of each step done (`step`)."""
+
+    def __init__(self):
+        self.taps = self.keys = 0
+        self.steps: list[tuple[str, int, int]] = []
+
+    def step(self, name: str) -> None:
+        self.steps.append((name, self.taps - sum(s[1] for s in self.steps),
+                           self.keys - sum(s[2] for s in self.steps)))
+
+    def table(self) -> str:
+        rows = [f"{name:<28}{taps:>5}{keys:>6}" for name, taps, keys in self.steps]
+        return "\n".join([f"{'step':<28}{'taps':>5}{'keys':>6}", *rows,
+                          f"{'from the link to paid':<28}{self.taps:>5}{self.keys:>6}"])
 
 
 class Counted:
@@ -101,6 +114,7 @@ def test_a_visitor_joins_from_a_share_link_by_phone_and_pays_by_card(stripe_app,
     visitor.goto(link)
     raw.wait_for_url(f"**/groups/{group_id}?shared=*")
     visitor.get_by_test_id("guest-join").click()
+    tally.step("Join")
 
     sheet = raw.locator("dialog[data-sheet]")
     expect(sheet).to_be_visible()
@@ -117,31 +131,39 @@ def test_a_visitor_joins_from_a_share_link_by_phone_and_pays_by_card(stripe_app,
     expect(sheet).to_be_visible()
     visitor.get_by_label("手机号码").fill(NUMBER)
     visitor.get_by_role("button", name="获取验证码").click()
+    tally.step("number, Send the code")
     code_field = "dialog[data-sheet] input[autocomplete=one-time-code]"
     expect(raw.locator(code_field)).to_be_focused()  # the code's field has the cursor
-    visitor.locator(code_field).fill(_code(app))
-    visitor.get_by_role("button", name="登录", exact=True).click()
+    expect(raw.locator("#code-auto")).to_be_visible()  # says it signs in by itself
+    assert_accessible(raw)
+    visitor.locator(code_field).fill(_code(app))  # the 6th digit signs in: no button to tap
 
     # back on the join step, signed in, the option chosen and the address asked for
     raw.wait_for_url(f"**/groups/{group_id}#join")
-    signed_in = (tally.taps, tally.keys)
+    tally.step("the code (signs in)")
     expect(raw.locator(f"input[name=sku_id][value='{sku_id}']")).to_be_checked()
     expect(raw.get_by_label("手机号码", exact=True)).to_have_value(NUMBER)  # the number signed in with
-    browser_fill_address(visitor)
-    addressed = (tally.taps - signed_in[0], tally.keys - signed_in[1])
+    visitor.get_by_label("收货人", exact=True).fill(ADDRESS["name"])
+    tally.step("recipient")
+    visitor.get_by_test_id("district-search").fill("西湖")
+    expect(raw.get_by_test_id("district-match")).to_have_count(3)
+    assert_accessible(raw)  # the matches listed too
+    visitor.get_by_role("button", name="浙江省 · 杭州市 · 西湖区").click()  # the first match
+    expect(raw.locator("select[name=district]")).to_have_value(ADDRESS["district"])
+    expect(raw.locator("select[name=province]")).to_have_value(ADDRESS["province"])
+    tally.step("district: search, pick")
+    visitor.get_by_label("详细地址", exact=True).fill(ADDRESS["detail"])
+    tally.step("street")
     visitor.get_by_test_id("join-group").click()
-    raw.wait_for_url("**/orders/*")
-    assert raw.get_by_test_id("pay-wallet").count() == 0  # a new account: nothing in a wallet
-    visitor.get_by_test_id("pay-card").click()
-    raw.wait_for_url("**/payments/*")
-    before_card = (tally.taps, tally.keys)
+    raw.wait_for_url("**/payments/*")  # a new account, nothing in a wallet: the card form
+    tally.step("Join and pay")
     browser_type_card(visitor, "4242424242424242")
+    tally.step("card")
     visitor.get_by_test_id("pay-card").click()
     raw.wait_for_url("**/result")
-    print(f"\none tap from a link: {tally.taps} taps and {tally.keys} keystrokes from the link to "
-          f"paid; to signed in {signed_in[0]} taps, {signed_in[1]} keystrokes (the number and the "
-          f"code); the address {addressed[0]} taps, {addressed[1]} keystrokes; the card "
-          f"{tally.taps - before_card[0]} taps, {tally.keys - before_card[1]} keystrokes")
+    tally.step("Pay")
+    print(f"\none tap from a link:\n{tally.table()}")
+    assert (tally.taps, tally.keys) == (9, 57)  # README, "One tap from a link"
 
     # the leader's page was never reloaded: the poll turned it complete
     expect(mine.get_by_test_id("group-status")).to_contain_text("拼团成功", timeout=15_000)
