@@ -57,7 +57,7 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
                                       UserVerificationRequirement)
 
 from shop.accounts.models import Passkey, User
-from shop.accounts.services import AccountError
+from shop.accounts.services import AccountError, changed_meanwhile, still_current
 from shop.db import db, utcnow
 from shop.signals import account_closing
 
@@ -162,7 +162,10 @@ def registration_options(user: User, rp: RelyingParty, store: MutableMapping,
 def register(user: User, rp: RelyingParty, store: MutableMapping, credential: str) -> Passkey:
     """Keep the passkey the browser made for the options last issued to this account.
     A response that does not check out, a stale or missing challenge, or a passkey
-    added already (to this account or another): PasskeyError, nothing kept."""
+    added already (to this account or another), or an account whose sessions ended
+    meanwhile: PasskeyError, nothing kept."""
+    if not still_current(user):  # e.g. its address proven, its earlier passkeys removed
+        raise PasskeyError(str(changed_meanwhile()))
     issued = _take(store, REGISTER, user.id)
     try:
         parsed = parse_registration_credential_json(credential)

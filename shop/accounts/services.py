@@ -105,6 +105,22 @@ def end_sessions(user: User) -> None:
     db.session.refresh(user, ["session_version"])
 
 
+def still_current(user: User) -> bool:
+    """Lock the account's row (until the transaction ends) and tell whether it still
+    holds the session version `user` was loaded with: False once every session of it
+    ended meanwhile (signed out everywhere, a new password, a link that proved its
+    address and removed the ways in set before). A change that adds a way in checks it,
+    so a request begun before such an end adds nothing after it (on PostgreSQL the lock
+    waits for the transaction that ends them, and then reads its version)."""
+    return db.session.scalar(select(User.id).where(
+        User.id == user.id, User.session_version == user.session_version)
+        .with_for_update()) is not None
+
+
+def changed_meanwhile() -> AccountError:
+    return AccountError(_("Your account changed meanwhile: sign in again."), field="current")
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """A new password, once the current one is given; every other session of the account
     ends (the caller signs this one in again)."""
@@ -113,6 +129,8 @@ def change_password(user: User, current: str, new: str) -> None:
                              "to its phone."), field="current")
     if not check_password_hash(user.password_hash, current):
         raise AccountError(_("The current password is wrong."), field="current")
+    if not still_current(user):
+        raise changed_meanwhile()
     user.password_hash = hash_password(new)
     db.session.flush()
     end_sessions(user)

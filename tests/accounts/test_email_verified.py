@@ -2,9 +2,12 @@
 proving it removes the ways in set before, so registering someone else's address first
 (an account pre-hijacking) gives no way into the account its owner then uses."""
 
-from sqlalchemy import func, select, text as sql
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select, text as sql, update
 from werkzeug.security import check_password_hash
 
+from shop.accounts import passkeys, services
 from shop.accounts.models import Passkey, User
 from shop.db import db
 from tests.accounts.mailbox import EN, ask, mails, text
@@ -84,6 +87,23 @@ def test_a_reset_link_on_an_unproven_account_replaces_its_password_and_ends_sess
     assert registrant.get("/me").status_code == 302
     assert registrant.post_form("/signin", {"email": VICTIM, "password": PASSWORD}
                                 ).status_code == 422
+
+
+def test_a_request_begun_before_the_address_was_proven_adds_no_way_in_after(app):
+    """The registrant's new password or passkey racing the owner's link: a way in is
+    added only while the session asking for it is still the account's."""
+    user = UserFactory(email=VICTIM, email_verified_at=None)
+    with app.test_request_context(), force_locale("en"):
+        stale = db.session.get(User, user.id)  # as the registrant's request loaded it
+        db.session.execute(update(User).where(User.id == user.id)  # the owner's link, meanwhile
+                           .values(session_version=User.session_version + 1)
+                           .execution_options(synchronize_session=False))
+        with pytest.raises(services.AccountError, match="changed meanwhile"):
+            services.change_password(stale, PASSWORD, "registrants-new")
+        with pytest.raises(passkeys.PasskeyError, match="changed meanwhile"):
+            passkeys.register(stale, None, {}, "{}")
+        db.session.rollback()
+        assert check_password_hash(db.session.get(User, user.id).password_hash, PASSWORD)
 
 
 def test_the_registrant_confirms_signed_in_and_a_link_then_leaves_the_password(app, client):
