@@ -139,6 +139,8 @@ def test_sending_the_confirmation_again_is_limited(app, client):
     refused = client.post_form("/me/email/confirm", headers=EN)
     assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
     assert "Too many emails asked for. Try again in 1 min." in text(refused)
+    zh = client.get("/me", headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 200 and 'data-testid="resend-confirmation"' in text(zh)
     assert len(mails(app)) == 2
     assert client.post("/me/email/confirm").status_code == 400  # CSRF
     UserFactory(email="bob@example.com")  # proven
