@@ -55,6 +55,7 @@ class DivisionFields:
 
     district_search = SearchField(_l("Search a district"))
     district_pick = StringField()
+    picked: divisions.Place | None = None  # the district district_pick chose, if it is one
     province = SelectField(_l("Province"), validate_choice=False, validators=[Typed("where")])
     city = SelectField(_l("City"), validate_choice=False, validators=[Typed("where")])
     district = SelectField(_l("District"), validate_choice=False, validators=[Typed("where")])
@@ -63,7 +64,7 @@ class DivisionFields:
         def options(rows, prompt):
             return [("", prompt)] + [(row.code, row.name) for row in rows]
 
-        picked = divisions.place(self.district_pick.data)
+        self.picked = picked = divisions.place(self.district_pick.data)
         if picked is not None:  # a district from the search's matches: its three codes
             self.province.data, self.city.data, self.district.data = (
                 picked.province.code, picked.city.code, picked.district.code)

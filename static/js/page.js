@@ -83,6 +83,15 @@ document.addEventListener("change", (event) => {
   const box = pick.querySelector("input[type=search]");
   if (box) box.value = "";
 });
+// A district picked from the address picker's search (orders/_divisions.html, swapped
+// in marked data-picked) changes the province, city and district with no "change" of
+// their own: the picker sends one, so what follows them (the checkout's shipping) does.
+document.addEventListener("htmx:load", (event) => {
+  const picker = event.detail.elt;
+  if (picker.matches && picker.matches(".divisions[data-picked]")) {
+    picker.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+});
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && event.target.matches
       && event.target.matches(".pick input[type=search], .division-search input[type=search]")) {

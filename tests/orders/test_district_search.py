@@ -63,9 +63,10 @@ def test_a_picked_district_comes_back_in_the_picker_with_its_city_and_province(c
     for code, name in (("33", "浙江省"), ("3301", "杭州市"), ("330106", "西湖区")):
         assert f'<option selected value="{code}">{name}</option>' in html
     assert 'data-testid="district-search"' in html and 'hx-get="/me/addresses/divisions/search"' in html
+    assert 'data-testid="divisions" data-picked>' in html  # page.js sends the change for it
     for bad in ("3301", "33", "999999", "西湖区"):  # not a district: nothing chosen
         html = client.get("/me/addresses/divisions", query_string={"district_pick": bad}).get_data(as_text=True)
-        assert "<option selected value" not in html, bad
+        assert "<option selected value" not in html and "data-picked" not in html, bad
 
 
 def test_without_javascript_a_search_and_a_pick_post_the_form_back_and_save_nothing(app):
