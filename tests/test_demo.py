@@ -30,6 +30,8 @@ def test_demo_fills_an_empty_database_and_a_second_run_changes_nothing(app):
         assert top >= 8
         roles = set(db.session.scalars(select(User.role)))
         assert roles == {"shopper", "editor", "staff", "admin"}
+        # their example.com addresses count as proven: an email link keeps their password
+        assert None not in set(db.session.scalars(select(User.email_verified_at)))
         product = db.session.scalar(select(Product).where(Product.status == "on_sale"))
         assert product.translations["en"]["title"] and product.price_minor > product.cost_price_minor
         # sizes have a cost each (the cheapest takes the product's): the 5斤 box is judged
