@@ -9,6 +9,7 @@ from shop.catalog.models import Sku, StockMovement
 from shop.db import db
 from shop.orders.models import Order
 from tests.concurrency.http import form_fields, post_together, request, session_cookie
+from tests.conftest import ADDRESS
 from tests.factories import PASSWORD_HASH, product_with_skus
 
 pytestmark = pytest.mark.postgres
@@ -30,8 +31,7 @@ def test_100_buyers_for_10_units_make_exactly_10_orders(app, live_server):
         status, html, cookie = request(f"{live_server.url}/checkout", session_cookie(app, user_id))
         assert status == 200, html[:300]
         fields = form_fields(html, "csrf_token", "token")
-        forms.append((cookie, dict(fields, name="买家", phone="13800138000", province="浙江省",
-                                   city="杭州市", district="西湖区", detail="1 号")))
+        forms.append((cookie, dict(fields, **ADDRESS)))
 
     codes = post_together([(f"{live_server.url}/checkout", cookie, form) for cookie, form in forms],
                           timeout=120)
