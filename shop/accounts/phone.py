@@ -98,9 +98,11 @@ def request_code(raw_phone: str, address: str) -> str:
     normalised number. The same whether the number has an account or not. Refused
     (PhoneError with retry_after) past a limit: nothing is stored or sent then."""
     phone = normalise_phone(raw_phone)
-    # The number's count first: of N parallel requests for one number exactly its
-    # limit pass, whatever the address's count says.
-    for config_key, who in ((PER_NUMBER, "phone:" + phone), (PER_ADDRESS, "ip:" + address),
+    # The address's count first: a request its address may no longer make uses nothing
+    # of the number's (else one address past its limit could still spend any number's
+    # codes for the day and lock its owner out), nor of the shop's. Each count is
+    # atomic, so of N parallel requests exactly the tightest limit's worth pass.
+    for config_key, who in ((PER_ADDRESS, "ip:" + address), (PER_NUMBER, "phone:" + phone),
                             (DAILY_CAP, "all")):
         if not ratelimit.take_in_turn(config_key, who):
             raise _refused(config_key, who)

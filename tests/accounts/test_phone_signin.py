@@ -209,6 +209,20 @@ def test_codes_per_address_are_limited(app):
     assert len(_sms(app)) == 5
 
 
+def test_an_address_past_its_limit_uses_nothing_of_the_numbers(app):
+    """Refused for its address, a request leaves the number's count alone: its owner,
+    elsewhere, still gets a code."""
+    for n in range(5):
+        _issue(app, phone=f"+861380013800{n}", address="10.0.0.1")
+    with app.test_request_context(headers=EN):
+        for _ in range(3):
+            with pytest.raises(service.PhoneError, match="Too many codes"):
+                service.request_code("+8613900139000", "10.0.0.1")
+            db.session.rollback()
+    _issue(app, phone="+8613900139000", address="10.0.0.2")
+    assert len(_sms(app)) == 6
+
+
 def test_codes_in_all_are_capped(app):
     app.config["PHONE_CODE_DAILY_CAP"] = "2 per day"
     _issue(app, phone="+8613800138001", address="10.0.0.1")
