@@ -238,8 +238,8 @@ def sign_in(rp: RelyingParty, store: MutableMapping, credential: str) -> User:
     passkey = db.session.scalar(select(Passkey).where(
         Passkey.credential_id == bytes_to_base64url(parsed.raw_id)))
     if passkey is None:
-        raise PasskeyError(_("This passkey is not in use here any more. Sign in another "
-                             "way, then add a passkey on your account page."))
+        raise PasskeyError(_("This passkey is not in use here any more: it was removed, "
+                             "or its account was closed. Sign in another way."))
     handle = parsed.response.user_handle
     if handle is not None and bytes_to_base64url(handle) != passkey.user_handle:
         log.warning("passkey %s answered with another account's user handle", passkey.id)

@@ -63,7 +63,8 @@
       form.elements.credential.value = answer(credential);
       form.submit();
     } catch (error) {  // closed by the shopper, no passkey for the shop on this phone...
-      say(form.dataset.failed);
+      // a phone that holds one of the passkeys listed as added already refuses another
+      say(error.name === "InvalidStateError" && form.dataset.exists || form.dataset.failed);
     } finally {
       button.disabled = false;
     }
