@@ -7,7 +7,8 @@ LICENSE file), whose `dist/pca-code.json` the set-up copies to shop/data/divisio
 (Makefile). It is read once per process into dicts. Division names are data, not
 translated. Where the data names a municipality's city "市辖区" (the districts under the
 city itself: 北京市, 天津市, 上海市, 重庆市), the city is shown by the municipality's own
-name, as addresses write it (北京市北京市东城区)."""
+name in the city select; an address written on one line leaves out such a city level
+(written(): 北京市东城区, 重庆市城口县, 河南省济源市)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,19 @@ def check(province: str | None, city: str | None, district: str | None
     return found[0], found[1], found[2]
 
 
+def no_city_of_its_own(province: str, city: str) -> bool:
+    """A city level that is no city of its own, left out when an address is written: a
+    municipality's (named as the municipality, or 县: 重庆市's counties) or a province's
+    counties under the province itself (省直辖县级行政区划, 自治区直辖县级行政区划)."""
+    return city in (province, "县") or city.endswith("直辖县级行政区划")
+
+
+def written(province: str, city: str, district: str, sep: str = "") -> str:
+    """The division names as an address writes them: 浙江省杭州市西湖区, 北京市西城区."""
+    names = (province, district) if no_city_of_its_own(province, city) else (province, city, district)
+    return sep.join(names)
+
+
 def match_names(province: str, city: str, district: str) -> tuple[str | None, str | None, str | None]:
     """The codes of an address written as names ('浙江省', '杭州市', '西湖区'; a province
     may be written short, '浙江'), as far as they match: (None, None, None) when the
@@ -124,7 +138,7 @@ class Place:
 
     @property
     def label(self) -> str:
-        return f"{self.province.name} · {self.city.name} · {self.district.name}"
+        return written(self.province.name, self.city.name, self.district.name, " · ")
 
 
 @cache

@@ -36,7 +36,7 @@ def _save(address, form: AddressBookForm):
             addresses.save(current_user.id, address, make_default=form.make_default.data,
                            **form.address_values())
         except addresses.AddressError as exc:
-            getattr(form, exc.field or "name").errors.append(str(exc))
+            form.add_address_errors(exc)
         else:
             flash(_("Address saved."))
             return redirect(url_for("orders.addresses"), 303)

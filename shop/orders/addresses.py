@@ -11,6 +11,8 @@
   "make default" end with one default; the partial unique index uq_addresses_default
   refuses a second in any case.
 - Every look-up by id is the owner's: another shopper's address is None (a 404).
+- A book holds no two identical addresses: saving one the book has (at /me/addresses or
+  typed at an order) reuses it.
 
 Services flush, never commit."""
 
@@ -26,27 +28,28 @@ from sqlalchemy.exc import IntegrityError
 
 from shop import divisions
 from shop.db import db, utcnow
+from shop.phones import parse_mobile
 from shop.orders.models import Address
 
 POSTCODE = re.compile(r"^\d{6}$")
 
 
 class AddressError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
+    """`message` about the form field `field`, if any; `errors` holds every field's
+    message when several are wrong at once (checked()), the first one being `field`'s."""
+
+    def __init__(self, message: str, field: str | None = None,
+                 errors: dict[str, str] | None = None):
         super().__init__(message)
         self.field = field  # the form field it is about, if any
+        self.errors = errors or ({field: message} if field else {})
 
 
 def normalise_mobile(raw: str | None) -> str:
     """'138 0013 8000', '+86 138-0013-8000', '１３８００１３８０００' -> '13800138000': a mainland
-    mobile number, or AddressError."""
-    typed = unicodedata.normalize("NFKC", raw or "").strip()
-    try:
-        number = phonenumbers.parse(typed, "CN")
-    except phonenumbers.NumberParseException:
-        number = None
-    if (number is None or number.country_code != 86 or not phonenumbers.is_valid_number(number)
-            or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE):
+    mobile number (shop.phones: no landline, extension or stray characters), or AddressError."""
+    number = parse_mobile(raw, "CN")
+    if number is None or number.country_code != 86:
         raise AddressError(_("Enter an 11-digit mobile number."), "phone")
     return phonenumbers.national_significant_number(number)
 
@@ -85,36 +88,61 @@ def _lock(user_id: int) -> list[Address]:
 def checked(*, name: str, phone: str, province: str, city: str, district: str, detail: str,
             postcode: str | None = None) -> dict:
     """The columns of an address as typed and picked (codes), checked: AddressError
-    naming the first field that is wrong."""
+    naming every field that is wrong (the divisions: the first of the three)."""
     name, detail = (name or "").strip(), (detail or "").strip()
+    errors: dict[str, str] = {}
     if not name:
-        raise AddressError(_("Who receives it?"), "name")
-    phone = normalise_mobile(phone)
+        errors["name"] = _("Who receives it?")
+    try:
+        phone = normalise_mobile(phone)
+    except AddressError as exc:
+        errors.update(exc.errors)
     try:
         p, c, d = divisions.check(province, city, district)
     except divisions.DivisionError as exc:
-        raise AddressError(str(exc), exc.field) from None
+        errors[exc.field] = str(exc)
     if not detail:
-        raise AddressError(_("Enter the street and number."), "detail")
+        errors["detail"] = _("Enter the street and number.")
+    try:
+        postcode = normalise_postcode(postcode)
+    except AddressError as exc:
+        errors.update(exc.errors)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise AddressError(message, field, errors)
     return {"name": name, "phone": phone, "province_code": p.code, "province": p.name,
             "city_code": c.code, "city": c.name, "district_code": d.code, "district": d.name,
-            "detail": detail, "postcode": normalise_postcode(postcode)}
+            "detail": detail, "postcode": postcode}
+
+
+# What makes two addresses of a book the same (the names of the divisions follow their codes)
+SAME = ("name", "phone", "province_code", "city_code", "district_code", "detail", "postcode")
 
 
 def save(user_id: int, address: Address | None = None, *, make_default: bool = False,
          **fields) -> Address:
     """Add an address to the shopper's book (address None) or change one of theirs; the
-    fields as checked() takes them. The first address is the default whatever was asked."""
+    fields as checked() takes them. The first address is the default whatever was asked.
+    An address identical to another of the book (SAME) is not kept twice: that one is
+    reused (it counts as just used, and becomes the default if asked, or if the one
+    edited into it was the default), and the one edited into it is deleted."""
     values = checked(**fields)
     rows = _lock(user_id)
-    if address is None:
+    if address is not None:
+        _own(user_id, address)
+    same = next((row for row in rows if row is not address
+                 and all(getattr(row, key) == values[key] for key in SAME)), None)
+    if same is not None:
+        if address is not None:
+            make_default = make_default or address.is_default
+            db.session.delete(address)
+        address = same
+    elif address is None:
         address = Address(user_id=user_id, is_default=False)
         db.session.add(address)
-    else:
-        _own(user_id, address)
     for key, value in values.items():
         setattr(address, key, value)
-    address.updated_at = utcnow()
+    address.updated_at = utcnow()  # most recently used comes next after the default
     db.session.flush()
     if make_default:
         _make_default(user_id, address)
@@ -127,14 +155,8 @@ def save(user_id: int, address: Address | None = None, *, make_default: bool = F
 
 
 def for_order(user_id: int, **fields) -> Address:
-    """An address typed at an order: an identical one of the book is reused (and counts
-    as just used), otherwise it is added to the book."""
-    values = checked(**fields)
-    existing = db.session.scalar(select(Address).filter_by(user_id=user_id, **values).limit(1))
-    if existing is not None:
-        existing.updated_at = utcnow()  # most recently used comes next after the default
-        db.session.flush()
-        return existing
+    """An address typed at an order: added to the book, or the identical one of the book
+    reused (save())."""
     return save(user_id, **fields)
 
 

@@ -56,9 +56,13 @@ class DivisionFields:
     district_search = SearchField(_l("Search a district"))
     district_pick = StringField()
     picked: divisions.Place | None = None  # the district district_pick chose, if it is one
-    province = SelectField(_l("Province"), validate_choice=False, validators=[Typed("where")])
-    city = SelectField(_l("City"), validate_choice=False, validators=[Typed("where")])
-    district = SelectField(_l("District"), validate_choice=False, validators=[Typed("where")])
+    # not chosen: the message divisions.check() gives, not the generic "This field is required."
+    province = SelectField(_l("Province"), validate_choice=False, validators=[
+        Typed("where", message=_l("Choose a province from the list."))])
+    city = SelectField(_l("City"), validate_choice=False, validators=[
+        Typed("where", message=_l("Choose a city of the province from the list."))])
+    district = SelectField(_l("District"), validate_choice=False, validators=[
+        Typed("where", message=_l("Choose a district of the city from the list."))])
 
     def set_division_choices(self) -> None:
         def options(rows, prompt):
@@ -107,9 +111,12 @@ class AddressFields(DivisionFields, FlaskForm):
     """An address as typed: who receives it, the picked divisions, the street, an
     optional postcode. Checked by the address book's own rule (addresses.checked)."""
 
-    name = StringField(_l("Recipient"), validators=[Typed(), Length(max=32), PersonName()])
-    phone = StringField(_l("Mobile phone"), validators=[Typed(), Length(max=20)])
-    detail = StringField(_l("Street and number"), validators=[Typed("where"), Length(max=200)])
+    name = StringField(_l("Recipient"), validators=[Typed(message=_l("Who receives it?")),
+                                                    Length(max=32), PersonName()])
+    phone = StringField(_l("Mobile phone"), validators=[
+        Typed(message=_l("Enter an 11-digit mobile number.")), Length(max=20)])
+    detail = StringField(_l("Street and number"), validators=[
+        Typed("where", message=_l("Enter the street and number.")), Length(max=200)])
     postcode = StringField(_l("Postcode (optional)"), validators=[Optional(), Length(max=6)])
 
     ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "postcode")
@@ -128,16 +135,23 @@ class AddressFields(DivisionFields, FlaskForm):
         if self.refreshing():
             return False  # shown again, the next list filled, with no error
         valid = super().validate(extra_validators)
-        if valid and not self.uses_saved():
+        if not self.uses_saved():  # every field's error at once, each field's first
             try:
                 if self.picks_up():
                     addresses.normalise_mobile(self.phone.data)
                 else:
                     addresses.checked(**self.address_values())
             except addresses.AddressError as exc:
-                getattr(self, exc.field or "name").errors.append(str(exc))
+                self.add_address_errors(exc)
                 valid = False
         return valid
+
+    def add_address_errors(self, error: addresses.AddressError) -> None:
+        """The address book's messages, on the fields that have none yet."""
+        for name, message in (error.errors or {"name": str(error)}).items():
+            field = getattr(self, name)
+            if not field.errors:
+                field.errors = [message]
 
     def address_values(self) -> dict:
         return {name: getattr(self, name).data or "" for name in self.ADDRESS_FIELDS}

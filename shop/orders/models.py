@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop import divisions
 from shop.db import TimestampMixin, UTCDateTime, db, one_of, utcnow
 from shop.money import refunded_share
 
@@ -44,7 +45,8 @@ class Address(TimestampMixin, db.Model):
     is_default: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def one_line(self) -> str:
-        return f"{self.province}{self.city}{self.district}{self.detail}"
+        """浙江省杭州市西湖区文三路 1 号; a municipality's city once: 北京市西城区…"""
+        return divisions.written(self.province, self.city, self.district) + self.detail
 
     @property
     def needs_edit(self) -> bool:

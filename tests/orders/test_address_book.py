@@ -44,7 +44,7 @@ def test_a_shopper_adds_edits_makes_default_and_deletes_addresses(app):
     assert _add(client, name="李四", detail="长安街 1 号", **BEIJING).status_code == 303
     first, second = _book(app, user.id)
     assert (first[0], first[-1], second[0], second[-1]) == ("张三", True, "李四", False)
-    assert second[5] == "北京市北京市东城区长安街 1 号"
+    assert second[5] == "北京市东城区长安街 1 号"  # a municipality: its name once
     with app.app_context():
         ids = {a.name: a.id for a in addresses.book(user.id)}
     page = client.get("/me/addresses", headers=EN).get_data(as_text=True)
@@ -77,7 +77,7 @@ def test_a_shopper_adds_edits_makes_default_and_deletes_addresses(app):
     ({"city": "1101"}, "city", "Choose a city of the province from the list."),  # Beijing's, not 浙江's
     ({"district": "110101"}, "district", "Choose a district of the city from the list."),
     ({"district": "3301"}, "district", "Choose a district of the city from the list."),
-    ({"district": ""}, "district", "This field is required."),
+    ({"district": ""}, "district", "Choose a district of the city from the list."),
 ])
 def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(app, values, field, message):
     client, user = signed_in(app)
@@ -88,6 +88,43 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(app, valu
     html = response.get_data(as_text=True)
     assert f'<p class="error" id="{field}-err">{message}</p>' in html
     assert _book(app, user.id) == before
+
+
+def test_every_wrong_field_says_so_at_once(app):
+    client, user = signed_in(app)
+    response = client.post_form("/me/addresses/new", {**ADDRESS, "name": "", "phone": "123",
+                                                       "district": "", "detail": " ", "postcode": "1"},
+                                headers={"Accept-Language": "zh-CN"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and html.count('<p class="error"') == 5
+    assert "该字段是必填字段" not in html and '<p class="error" id="district-err">' in html
+    # the service alone names every field too (the divisions: the first wrong one)
+    with app.app_context(), pytest.raises(addresses.AddressError) as refused:
+        addresses.checked(**{**ADDRESS, "phone": "1", "city": "", "detail": ""})
+    assert list(refused.value.errors) == ["phone", "city", "detail"]
+    assert _book(app, user.id) == []
+
+
+def test_an_address_the_book_has_is_reused_not_added_twice(app):
+    client, user = signed_in(app)
+    li = {"name": "李四", "detail": "长安街 1 号", **BEIJING}
+    for values in (ADDRESS, li, {**ADDRESS, "phone": "+86 138 0013 8000"}):
+        assert _add(client, **values).status_code == 303
+    assert [(row[0], row[-1]) for row in _book(app, user.id)] == [("张三", True), ("李四", False)]
+    # the same again, asked to be the default: it becomes it, still two rows
+    assert _add(client, make_default="y", **li).status_code == 303
+    assert [(row[0], row[-1]) for row in _book(app, user.id)] == [("李四", True), ("张三", False)]
+    with app.app_context():  # an order typing it reuses it too (one helper)
+        ids = {a.name: a.id for a in addresses.book(user.id)}
+        assert addresses.for_order(user.id, **ADDRESS).id == ids["张三"]
+        db.session.commit()
+    # the default edited into a copy of the other: one row left, the default
+    response = client.post_form(f"/me/addresses/{ids['李四']}/edit", {**ADDRESS, "postcode": ""})
+    assert response.status_code == 303
+    assert [(row[0], row[5], row[-1]) for row in _book(app, user.id)] == [
+        ("张三", "浙江省杭州市西湖区文三路 1 号", True)]
+    with app.app_context():
+        assert addresses.book(user.id)[0].id == ids["张三"]
 
 
 def test_another_shoppers_address_is_not_found_and_stays_as_it_was(app):
@@ -206,6 +243,12 @@ def test_the_division_data_is_read_once_into_a_tree():
     assert divisions.match_names("浙江省", "杭州", "西湖区") == ("33", None, None)
     assert divisions.match_names("火星", "", "") == (None, None, None)
     assert divisions.province_codes("内蒙古") == ["15"] and divisions.province_codes("") == []
+    # written on one line, a city level that is no city of its own is left out
+    names = [(p.name, c.name, d.name) for p, c, d in (
+        (divisions.get(code[:2]), divisions.get(code[:4]), divisions.get(code))
+        for code in ("330106", "110102", "500229", "419001", "659001"))]
+    assert [divisions.written(*n) for n in names] == [
+        "浙江省杭州市西湖区", "北京市西城区", "重庆市城口县", "河南省济源市", "新疆维吾尔自治区石河子市"]
 
 
 @pytest.mark.postgres
