@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 
 from flask import current_app, render_template
@@ -54,7 +53,8 @@ from sqlalchemy.exc import IntegrityError
 
 from shop import jobs, ratelimit
 from shop.accounts.models import Passkey, User
-from shop.accounts.services import AccountError, end_sessions, hash_password, normalise_email
+from shop.accounts.services import (AccountError, default_nickname, end_sessions, hash_password,
+                                    normalise_email)
 from shop.db import db, utcnow
 from shop.extensions import mail
 from shop.signals import user_registered
@@ -133,12 +133,18 @@ def ask_for_link(kind: Kind, raw_email: str, address: str, next_url: str = "",
     """Have a link of `kind` mailed to the address once the transaction commits (the job
     decides whether there is anything to send); the address, normalised. Past a limit:
     LinkError 429 with retry_after (seconds), nothing sent. For CONFIRM, `user` is the
-    account the address is to be added to, or whose address it is to confirm."""
+    account the address is to be added to, or whose address it is to confirm; an
+    address of another account is refused (409: /register says as much already)."""
     email = normalise_email(raw_email)
     for config_key, who in ((PER_EMAIL, "email:" + email), (PER_ADDRESS, "ip:" + address),
                             (DAILY_CAP, "all")):
         if not ratelimit.take_in_turn(config_key, who):
             raise _refused(config_key, who)
+    if kind is CONFIRM:  # said before a mail is sent whose link could only fail
+        owner = _account(email)
+        if owner is not None and owner.id != user.id:
+            raise LinkError(_("Another account signs in with this email address. Sign in to "
+                              "it with the address, or add another one."), 409)
     jobs.enqueue(send_link, kind.name, email, next_url, user.id if user else None,
                  str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]))
     return email
@@ -273,11 +279,8 @@ def sign_in(token: str) -> SignedIn:
 def _new_account(email: str) -> User:
     """An account for the address: no password (it signs in by links or a code until it
     sets one), a nickname that does not show the address, which the shopper may change."""
-    digits = f"{secrets.randbelow(10 ** 4):04d}"
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        nickname = _("User %(digits)s", digits=digits)
-    user = User(email=email, email_verified_at=utcnow(), password_hash="", nickname=nickname[:32],
-                role="shopper")
+    user = User(email=email, email_verified_at=utcnow(), password_hash="",
+                nickname=default_nickname(), role="shopper")
     try:
         with db.session.begin_nested():
             db.session.add(user)

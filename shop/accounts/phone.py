@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import phonenumbers
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,8 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from shop import jobs, ratelimit
 from shop.accounts import sms
 from shop.accounts.models import PhoneCode, User
-from shop.accounts.services import AccountError
+from shop.accounts.services import AccountError, default_nickname
 from shop.db import db, utcnow
+from shop.phones import parse_mobile
 from shop.signals import user_registered
 
 CODE_MINUTES = 5
@@ -53,13 +54,10 @@ class PhoneError(AccountError):
 
 def normalise_phone(raw: str) -> str:
     """'138 0013 8000', '+86 138-0013-8000', '＋８６１３８００１３８０００' -> '+8613800138000';
-    '+44 7911 123456' -> '+447911123456'. A number that is not a valid one is refused."""
-    typed = unicodedata.normalize("NFKC", raw or "").strip()
-    try:
-        number = phonenumbers.parse(typed, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    '+44 7911 123456' -> '+447911123456'. A number that cannot receive a text (a
+    landline, one with an extension or with other characters: shop.phones) is refused."""
+    number = parse_mobile(raw, DEFAULT_REGION)
+    if number is None:
         raise PhoneError(_("Enter a valid mobile number, such as 13800138000, or one "
                            "beginning with + and its country code."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -114,7 +112,8 @@ def request_code(raw_phone: str, address: str) -> str:
     db.session.add(PhoneCode(phone=phone, code_hash=_digest(phone, code), created_at=now,
                              expires_at=now + timedelta(minutes=CODE_MINUTES)))
     db.session.flush()
-    jobs.enqueue(sms.send_code, phone, code)
+    jobs.enqueue(sms.send_code, phone, code,
+                 str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]))
     return phone
 
 
@@ -129,34 +128,44 @@ def _wrong() -> PhoneError:
                       field="code")
 
 
-def verify_code(raw_phone: str, code: str) -> SignedIn:
-    """The account of the number, signed in by a right code (made if there is none).
-    A wrong, expired, used or burnt code, or a disabled account: PhoneError, and the
-    code is left as it was (every try is counted by the limiter)."""
-    phone = normalise_phone(raw_phone)
+def _checked(phone: str, code: str) -> PhoneCode:
+    """The number's outstanding code, if `code` is it (not used yet: the caller uses it).
+    Every try is counted, atomically, before the code is compared: of parallel guesses
+    no more than the limit are ever compared (a right try costs nothing: a code is used
+    once); past the limit the code is burnt, the right one refused too."""
     code = unicodedata.normalize("NFKC", code or "").strip()
-    now = utcnow()
     issued = db.session.scalar(select(PhoneCode).where(
-        PhoneCode.phone == phone, PhoneCode.used_at.is_(None), PhoneCode.expires_at > now)
+        PhoneCode.phone == phone, PhoneCode.used_at.is_(None), PhoneCode.expires_at > utcnow())
         .order_by(PhoneCode.id.desc()).limit(1))
     if issued is None:
         _digest(phone, code)  # the same work as a check
         raise _wrong()
-    # Every try is counted, atomically, before the code is compared: of parallel guesses
-    # no more than the limit are ever compared (a right try costs nothing: a code is used
-    # once); past the limit the code is burnt, the right one refused too.
     if not ratelimit.take(GUESSES, f"code:{issued.id}"):
         raise PhoneError(_("Too many wrong codes. Ask for a new one."), field="code")
     if not hmac.compare_digest(_digest(phone, code), issued.code_hash):
         raise _wrong()
-    user = db.session.scalar(select(User).where(User.signin_phone == phone))
-    if user is not None and not user.active:
-        raise PhoneError(_("This account is disabled."), field="code")
+    return issued
+
+
+def _use(issued: PhoneCode, now) -> None:
     used = db.session.execute(update(PhoneCode).where(PhoneCode.id == issued.id,
                                                       PhoneCode.used_at.is_(None))
                               .values(used_at=now).execution_options(synchronize_session=False))
     if used.rowcount != 1:  # used by a parallel request in the meantime
         raise _wrong()
+
+
+def verify_code(raw_phone: str, code: str) -> SignedIn:
+    """The account of the number, signed in by a right code (made if there is none).
+    A wrong, expired, used or burnt code, or a disabled account: PhoneError, and the
+    code is left as it was (every try is counted by the limiter)."""
+    phone = normalise_phone(raw_phone)
+    issued = _checked(phone, code)
+    user = db.session.scalar(select(User).where(User.signin_phone == phone))
+    if user is not None and not user.active:
+        raise PhoneError(_("This account is disabled."), field="code")
+    now = utcnow()
+    _use(issued, now)
     created = user is None
     if created:
         user = _new_account(phone)
@@ -165,12 +174,49 @@ def verify_code(raw_phone: str, code: str) -> SignedIn:
     return SignedIn(user, created)
 
 
+def _taken() -> PhoneError:
+    return PhoneError(_("This number already signs in to another account. Sign in with it "
+                        "there, or add another number."), field="code")
+
+
+def add_signin_phone(user: User, raw_phone: str, code: str) -> str:
+    """The number a right code was sent to becomes the way in of an account that has none
+    (made by email: it adds one from its page); the number. Asked for by
+    request_code, with its limits. Refused (PhoneError, nothing changed, the code left
+    unused) for a wrong code, or a number that signs in another account: said only once
+    the code proves the number (asking for one says the same for every number), and
+    settled by the unique key on signin_phone when two accounts add it at once."""
+    phone = normalise_phone(raw_phone)
+    issued = _checked(phone, code)
+    if _signs_in(phone):
+        raise _taken()
+    try:
+        with db.session.begin_nested():
+            _use(issued, utcnow())
+            added = db.session.execute(
+                update(User).where(User.id == user.id, User.signin_phone.is_(None))
+                .values(signin_phone=phone).execution_options(synchronize_session=False))
+    except IntegrityError:
+        raise _taken() from None
+    if added.rowcount != 1:  # another tab added a number meanwhile
+        raise _has_one()
+    db.session.refresh(user)
+    return phone
+
+
+def _signs_in(phone: str) -> bool:
+    """Some account signs in with the number."""
+    return db.session.scalar(select(User.id).where(User.signin_phone == phone)) is not None
+
+
+def _has_one() -> PhoneError:
+    return PhoneError(_("This account already signs in with a phone number."))
+
+
 def _new_account(phone: str) -> User:
-    """An account for the number: no email, no password (it signs in by code), a nickname
-    from the number's last four digits that the shopper may change."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        nickname = _("User %(digits)s", digits=phone[-4:])
-    user = User(email=None, password_hash="", nickname=nickname[:32], signin_phone=phone,
+    """An account for the number: no email, no password (it signs in by code), a default
+    nickname that does not show the number, which the shopper may change."""
+    user = User(email=None, password_hash="", nickname=default_nickname(), signin_phone=phone,
                 phone=display_phone(phone)[:20], role="shopper")
     try:
         with db.session.begin_nested():

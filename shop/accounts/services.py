@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import secrets
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +42,14 @@ class AccountError(ValueError):
 def normalise_email(email: str) -> str:
     """NFKC, trimmed, lower case: `ＡＤＭＩＮ@example.com` is `admin@example.com`."""
     return text.normalise_email(email)
+
+
+def default_nickname() -> str:
+    """The nickname of an account made by a code or a link ("用户4821"), which the shopper
+    may change: 4 random digits, never from the number or the address (it shows on
+    group and bargain pages)."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _("User %(digits)s", digits=f"{secrets.randbelow(10 ** 4):04d}")[:32]
 
 
 def hash_password(password: str) -> str:

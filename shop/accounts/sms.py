@@ -61,9 +61,10 @@ def send(to: str, body: str) -> None:
     PROVIDERS[current_app.config["SMS_PROVIDER"]](to, body)
 
 
-def send_code(phone: str, code: str) -> None:
-    """Job: a sign-in code to its number (in the shop's home language)."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+def send_code(phone: str, code: str, locale: str | None = None) -> None:
+    """Job: a sign-in code to its number, in the language of the page that asked for it
+    (the shop's home language for a job queued without one)."""
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = _("%(code)s is your sign-in code. It is valid for 5 minutes; never share it.",
                  code=code)
     send(phone, body)

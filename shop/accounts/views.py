@@ -1,6 +1,8 @@
 import math
+import time
 from urllib.parse import urlsplit
 
+import phonenumbers
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -80,13 +82,64 @@ def signin():
 
 
 def _phone_page(form: PhoneForm, code_form: PhoneCodeForm | None = None, status: int = 200,
-                retry_after: int = 0):
-    """The phone sign-in page: the number's form, or once a code is sent, the code's."""
-    response = render("accounts/signin_phone.html", block="phone_forms", form=form,
-                      code_form=code_form, status=status)
+                retry_after: int = 0, template: str = "accounts/signin_phone.html"):
+    """A page of phone forms (signing in; adding a number: accounts/phone_add.html): the
+    number's form, or once a code is sent, the code's."""
+    response = render(template, block="phone_forms", form=form, code_form=code_form,
+                      status=status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+# The number this session last asked a code for, and until when that code lives: asked
+# again within the number's limit, the page keeps the code's form (the code sent can
+# still be typed). Kept in the session, so the page says nothing of other visitors'
+# codes, nor of whether the number has an account.
+ASKED_KEY = "phone_code_asked"
+
+
+def _asked_for(raw_phone: str) -> str | None:
+    """The number typed, normalised, if this session asked for a code for it that may
+    still be outstanding."""
+    asked = session.get(ASKED_KEY)
+    if not isinstance(asked, dict) or not asked.get("until", 0) > time.time():
+        return None
+    try:
+        number = phone_signin.normalise_phone(raw_phone)
+    except phone_signin.PhoneError:
+        return None
+    return number if asked.get("phone") == number else None
+
+
+def _shown(number: str) -> str:
+    """A number as the page shows it (as posted, if it is not one)."""
+    try:
+        return phone_signin.display_phone(number)
+    except phonenumbers.NumberParseException:
+        return number
+
+
+def _send_code(form: PhoneForm, template: str):
+    """Ask for a code for the form's number, and answer with the code's form; past a
+    limit (429, nothing sent), the code's form again if this session has one outstanding
+    for the number, else the number's."""
+    code_form = None
+    try:
+        number = phone_signin.request_code(form.phone.data, get_remote_address())
+    except phone_signin.PhoneError as exc:
+        form.phone.errors.append(str(exc))
+        number = exc.retry_after and _asked_for(form.phone.data)
+        status, retry_after = (429 if exc.retry_after else 422), exc.retry_after
+    else:
+        session[ASKED_KEY] = {"phone": number, "until": time.time() + 60 * phone_signin.CODE_MINUTES}
+        status, retry_after = 200, 0
+    if number:
+        code_form = PhoneCodeForm(formdata=None, phone=number,
+                                  next=safe_next_url(form.next.data) or "")
+        form.phone.data = phone_signin.display_phone(number)
+    return _phone_page(form, code_form, status=status, retry_after=retry_after,
+                       template=template)
 
 
 @bp.route("/signin/phone", methods=["GET", "POST"])
@@ -102,15 +155,7 @@ def signin_phone():
         return _phone_page(form)
     if not form.validate_on_submit():
         return _phone_page(form, status=422)
-    try:
-        number = phone_signin.request_code(form.phone.data, get_remote_address())
-    except phone_signin.PhoneError as exc:
-        form.phone.errors.append(str(exc))
-        return _phone_page(form, status=429 if exc.retry_after else 422,
-                           retry_after=exc.retry_after)
-    code_form = PhoneCodeForm(formdata=None, phone=number, next=safe_next_url(form.next.data) or "")
-    form.phone.data = phone_signin.display_phone(number)
-    return _phone_page(form, code_form)
+    return _send_code(form, "accounts/signin_phone.html")
 
 
 def _back_to(target: str):
@@ -131,7 +176,7 @@ def signin_phone_code():
     there is none). A wrong, expired or used code, or a disabled account: the code's
     form again with the reason, nothing changed."""
     code_form = PhoneCodeForm()
-    form = PhoneForm(formdata=None, phone=code_form.phone.data, next=code_form.next.data)
+    form = PhoneForm(formdata=None, phone=_shown(code_form.phone.data), next=code_form.next.data)
     if code_form.validate_on_submit():
         try:
             signed = phone_signin.verify_code(code_form.phone.data, code_form.code.data)
@@ -144,6 +189,46 @@ def signin_phone_code():
             target = safe_next_url(code_form.next.data) or _home_of(signed.user)
             return _back_to(target) if htmx else redirect(target)
     return _phone_page(form, code_form, status=422)
+
+
+ADD_PHONE = "accounts/phone_add.html"
+
+
+@bp.route("/me/phone", methods=["GET", "POST"])
+@login_required
+def add_phone():
+    """An account without a sign-in number (made by email) adds one: a code is sent to
+    it, with the limits of sign-in codes, and the number is the account's way in once
+    the code is entered (the session goes on)."""
+    if current_user.signin_phone:
+        return redirect(url_for("accounts.me"))
+    form = PhoneForm()
+    if request.method == "GET":
+        return _phone_page(form, template=ADD_PHONE)
+    if not form.validate_on_submit():
+        return _phone_page(form, status=422, template=ADD_PHONE)
+    return _send_code(form, ADD_PHONE)
+
+
+@bp.post("/me/phone/code")
+@login_required
+def add_phone_code():
+    """The code sent to the number being added: a wrong one, or a number that signs in
+    another account, is said on the code's form, nothing changed."""
+    code_form = PhoneCodeForm()
+    form = PhoneForm(formdata=None, phone=_shown(code_form.phone.data))
+    if code_form.validate_on_submit():
+        try:
+            number = phone_signin.add_signin_phone(current_user._get_current_object(),
+                                                   code_form.phone.data, code_form.code.data)
+        except phone_signin.PhoneError as exc:
+            (code_form.code if exc.field == "code" else form.phone).errors.append(str(exc))
+        else:
+            session.pop(ASKED_KEY, None)
+            flash(_("You can now sign in with %(number)s and a code sent to it.",
+                    number=phone_signin.display_phone(number)))
+            return redirect_to(url_for("accounts.me"))
+    return _phone_page(form, code_form, status=422, template=ADD_PHONE)
 
 
 def confirmation_sent(address: str) -> str:
@@ -194,7 +279,11 @@ def signout():
 @bp.route("/me/password", methods=["GET", "POST"])
 @login_required
 def password():
-    """Change the password: every other session of the account ends; this one goes on."""
+    """Change the password: every other session of the account ends; this one goes on.
+    An account without a password is sent to set one (or first to add an email)."""
+    if not current_user.has_password:
+        return redirect(url_for("accounts.set_password" if current_user.email
+                                else "accounts.add_email"))
     form = PasswordForm()
     if form.validate_on_submit():
         try:

@@ -104,7 +104,7 @@ def test_the_right_code_makes_an_account_without_password_or_email(app):
         user = db.session.get(User, signed.user.id)
         assert signed.created and user.signin_phone == NUMBER and user.email is None
         assert user.password_hash == "" and not user.has_password
-        assert user.nickname.endswith("8000") and user.active
+        assert re.fullmatch(r"用户\d{4}", user.nickname) and user.active  # not the number's
         assert db.session.scalar(select(PhoneCode.used_at)) is not None
 
 
@@ -356,6 +356,7 @@ def test_a_wrong_code_on_the_page_changes_nothing(app, client):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "The code is wrong or has expired" in html
     assert 'name="code"' in html and f'value="{NUMBER}"' in html  # the number is kept
+    assert "sent a 6-digit code to 138 0013 8000" in html  # as written at home
     assert _scalar(app, select(func.count(User.id))) == 0
     assert _scalar(app, select(PhoneCode.used_at)) is None
     assert client.get("/me").status_code == 302
@@ -378,6 +379,25 @@ def test_too_many_codes_for_a_number_is_429_saying_when(app, client):
     assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 60
     assert "Try again in 1 min" in response.get_data(as_text=True)
     assert len(_sms(app)) == 1 and _scalar(app, select(func.count(PhoneCode.id))) == 1
+
+
+def test_a_new_code_asked_too_soon_keeps_the_code_already_sent(app, client):
+    _send(client)
+    for headers in (EN, {**EN, "HX-Request": "true"}):  # the page, and the sheet
+        again = client.post_form("/signin/phone", {"phone": "13800138000"}, headers=headers)
+        html = again.get_data(as_text=True)
+        assert again.status_code == 429 and "Try again in 1 min" in html
+        assert 'name="code"' in html and "sent a 6-digit code to 138 0013 8000" in html
+    other = app.test_client()  # a visitor who did not ask: nothing of others' codes
+    html = _send(other).get_data(as_text=True)
+    assert "Try again in 1 min" in html and 'name="code"' not in html
+    assert _enter(client, _code_in(_sms(app)[-1])).status_code == 302
+    assert len(_sms(app)) == 1
+
+
+def test_the_code_is_texted_in_the_language_of_the_page(app, client):
+    _send(client)
+    assert "is your sign-in code" in _sms(app)[-1]
 
 
 def test_a_disabled_account_is_refused_on_the_page(app, client):
