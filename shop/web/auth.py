@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from flask import abort, make_response, request, session, url_for
+from flask import abort, make_response, redirect, request, session, url_for
 from flask_login import current_user
 
 from shop.extensions import htmx, login_manager
@@ -40,12 +40,6 @@ def roles_required(*roles: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                if htmx:
-                    response = make_response("", 401)
-                    response.headers["HX-Redirect"] = url_for(
-                        "accounts.signin", next=request.full_path.rstrip("?")
-                    )
-                    return response
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
@@ -55,6 +49,33 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def _page_to_come_back_to() -> str | None:
+    """Where signing in returns to: the page asked for, for a plain GET; else the page
+    the request came from (htmx's current URL, or the referrer, on this site), never
+    the URL of a form's POST or of a fragment (after signing in, a 405 or a bare
+    fragment)."""
+    if request.method in ("GET", "HEAD") and not htmx:
+        return request.full_path.rstrip("?")
+    came_from = urlsplit((htmx.current_url if htmx else None) or request.referrer or "")
+    if came_from.netloc != request.host:
+        return None
+    return safe_next_url(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    """Someone not signed in asked for what needs an account (login_required,
+    roles_required): the sign-in page, then back (for htmx: 401 with HX-Redirect, so
+    the page goes there instead of a fragment being swapped into it)."""
+    back = _page_to_come_back_to()
+    url = url_for("accounts.signin") + (f"?{urlencode({'next': back})}" if back else "")
+    if htmx:
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def safe_next_url(target: str | None) -> str | None:

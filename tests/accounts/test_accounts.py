@@ -99,6 +99,23 @@ def test_next_redirects_only_to_same_site_paths(client):
         client.post_form("/signout")
 
 
+def test_signing_in_first_returns_to_the_page_not_to_a_post_or_a_fragment(client):
+    """A form posted (a stale tab) or a fragment asked for without a session: sign in,
+    then back to the page it came from, never to the POST's URL (a 405 after signing in)
+    nor to another site's page."""
+    token = client.csrf_token()
+    post = lambda headers: client.post("/group-buys/1/open", data={"csrf_token": token},  # noqa: E731
+                                       headers=headers)
+    assert post({"Referer": "http://localhost/group-buys/1?ref=AB"}).headers["Location"] == \
+        "/signin?next=%2Fgroup-buys%2F1%3Fref%3DAB"
+    assert post({"Referer": "https://evil.example/group-buys/1"}).headers["Location"] == "/signin"
+    fragment = client.get("/me", headers={"HX-Request": "true",
+                                          "HX-Current-URL": "http://localhost/products/3"})
+    assert fragment.status_code == 401
+    assert fragment.headers["HX-Redirect"] == "/signin?next=%2Fproducts%2F3"
+    assert client.get("/me?tab=orders").headers["Location"] == "/signin?next=%2Fme%3Ftab%3Dorders"
+
+
 def test_signin_page_drops_an_offsite_next(client):
     html = client.get("/signin?next=//evil.example").get_data(as_text=True)
     assert '<input id="next" name="next" type="hidden" value="">' in html
