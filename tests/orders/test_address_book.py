@@ -49,6 +49,10 @@ def test_a_shopper_adds_edits_makes_default_and_deletes_addresses(app):
         ids = {a.name: a.id for a in addresses.book(user.id)}
     page = client.get("/me/addresses", headers=EN).get_data(as_text=True)
     assert page.count('data-testid="make-default"') == 1 and "长安街" in page
+    assert "北京市东城区" in page and "北京市北京市" not in page
+    # Delete only opens the question; its form's button deletes
+    assert page.count('<details class="confirm-delete">') == 2
+    assert page.index('data-testid="delete-address"') < page.index('data-testid="confirm-delete"')
     # make 李四 the default: exactly one default
     assert client.post_form(f"/me/addresses/{ids['李四']}/default", {}).status_code == 303
     assert [(row[0], row[-1]) for row in _book(app, user.id)] == [("李四", True), ("张三", False)]
@@ -200,6 +204,8 @@ def test_a_new_address_typed_at_checkout_joins_the_book(app):
     with app.app_context():
         db.session.add(CartItem(user_id=user.id, sku_id=sku.id, quantity=1))
         db.session.commit()
+    page = client.get("/checkout", headers=EN).get_data(as_text=True)  # Enter places the order
+    assert 'class="visually-hidden"' in _first_submit(page, 'id="checkout-form"')
     response = client.post_form("/checkout", {**ADDRESS, **BEIJING, "address": "new", "name": "赵六",
                                               "token": form_token(client, "/checkout")})
     assert response.status_code == 302
@@ -224,7 +230,13 @@ def test_the_picker_fragment_lists_the_next_divisions_by_get(app, client):
 def test_without_javascript_the_form_comes_back_with_the_next_list_filled(app):
     client, user = signed_in(app)
     page = client.get("/me/addresses/new", headers=EN).get_data(as_text=True)
-    assert "<noscript><button" in page and 'name="divisions"' in page
+    # each list's button right under its select; Enter does what Save does: the form's
+    # first submit button is a nameless (hidden) one, before the picker's and the search's
+    assert (page.index('id="province"') < page.index("Show the cities of this province")
+            < page.index('id="city"') < page.index("Show the districts of this city")
+            < page.index('id="district"'))
+    assert _first_submit(page, 'data-testid="address-form"') == (
+        '<button type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true">')
     zh = client.get("/me/addresses/new", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert '<label for="province">省</label>' in zh and '<label for="district">区/县</label>' in zh
     response = _add(client, city="", district="", divisions="1")
@@ -232,6 +244,12 @@ def test_without_javascript_the_form_comes_back_with_the_next_list_filled(app):
     assert response.status_code == 200 and 'class="error"' not in html
     assert '<option value="3301">杭州市</option>' in html and 'value="文三路 1 号"' in html
     assert _book(app, user.id) == []
+
+
+def _first_submit(page: str, form_marker: str) -> str:
+    form = page[page.index(form_marker):]
+    start = form.index('type="submit"')
+    return form[form.rindex("<", 0, start):form.index(">", start) + 1]
 
 
 @pytest.mark.pages
