@@ -9,7 +9,10 @@
   number, per address and in all (PHONE_CODE_*); wrong tries per code
   (PHONE_CODE_GUESS_LIMIT): past it the code is burnt, the right one refused too.
 - Asking for a code says the same whether the number has an account or not; the right
-  code signs in the account of that number (signin_phone) or makes one.
+  code signs in the account of that number (signin_phone) or makes one. An account made
+  by email adds a number the same way (add_signin_phone), so a later sign-in by phone
+  finds it; a number of another account is refused only once its code proves it.
+- A number is one that can receive a text (shop.phones): no landline, no extension.
 
 Services flush, never commit; the SMS is sent by a job after the commit."""
 

@@ -58,6 +58,14 @@ def test_an_email_account_adds_a_number_and_signs_in_with_it_later(app):
     assert _row(app, func.count(User.id)) == 1
 
 
+def test_the_page_comes_in_both_languages(app):
+    client, _user = signed_in(app)
+    zh = text(client.get("/me/phone", headers={"Accept-Language": "zh-CN"}))
+    en = text(client.get("/me/phone", headers=EN))
+    assert '<html lang="zh-Hans"' in zh and '<html lang="en"' in en
+    assert "Add a phone number for sign-in" in en
+
+
 def test_a_number_of_another_account_is_refused_once_its_code_proves_it(app):
     UserFactory(signin_phone=NUMBER)
     client, user = signed_in(app)
