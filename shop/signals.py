@@ -37,10 +37,15 @@ item_added = _signals.signal("cart-item-added")
 # (the signed-in opener, or None). A task rewards sharing.
 link_opened = _signals.signal("link-opened")
 # sender: the User closing their account (shop.accounts.closure), before its own row is
-# erased. Each domain's receiver first refuses with AccountError if something of its own
-# still needs the person (an order on its way, money in the wallet...), then erases or
+# erased (once account_closure_blockers found nothing). Each domain's receiver erases or
 # anonymises its rows about them; the books (orders, ledgers) stay.
 account_closing = _signals.signal("account-closing")
+# sender: a User who wants to close their account; kwargs: lock (True when closing: what
+# is read stays locked until the transaction ends). Each domain's receiver returns a list
+# of shop.accounts.closure.Blocker, what of its own still needs the person (an order on
+# its way, money in the wallet...), [] if nothing; shop.accounts.closure.blockers() lists
+# them all, for the close page and for the closing itself.
+account_closure_blockers = _signals.signal("account-closure-blockers")
 
 # --- after the commit -------------------------------------------------------------------
 

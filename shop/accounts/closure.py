@@ -8,11 +8,14 @@ on accounting requires, and nothing more).
 - Confirmation: the account's password; an account without one (made by phone) types
   the confirmation word shown on the page ("CLOSE", or its translation). Wrong
   confirmations are counted by the view like wrong passwords at sign-in.
-- Refusals: every domain's receiver of shop.signals.account_closing first refuses with
-  AccountError while something of its own still needs the person (an order not yet
-  completed, cancelled or refunded; money in the wallet; commissions pending, to
-  withdraw, or a withdrawal being paid), then erases or anonymises its rows about them.
-  All of it runs in one savepoint: a refusal anywhere leaves everything as it was.
+- Refusals: blockers() lists what still needs the person, each domain answering
+  shop.signals.account_closure_blockers for its own (an order not yet completed,
+  cancelled or refunded; money in the wallet; commissions pending, to withdraw, or a
+  withdrawal being paid). The close page shows them before its form, and closing
+  asks again (locking what it reads) and is refused (Blocked) while any is left; then
+  every domain's receiver of shop.signals.account_closing erases or anonymises its
+  rows about them. All of it runs in one savepoint: a refusal anywhere leaves
+  everything as it was.
 - Here, last: the account's own rows. The users row stays (the orders and ledgers kept
   for the books point at it) with nothing personal left: no email (nor when it was
   confirmed), no numbers, no password, no avatar, a nickname that says "Closed
@@ -26,6 +29,7 @@ Services flush, never commit."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
@@ -37,7 +41,7 @@ from shop.accounts.models import PhoneCode, User
 from shop.accounts.services import AccountError, end_sessions
 from shop.db import db, utcnow
 from shop.media.services import forget_files
-from shop.signals import account_closing
+from shop.signals import account_closing, account_closure_blockers
 
 # What an account without a password types to confirm (shown translated; either form is
 # accepted, so a shopper reading the Chinese page may type the English word too).
@@ -46,6 +50,31 @@ CONFIRM_WORD = "CLOSE"
 
 class WrongConfirmation(AccountError):
     """The password or the word given to confirm is wrong (counted like a wrong password)."""
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Something that still needs the person, and where to see to it: links are
+    (label, endpoint, url_for's arguments)."""
+
+    message: str
+    links: tuple[tuple[str, str, dict], ...] = ()
+
+
+class Blocked(AccountError):
+    """Closing is refused while something still needs the person (`blockers`)."""
+
+    def __init__(self, found: list[Blocker]):
+        super().__init__(" ".join(blocker.message for blocker in found))
+        self.blockers = found
+
+
+def blockers(user: User, *, lock: bool = False) -> list[Blocker]:
+    """What still needs the person before the account can close ([] if nothing): one
+    answer per domain (shop.signals.account_closure_blockers). lock=True (closing)
+    locks what is read until the transaction ends, so nothing comes in meanwhile."""
+    return [blocker for _receiver, found in account_closure_blockers.send(user, lock=lock)
+            for blocker in found]
 
 
 def confirm_word() -> str:
@@ -81,6 +110,9 @@ def close_account(user: User, *, password: str = "", word: str = "") -> None:
     may_close(user)
     check_confirmation(user, password=password, word=word)
     with db.session.begin_nested():
+        found = blockers(user, lock=True)
+        if found:
+            raise Blocked(found)
         account_closing.send(user)
         _erase_own(user)
     end_sessions(user)

@@ -28,8 +28,8 @@ from shop.orders.models import (PAID_STATUSES, Address, Order, OrderEvent, Order
 from shop.payments import PaymentRefused, gateway
 from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
-from shop.signals import (account_closing, order_cancelled, order_paid, order_refunded,
-                          order_shipped, send_after_commit)
+from shop.signals import (account_closing, account_closure_blockers, order_cancelled,
+                          order_paid, order_refunded, order_shipped, send_after_commit)
 from shop.wallet import services as wallet
 
 TRANSITIONS = {
@@ -1085,18 +1085,34 @@ def _unfinished(user_id: int):
                 or_(Order.status != "partly_refunded", ~completed_once))
 
 
+# The unfinished orders the close page links to (more are rare; the message covers them).
+BLOCKING_ORDERS_SHOWN = 20
+
+
+@account_closure_blockers.connect
+def _closure_blockers(user, **_kwargs) -> list:
+    """The orders of theirs not finished yet, each linked, block closing: after-sales may
+    still need the person."""
+    from shop.accounts.closure import Blocker
+
+    orders = db.session.scalars(select(Order).where(_unfinished(user.id)).order_by(Order.id)
+                                .limit(BLOCKING_ORDERS_SHOWN)).all()
+    if not orders:
+        return []
+    return [Blocker(_("An order of yours is not finished yet: once each is completed, "
+                      "cancelled or refunded, you can close your account."),
+                    tuple((f"{_('Order %(number)s', number=order.number)} · "
+                           f"{STATUS_LABELS[order.status]}",
+                           "orders.detail", {"order_id": order.id}) for order in orders))]
+
+
 @account_closing.connect
 def _closing(user, **_kwargs) -> None:
-    """Refused while an order of theirs is not finished; then their addresses are erased
-    and their orders' delivery snapshot (name, number, address; a pickup order's address
-    is the store's, kept) is blanked: with every order finished and the account closed,
-    no after-sales can need it. The orders stay, with their lines, payments and events,
-    for the books; what the shopper typed as an event's reason (a refund request) goes."""
-    from shop.accounts.services import AccountError
-
-    if db.session.scalar(select(Order.id).where(_unfinished(user.id)).limit(1)):
-        raise AccountError(_("An order of yours is not finished yet: once each is completed, "
-                             "cancelled or refunded, you can close your account."))
+    """Their addresses are erased and their orders' delivery snapshot (name, number,
+    address; a pickup order's address is the store's, kept) is blanked: with every order
+    finished (_closure_blockers) and the account closed, no after-sales can need it. The
+    orders stay, with their lines, payments and events, for the books; what the shopper
+    typed as an event's reason (a refund request) goes."""
     db.session.execute(delete(Address).where(Address.user_id == user.id)
                        .execution_options(synchronize_session=False))
     db.session.execute(update(Order).where(Order.user_id == user.id)

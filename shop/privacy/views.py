@@ -2,9 +2,12 @@
 
 from datetime import date
 
+from babel.lists import format_list
 from flask import current_app, flash, redirect, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
+from limits import parse_many
 from flask_login import current_user, login_required, logout_user
 
 from shop import ratelimit
@@ -29,10 +32,35 @@ def policy():
     return render("privacy/policy.html")
 
 
+def _per(granularity: str, multiples: int) -> str:
+    """"per hour", "per 2 hours"... for the windows the limits library knows (a window of
+    several units is always plural: no ngettext, so Chinese reads 每小时, not 每 1 小时)."""
+    one, several = {
+        "second": (_l("per second"), _l("per %(num)d seconds")),
+        "minute": (_l("per minute"), _l("per %(num)d minutes")),
+        "hour": (_l("per hour"), _l("per %(num)d hours")),
+        "day": (_l("per day"), _l("per %(num)d days")),
+        "month": (_l("per month"), _l("per %(num)d months")),
+        "year": (_l("per year"), _l("per %(num)d years")),
+    }[granularity]
+    return str(one) if multiples == 1 else several % {"num": multiples}
+
+
+def allowance(config_key: str) -> str:
+    """A limit of the configuration in words, in the reader's language: "3 per hour;10 per
+    day" -> "3 times per hour and 10 times per day" (parsed by the limits library, which
+    enforces it: shop.ratelimit)."""
+    return format_list([_("%(times)s %(period)s",
+                          times=ngettext("%(num)d time", "%(num)d times", item.amount),
+                          period=_per(item.GRANULARITY.name, item.multiples))
+                        for item in parse_many(current_app.config[config_key])],
+                       locale=get_locale())
+
+
 @bp.get("/me/data")
 @login_required
 def data():
-    return render("privacy/data.html")
+    return render("privacy/data.html", allowance=allowance(EXPORT))
 
 
 @bp.get("/me/data/download")
@@ -61,9 +89,11 @@ def download():
 @login_required
 def close():
     """Close the account, once confirmed (its password, or the word shown when it has
-    none). Wrong confirmations count like wrong passwords at sign-in (per account); a
-    refusal says why and changes nothing. Once closed, the shopper is signed out."""
-    form, refusal = CloseForm(), None
+    none). The page first lists what still blocks closing (closure.blockers), with links,
+    and shows no form while anything does; closing checks again. Wrong confirmations
+    count like wrong passwords at sign-in (per account); a refusal says why and changes
+    nothing. Once closed, the shopper is signed out."""
+    form, refusal, blockers = CloseForm(), None, []
     user = current_user._get_current_object()
     who = f"close:{user.id}"
     if not form.is_submitted():
@@ -71,6 +101,8 @@ def close():
             closure.may_close(user)
         except AccountError as exc:
             refusal = str(exc)
+        else:
+            blockers = closure.blockers(user)
     if form.validate_on_submit():
         if ratelimit.exhausted(WRONG, who):
             seconds, minutes = _wait(WRONG, who)
@@ -78,7 +110,7 @@ def close():
                                "Too many wrong tries. Wait %(num)d minutes and try again.",
                                minutes)
             response = render("privacy/close.html", form=form, word=closure.confirm_word(),
-                              refusal=refusal, status=429)
+                              refusal=refusal, blockers=blockers, status=429)
             response.headers["Retry-After"] = str(seconds)
             return response
         try:
@@ -87,6 +119,8 @@ def close():
         except closure.WrongConfirmation as exc:
             ratelimit.take(WRONG, who)
             getattr(form, exc.field).errors.append(str(exc))
+        except closure.Blocked as exc:  # something came up since the page was shown
+            blockers = exc.blockers
         except AccountError as exc:  # something still needs the person
             refusal = str(exc)
         else:
@@ -95,4 +129,4 @@ def close():
             flash(_("Your account is closed. Thank you for shopping with us."))
             return redirect(url_for("home.index"))
     return render("privacy/close.html", form=form, word=closure.confirm_word(), refusal=refusal,
-                  status=422 if form.is_submitted() else 200)
+                  blockers=blockers, status=422 if form.is_submitted() else 200)

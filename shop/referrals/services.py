@@ -68,7 +68,7 @@ from shop.catalog.models import Product, Sku
 from shop.db import db, insert_missing, ledger_move, save_settings_row, settings_row, utcnow
 from shop.money import allocate, format_minor
 from shop.orders import lifecycle
-from shop.signals import account_closing, link_opened
+from shop.signals import account_closing, account_closure_blockers, link_opened
 from shop.orders.models import PAID_STATUSES, Order, OrderLine
 from shop.referrals.models import (Binding, Commission, CommissionEntry, CommissionLine, CommissionRate,
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
@@ -772,25 +772,36 @@ def delete_rate(product_id: int, rate_id: int) -> None:
 # --- account closure (shop.accounts.closure) ---------------------------------------------
 
 
-@account_closing.connect
-def _closing(user, **_kwargs) -> None:
-    """Refused while commissions are pending, withdrawable or being paid out (they are the
-    person's money); then their bindings (to their referrer, and their referees' to them:
-    those shoppers are free to be bound again), the opens of their links and what they
-    gave when applying (name, number, pitch) and the bank account of their withdrawals
-    are erased. Commissions, their entries and withdrawals stay for the books, and the
-    code binds nobody (sharer_of refuses an inactive account)."""
-    from shop.accounts.services import AccountError
+@account_closure_blockers.connect
+def _closure_blockers(user, **_kwargs) -> list:
+    """Commissions pending, withdrawable or being paid out block closing (they are the
+    person's money)."""
+    from shop.accounts.closure import Blocker
 
     row = standing(user.id)
-    if row is not None and (row.pending_minor > 0 or row.balance_minor > 0):
-        raise AccountError(_("You have commissions still pending or to withdraw: once they "
-                             "are settled and withdrawn, you can close your account."))
+    if row is None:
+        return []
+    found = []
+    if row.pending_minor > 0 or row.balance_minor > 0:
+        found.append(Blocker(_("You have commissions still pending or to withdraw: once they "
+                               "are settled and withdrawn, you can close your account."),
+                             ((_("Commissions and ledger"), "referrals.ledger", {}),)))
     if db.session.scalar(select(Withdrawal.id).where(
             Withdrawal.user_id == user.id,
             Withdrawal.status.in_(("requested", "approved"))).limit(1)):
-        raise AccountError(_("A withdrawal of yours is being paid: once it is paid, you can "
-                             "close your account."))
+        found.append(Blocker(_("A withdrawal of yours is being paid: once it is paid, you can "
+                               "close your account."),
+                             ((_("Distributor centre"), "referrals.centre", {}),)))
+    return found
+
+
+@account_closing.connect
+def _closing(user, **_kwargs) -> None:
+    """Their bindings (to their referrer, and their referees' to them: those shoppers are
+    free to be bound again), the opens of their links and what they gave when applying
+    (name, number, pitch) and the bank account of their withdrawals are erased (once
+    _closure_blockers found nothing). Commissions, their entries and withdrawals stay for
+    the books, and the code binds nobody (sharer_of refuses an inactive account)."""
     _serialise_bindings()
     for statement in (delete(Binding).where(or_(Binding.user_id == user.id,
                                                 Binding.referrer_id == user.id)),

@@ -5,4 +5,4 @@ from flask_babel import lazy_gettext as _l
 
 # How system entries read in the history; manual adjustments show their own reason.
 ENTRY_LABELS = {"payment": _l("Order payment"), "refund": _l("Refund"), "recharge": _l("Recharge"),
-                "demo": _l("Welcome credit")}
+                "demo": _l("Welcome credit"), "withdrawal": _l("Commission withdrawal")}

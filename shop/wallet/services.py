@@ -11,7 +11,7 @@ from sqlalchemy import select
 from shop.db import db, insert_missing, ledger_move
 from shop.money import format_minor
 from shop.payments import services as payments
-from shop.signals import account_closing
+from shop.signals import account_closure_blockers
 from shop.wallet.models import RechargePackage, Wallet, WalletEntry
 
 
@@ -98,15 +98,18 @@ def _recharged(payment) -> None:
 payments.purpose("recharge", lock=lambda payment: None, succeeded=_recharged)
 
 
-@account_closing.connect
-def _closing(user, **_kwargs) -> None:
-    """Refused while the wallet holds money (it is the person's: spent, or refunded by the
-    shop, first). The wallet and its entries stay for the books (shop.accounts.closure)."""
-    from shop.accounts.services import AccountError
+@account_closure_blockers.connect
+def _closure_blockers(user, *, lock: bool = False, **_kwargs) -> list:
+    """Money in the wallet blocks closing (it is the person's: spent, or refunded by the
+    shop, first); when closing, the wallet stays locked so none comes in meanwhile. The
+    wallet and its entries stay for the books (shop.accounts.closure)."""
+    from shop.accounts.closure import Blocker
 
-    held = db.session.scalar(select(Wallet.balance_minor).where(Wallet.user_id == user.id)
-                             .with_for_update())
-    if held and held > 0:
-        raise AccountError(_("Your wallet still holds %(amount)s: spend it, or ask us to "
-                             "refund it, before closing your account.",
-                             amount=format_minor(held, current_app.config["SHOP_CURRENCY"])))
+    query = select(Wallet.balance_minor).where(Wallet.user_id == user.id)
+    held = db.session.scalar(query.with_for_update() if lock else query)
+    if not held or held <= 0:
+        return []
+    return [Blocker(_("Your wallet still holds %(amount)s: spend it, or ask us to refund it, "
+                      "before closing your account.",
+                      amount=format_minor(held, current_app.config["SHOP_CURRENCY"])),
+                    ((_("Wallet"), "wallet.view", {}),))]

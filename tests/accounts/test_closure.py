@@ -412,3 +412,35 @@ def test_an_order_partly_refunded_after_delivery_is_finished_one_on_its_way_is_n
         db.session.add(OrderEvent(order_id=order.id, from_status="shipped", to_status="completed"))
         db.session.commit()
     _close(app, user.id)
+
+
+def test_the_close_page_lists_what_blocks_closing_before_its_form(app):
+    client, user = signed_in(app)
+    _product, (sku, _blue) = product_with_skus()
+    with app.app_context():
+        order = bought(user.id, sku.id, "k1")  # paid, not delivered
+        wallet.move(user.id, 500, reason="t", ref_type="test", ref_id="1")
+        db.session.commit()
+        number = order.number
+    page = client.get("/me/close", headers=EN).get_data(as_text=True)
+    blockers = page[page.index('data-testid="close-blockers"'):]
+    assert "not finished yet" in blockers and "wallet still holds" in blockers
+    assert f'href="/orders/{order.id}"' in blockers and number in blockers
+    assert 'href="/wallet"' in blockers
+    assert 'data-testid="close-account"' not in page  # no form to type into for nothing
+    # closing asks again (the same rules): refused, the blockers shown, nothing changed
+    refused = client.post_form("/me/close", {"password": PASSWORD}, headers=EN)
+    assert refused.status_code == 422 and 'data-testid="close-blockers"' in refused.get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.get(User, user.id).closed_at is None
+        assert [b.message for b in closure.blockers(db.session.get(User, user.id))] != []
+    free, _other = signed_in(app)
+    page = free.get("/me/close", headers=EN).get_data(as_text=True)
+    assert 'data-testid="close-account"' in page and "close-blockers" not in page
+
+
+@pytest.mark.pages
+def test_the_privacy_page_says_the_email_and_the_number_are_free_again(app):
+    page = app.test_client().get("/privacy", headers=EN).get_data(as_text=True)
+    assert "Your email address and mobile number are free again" in page
