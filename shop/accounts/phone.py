@@ -189,6 +189,8 @@ def add_signin_phone(user: User, raw_phone: str, code: str) -> str:
     unused) for a wrong code, or a number that signs in another account: said only once
     the code proves the number (asking for one says the same for every number), and
     settled by the unique key on signin_phone when two accounts add it at once."""
+    if user.signin_phone:
+        raise _has_one()
     phone = normalise_phone(raw_phone)
     issued = _checked(phone, code)
     if _signs_in(phone):
