@@ -48,7 +48,7 @@ class DivisionFields:
     """The province, city and district selects (codes of shop.divisions): the cities are
     the chosen province's, the districts the chosen city's. Mixed into a form; the
     template is orders/_divisions.html (htmx loads the next list; without JavaScript the
-    form's "Show the cities and districts" button posts it back to fill them).
+    button under the province, or the city, posts the form back to fill the next one).
     Above them, a search of the districts (shop.divisions.search): a district picked from
     its matches (`district_pick`: its code) fills all three. Neither the search nor the
     pick is saved: they only choose the three codes."""
@@ -126,7 +126,7 @@ class AddressFields(DivisionFields, FlaskForm):
         self.set_division_choices()
 
     def refreshing(self) -> bool:
-        """The no-JavaScript "Show the cities and districts" or "Search" button, or a
+        """A no-JavaScript button of the picker (the next list, or "Search"), or a
         district picked from the search's matches: not a save."""
         return bool(self.is_submitted()
                     and (request.form.get("divisions") or request.form.get("district_pick")))
