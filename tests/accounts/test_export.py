@@ -12,19 +12,18 @@ from flask_babel import force_locale, gettext
 from PIL import Image
 
 from shop.accounts.models import User
-from shop.db import db, utcnow
+from shop.db import db
 from shop.media.services import store_image
 from shop.points import services as points
 from shop.referrals import services as referrals
 from shop.wallet import services as wallet
 from tests.conftest import counted_queries, signed_in
 from tests.factories import (AcquisitionFactory, AddressFactory, BargainCampaignFactory,
-                             BargainFactory,
-                             BargainHelpFactory, BindingFactory, CouponFactory,
-                             DistributorFactory, GroupCampaignFactory, GroupFactory,
-                             GroupMemberFactory, HitFactory, LinkOpenFactory, PasskeyFactory,
-                             SigninFactory, TaskCompletionFactory, UserCouponFactory,
-                             UserFactory, WithdrawalFactory, product_with_skus)
+                             BargainFactory, BargainHelpFactory, BindingFactory, CouponFactory,
+                             GroupCampaignFactory, GroupFactory, GroupMemberFactory,
+                             HitFactory, LinkOpenFactory, PasskeyFactory, SigninFactory,
+                             TaskCompletionFactory, UserCouponFactory, UserFactory,
+                             WithdrawalFactory, product_with_skus)
 from tests.payments.helpers import EN, bought
 
 KINDS = ("profile", "passkeys", "addresses", "orders", "order_lines", "cart_items",
@@ -116,6 +115,7 @@ def test_the_download_holds_my_rows_and_none_of_another_shoppers(app):
     assert len(profile) == 1 and profile[0]["email"] == me.email
     assert profile[0]["avatar"] == "avatar.webp"
     assert {"password_hash", "session_version", "avatar_key"}.isdisjoint(profile[0])
+    assert {"email_verified_at", "signin_phone", "phone"} <= set(profile[0])
     assert [o["id"] for o in data["orders"]] == mine
     assert "idempotency_key" not in data["orders"][0]
     assert {line["order_id"] for line in data["order_lines"]} == set(mine)
