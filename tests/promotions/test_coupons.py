@@ -89,7 +89,9 @@ def test_the_claim_centre_lists_the_coupons_on_offer(app, client):
     page = client.get("/coupons", headers=EN).get_data(as_text=True)
     assert "满100减10" in page and "七天券" in page
     assert "内部券" not in page and "停用券" not in page and "过期券" not in page
-    assert "Sign in to claim coupons" in page
+    # signing in to claim opens the phone sign-in sheet in place (the plain page without JS)
+    assert ('<a href="/signin/phone?next=/coupons" hx-get="/signin/phone?next=/coupons">'
+            'Sign in to claim coupons</a>') in page
 
 
 def test_an_htmx_claim_swaps_the_card_to_claimed(app):
