@@ -132,7 +132,8 @@ def _send_code(form: PhoneForm, template: str):
         number = exc.retry_after and _asked_for(form.phone.data)
         status, retry_after = (429 if exc.retry_after else 422), exc.retry_after
     else:
-        session[ASKED_KEY] = {"phone": number, "until": time.time() + 60 * phone_signin.CODE_MINUTES}
+        session[ASKED_KEY] = {"phone": number,
+                              "until": time.time() + 60 * phone_signin.CODE_MINUTES}
         status, retry_after = 200, 0
     if number:
         code_form = PhoneCodeForm(formdata=None, phone=number,
