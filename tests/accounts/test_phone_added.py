@@ -112,7 +112,8 @@ def test_a_phone_account_cannot_add_another_accounts_email(app, client):
     UserFactory(email="taken@example.com")
     user = _phone_account(app, client)
     response = ask(client, "/me/email", "Taken@Example.com")
-    assert response.status_code == 409 and "Another account signs in with this email" in text(response)
+    assert response.status_code == 409
+    assert "Another account signs in with this email" in text(response)
     assert mails(app) == [] and _row(app, User.email, id=user.id) is None
 
 
