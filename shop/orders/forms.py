@@ -126,10 +126,13 @@ class AddressFields(DivisionFields, FlaskForm):
         self.set_division_choices()
 
     def refreshing(self) -> bool:
-        """A no-JavaScript button of the picker (the next list, or "Search"), or a
-        district picked from the search's matches: not a save."""
-        return bool(self.is_submitted()
-                    and (request.form.get("divisions") or request.form.get("district_pick")))
+        """A no-JavaScript button of the picker (the next list, or "Search"), a district
+        picked from the search's matches, or a search typed while no district is chosen
+        (Enter in the search box without JavaScript sends the form's own button): not a
+        save, nor an order placed."""
+        searching = bool((self.district_search.data or "").strip()) and not self.district.data
+        return bool(self.is_submitted() and (request.form.get("divisions") or searching
+                                             or request.form.get("district_pick")))
 
     def validate(self, extra_validators=None) -> bool:
         if self.refreshing():

@@ -10,9 +10,14 @@ import re
 
 import pytest
 
+from sqlalchemy import func, select
+
 from shop import divisions
+from shop.db import db
 from shop.orders import addresses
+from shop.orders.models import Order
 from tests.conftest import ADDRESS, signed_in
+from tests.factories import product_with_skus
 
 EN = {"Accept-Language": "en"}
 SEARCH = "/me/addresses/divisions/search"
@@ -80,6 +85,20 @@ def test_without_javascript_a_search_and_a_pick_post_the_form_back_and_save_noth
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'class="error"' not in html
     assert _labels(html) == ["北京市 · 海淀区"] and 'value="海淀"' in html
+    # Enter in the search box sends the form's own button: a search while no district is
+    # chosen, at checkout too (never an order placed)
+    response = client.post_form("/me/addresses/new", {**typed, "district_search": "海淀"},
+                                headers=EN)
+    assert response.status_code == 200 and _labels(response.get_data(as_text=True)) == ["北京市 · 海淀区"]
+    product, (sku, _other) = product_with_skus()
+    client.post_form("/cart/add", {"sku_id": sku.id, "quantity": 1})
+    checkout = client.get("/checkout").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', checkout).group(1)
+    response = client.post_form("/checkout", {**typed, "district_search": "海淀", "token": token},
+                                headers=EN)
+    assert _labels(response.get_data(as_text=True)) == ["北京市 · 海淀区"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 0
     response = client.post_form("/me/addresses/new", {**typed, "district_search": "海淀",
                                                       "district_pick": "110108"}, headers=EN)
     html = response.get_data(as_text=True)
