@@ -48,8 +48,9 @@ def default_nickname() -> str:
     """The nickname of an account made by a code or a link ("用户4821"), which the shopper
     may change: 4 random digits, never from the number or the address (it shows on
     group and bargain pages)."""
+    digits = f"{secrets.randbelow(10 ** 4):04d}"
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return _("User %(digits)s", digits=f"{secrets.randbelow(10 ** 4):04d}")[:32]
+        return _("User %(digits)s", digits=digits)[:32]
 
 
 def hash_password(password: str) -> str:
