@@ -49,7 +49,7 @@ def test_a_friend_joins_through_the_share_link_and_the_leaders_page_completes(ap
     other.wait_for_url(f"**/groups/{group_id}?shared=*")
     assert other.locator("#group-seats .seat.empty").count() == 1
     other.get_by_test_id("guest-join").click()  # the sign-in sheet opens in place
-    other.locator("dialog[data-sheet]").get_by_role("link", name="邮箱密码登录").click()
+    other.locator("dialog[data-sheet]").get_by_role("link", name="用邮箱或通行密钥登录").click()
     other.get_by_label("邮箱").fill(friend.email)
     other.get_by_label("密码").fill(PASSWORD)
     other.get_by_role("button", name="登录").click()
