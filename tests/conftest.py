@@ -117,6 +117,12 @@ def _config(url: str, media) -> type:
     return Config
 
 
+RESET_SEQUENCES = """DO $$ DECLARE moved text; BEGIN
+  FOR moved IN SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename)
+               FROM pg_sequences WHERE last_value IS NOT NULL
+  LOOP PERFORM setval(moved, 1, false); END LOOP; END $$"""
+
+
 def _empty_tables() -> None:
     """Empty the tables that have rows, children first, and reset the sequences that
     moved (PostgreSQL; SQLite reuses ids from the largest left, none once empty)."""
@@ -124,15 +130,12 @@ def _empty_tables() -> None:
     probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")"
                                for t in tables)
     filled = set(db.session.scalars(text(probe)))
-    for table in tables:
-        if table.name in filled:
-            db.session.execute(text(f'DELETE FROM "{table.name}"'))
-    if db.engine.dialect.name == "postgresql":
-        moved = db.session.scalars(text(
-            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "
-            "WHERE last_value IS NOT NULL")).all()
-        if moved:
-            db.session.execute(text("SELECT " + ", ".join(f"setval('{s}', 1, false)" for s in moved)))
+    deletes = [f'DELETE FROM "{table.name}"' for table in tables if table.name in filled]
+    if db.engine.dialect.name == "postgresql":  # one round trip: the rows, then the sequences
+        db.session.connection().exec_driver_sql(";\n".join(deletes + [RESET_SEQUENCES]))
+    else:
+        for delete in deletes:
+            db.session.execute(text(delete))
     db.session.commit()
 
 
