@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import stripe
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 
 class GatewayError(Exception):
@@ -58,14 +59,53 @@ def _intent(pi) -> Intent:
     data = pi.to_dict()
     return Intent(id=data["id"], status=data["status"], amount_minor=int(data["amount"]),
                   currency=str(data["currency"]).upper(), client_secret=data["client_secret"],
-                  error=(data.get("last_payment_error") or {}).get("message"))
+                  error=_last_error(data.get("last_payment_error")))
+
+
+# What the shopper reads when the card is refused, by Stripe's decline code (the bank's
+# reason) or error code: always the shop's own translated words, never Stripe's English
+# message (that is logged). Lost, stolen or fraudulent cards read as a plain decline, as
+# Stripe advises. https://docs.stripe.com/declines/codes
+_DECLINED = _l("Your bank declined this card. Please use another card or contact your bank.")
+_CARD_MESSAGES = {
+    "insufficient_funds": _l("The card has insufficient funds. Please use another card."),
+    "expired_card": _l("The card has expired. Please use another card."),
+    "incorrect_cvc": _l("The security code (CVC) is incorrect. Please check it and try again."),
+    "invalid_cvc": _l("The security code (CVC) is incorrect. Please check it and try again."),
+    "incorrect_number": _l("The card number is incorrect. Please check it and try again."),
+    "invalid_number": _l("The card number is incorrect. Please check it and try again."),
+    "invalid_expiry_month": _l("The expiry date is incorrect. Please check it and try again."),
+    "invalid_expiry_year": _l("The expiry date is incorrect. Please check it and try again."),
+    "processing_error": _l("The card could not be processed. Please try again in a moment."),
+    "try_again_later": _l("The card could not be processed. Please try again in a moment."),
+    "card_velocity_exceeded": _l("The card has reached its limit. Please use another card."),
+    "withdrawal_count_limit_exceeded": _l("The card has reached its limit. Please use another card."),
+    "card_not_supported": _l("This card does not support this purchase. Please use another card."),
+    "currency_not_supported": _l("This card does not support this purchase. Please use another card."),
+    "authentication_required": _l("Your bank asks you to confirm this payment. Please try again "
+                                  "and follow your bank's steps."),
+}
+
+
+def card_message(code: str | None, decline_code: str | None = None) -> str:
+    """The shopper's message for a refused card: the bank's reason (decline_code) first,
+    then Stripe's error code, else a plain translated decline."""
+    return str(_CARD_MESSAGES.get(decline_code or "") or _CARD_MESSAGES.get(code or "") or _DECLINED)
+
+
+def _last_error(error: dict | None) -> str | None:
+    if not error:
+        return None
+    current_app.logger.info("stripe: last payment error %s/%s: %s", error.get("code"),
+                               error.get("decline_code"), error.get("message"))
+    return card_message(error.get("code"), error.get("decline_code"))
 
 
 def _failed(exc: stripe.StripeError) -> GatewayError:
     current_app.logger.warning("stripe: %s", exc)
     if isinstance(exc, stripe.CardError):
-        return GatewayError(_("Your card was declined: %(reason)s", reason=exc.user_message or exc.code),
-                            final=True)
+        decline_code = (exc.error.decline_code if exc.error else None)
+        return GatewayError(card_message(exc.code, decline_code), final=True)
     if isinstance(exc, stripe.InvalidRequestError):
         return GatewayError(_("The card payment service refused the request."), final=True)
     return GatewayError(_("The card payment service did not answer; please try again."))

@@ -4,8 +4,10 @@
 (function () {
   var form = document.getElementById("card-form");
   if (!form || typeof Stripe === "undefined") return;
-  var stripe = Stripe(form.dataset.key);
-  var card = stripe.elements().create("card");
+  // Stripe.js writes its placeholders and its own messages in the page's language
+  var locale = form.dataset.locale || "auto";
+  var stripe = Stripe(form.dataset.key, {locale: locale});
+  var card = stripe.elements({locale: locale}).create("card");
   card.mount("#card-element");
   var error = document.getElementById("card-js-error");
   var button = form.querySelector("button[type=submit]");

@@ -4,10 +4,13 @@ signed webhooks delivered to a live server."""
 import re
 from pathlib import Path
 
+import pytest
+import stripe
 from sqlalchemy import select
 
 from shop.db import db
 from shop.orders.models import OrderEvent
+from shop.payments import gateway
 from shop.payments.models import Payment, Refund, StripeEvent
 from shop.wallet import services as wallet
 from tests.payments.helpers import (
@@ -28,6 +31,9 @@ def test_the_signed_webhook_marks_the_order_paid(stripe_app, stripe_webhook, loc
     payment_id = start_card(client, order_id)
     page = client.get(f"/payments/{payment_id}", headers=EN).get_data(as_text=True)
     assert f'src="{localstripe_url}/js.stripe.com/v3/"' in page and 'data-key="pk_test_shop"' in page
+    # the shop labels the card fields itself and tells Stripe.js the page's language
+    assert "<legend>Card number, expiry date (MM/YY) and CVC</legend>" in page and 'data-locale="en"' in page
+    assert 'data-locale="zh"' in client.get(f"/payments/{payment_id}", headers={"Accept-Language": "zh"}).get_data(as_text=True)
     intent_id = payment(app, payment_id).intent_id
     intent = stripe_api(localstripe_url, f"/v1/payment_intents/{intent_id}")
     assert (intent["amount"], intent["currency"]) == (total, "cny")
@@ -78,7 +84,9 @@ def test_a_declined_card_leaves_the_order_awaiting_payment_with_a_message(stripe
     response = client.post_form(f"/payments/{payment_id}/card",
                                 {"payment_method": card_id(localstripe_url, DECLINED_CARD)}, headers=EN)
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Your card was declined" in page
+    # the shop's own words, never Stripe's English message ("Your card was declined.")
+    assert response.status_code == 200 and "Your bank declined this card" in page
+    assert "Your card was declined" not in page
     assert order_status(app, order_id) == "awaiting_payment"
     declined = payment(app, payment_id)
     assert declined.status == "canceled" and "declined" in declined.last_error
@@ -87,6 +95,22 @@ def test_a_declined_card_leaves_the_order_awaiting_payment_with_a_message(stripe
     assert retry_id != payment_id and payment(app, retry_id).amount_minor == declined.amount_minor
     ok = client.post_form(f"/payments/{retry_id}/card", {"payment_method": card_id(localstripe_url)})
     assert ok.status_code == 302 and order_status(app, order_id) == "paid"
+
+
+@pytest.mark.pages
+def test_a_refused_card_reads_in_the_shops_words_by_the_banks_reason(app):
+    """Stripe's decline code (the bank's reason) first, then its error code, else a plain
+    decline; Stripe's own English message is never what the shopper reads."""
+    body = {"error": {"type": "card_error", "code": "card_declined", "message": "Your card has insufficient funds.",
+                      "decline_code": "insufficient_funds"}}
+    refused = stripe.CardError("Your card has insufficient funds.", None, "card_declined", json_body=body)
+    with app.test_request_context(headers=EN):
+        assert str(gateway._failed(refused)) == "The card has insufficient funds. Please use another card."
+        assert gateway.card_message("expired_card") == "The card has expired. Please use another card."
+        assert gateway.card_message("card_declined", "stolen_card") == gateway.card_message("card_declined")
+        assert gateway.card_message("card_declined").startswith("Your bank declined this card")
+        error = {"code": "card_declined", "decline_code": "incorrect_cvc", "message": "Your card's security code is incorrect."}
+        assert "CVC" in gateway._last_error(error) and "security code is incorrect" not in gateway._last_error(error)
 
 
 def test_card_form_refuses_what_is_not_a_card_id(stripe_app):
