@@ -409,11 +409,13 @@ lifecycle.join("bargain", placed=_claim, cancelled=_on_cancelled)
 # --- pages ------------------------------------------------------------------------------
 
 
-def progress_state(bargain_id: int) -> tuple[int, str, datetime] | None:
-    """(version, status, expires_at): all the progress fragment reads before it knows
-    whether anything changed (shop.live: from the cache, else one indexed query)."""
+def progress_state(bargain_id: int) -> tuple[int, str, datetime, int] | None:
+    """(version, status, expires_at, owner's user id): all the progress fragment reads
+    before it knows whether anything changed (shop.live: from the cache, else one indexed
+    query)."""
     def load():
-        return db.session.execute(select(Bargain.version, Bargain.status, Bargain.expires_at)
+        return db.session.execute(select(Bargain.version, Bargain.status, Bargain.expires_at,
+                                         Bargain.user_id)
                                   .where(Bargain.id == bargain_id)).first()
 
     return live.version("bargain", bargain_id, load)

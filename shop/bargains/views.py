@@ -123,13 +123,15 @@ def progress(bargain_id: int):
     """Polled every few seconds while the bargain is active: 304 while its version is the
     one the browser holds (read in one small query, nothing rendered), the fragment when
     it changed, 286 once settled (htmx stops polling)."""
-    version, status, expires_at = services.progress_state(bargain_id) or abort(404)
+    version, status, expires_at, owner_id = services.progress_state(bargain_id) or abort(404)
     over = status in services.LIVE_STATUSES and expires_at <= utcnow()
-    tag = f"b{bargain_id}-{version}" + ("-over" if over else "")
+    for_owner = viewer_id() == owner_id  # the owner's copy also relabels the buy button
+    tag = f"b{bargain_id}-{version}" + ("-over" if over else "") + ("-owner" if for_owner else "")
 
-    def build() -> str:  # the same for every viewer of this state: rendered once
+    def build() -> str:  # one copy for the owner, one for everyone else: each rendered once
         return cached_blocks(("bargain-progress", tag), "bargains/_progress.html", ["progress"],
-                             lambda: _shown(services.bargain_page(bargain_id)))["progress"]
+                             lambda: dict(_shown(services.bargain_page(bargain_id)),
+                                          for_owner=for_owner))["progress"]
 
     return live_fragment(tag, settled=status != "active" or over, build=build)
 

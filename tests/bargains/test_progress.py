@@ -1,6 +1,7 @@
 """The live progress fragment: a weak ETag per bargain version, 304 while it holds, the
 fragment once it changed, 286 for htmx once the bargain is settled; cheap to ask."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -8,8 +9,9 @@ from sqlalchemy import update
 from shop.bargains.models import Bargain
 from shop.db import db, utcnow
 from shop.extensions import cache
+from shop.money import format_minor
 from tests.bargains.helpers import EN, cut_by_new_helpers
-from tests.conftest import counted_queries
+from tests.conftest import counted_queries, signed_in
 from tests.factories import BargainFactory
 
 HX = {"HX-Request": "true"}
@@ -78,3 +80,21 @@ def test_a_304_costs_one_small_query_at_most(app, client, monkeypatch):
     queries = queries_of_a_304()
     assert len(queries) == 1, queries
     assert "bargains.version" in queries[0] and "bargain_helps" not in queries[0]
+
+
+def test_the_owners_fragment_relabels_the_buy_button_with_the_live_price(app, client):
+    """The buy button's "Buy at ¥x" follows the price a cut moved (out of band, for the
+    owner only: nobody else has the button); the order is priced by the server anyway."""
+    owner_client, user = signed_in(app)
+    bargain = BargainFactory(user_id=user.id, campaign__helpers_needed=3)
+    url = f"/bargains/{bargain.id}/progress"
+    cut_by_new_helpers(app, bargain.id, 1)
+    with app.app_context():
+        cut = db.session.get(Bargain, bargain.id)
+        assert cut.price_minor < cut.start_price_minor
+        price = format_minor(cut.price_minor, cut.currency, "en")
+    mine = owner_client.get(url, headers={**HX, **EN}).get_data(as_text=True)
+    button = re.search(r'<button[^>]*id="bargain-buy"[^>]*>([^<]*)</button>', mine)
+    assert button and 'hx-swap-oob="true"' in button.group(0) and button.group(1) == f"Buy at {price}"
+    theirs = client.get(url, headers={**HX, **EN})
+    assert 'id="bargain-buy"' not in theirs.get_data(as_text=True)
