@@ -82,14 +82,31 @@ def percent_bp(basis_points: int) -> str:
                           locale=str(get_locale() or "zh_Hans"))
 
 
+def _days_and_time(days: int):
+    """The translated pattern of "N days HH:MM:SS" for `days` (a plural, so by ngettext)."""
+    return _translations().ungettext("%(num)d day %(time)s", "%(num)d days %(time)s", days)
+
+
+def countdown_day_patterns() -> dict[str, str]:
+    """The day patterns static/js/countdown.js fills in ({n} days, {t} the clock), one and
+    other, so the ticking text reads like the server's in every language."""
+    return {form: _days_and_time(n).replace("%(num)d", "{n}").replace("%(time)s", "{t}")
+            for form, n in (("one", 1), ("other", 2))}
+
+
 def time_left(deadline) -> str:
-    """What is left until `deadline` as H:MM:SS; "" once it has passed."""
+    """What is left until `deadline`: H:MM:SS under a day, else "6 days 23:39:34"
+    ("6天23:39:34"); "" once it has passed."""
     from shop.db import utcnow
 
     seconds = int((deadline - utcnow()).total_seconds())
     if seconds <= 0:
         return ""
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    days, rest = divmod(seconds, 86400)
+    if not days:
+        return f"{rest // 3600}:{rest // 60 % 60:02d}:{rest % 60:02d}"
+    clock = f"{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}"
+    return _days_and_time(days) % {"num": days, "time": clock}
 
 
 def init_templating(app: Flask) -> None:
@@ -105,6 +122,7 @@ def init_templating(app: Flask) -> None:
         m, c or current_app.config["SHOP_CURRENCY"]
     )
     app.jinja_env.globals.update(srcset=srcset, image_url=image_url, chrome=chrome,
+                                 countdown_day_patterns=countdown_day_patterns,
                                  absolute_url=absolute_url,
                                  LANGUAGE_NAMES=LANGUAGE_NAMES)
 

@@ -67,5 +67,6 @@ def test_a_friend_joins_through_the_share_link_and_the_leaders_page_completes(ap
     assert page.locator("#group-seats .seat.empty").count() == 0
     assert page.locator("#group-seats .seat.paid").count() == 2
     assert page.locator("#group-progress[hx-trigger]").count() == 0  # polling stopped
+    assert page.get_by_test_id("share-url").count() == 0  # the share panel A opened is gone
     assert group_state(app, group_id)["status"] == "complete"
     assert_accessible(page)

@@ -70,7 +70,10 @@ def test_a_settled_group_stops_the_polling_with_286(app, client, outcome):
     leader, _user, group_id = open_paid_group(app, campaign_id, sku_id)
     page = leader.get(f"/groups/{group_id}").get_data(as_text=True)
     assert 'hx-get="/groups/%d/progress" hx-trigger="every 3s"' % group_id in page
-    open_etag = _poll(client, group_id).headers["ETag"]
+    assert '<p id="group-share" class="share-row">' in page
+    open_poll = _poll(client, group_id)
+    assert 'id="group-share"' not in open_poll.get_data(as_text=True)  # an open panel stays open
+    open_etag = open_poll.headers["ETag"]
     if outcome == "complete":
         join_paid(app, group_id, sku_id)
     else:
@@ -82,12 +85,29 @@ def test_a_settled_group_stops_the_polling_with_286(app, client, outcome):
     assert f'class="group-status {outcome}"' in body and 'hx-trigger' not in body
     assert re.search(r'<ul id="group-seats"[^>]*hx-swap-oob="true"', body)
     assert re.search(r'<p id="group-deadline"[^>]*hx-swap-oob="true"', body)
+    assert '<p id="group-share" hx-swap-oob="delete">' in body  # the share panel goes
     plain = _poll(client, group_id, open_etag)  # loaded directly (no htmx): a plain 200
     assert plain.status_code == 200 and plain.get_data(as_text=True) == body
     assert _poll(client, group_id, polled.headers["ETag"], **HX).status_code == 304
     page = leader.get(f"/groups/{group_id}").get_data(as_text=True)
     assert 'id="group-progress"' in page and 'hx-trigger="every 3s"' not in page
-    assert 'hx-get="/groups/' not in page
+    assert 'hx-get="/groups/' not in page and 'id="group-share"' not in page
+
+
+def test_a_deadline_days_away_counts_down_in_days_and_a_clock(app, client):
+    campaign_id, sku_id = campaign(size=2)
+    _leader, _user, group_id = open_paid_group(app, campaign_id, sku_id)
+    set_deadline(app, group_id, 7 * 86400 - 20)
+    def deadline() -> str:
+        page = client.get(f"/groups/{group_id}", headers={"Accept-Language": "en"})
+        return re.search(r'<p id="group-deadline".*?</p>', page.get_data(as_text=True), re.S)[0]
+
+    assert re.search(r'data-day-one="{n} day {t}" data-day-other="{n} days {t}">6 days 23:59:[0-5]\d<',
+                     deadline())
+    set_deadline(app, group_id, 86400 + 5)
+    assert re.search(r">1 day 00:00:0\d<", deadline())
+    set_deadline(app, group_id, 3600)
+    assert re.search(r">0:59:[0-5]\d<", deadline())  # under a day: the clock alone
 
 
 def test_a_pending_group_is_only_for_its_leader_and_an_unknown_one_is_404(app, client):
