@@ -1,5 +1,7 @@
 import time
 
+from flask import current_app
+
 from shop.articles import services as articles
 from shop.catalog import services as catalog
 from shop.db import versions
@@ -18,3 +20,10 @@ def index():
                  "products": catalog.featured_products(), "articles": articles.feed()},
     )
     return render("home/index.html", parts=parts)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon where browsers look without a <link rel="icon"> (pages that are not HTML)
+    or where they draw no SVG icon: a bitmap copy of static/img/icon.svg."""
+    return current_app.send_static_file("img/favicon.ico")
