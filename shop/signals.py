@@ -30,8 +30,9 @@ _signals = Namespace()
 user_registered = _signals.signal("user-registered")
 # sender: the User whose profile was just saved (a task rewards a complete profile).
 profile_updated = _signals.signal("profile-updated")
-# sender: the Sku just added to a cart; kwargs: quantity, and `via`, the id of the
-# article whose product card it was added from (None elsewhere).
+# sender: the Sku just added to a cart, or chosen with "Buy now" (shop.cart.services.buy_now);
+# kwargs: quantity, and `via`, the id of the article whose product card it came from (None
+# elsewhere).
 item_added = _signals.signal("cart-item-added")
 # sender: the id of the user whose share link was just opened; kwargs: target, opener_id
 # (the signed-in opener, or None). A task rewards sharing.

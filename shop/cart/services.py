@@ -1,12 +1,20 @@
 """Cart rules. A cart is a mapping SKU id -> quantity kept in one of two stores: the
 session for visitors, cart_items rows for accounts. Prices are always read from the SKUs;
 nothing the client sends besides ids and quantities is used. Services flush, never commit.
+
+Every change of a store is noted on the request (changed()), whoever makes it (the cart
+pages, an order placed from the cart, the merge at sign-in): the badge's count in the
+session is recounted once at the request's end (shop.cart.views).
+
+"Buy now" does not touch the cart: the one item chosen waits in the session (BuyNow, a
+store of one line the checkout reads instead of the cart) until it is bought.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +27,24 @@ from shop.db import db
 
 SESSION_KEY = "cart"          # {"<sku id>": quantity} for visitors
 COUNT_KEY = "cart_count"      # units in the cart, for the badge without a query per page
+BUY_NOW_KEY = "buy_now"       # {"sku": id, "quantity": n}: the item of "Buy now"
 MAX_QUANTITY = 999
 
 
 class CartError(ValueError):
     pass
+
+
+def changed(owner: int | None) -> None:
+    """Note that this request changed the cart of `owner` (a user id; None: the
+    visitor's cart in the session), for the badge's recount at the request's end."""
+    if has_request_context():
+        g.setdefault("carts_changed", set()).add(owner)
+
+
+def changes() -> set:
+    """The owners whose cart this request changed (taken: the next call gets none)."""
+    return g.pop("carts_changed", set()) if has_request_context() else set()
 
 
 class SessionCart:
@@ -39,11 +60,13 @@ class SessionCart:
         items = dict(self.session.get(SESSION_KEY, {}))
         items[str(sku_id)] = quantity
         self.session[SESSION_KEY] = items
+        changed(None)
 
     def remove(self, sku_id: int) -> None:
         items = dict(self.session.get(SESSION_KEY, {}))
         items.pop(str(sku_id), None)
         self.session[SESSION_KEY] = items
+        changed(None)
 
 
 class AccountCart:
@@ -59,21 +82,38 @@ class AccountCart:
         return dict(rows.all())
 
     def set(self, sku_id: int, quantity: int) -> None:
-        changed = db.session.execute(
+        updated = db.session.execute(
             update(CartItem).where(CartItem.user_id == self.user_id, CartItem.sku_id == sku_id)
             .values(quantity=quantity)
         ).rowcount
-        if not changed:
+        if not updated:
             try:
                 with db.session.begin_nested():
                     db.session.add(CartItem(user_id=self.user_id, sku_id=sku_id, quantity=quantity))
             except IntegrityError:  # the same shopper's other tab added it meanwhile
                 self.set(sku_id, quantity)
+        changed(self.user_id)
 
     def remove(self, sku_id: int) -> None:
         db.session.execute(
             delete(CartItem).where(CartItem.user_id == self.user_id, CartItem.sku_id == sku_id)
         )
+        changed(self.user_id)
+
+
+class BuyNow:
+    """The one item chosen with "Buy now", in the session: read like a cart by lines()
+    and the checkout, and forgotten once bought (clear())."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def quantities(self) -> dict[int, int]:
+        chosen = self.session.get(BUY_NOW_KEY)
+        return {chosen["sku"]: chosen["quantity"]} if isinstance(chosen, dict) else {}
+
+    def clear(self) -> None:
+        self.session.pop(BUY_NOW_KEY, None)
 
 
 @dataclass
@@ -154,6 +194,15 @@ def add(store, sku_id: int, quantity: int, *, via: int | None = None) -> int:
     return new
 
 
+def buy_now(session, sku_id: int, quantity: int, *, via: int | None = None) -> None:
+    """Choose `quantity` units of a SKU to buy at once, the cart as it is (the same checks
+    as adding them; the item_added listeners credit the article of `via` alike)."""
+    sku = _sku_for_sale(sku_id)
+    _check(sku, quantity)
+    session[BUY_NOW_KEY] = {"sku": sku_id, "quantity": quantity}
+    item_added.send(sku, quantity=quantity, via=via)
+
+
 def set_quantity(store, sku_id: int, quantity: int) -> None:
     if sku_id not in store.quantities():
         raise CartError(_("This item is not in your cart."))
@@ -182,6 +231,7 @@ def merge(visitor: SessionCart, account: AccountCart) -> None:
         if most:
             account.set(sku_id, min(mine.get(sku_id, 0) + quantity, most))
     visitor.session.pop(SESSION_KEY, None)
+    changed(account.user_id)  # also when nothing joined: the count is refreshed at sign-in
     db.session.flush()
 
 

@@ -10,9 +10,10 @@ from shop.cart import services
 from shop.cart.blueprint import bp
 from shop.cart.forms import AddForm, QuantityForm
 from shop.extensions import htmx
-from shop.web import SESSION_KEYS_KEPT, redirect_to, render
+from shop.web import SESSION_KEYS_KEPT, SESSION_KEYS_KEPT_AT_SIGNIN, redirect_to, render
 
 SESSION_KEYS_KEPT.add(services.SESSION_KEY)  # a visitor's cart outlives signing in
+SESSION_KEYS_KEPT_AT_SIGNIN.add(services.BUY_NOW_KEY)  # "Buy now", then sign in: still chosen
 
 
 def _store():
@@ -21,21 +22,31 @@ def _store():
     return services.SessionCart(session)
 
 
-def _recount(store) -> None:
-    session[services.COUNT_KEY] = services.count(store)
+def _count() -> int:
+    """The badge's count, recounted when this request changed the current shopper's
+    cart (services.changed(), wherever the change was made: these pages, an order placed
+    from the cart, the merge at sign-in); otherwise read from the session, no query."""
+    changed = services.changes()
+    if changed and (current_user.id if current_user.is_authenticated else None) in changed:
+        session[services.COUNT_KEY] = services.count(_store())
+    return session.get(services.COUNT_KEY, 0)
+
+
+@bp.after_app_request
+def _recount(response):
+    _count()  # changes made after the page was drawn, or with no page (a redirect)
+    return response
 
 
 @user_logged_in.connect
 def _merge_at_signin(app, user, **extra):
-    account = services.AccountCart(user.id)
-    services.merge(services.SessionCart(session), account)
-    _recount(account)
+    services.merge(services.SessionCart(session), services.AccountCart(user.id))
 
 
 @bp.app_context_processor
 def _badge():
     # emails rendered by jobs have no request, hence no session and no badge
-    return {"cart_count": session.get(services.COUNT_KEY, 0)} if has_request_context() else {}
+    return {"cart_count": _count()} if has_request_context() else {}
 
 
 def _cart_page(status: int = 200, message: str | None = None):
@@ -56,19 +67,20 @@ def add():
     if not form.validate_on_submit():
         message = next(iter(e for errors in form.errors.values() for e in errors))
         return render("cart/_added.html", block="added", status=422, message=message)
-    store = _store()
     try:
-        services.add(store, form.sku_id.data, form.quantity.data, via=form.via.data)
+        if form.buy.data:  # that item only, the cart as it is
+            services.buy_now(session, form.sku_id.data, form.quantity.data, via=form.via.data)
+        else:
+            services.add(_store(), form.sku_id.data, form.quantity.data, via=form.via.data)
     except services.CartError as exc:
         return render("cart/_added.html", block="added", status=422, message=str(exc))
-    _recount(store)
     if form.buy.data and not current_user.is_authenticated:
-        # "Buy now" by a visitor not signed in: the item waits in their cart (it is
-        # merged into the account at sign-in), the sign-in opens, then the checkout.
-        return sheet.sign_in_first(url_for("orders.checkout"), "orders.checkout",
+        # "Buy now" by a visitor not signed in: the item waits in their session (kept
+        # at sign-in), the sign-in opens, then the checkout of that item.
+        return sheet.sign_in_first(url_for("orders.checkout", now=1), "orders.checkout",
                                    _("Sign in to buy"))
     if form.buy.data:
-        return redirect_to(url_for("orders.checkout"))
+        return redirect_to(url_for("orders.checkout", now=1))
     if not htmx:
         flash(_("Added to your cart."))
         return redirect(url_for("cart.view"))
@@ -86,7 +98,6 @@ def update(sku_id: int):
         services.set_quantity(store, sku_id, form.quantity.data)
     except services.CartError as exc:
         return _cart_page(422, str(exc))
-    _recount(store)
     return _cart_page() if htmx else redirect(url_for("cart.view"))
 
 
@@ -96,5 +107,4 @@ def remove(sku_id: int):
     if sku_id not in store.quantities():
         abort(404)
     services.remove(store, sku_id)
-    _recount(store)
     return _cart_page() if htmx else redirect(url_for("cart.view"))

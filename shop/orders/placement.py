@@ -64,6 +64,7 @@ class Placement:
     pay_by: datetime | None = None   # the latest time to pay, if sooner than the hold
     take_stock: bool = True          # False: the units were set aside (a flash sale's)
     from_cart: bool = False          # the lines leave the shopper's cart once placed
+    buy_now: bool = False            # from_cart's checks, but one item chosen apart: the cart stays
     priced: pricing.Pricing | None = None  # filled in by place()
 
 
@@ -83,25 +84,27 @@ def price(placement: Placement) -> pricing.Pricing:
 
 
 def cart_quote(user_id: int, options: dict | None = None,
-               destination: Address | PickupPoint | None = None
-               ) -> tuple[list[cart.CartLine], Placement]:
-    """The shopper's cart lines and the placement of those that can be bought, priced
-    as checkout shows it with the shopper's choices (options: {"use_points": True,
-    "coupon": "7", "pickup": False, "province": "33"}: a division code)."""
-    lines = cart.lines(cart.AccountCart(user_id))
+               destination: Address | PickupPoint | None = None,
+               buy_now: cart.BuyNow | None = None) -> tuple[list[cart.CartLine], Placement]:
+    """The shopper's cart lines (or the one item of `buy_now`) and the placement of those
+    that can be bought, priced as checkout shows it with the shopper's choices (options:
+    {"use_points": True, "coupon": "7", "pickup": False, "province": "33"}: a division code)."""
+    lines = cart.lines(buy_now or cart.AccountCart(user_id))
     placement = Placement(user_id=user_id, key="", destination=destination,
                           lines=[(l.sku, l.quantity, l.sku.price_minor) for l in lines
                                  if l.available],
-                          options=dict(options or {}), from_cart=True)
+                          options=dict(options or {}), from_cart=True,
+                          buy_now=buy_now is not None)
     placement.priced = price(placement)
     return lines, placement
 
 
 def place_from_cart(user_id: int, destination: Address | PickupPoint, key: str,
-                    options: dict | None = None) -> Order:
-    """Checkout: the cart becomes an order at the price cart_quote() gives, or nothing
-    is ordered when a line the shopper saw is no longer to be had."""
-    lines, placement = cart_quote(user_id, options, destination)
+                    options: dict | None = None, buy_now: cart.BuyNow | None = None) -> Order:
+    """Checkout: the cart (or the item of `buy_now`) becomes an order at the price
+    cart_quote() gives, or nothing is ordered when a line the shopper saw is no longer
+    to be had."""
+    lines, placement = cart_quote(user_id, options, destination, buy_now)
     placement.key = key
     if (order := _placed_before(placement)) is not None:
         return order
@@ -126,7 +129,7 @@ def place(placement: Placement) -> Order:
             lifecycle.run("placed", order, placement=placement, lines=lines)
             _take_stock(order, placement, priced)
             record_event(order, None, "awaiting_payment", placement.user_id, "placed")
-            if placement.from_cart:
+            if placement.from_cart and not placement.buy_now:
                 store = cart.AccountCart(placement.user_id)
                 for sku, _quantity, _unit in placement.lines:
                     store.remove(sku.id)

@@ -1,14 +1,15 @@
 import uuid
 from datetime import timedelta
 
-from flask import (Response, abort, current_app, flash, redirect, request, stream_with_context,
-                   url_for)
+from flask import (Response, abort, current_app, flash, redirect, request, session,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from shop.cart import services as cart
 from shop.db import day_start, shop_zone, utcnow
 from shop.money import format_minor
 from shop.orders import STATUS_LABELS, TAB_LABELS, export, placement, services
@@ -28,13 +29,21 @@ def _options(form: CheckoutForm) -> dict:
             "pickup": form.picks_up(), "province": form.province_code()}
 
 
+def _buy_now() -> cart.BuyNow | None:
+    """With ?now=1 the checkout sells the one item chosen with "Buy now", not the cart."""
+    return cart.BuyNow(session) if request.args.get("now") == "1" else None
+
+
 def _checkout_page(form: CheckoutForm, status: int = 200, message: str | None = None):
-    lines, quoted = placement.cart_quote(current_user.id, _options(form))
+    buy_now = _buy_now()
+    lines, quoted = placement.cart_quote(current_user.id, _options(form), buy_now=buy_now)
     if not lines and status == 200:
-        flash(_("Your cart is empty."))
+        flash(_("Nothing is chosen to buy now.") if buy_now else _("Your cart is empty."))
         return redirect(url_for("cart.view"))
+    now = {"now": 1} if buy_now else {}  # the page's own requests keep to the same lines
     return render("orders/checkout.html", block="breakdown", form=form, lines=lines,
-                  pricing=quoted.priced, status=status, message=message)
+                  pricing=quoted.priced, status=status, message=message,
+                  here=url_for("orders.checkout", **now), action=url_for("orders.place", **now))
 
 
 @bp.get("/checkout")
@@ -65,12 +74,15 @@ def place():
     form = CheckoutForm()
     if not form.validate_on_submit():
         return _checkout_page(form, 422)
+    buy_now = _buy_now()
     try:
         order = placement.place_from_cart(current_user.id,
                                           services.destination(current_user.id, form),
-                                          form.token.data, _options(form))
+                                          form.token.data, _options(form), buy_now)
     except services.OrderError as exc:
         return _checkout_page(form, 409, str(exc))
+    if buy_now:
+        buy_now.clear()  # bought
     return redirect(url_for("orders.detail", order_id=order.id))
 
 

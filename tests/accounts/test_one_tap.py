@@ -190,9 +190,9 @@ def test_buy_now_keeps_the_item_and_lands_on_the_checkout(app, client):
     assert 'data-testid="buy-now"' in client.get(f"/p/{product.id}", headers=EN).get_data(as_text=True)
     tapped = client.post_form("/cart/add", {"sku_id": sku.id, "quantity": 2, "buy": "y"}, headers=HTMX)
     assert tapped.status_code == 200 and "Sign in to buy" in tapped.get_data(as_text=True)
-    signed = _phone_sign_in(app, client, "/checkout", headers=HTMX)
-    assert signed.headers["HX-Redirect"] == "/checkout"
-    checkout = client.get("/checkout", headers=EN)
+    signed = _phone_sign_in(app, client, "/checkout?now=1", headers=HTMX)
+    assert signed.headers["HX-Redirect"] == "/checkout?now=1"
+    checkout = client.get("/checkout?now=1", headers=EN)
     assert checkout.status_code == 200 and f"Product {product.code}" in checkout.get_data(as_text=True)
     assert "× 2" in checkout.get_data(as_text=True)
 

@@ -1,5 +1,6 @@
 """On a phone: an editor writes an article with two products picked into it and
-publishes it; a shopper opens it, adds one of its products to the cart from the card and
+publishes it; a shopper opens it, adds one of its products to the cart from its card,
+buys the other with the card's "Buy now" (that item only: the cart keeps the first) and
 pays; the article's figures then show one order and its GMV. axe checks the article."""
 
 import pytest
@@ -52,15 +53,20 @@ def test_an_article_sells_and_its_figures_show_the_order(app, phone, page):
     browser_sign_in(shop, shopper.email, article_url)
     assert shop.locator(".embed").count() == 2
     assert_accessible(shop)
-    card = shop.locator(".embed", has_text="海南芒果")
-    card.get_by_role("button", name="加入购物车").click()
-    card.get_by_text("已加入购物车。").wait_for()
-    shop.goto("/checkout")
+    cherries = shop.locator(".embed", has_text="智利车厘子")
+    cherries.get_by_role("button", name="加入购物车").click()
+    cherries.get_by_text("已加入购物车。").wait_for()
+    # "Buy now" on the mango's card buys the mango only; the cherries stay in the cart
+    shop.locator(".embed", has_text="海南芒果").get_by_role("button", name="立即购买").click()
+    shop.wait_for_url("**/checkout?now=1")
+    expect(shop.locator(".cart-line")).to_have_count(1)
+    expect(shop.locator(".cart-line")).to_contain_text("海南芒果")
     browser_fill_address(shop)
     shop.get_by_role("button", name="提交订单").click()
     shop.wait_for_url("**/orders/*")
     shop.get_by_test_id("pay-wallet").click()
     shop.get_by_test_id("status").get_by_text("已付款").wait_for()
+    assert shop.locator("#cart-badge").inner_text().startswith("1")
 
     # the editor's figures: one order, its GMV (the mango line, shipping aside)
     page.goto("/admin/articles")

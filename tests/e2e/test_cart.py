@@ -1,11 +1,12 @@
 """On a phone: add to the cart from a product page, change the quantity in the cart
-through htmx, and see the badge and subtotal follow; axe finds no WCAG A/AA violation."""
+through htmx, and see the badge and subtotal follow; sign in, check out, and the badge
+reads 0 once the order emptied the cart; axe finds no WCAG A/AA violation."""
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import assert_accessible
-from tests.factories import product_with_skus
+from tests.conftest import assert_accessible, browser_fill_address, browser_sign_in
+from tests.factories import UserFactory, product_with_skus
 
 pytestmark = pytest.mark.e2e
 
@@ -31,3 +32,10 @@ def test_add_to_cart_and_change_quantity_on_a_phone(page):
     assert page.evaluate("window.__marker") == "same page"
     assert page.locator("#cart-badge").inner_text().startswith("3")
     assert_accessible(page)
+
+    browser_sign_in(page, UserFactory().email, "/checkout")  # the cart joins the account
+    assert page.locator("#cart-badge").inner_text().startswith("3")
+    browser_fill_address(page)
+    page.get_by_role("button", name="提交订单").click()
+    page.wait_for_url("**/orders/*")
+    expect(page.locator("#cart-badge")).to_have_text("")

@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import func, select
 
 from shop.cart.models import CartItem
@@ -154,3 +156,35 @@ def test_the_state_machine_refuses_illegal_moves(app):
             services.transition(order, "cancelled", actor_id=None, reason="too late")
         db.session.commit()
         assert [e.to_status for e in order.events] == ["awaiting_payment", "paid"]
+
+
+def _badge_of(client) -> str:
+    html = client.get("/orders", headers=EN).get_data(as_text=True)
+    return re.search(r'<span id="cart-badge" class="badge"[^>]*>(.*?)</span>', html).group(1)
+
+
+def test_the_badge_reads_0_once_an_order_empties_the_cart(app):
+    _product, (red, _blue) = product_with_skus()
+    client, _user = signed_in(app)
+    client.post_form("/cart/add", {"sku_id": red.id, "quantity": 2})
+    assert _badge_of(client).startswith("2")
+    assert client.post_form("/checkout", dict(ADDRESS, token=_token(client))).status_code == 302
+    assert _badge_of(client) == ""  # no count in the tab bar
+
+
+def test_buy_now_buys_that_item_only_and_leaves_the_cart_as_it_was(app):
+    _product, (red, blue) = product_with_skus(skus=(("红", 1990, 10), ("蓝", 2590, 5)))
+    client, user = _buyer(app, [(red, 1)])
+    chosen = client.post_form("/cart/add", {"sku_id": blue.id, "quantity": 2, "buy": "y"})
+    assert chosen.headers["Location"] == "/checkout?now=1"
+    page = client.get("/checkout?now=1", headers=EN).get_data(as_text=True)
+    assert "× 2" in page and "× 1" not in page and "¥51.80" in page
+    assert "× 1" in client.get("/checkout", headers=EN).get_data(as_text=True)  # the cart's checkout
+    placed = client.post_form("/checkout?now=1", dict(ADDRESS, token=form_token(client, "/checkout?now=1")))
+    assert placed.status_code == 302
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        assert [(l.sku_id, l.quantity) for l in order.lines] == [(blue.id, 2)]
+        assert db.session.execute(select(CartItem.sku_id, CartItem.quantity)).all() == [(red.id, 1)]
+    again = client.get("/checkout?now=1", headers=EN)  # bought: nothing is chosen any more
+    assert again.status_code == 302 and again.headers["Location"] == "/cart"
