@@ -375,7 +375,8 @@ class EmbedCard:
 
     @property
     def price_minor(self) -> int:
-        return min(sku.price_minor for sku in self.skus)
+        """The cheapest option in stock (of all options when every one is sold out)."""
+        return min(sku.price_minor for sku in [s for s in self.skus if s.stock > 0] or self.skus)
 
 
 def embed_cards(product_ids: list[int]) -> dict[int, EmbedCard]:

@@ -4,7 +4,7 @@ live product cards, OpenGraph tags, related articles, and articles on product pa
 import re
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from shop.catalog.models import Product, Sku
 from shop.db import db, utcnow
@@ -92,16 +92,32 @@ def test_an_article_costs_the_same_queries_with_one_or_ten_embeds(app, client):
     assert len(many) == len(few) <= 8, many
 
 
-def test_buy_now_on_a_card_adds_and_goes_to_checkout(app, shopper_client):
-    product, (sku, _) = product_with_skus()
+def test_buy_now_on_a_card_buys_that_item_only_credited_to_the_article(app, shopper_client):
+    from shop.cart.models import CartItem
+    from shop.orders.models import OrderLine
+    from tests.conftest import ADDRESS, form_token
+
+    product, (sku, other) = product_with_skus(skus=(("红", 1990, 10), ("蓝", 2590, 5)))
     article = ArticleFactory(body_md=embed(product.id))
+    shopper_client.post_form("/cart/add", {"sku_id": str(other.id), "quantity": "3"})
     data = {"sku_id": str(sku.id), "quantity": "1", "via": str(article.id), "buy": "y"}
-    response = shopper_client.post_form("/cart/add", data)
-    assert response.status_code == 303 and response.headers["Location"] == "/checkout"
     response = shopper_client.post_form("/cart/add", data, headers={"HX-Request": "true"})
-    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/checkout"
-    assert "×2" in shopper_client.get("/checkout").get_data(as_text=True) or \
-        'value="2"' in shopper_client.get("/cart").get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/checkout?now=1"
+    token = form_token(shopper_client, "/checkout?now=1")
+    assert shopper_client.post_form("/checkout?now=1", dict(ADDRESS, token=token)).status_code == 302
+    with app.app_context():
+        assert db.session.execute(select(OrderLine.sku_id, OrderLine.quantity,
+                                         OrderLine.source_article_id)).all() == [(sku.id, 1, article.id)]
+        assert db.session.execute(select(CartItem.sku_id, CartItem.quantity)).all() == [(other.id, 3)]
+
+
+def test_a_card_headlines_the_cheapest_option_in_stock(app, client):
+    product, (cheap, _dear) = product_with_skus(skus=(("红", 990, 0), ("蓝", 2590, 4)))
+    gone, _ = product_with_skus(skus=(("红", 1990, 0), ("蓝", 990, 0)))
+    article = ArticleFactory(body_md=f"{embed(product.id)}\n\n{embed(gone.id)}")
+    html = client.get(f"/a/{article.id}").get_data(as_text=True)
+    prices = re.findall(r'data-testid="embed-price">([^<]+)<', html)
+    assert prices == ["¥25.90", "¥9.90"]  # sold out in full: its lowest price
 
 
 def test_the_article_page_headings_never_skip_a_level(app, client):
