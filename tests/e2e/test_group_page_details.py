@@ -1,6 +1,6 @@
 """The group page at 390x844 as drawn: a leader's uploaded avatar that is not square keeps
-its proportions, and a countdown over a day ticks as days and a clock, in the words the
-server used."""
+its proportions in a row of seats of one height, and a countdown over a day ticks as days
+and a clock, in the words the server used."""
 
 import io
 import re
@@ -38,7 +38,10 @@ def test_the_leaders_avatar_is_round_and_a_long_countdown_ticks_in_days(app, pag
 
     page.goto(f"/groups/{group_id}")
     avatar = page.locator("#group-seats .seat.paid .seat-avatar").bounding_box()
-    assert avatar["width"] == avatar["height"] == 48
+    free = page.locator("#group-seats .seat.empty .seat-avatar").bounding_box()
+    assert avatar["width"] == avatar["height"] == 48 == free["height"]
+    assert free["y"] == avatar["y"]  # one row of seats: no seat taller than its circle and name
+    assert page.locator("#group-seats").bounding_box()["height"] < 80
     drawn = page.locator("#group-seats .seat.paid img.seat-avatar").evaluate(
         "el => [el.naturalWidth / el.naturalHeight, getComputedStyle(el).objectFit]")
     assert drawn[0] == 2 and drawn[1] == "cover"  # the wide picture is cropped, not squeezed
