@@ -4,24 +4,27 @@ its live progress, joining, and the shopper's own groups."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from shop.accounts import phone as phone_signin
 from shop.accounts import sheet
+from shop.catalog import services as catalog
 from shop.db import db, utcnow
-from shop.groups import services
+from shop.groups import discovery, services
 from shop.groups.blueprint import bp
 from shop.groups.forms import SeatForm
 from shop.groups.models import Group, GroupCampaign
 from shop.money import format_minor
 from shop.orders import services as orders
 from shop.referrals import links
-from shop.web import cached_blocks, live_fragment, render, viewer_id
+from shop.web import cached_blocks, live_fragment, number_arg, render, viewer_id
 
 
 def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatForm:
@@ -37,6 +40,32 @@ def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatFor
     if form.sku_id.data is None and form.sku_id.choices:
         form.sku_id.data = form.sku_id.choices[0][0]
     return form
+
+
+@bp.app_template_filter("ago")
+def ago(at) -> str:
+    """How long ago `at` was, in the reader's language ("3 分钟前", "3 minutes ago")."""
+    return format_timedelta(utcnow() - at, add_direction=True)
+
+
+@bp.get("/group-buys")
+def index():
+    """The running group buys (most joined first) and, on the first page, the groups a
+    shopper can join now. The same for every visitor: rendered once per page, catalogue
+    version and minute (seats and "x 人已拼" move within a minute; countdowns tick in the
+    browser)."""
+    page, per_page = number_arg("page", 1, most=1_000), current_app.config["PAGE_SIZE"]
+
+    def load():
+        pagination = discovery.running_campaigns(page, per_page)
+        ids = [c.id for c in pagination.items]
+        return {"pagination": pagination, "joined": discovery.joined_counts(ids),
+                "groups": discovery.joinable_groups() if page == 1 else [],
+                "recent": discovery.recent_joins(ids) if page == 1 else []}
+
+    parts = cached_blocks(("group-list", page, per_page, catalog.catalog_generation(),
+                           int(time.time() // 60)), "groups/_index.html", ["content"], load)
+    return render("groups/index.html", parts=parts)
 
 
 @bp.get("/p/<int:product_id>/groups")
