@@ -19,6 +19,7 @@ REASON_LABELS = {
     "placed": _l("Placed"), "wallet": _l("Paid from the wallet"),
     "nothing to pay": _l("Nothing to pay: covered by points"),
     "order cancelled": _l("Order cancelled"), "cancelled by staff": _l("Cancelled by staff"),
+    "cancelled by shopper": _l("Cancelled by the customer"),  # services.CANCELLED_BY_SHOPPER
     "expired": _l("Not paid in time"), "a card refund failed": _l("A card refund failed"),
     "received": _l("Received, as the customer confirmed"),
     "auto-completed": _l("Completed automatically some days after shipping"),
