@@ -12,7 +12,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from shop.db import db, render_migration_item
+from shop.db import db, include_in_migrations, render_migration_item
 
 
 
@@ -33,7 +33,8 @@ class ShopLoginManager(LoginManager):
         return super()._session_protection_failed()
 
 
-migrate = Migrate(compare_type=True, render_as_batch=True, render_item=render_migration_item)
+migrate = Migrate(compare_type=True, render_as_batch=True, render_item=render_migration_item,
+                  include_object=include_in_migrations)
 login_manager = ShopLoginManager()
 csrf = CSRFProtect()
 # Short dates as Chinese apps and the backoffice write them, the same in every language

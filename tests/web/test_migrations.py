@@ -4,13 +4,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from shop.db import db, render_migration_item
+from shop.db import db, include_in_migrations, render_migration_item
 
 
 def _diff(app):
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_item": render_migration_item}
+            connection, opts={"compare_type": True, "render_item": render_migration_item,
+                                    "include_object": include_in_migrations}
         )
         return compare_metadata(context, db.metadata)
 
