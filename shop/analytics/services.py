@@ -398,6 +398,7 @@ class Ranked:
     units: int = 0            # products
     views: int = 0            # articles
     commission_minor: int = 0  # distributors
+    conversion_bp: int | None = None  # distributors: shop.referrals.services.conversion_bp
 
 
 @dataclass
@@ -652,6 +653,7 @@ def _top(kind: str, board: Dashboard, limit: int | None = RANKING_SIZE) -> list:
 def _rankings(board: Dashboard, raw: tuple[date, date] | None) -> None:
     from shop.articles.models import Article
     from shop.catalog.models import Product
+    from shop.referrals import services as referrals
     from shop.referrals.models import Commission
 
     rows = _top("product", board)
@@ -679,8 +681,12 @@ def _rankings(board: Dashboard, raw: tuple[date, date] | None) -> None:
                OrderFact.paid_day.between(board.start, board.end))
         .group_by(Commission.user_id)).all()) if ids else {}
     names = _names(User, User.nickname, ids)
+    # their links' conversion over the same days: buyers per visitor, as the centre counts it
+    reach = referrals.link_reach(ids, since=day_start(board.start),
+                                 until=day_start(board.end + timedelta(days=1)))
     board.distributors = [Ranked(uid, names.get(uid, f"#{uid}"), orders, gmv,
-                                 commission_minor=int(earned.get(uid, 0)))
+                                 commission_minor=int(earned.get(uid, 0)),
+                                 conversion_bp=referrals.conversion_bp(reach[uid][2], reach[uid][1]))
                           for uid, orders, gmv, _units, _discount, _views in rows]
 
 

@@ -632,12 +632,51 @@ def _paid_referrals(user_id: int):
             .where(OrderReferral.level1_id == user_id, Order.status.in_(sorted(PAID_STATUSES))))
 
 
+def conversion_bp(buyers: int, visitors: int) -> int | None:
+    """The conversion of a distributor's links: buyers (distinct paying customers who came
+    through them) per distinct visitor of them, in basis points rounded down; None when
+    nobody visited (shown as "—"). Never above 100 %: a buyer always visited, but the
+    visit is only counted when the page's beacon arrived (not with JavaScript off), so a
+    buyer the count missed is taken as one visitor more rather than read as a rate above
+    one. The one definition wherever a distributor's conversion is shown."""
+    if visitors <= 0:
+        return None
+    return buyers * 10_000 // max(visitors, buyers)
+
+
+def link_reach(user_ids: list[int], *, since: datetime | None = None, until: datetime | None = None,
+               target: str | None = None) -> dict[int, tuple[int, int, int]]:
+    """user id -> (clicks, distinct visitors, buyers) of their share links in one window
+    (opens and orders placed in [since, until); all time without bounds), for one page
+    (target, e.g. "p42") or all of them; two queries for any number of users. Buyers are
+    distinct customers other than the sharer with a paid order placed through one of the
+    links (its level-1 earner the sharer, the link's page kept on it: OrderReferral.target)."""
+    if not user_ids:
+        return {}
+    opens = (select(LinkOpen.sharer_id, func.count(), func.count(func.distinct(LinkOpen.visitor)))
+             .where(LinkOpen.sharer_id.in_(user_ids)).group_by(LinkOpen.sharer_id))
+    orders = (select(OrderReferral.level1_id, func.count(func.distinct(Order.user_id)))
+              .join(Order, Order.id == OrderReferral.order_id)
+              .where(OrderReferral.level1_id.in_(user_ids), Order.user_id != OrderReferral.level1_id,
+                     Order.status.in_(sorted(PAID_STATUSES)),
+                     OrderReferral.target.is_not(None) if target is None else OrderReferral.target == target)
+              .group_by(OrderReferral.level1_id))
+    if target is not None:
+        opens = opens.where(LinkOpen.target == target)
+    if since is not None:
+        opens, orders = opens.where(LinkOpen.created_at >= since), orders.where(Order.created_at >= since)
+    if until is not None:
+        opens, orders = opens.where(LinkOpen.created_at < until), orders.where(Order.created_at < until)
+    seen = {uid: (clicks, visitors) for uid, clicks, visitors in db.session.execute(opens)}
+    buyers = dict(db.session.execute(orders).all())
+    return {uid: (*seen.get(uid, (0, 0)), buyers.get(uid, 0)) for uid in user_ids}
+
+
 def figures(user_id: int) -> dict:
-    """Clicks, unique visitors, paid orders through the user's links, the conversion rate
-    (orders per visitor, in basis points), balances and team sizes."""
-    clicks, visitors = db.session.execute(
-        select(func.count(), func.count(func.distinct(LinkOpen.visitor)))
-        .where(LinkOpen.sharer_id == user_id)).one()
+    """Since the user began sharing: clicks, unique visitors and buyers of their links,
+    the conversion (conversion_bp), the paid orders they are the level-1 earner of (any
+    way the buyer came: a link, a binding, their own purchase), balances and team sizes."""
+    clicks, visitors, buyers = link_reach([user_id])[user_id]
     orders = db.session.scalar(select(func.count()).select_from(_paid_referrals(user_id).subquery()))
     row = standing(user_id)
     level1 = select(Binding.user_id).where(Binding.referrer_id == user_id, _in_force())
@@ -647,8 +686,8 @@ def figures(user_id: int) -> dict:
             Binding.referrer_id.in_(level1), Binding.user_id != user_id, _in_force()).scalar_subquery(),
     )).one()
     return {
-        "clicks": clicks, "visitors": visitors, "orders": orders,
-        "conversion_bp": orders * 10_000 // visitors if visitors else 0,
+        "clicks": clicks, "visitors": visitors, "buyers": buyers, "orders": orders,
+        "conversion_bp": conversion_bp(buyers, visitors),
         "pending": row.pending_minor if row else 0, "balance": row.balance_minor if row else 0,
         "withdrawable": max(0, row.balance_minor) if row else 0,
         "debt": max(0, -row.balance_minor) if row else 0,

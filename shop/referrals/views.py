@@ -196,7 +196,13 @@ def kit(product_id: int):
     product = catalog.get_product_for_shoppers(product_id) or abort(404)
     best = articles.best_converting(product_id)
     code = current_user.referral_code
+    _clicks, visitors, buyers = services.link_reach([current_user.id], target=f"p{product_id}")[current_user.id]
     return render("referrals/kit.html", product=product, best=best,
+                  reach={"visitors": visitors, "buyers": buyers,
+                         "conversion_bp": services.conversion_bp(buyers, visitors)},
+                  # the article's paid orders per view, bounded as a conversion is (was
+                  # orders * 10000 // views in the template, above 100 % when views went unreported)
+                  article_rate_bp=services.conversion_bp(best[2], best[1]) if best else None,
                   product_link=links.short_url(code, f"p{product_id}"),
                   article_link=links.short_url(code, f"a{best[0].id}") if best else None,
                   per_sale=services.per_sale_minor(current_user.id, product),

@@ -28,13 +28,15 @@ def chain(app, n: int = 3, **settings):
 
 
 def order_paid_by(app, user_id: int, *, price: int = 10000, quantity: int = 1, cost: int = 1000,
-                  sku=None) -> int:
+                  sku=None, client=None) -> int:
     """The user buys `quantity` of a new product at `price` (or of `sku`) through checkout
-    and pays from the wallet; returns the order id."""
-    client = app.test_client()
+    and pays from the wallet; returns the order id. `client`: the user's browser, signed
+    in already (with its cookies: a share link's), else a new one."""
     with app.app_context():
         user = db.session.get(User, user_id)
-    client.signin(user.email)
+    if client is None:
+        client = app.test_client()
+        client.signin(user.email)
     _client, _user, order_id, total = placed_order(app, price=price, quantity=quantity, client=client,
                                                    user=user, sku=sku, cost=cost, stock=50)
     with app.app_context():

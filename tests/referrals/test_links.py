@@ -199,12 +199,12 @@ def test_the_centre_shows_clicks_orders_conversion_and_links(app, client):
     buyer = UserFactory()
     visitor.signin(buyer.email)  # the cookie binds the buyer at sign-in
     assert _referrer(app, buyer.id) == sharer.id
-    order_paid_by(app, buyer.id, sku=sku)
+    order_paid_by(app, buyer.id, sku=sku, client=visitor)  # through the link: one buyer
     _open(app.test_client(), f"{sharer.referral_code}-p{product.id}")  # a second visitor, no order
     client.signin(sharer.email)
     html = client.get("/distribution", headers=EN).get_data(as_text=True)
     assert 'data-testid="clicks">2<' in html and 'data-testid="orders">1<' in html
-    assert "50%" in html and 'data-testid="pending">CN¥10.00' in html
+    assert 'data-testid="conversion">50%<' in html and 'data-testid="pending">CN¥10.00' in html
     assert product.title in html or f"Product {product.code}" in html
     assert client.get("/distribution/team", headers=EN).get_data(as_text=True).count(buyer.nickname) == 1
     ledger = client.get("/distribution/ledger", headers=EN).get_data(as_text=True)
