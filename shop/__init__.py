@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "shop.media.blueprint:bp",
     "shop.accounts.blueprint:bp",
     "shop.home.blueprint:bp",
+    "shop.home.blueprint:admin_bp",
     "shop.catalog.blueprint:bp",
     "shop.catalog.blueprint:admin_bp",
     "shop.cart.blueprint:bp",
