@@ -1104,3 +1104,62 @@ class PasskeyFactory(BaseFactory):
     user_handle = factory.Sequence(lambda n: f"aGFuZGxlLQ{n:04d}")
     name = factory.Sequence(lambda n: f"我的手机{n}")
     created_at = factory.LazyFunction(utcnow)
+
+
+# --- the home page (shop.home) --------------------------------------------------------------
+
+from shop.home.models import Collection, CollectionProduct, HomeBlock, HomeSlide  # noqa: E402
+
+
+class CollectionFactory(BaseFactory):
+    """A published collection of products chosen one by one (none yet)."""
+
+    class Meta:
+        model = Collection
+
+    title = factory.Sequence(lambda n: f"专题{n}")
+    translations = factory.LazyAttribute(lambda o: {"en": {"title": f"Collection {o.title}"}})
+    description = "精选好物"
+    published = True
+    mode = "picked"
+
+
+class CollectionProductFactory(BaseFactory):
+    class Meta:
+        model = CollectionProduct
+
+    collection_id = factory.LazyFunction(lambda: CollectionFactory().id)
+    product_id = factory.LazyFunction(lambda: ProductFactory().id)
+    position = factory.Sequence(lambda n: n)
+
+
+class HomeBlockFactory(BaseFactory):
+    """A published home block, always shown (no window); categories by default."""
+
+    class Meta:
+        model = HomeBlock
+
+    kind = "categories"
+    position = factory.Sequence(lambda n: n)
+    title = ""
+    translations = factory.LazyFunction(dict)
+    published = True
+    settings = factory.LazyFunction(dict)
+
+
+class HomeSlideFactory(BaseFactory):
+    """A banner's slide to a campaign page, with an image key that names no file."""
+
+    class Meta:
+        model = HomeSlide
+
+    block_id = factory.LazyFunction(lambda: HomeBlockFactory(kind="banner").id)
+    position = factory.Sequence(lambda n: n)
+    alt = factory.Sequence(lambda n: f"横幅{n}")
+    translations = factory.LazyFunction(dict)
+    image_key = factory.Sequence(lambda n: f"slide{n:019d}xxxxx"[:24])
+    image_width = 1200
+    image_height = 500
+    image_widths = "480,960,1200"
+    link_kind = "campaign"
+    link_page = "groups"
