@@ -41,17 +41,6 @@ def category(category_id: int):
     return render("catalog/category.html", block="results", parts=parts)
 
 
-@bp.get("/search")
-def search():
-    q = request.args.get("q", "").strip()[:80]
-    sort = _sort_arg()
-    pagination = services.list_products(
-        q=q, sort=sort, page=number_arg("page", 1, most=10_000), per_page=current_app.config["PAGE_SIZE"]
-    ) if q else None
-    return render("catalog/search.html", block="results", q=q, pagination=pagination, sort=sort,
-                  endpoint="catalog.search", args={"q": q, "sort": sort})
-
-
 @bp.get("/p/<int:product_id>")
 def product(product_id: int):
     """The product page; with option values chosen (o0, o1, ...), the SKU panel for htmx.
