@@ -26,6 +26,17 @@ def demo_command():
         click.echo("Demo data already present; nothing changed.")
 
 
+@shop_cli.command("reindex-search")
+def reindex_search_command():
+    """Rebuild the search index of every product (the catalogue keeps it up to date by
+    itself; this is for rows written around the ORM, or after the tokenizer changed)."""
+    from shop.search.indexing import reindex
+
+    count = reindex(db.session.connection())
+    db.session.commit()
+    click.echo(f"Search index: {count} products.")
+
+
 @shop_cli.command("sweep")
 def sweep_command():
     """Perform every time-based transition that is due (idempotent: run it as often as
