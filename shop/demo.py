@@ -23,6 +23,7 @@ from shop.catalog.models import Category, Product, Sku
 from shop.catalog.services import ProductData, SkuRow, add_image, save_category, save_product
 from shop.db import db, utcnow
 from shop.media.services import save_pixels
+from shop.search.demo import load_search_words
 from shop.wallet import services as wallet
 from shop.wallet.models import WalletEntry
 
@@ -463,6 +464,7 @@ def load_demo() -> dict[str, int]:
     counts["promotions"] = _load_promotions()
     counts["shipping regions"] = _load_shipping()
     counts["stores"] = _load_stores()
+    counts["search synonyms"] = load_search_words()
     return counts
 
 
