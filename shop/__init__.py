@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "shop.members.blueprint:bp",
     "shop.members.blueprint:admin_bp",
     "shop.groups.blueprint:bp",
+    "shop.favourites.blueprint:bp",
     "shop.groups.blueprint:admin_bp",
     "shop.bargains.blueprint:bp",
     "shop.bargains.blueprint:admin_bp",

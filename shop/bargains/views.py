@@ -15,6 +15,7 @@ from shop.accounts import sheet
 from shop.bargains import services
 from shop.bargains.blueprint import bp
 from shop.bargains.forms import BuyForm
+from shop.catalog.views import PRODUCT_OFFERS, WayToBuy
 from shop.db import utcnow
 from shop.extensions import htmx
 from shop.media.services import path_for
@@ -160,6 +161,20 @@ def for_product(product_id: int):
     with the lowest floor, or nothing."""
     campaigns = services.campaigns_for_product(product_id)
     return render("bargains/_for_product.html", campaign=campaigns[0] if campaigns else None)
+
+
+def _bar_offer(product_id: int) -> dict:
+    """The action bar's "bargain" (catalog.views.PRODUCT_OFFERS): the campaign with the
+    lowest floor, at that floor."""
+    campaigns = services.campaigns_for_product(product_id)
+    if not campaigns:
+        return {}
+    best = campaigns[0]
+    return {"way": WayToBuy("bargain", url_for("bargains.campaign", campaign_id=best.id),
+                            best.floor_price_minor, best.currency)}
+
+
+PRODUCT_OFFERS["bargains"] = _bar_offer
 
 
 # --- share links and posters ------------------------------------------------------------

@@ -7,15 +7,17 @@ from __future__ import annotations
 import time
 import uuid
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from shop.accounts import phone as phone_signin
 from shop.accounts import sheet
 from shop.catalog import services as catalog
+from shop.catalog.views import PRODUCT_OFFERS, WayToBuy
 from shop.db import db, utcnow
 from shop.groups import discovery, services
 from shop.groups.blueprint import bp
@@ -68,12 +70,37 @@ def index():
     return render("groups/index.html", parts=parts)
 
 
+def _for_product(product_id: int) -> dict:
+    """The product's group buys, the groups open to join and who bought it lately."""
+    campaigns = services.campaigns_for_product(product_id)
+    ids = [c.id for c in campaigns]
+    return {"campaigns": campaigns, "groups": services.open_groups(ids),
+            "joined": discovery.joined_counts(ids), "recent": discovery.recent_buyers(product_id)}
+
+
 @bp.get("/p/<int:product_id>/groups")
 def for_product(product_id: int):
-    """Loaded by the product page after it shows: its group buys and open groups."""
-    campaigns = services.campaigns_for_product(product_id)
-    return render("groups/_for_product.html", campaigns=campaigns,
-                  groups=services.open_groups([c.id for c in campaigns]))
+    """The product page's group section on its own (the page renders it itself now:
+    _product_offers)."""
+    return render("groups/_for_product.html", **_for_product(product_id))
+
+
+def _product_offers(product_id: int) -> dict:
+    """For the product page (catalog.views.PRODUCT_OFFERS, cached there for all visitors):
+    the group section under the price, and "start a group" for the action bar at the
+    cheapest campaign's prices."""
+    context = _for_product(product_id)
+    offered = [c for c in context["campaigns"] if any(cs.sku.active for cs in c.skus)]
+    way = None
+    if offered:
+        best = min(offered, key=lambda c: min(cs.price_minor for cs in c.skus))
+        way = WayToBuy("group", url_for("groups.campaign", campaign_id=best.id),
+                       min(cs.price_minor for cs in best.skus), best.currency,
+                       tuple(sorted((cs.sku_id, cs.price_minor) for cs in best.skus)))
+    return {"way": way, "html": Markup(render_template("groups/_for_product.html", **context))}
+
+
+PRODUCT_OFFERS["groups"] = _product_offers
 
 
 # --- the campaign page: open a group ------------------------------------------------------

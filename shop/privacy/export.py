@@ -35,6 +35,7 @@ from shop.bargains import BARGAIN_STATUS_LABELS
 from shop.bargains.models import Bargain, BargainHelp
 from shop.cart.models import CartItem
 from shop.db import db
+from shop.favourites.models import Favourite
 from shop.groups import MEMBER_STATUS_LABELS
 from shop.groups.models import GroupMember
 from shop.media.services import path_for
@@ -125,6 +126,8 @@ def collect(user_id: int) -> tuple[dict[str, Rows], bytes | None]:
         "order_lines": _table(OrderLine, OrderLine.order_id.in_(select(Order.id).where(mine)),
                               order_by=[OrderLine.order_id, OrderLine.id]),
         "cart_items": _table(CartItem, CartItem.user_id == user_id),
+        "favourites": _table(Favourite, Favourite.user_id == user_id, exclude=("id",),
+                             order_by=[Favourite.created_at]),
         "wallet_entries": _table(WalletEntry, WalletEntry.user_id == user_id,
                                  exclude=("actor_id",), labels={
                                      "reason_label": lambda row: WALLET_ENTRY_LABELS.get(

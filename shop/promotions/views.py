@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from shop.accounts import sheet
+from shop.catalog.views import PRODUCT_OFFERS, WayToBuy
 from shop.db import db, utcnow
 from shop.extensions import htmx
 from shop.orders import services as orders
@@ -81,6 +82,20 @@ def for_product(product_id: int):
     return render("promotions/_for_product.html", timed=services.timed_price_for(product, now),
                   flash_item=services.flash_for_product(product.id, now),
                   reductions=services.full_reductions_for(product, now), now=now)
+
+
+def _bar_offer(product_id: int) -> dict:
+    """The action bar's "grab it now" (catalog.views.PRODUCT_OFFERS): the product's flash
+    sale while it is on, at its price."""
+    now = utcnow()
+    item = services.flash_for_product(product_id, now)
+    if item is None or item.session.starts_at > now:
+        return {}
+    return {"way": WayToBuy("flash", url_for("promotions.flash_page", item_id=item.id),
+                            item.price_minor, item.currency, ((item.sku_id, item.price_minor),))}
+
+
+PRODUCT_OFFERS["flash"] = _bar_offer
 
 
 # --- flash sales ------------------------------------------------------------------------

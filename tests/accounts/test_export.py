@@ -26,7 +26,7 @@ from tests.factories import (AcquisitionFactory, AddressFactory, BargainCampaign
                              WithdrawalFactory, product_with_skus)
 from tests.payments.helpers import EN, bought
 
-KINDS = ("profile", "passkeys", "addresses", "orders", "order_lines", "cart_items",
+KINDS = ("profile", "passkeys", "addresses", "orders", "order_lines", "cart_items", "favourites",
          "wallet_entries", "points_entries", "points_lots", "points_mall_redemptions",
          "daily_signins", "tasks", "growth_entries", "coupons", "group_buy_seats",
          "bargains_started", "bargain_cuts_by_friends", "bargains_helped",
