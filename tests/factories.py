@@ -29,6 +29,7 @@ from shop.referrals.models import (Binding, Commission, CommissionEntry, Commiss
                                    Distributor, DistributorLevel, LinkOpen, OrderReferral,
                                    ReferralSettings, Withdrawal)
 from shop.referrals.models import LossLeader
+from shop.search.models import SynonymGroup
 from shop.shipping.models import ShippingRegion, ShippingTemplate
 from shop.stores.models import PickupCode, Store, StoreStaff
 
@@ -1163,3 +1164,13 @@ class HomeSlideFactory(BaseFactory):
     image_widths = "480,960,1200"
     link_kind = "campaign"
     link_page = "groups"
+
+
+class SynonymGroupFactory(BaseFactory):
+    """Search words that find each other (shop.search)."""
+
+    class Meta:
+        model = SynonymGroup
+
+    terms = factory.LazyFunction(lambda: ["芒果", "芒", "mango"])
+    one_way = False
