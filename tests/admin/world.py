@@ -21,6 +21,7 @@ from tests.factories import (ArticleCategoryFactory, ArticleFactory, ArticleRevi
                              PromotionFactory, PromotionTierFactory, RechargePackageFactory,
                              ShippingTemplateFactory, StoreFactory, StoreStaffFactory,
                              TimedPriceFactory, UserCouponFactory, UserFactory, WithdrawalFactory, product_with_skus)
+from tests.factories import SynonymGroupFactory
 from tests.payments.helpers import placed_order
 
 
@@ -70,6 +71,7 @@ def make_world(app, copies: int = 1) -> dict:
         CustomerTagFactory(user_id=customer.id)
         UserCouponFactory(user_id=customer.id, coupon_id=coupon.id, claim_no=n + 1)
         entry = AuditEntryFactory(path=f"/admin/stores/{store.id}", target=f"store_id={store.id}")
+        synonyms = SynonymGroupFactory()
         if n == 0:
             ids.update({
                 "product_id": product.id, "image_id": image.id, "sku_id": skus[0].id,
@@ -89,6 +91,7 @@ def make_world(app, copies: int = 1) -> dict:
                 "user_id": customer.id, "withdrawal_id": withdrawal.id, "rate_id": rate.id,
                 "store_id": store.id, "template_id": template.id, "package_id": package.id,
                 "order_id": order_id, "entry_id": entry.id, "code": "first_order", "kind": "product",
+                "search_admin.group_id": synonyms.id,
             })
     return ids
 
