@@ -493,20 +493,42 @@ def flash_for_product(product_id: int, now: datetime | None = None) -> FlashItem
         FlashItem.released.is_(False)).order_by(FlashSession.starts_at, FlashItem.id).limit(1))
 
 
-def timed_price_for(product: Product, now: datetime | None = None) -> tuple[TimedPrice, int] | None:
-    """The limited-time price the product page shows: the offer and its lowest unit."""
+@dataclass(frozen=True)
+class TimedOffer:
+    """What the product page says of its limited-time price: the offer of the headline
+    unit, that unit, whether other options in stock have other timed prices ("from"), and
+    whether no option it applies to is in stock (sold out)."""
+
+    offer: TimedPrice
+    unit_minor: int
+    varies: bool
+    sold_out: bool
+
+
+def timed_price_for(product: Product, now: datetime | None = None) -> TimedOffer | None:
+    """The limited-time price the product page shows. Each active option takes the lowest
+    of the offers on now (the first by id on a tie), as checkout prices it; the headline is
+    the lowest timed unit of the options in stock, "from" only when those differ; when no
+    option with a timed price is in stock, the lowest one, sold out. None without one."""
     now = now or utcnow()
-    skus = [s for s in product.skus if s.active]
-    best = None
-    for offer in db.session.scalars(select(TimedPrice).where(
-            *_live(TimedPrice, now), TimedPrice.product_id == product.id)):
-        for sku in skus:
+    offers = db.session.scalars(select(TimedPrice).where(
+        *_live(TimedPrice, now), TimedPrice.product_id == product.id).order_by(TimedPrice.id)).all()
+    priced = []  # (unit, in stock, offer) per option with a timed price
+    for sku in (s for s in product.skus if s.active):
+        best, best_unit = None, sku.price_minor
+        for offer in offers:
             if offer.sku_id in (None, sku.id):
-                unit = rules.timed_unit(offer.kind, offer.price_minor, offer.percent_bp,
-                                        sku.price_minor)
-                if unit < sku.price_minor and (best is None or unit < best[1]):
-                    best = (offer, unit)
-    return best
+                unit = rules.timed_unit(offer.kind, offer.price_minor, offer.percent_bp, sku.price_minor)
+                if unit < best_unit:
+                    best, best_unit = offer, unit
+        if best is not None:
+            priced.append((best_unit, sku.stock > 0, best))
+    if not priced:
+        return None
+    left = [row for row in priced if row[1]] or priced
+    unit, in_stock, offer = min(left, key=lambda row: (row[0], row[2].id))
+    return TimedOffer(offer, unit, varies=len({row[0] for row in left}) > 1 and in_stock,
+                      sold_out=not in_stock)
 
 
 def full_reductions_for(product: Product, now: datetime | None = None) -> list[Promotion]:
