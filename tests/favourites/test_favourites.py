@@ -96,3 +96,13 @@ def test_history_is_kept_in_a_cookie_not_the_database(app, client):
     # a cookie not signed by the shop is ignored
     client.set_cookie("seen", "forged")
     assert client.get("/me/history").status_code == 200
+
+
+def test_me_links_the_order_tabs_and_the_shoppers_corners(app, shopper_client):
+    for lang in ("zh-CN", "en"):
+        html = shopper_client.get("/me", headers={"Accept-Language": lang}).get_data(as_text=True)
+        for tab in ("unpaid", "unshipped", "shipped", "pickup", "done", "refunds"):
+            assert f'href="/orders?tab={tab}"' in html, tab
+        for url in ("/me/groups", "/bargains", "/me/coupons", "/points", "/distribution",
+                    "/me/favourites", "/me/history"):
+            assert f'href="{url}"' in html, url
