@@ -12,7 +12,8 @@ from sqlalchemy import update
 from shop.db import db
 from shop.orders.models import Order
 from tests.conftest import signed_in
-from tests.factories import (ArticleCategoryFactory, ArticleFactory, ArticleRevisionFactory,
+from tests.factories import (ArticleCategoryFactory, CollectionFactory, CollectionProductFactory,
+                             HomeBlockFactory, HomeSlideFactory, ArticleFactory, ArticleRevisionFactory,
                              AuditEntryFactory, BargainFactory, CommissionRateFactory,
                              CouponFactory, CustomerTagFactory, DistributorFactory,
                              DistributorLevelFactory, FlashItemFactory, GroupCampaignFactory,
@@ -72,6 +73,9 @@ def make_world(app, copies: int = 1) -> dict:
         UserCouponFactory(user_id=customer.id, coupon_id=coupon.id, claim_no=n + 1)
         entry = AuditEntryFactory(path=f"/admin/stores/{store.id}", target=f"store_id={store.id}")
         synonyms = SynonymGroupFactory()
+        collection = CollectionFactory()
+        CollectionProductFactory(collection_id=collection.id, product_id=product.id)
+        slide = HomeSlideFactory(block_id=HomeBlockFactory(kind="banner").id)
         if n == 0:
             ids.update({
                 "product_id": product.id, "image_id": image.id, "sku_id": skus[0].id,
@@ -92,6 +96,8 @@ def make_world(app, copies: int = 1) -> dict:
                 "store_id": store.id, "template_id": template.id, "package_id": package.id,
                 "order_id": order_id, "entry_id": entry.id, "code": "first_order", "kind": "product",
                 "search_admin.group_id": synonyms.id,
+                "block_id": slide.block_id, "slide_id": slide.id, "collection_id": collection.id,
+                "home_admin.kind": "banner",
             })
     return ids
 
