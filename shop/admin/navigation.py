@@ -21,7 +21,6 @@ MENU = (
     (_l("Products"), (
         ("catalog_admin.products", _l("Products")),
         ("catalog_admin.categories", _l("Categories")),
-        ("search_admin.index", _l("Search words")),
     )),
     (_l("Marketing"), (
         ("promotions_admin.overview", _l("Overview")),
@@ -35,6 +34,7 @@ MENU = (
     )),
     (_l("Content"), (
         ("articles_admin.index", _l("Articles")),
+        ("home_admin.blocks", _l("Home page")),
         ("articles_admin.review_queue", _l("Review queue"), "may_publish"),
         ("articles_admin.due", _l("Due for re-promotion")),
         ("articles_admin.categories", _l("Article categories")),
