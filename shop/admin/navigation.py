@@ -21,6 +21,7 @@ MENU = (
     (_l("Products"), (
         ("catalog_admin.products", _l("Products")),
         ("catalog_admin.categories", _l("Categories")),
+        ("search_admin.index", _l("Search words")),
     )),
     (_l("Marketing"), (
         ("promotions_admin.overview", _l("Overview")),
