@@ -55,14 +55,8 @@ def sweep() -> dict[str, int]:
     now = utcnow()
 
     def cancel_expired(order_id):
-        # a card payment Stripe has taken but we have not heard of (a late webhook) first:
-        # each is read from Stripe before any lock, then applied under the order's
-        for payment_id in payments.pending_card_payment_ids(now, order_id=order_id):
-            payments.sync(payment_id)
-        order = orders.locked(order_id)
-        if order.status != "awaiting_payment":
-            return False
-        orders.cancel(order, actor_id=None, reason="expired")
+        # the shopper's own cancel takes the same path (a late card payment read first)
+        return orders.release_unpaid(order_id, actor_id=None, reason="expired")
 
     def complete_shipped(order_id):
         return orders.auto_complete(order_id, now)

@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, delete, false, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from shop.catalog.models import StockMovement
+from shop.cart import services as cart
+from shop.catalog.models import ProductImage, Sku, StockMovement
 from shop.catalog.services import move_stock
 from shop.db import db, ledger_move, utcnow
 from shop.money import allocate, format_minor
@@ -188,6 +189,52 @@ def cancel(order: Order, *, actor_id: int | None, reason: str) -> None:
         return_stock(order, reason="order_cancelled", ref_type="order_cancel")
         db.session.flush()
     send_after_commit(order_cancelled, order.id)
+
+
+def release_unpaid(order_id: int, *, actor_id: int | None, reason: str) -> bool:
+    """The one way an unpaid order is let go, whoever lets it go: the sweeper once its
+    hold expires (reason "expired"), or its shopper (cancel_by_shopper). A card payment
+    Stripe may have taken without our hearing of it (a late webhook) is read from Stripe
+    first, with no lock held, and applied under the order's lock (it may pay the order);
+    then, the order locked, cancel(). False when the order is no longer awaiting payment
+    (paid or cancelled meanwhile): nothing is cancelled, what was read still stands. A
+    card payment that succeeds after the cancel is refused and refunded in full by
+    payments.apply_intent (the intent was closed: close_open_payments)."""
+    for payment_id in payments.pending_card_payment_ids(utcnow(), order_id=order_id):
+        payments.sync(payment_id)
+    order = locked(order_id)
+    if order is None or order.status != "awaiting_payment":
+        return False
+    cancel(order, actor_id=actor_id, reason=reason)
+    return True
+
+
+# The reason the shopper's own cancel writes on the order's event (REASON_LABELS).
+CANCELLED_BY_SHOPPER = "cancelled by shopper"
+
+
+def cancel_by_shopper(order: Order, *, user_id: int) -> None:
+    """The shopper cancels an unpaid order of theirs: release_unpaid(), the path of the
+    sweeper's expiry, so what the order held (stock, coupon, points, a wallet part, a
+    group seat, flash units, a bargain) comes back once through cancel(), whoever comes
+    first. A paid order is not cancelled this way (that is a refund request) and an
+    order that has changed meanwhile is left as it is: OrderError, nothing changed."""
+    if order.user_id != user_id:
+        raise OrderError(_("This is not your order."))
+    try:
+        released = order.status == "awaiting_payment" and release_unpaid(
+            order.id, actor_id=user_id, reason=CANCELLED_BY_SHOPPER)
+    except payments.PaymentError as exc:  # Stripe did not answer: try again later
+        raise OrderError(str(exc)) from None
+    if released:
+        return
+    status = db.session.scalar(select(Order.status).where(Order.id == order.id))
+    if status == "cancelled":
+        raise OrderError(_("This order is already cancelled."))
+    if status in PAID_STATUSES:
+        raise OrderError(_("This order is paid, so it can no longer be cancelled. To give it "
+                           "back, request a refund."))
+    raise OrderError(_("This order can no longer be cancelled."))
 
 
 def _back_to_wallet(order: Order, refunds: list[Refund], actor_id: int | None) -> None:
@@ -520,10 +567,177 @@ def expired_order_ids(now: datetime) -> list[int]:
     ))
 
 
-def orders_of(user_id: int) -> list[Order]:
-    return list(db.session.scalars(
-        select(Order).where(Order.user_id == user_id).order_by(Order.id.desc()).limit(100)
-    ))
+# --- the shopper's order list: its tabs, a page of rows, buying again ------------------
+
+# The tabs of "My orders" (/orders?tab=<key>), in the order shown; the keys are fixed
+# (the Me page links to them). "all" holds every order; each other order is under
+# exactly one of the others, cancelled ones under none (a closed order waits for nothing
+# from anyone; they show under "all" only, as shops in China list 交易关闭).
+SHOPPER_TABS = ("all", "unpaid", "unshipped", "shipped", "pickup", "done", "refunds")
+
+
+def shopper_tab():
+    """The tab an order is under, as one SQL CASE whose first true branch wins, so no
+    order is under two. How every status maps (ORDER_STATUSES):
+
+    - awaiting_payment                          -> unpaid   待付款
+    - refund_requested, refunded                -> refunds  退款/售后
+    - partly_refunded after it was completed    -> refunds  (its after-sales)
+    - completed                                 -> done     已完成
+    - paid, partly_refunded, picked up at a store
+      (a group buy still filling included)      -> pickup   待自提
+    - shipped, partly_refunded once shipped     -> shipped  待收货
+    - paid, partly_refunded, to be delivered,
+      not shipped (a group buy still filling,
+      its order held: it ships once complete)   -> unshipped 待发货
+    - cancelled                                 -> none (only under "all")
+    """
+    completed_before = select(OrderEvent.id).where(
+        OrderEvent.order_id == Order.id, OrderEvent.to_status == "completed").exists()
+    return case(
+        (Order.status == "awaiting_payment", "unpaid"),
+        (Order.status.in_(("refund_requested", "refunded")), "refunds"),
+        (and_(Order.status == "partly_refunded", completed_before), "refunds"),
+        (Order.status == "completed", "done"),
+        (and_(Order.status.in_(OPEN), Order.pickup_store_id.is_not(None)), "pickup"),
+        (and_(Order.status.in_(AWAITING_RECEIPT), Order.shipped_at.is_not(None)), "shipped"),
+        (Order.status.in_(OPEN), "unshipped"),
+        else_=None)
+
+
+def shopper_tab_counts(user_id: int) -> dict[str, int]:
+    """How many of the shopper's orders each tab holds, in one grouped query."""
+    tab = shopper_tab().label("tab")
+    inner = select(tab).where(Order.user_id == user_id).subquery()
+    rows = db.session.execute(select(inner.c.tab, func.count()).group_by(inner.c.tab)).all()
+    counts = dict.fromkeys(SHOPPER_TABS, 0)
+    counts.update({key: n for key, n in rows if key is not None})
+    counts["all"] = sum(n for _key, n in rows)
+    return counts
+
+
+@dataclass
+class ShopperRow:
+    """One row of "My orders": the order (its lines loaded), its tab, and the cover image
+    of its first line's product (None when it has none)."""
+
+    order: Order
+    tab: str | None
+    cover: object  # shop.catalog.models.ProductImage | None
+
+    @property
+    def first(self) -> OrderLine | None:
+        return self.order.lines[0] if self.order.lines else None
+
+
+@dataclass
+class ListPage:
+    """A page of a list (what the pager macro reads), its total known beforehand."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def shopper_orders(user_id: int, tab: str, counts: dict[str, int], *, page: int = 1,
+                   per_page: int = 20) -> ListPage:
+    """A page of the shopper's orders under `tab` (SHOPPER_TABS), newest first, as
+    ShopperRow: a fixed number of queries whatever the page holds (the orders with their
+    tab, their lines, the first lines' covers); the total comes from `counts`
+    (shopper_tab_counts), already read for the tabs."""
+    which = shopper_tab()
+    query = select(Order, which).where(Order.user_id == user_id)
+    if tab != "all":
+        query = query.where(which == tab)
+    query = (query.order_by(Order.id.desc()).limit(per_page).offset((page - 1) * per_page)
+             .options(selectinload(Order.lines)))
+    found = db.session.execute(query).all()
+    covers = _covers({order.lines[0].product_id for order, _tab in found if order.lines})
+    rows = [ShopperRow(order, key, covers.get(order.lines[0].product_id) if order.lines else None)
+            for order, key in found]
+    return ListPage(rows, page, per_page, counts.get(tab, 0))
+
+
+def _covers(product_ids) -> dict:
+    """Product id -> its first image (shop.catalog's ProductImage), in one query."""
+    covers: dict = {}
+    if product_ids:
+        for image in db.session.scalars(select(ProductImage).where(
+                ProductImage.product_id.in_(sorted(product_ids)))
+                .order_by(ProductImage.position, ProductImage.id)):
+            covers.setdefault(image.product_id, image)
+    return covers
+
+
+@dataclass(frozen=True)
+class BuyAgain:
+    """What buying an order again did: the lines put in the cart (line, units added,
+    units bought: fewer added when the stock or the limit allowed no more), and those
+    left out with why."""
+
+    added: list
+    left_out: list
+
+
+def buy_again(order: Order, *, user_id: int) -> BuyAgain:
+    """Put the order's items that are still on sale into the shopper's cart, at the
+    quantities bought, capped by what may be had now (stock, the product's limit, what
+    the cart holds already); the cart prices them at today's prices at checkout, as it
+    always does (nothing of the order's price is carried over: not a group's, a flash
+    sale's or a bargain's). Lines of one SKU count together. Changes only the cart."""
+    if order.user_id != user_id:
+        raise OrderError(_("This is not your order."))
+    wanted: dict[int, int] = {}
+    for line in order.lines:
+        wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+    skus = {sku.id: sku for sku in db.session.scalars(
+        select(Sku).where(Sku.id.in_(sorted(wanted))).options(selectinload(Sku.product)))}
+    store = cart.AccountCart(user_id)
+    in_cart = store.quantities()
+    added, left_out, seen = [], [], set()
+    for line in order.lines:
+        if line.sku_id in seen:
+            continue
+        seen.add(line.sku_id)
+        sku = skus.get(line.sku_id)
+        if sku is None or not sku.active or not sku.product.on_sale:
+            left_out.append((line, _("no longer on sale")))
+            continue
+        room = cart.max_quantity(sku) - in_cart.get(sku.id, 0)
+        if sku.stock <= 0:
+            left_out.append((line, _("sold out")))
+        elif room <= 0:
+            left_out.append((line, _("your cart already holds as many as you may buy")))
+        else:
+            units = min(wanted[sku.id], room)
+            try:
+                cart.add(store, sku.id, units)
+            except cart.CartError as exc:  # changed since it was read
+                left_out.append((line, str(exc)))
+                continue
+            added.append((line, units, wanted[sku.id]))
+    return BuyAgain(added, left_out)
 
 
 def order_of(user_id: int, order_id: int) -> Order | None:
@@ -773,7 +987,6 @@ def _rows(orders: list[Order]) -> list[OrderRow]:
     """The orders' customers, payments and the covers of what they bought: one query
     each, whatever the number of orders (their lines are loaded with them)."""
     from shop.accounts.models import User
-    from shop.catalog.models import ProductImage
 
     ids = [order.id for order in orders]
     if not ids:
@@ -784,13 +997,7 @@ def _rows(orders: list[Order]) -> list[OrderRow]:
     for payment in db.session.scalars(select(Payment).where(Payment.order_id.in_(ids))
                                       .order_by(Payment.id)):
         paid.setdefault(payment.order_id, []).append(payment)
-    products = {line.product_id for order in orders for line in order.lines}
-    covers: dict = {}
-    if products:
-        for image in db.session.scalars(select(ProductImage).where(
-                ProductImage.product_id.in_(products))
-                .order_by(ProductImage.position, ProductImage.id)):
-            covers.setdefault(image.product_id, image)
+    covers = _covers({line.product_id for order in orders for line in order.lines})
     return [OrderRow(order, users.get(order.user_id), paid.get(order.id, []), covers)
             for order in orders]
 
