@@ -22,6 +22,7 @@ from shop.accounts.services import register_user
 from shop.catalog.models import Category, Product, Sku
 from shop.catalog.services import ProductData, SkuRow, add_image, save_category, save_product
 from shop.db import db, utcnow
+from shop.home.demo import load_home
 from shop.media.services import save_pixels
 from shop.search.demo import load_search_words
 from shop.wallet import services as wallet
@@ -464,6 +465,7 @@ def load_demo() -> dict[str, int]:
     counts["promotions"] = _load_promotions()
     counts["shipping regions"] = _load_shipping()
     counts["stores"] = _load_stores()
+    counts["home blocks"] = load_home()
     counts["search synonyms"] = load_search_words()
     return counts
 
