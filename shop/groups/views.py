@@ -109,7 +109,9 @@ PRODUCT_OFFERS["groups"] = _product_offers
 def _campaign_page(campaign: GroupCampaign, form: SeatForm | None, status: int = 200,
                    message: str | None = None):
     return render("groups/campaign.html", campaign=campaign, form=form, status=status,
-                  message=message, groups=services.open_groups([campaign.id]))
+                  message=message, groups=services.open_groups([campaign.id]),
+                  joined=discovery.joined_counts([campaign.id]).get(campaign.id, 0),
+                  recent=discovery.recent_joins([campaign.id]))
 
 
 @bp.get("/group-buys/<int:campaign_id>")
@@ -157,7 +159,7 @@ def _group_page(group: Group, form: SeatForm | None = None, status: int = 200,
             form.sku_id.data = chosen
     return render("groups/page.html", group=group, seat=seat,
                   form=form if open_to_join and viewer else None, guest_form=guest_form,
-                  status=status, message=message)
+                  status=status, message=message, recent=discovery.recent_joins([group.campaign_id]))
 
 
 @bp.get("/groups/<int:group_id>")

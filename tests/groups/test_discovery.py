@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from shop.db import db
+from shop.extensions import cache
 from shop.groups import discovery
 from shop.orders.models import Order
 from tests.groups.helpers import campaign, join_held, join_paid, open_paid_group
@@ -25,6 +26,8 @@ def test_a_fresh_shop_shows_no_social_proof(app, client):
     assert 'data-testid="group-buy"' in html
     assert 'data-testid="joined"' not in html and 'data-testid="recent-proof"' not in html
     assert "人已拼" not in html
+    html = client.get(f"/group-buys/{campaign_id}").get_data(as_text=True)
+    assert 'data-testid="joined"' not in html and 'data-testid="recent-proof"' not in html
 
 
 def test_only_paid_orders_count(app, client):
@@ -35,7 +38,13 @@ def test_only_paid_orders_count(app, client):
     with app.app_context():  # paid, then refunded in full: not counted
         db.session.execute(update(Order).where(Order.id == refunded).values(status="refunded"))
         db.session.commit()
+        cache.clear()  # the proof is kept PROOF_SECONDS: the pages seen while joining cached none
     html = client.get("/group-buys", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<span data-testid="joined">1 joined</span>' in html
     assert html.count("joined a group") == 1 and discovery.mask_name(lead_user.nickname) in html
     assert 'data-testid="list-join-group"' in html
+    for url in (f"/groups/{group_id}", f"/group-buys/{campaign_id}"):  # the group pages too
+        html = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert html.count("joined a group") == 1 and discovery.mask_name(lead_user.nickname) in html
+        proof = html.split('data-testid="recent-proof"')[1].split("</ul>")[0]
+        assert discovery.mask_name(lead_user.nickname) in proof and lead_user.nickname not in proof
