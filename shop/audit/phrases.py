@@ -333,6 +333,11 @@ ACTIONS: dict[str, Action] = {
     "shipping_admin.template_form": A(_l("changed shipping template"), _l("change shipping template"),
                                       "shipping_template", "template_id",
                                       new=(_l("created shipping template"), _l("create shipping template"))),
+    # search
+    "search_admin.index": A(_l("added synonyms"), _l("add synonyms")),
+    "search_admin.edit": A(_l("changed synonyms"), _l("change synonyms")),
+    "search_admin.delete": A(_l("deleted synonyms"), _l("delete synonyms")),
+    "search_admin.keywords": A(_l("changed the search keywords"), _l("change the search keywords")),
     # stores and pickup
     "stores_admin.add_staff": A(_l("added staff to store"), _l("add staff to store"), "store", "store_id"),
     "stores_admin.confirm": A(_l("confirmed a pickup"), _l("confirm a pickup")),
@@ -381,6 +386,7 @@ AREAS = {
     "home_admin": _l("Home page"),
     "members_admin": _l("Member levels"), "orders": _l("Orders"), "points_admin": _l("Points"),
     "promotions_admin": _l("Promotions"), "referrals_admin": _l("Distribution"),
+    "search_admin": _l("Search words"),
     "shipping_admin": _l("Shipping templates"), "stores_admin": _l("Stores"),
     "wallet": _l("Wallet"),
 }
