@@ -47,7 +47,7 @@ def _seat_form(campaign: GroupCampaign, form: SeatForm | None = None) -> SeatFor
 @bp.app_template_filter("ago")
 def ago(at) -> str:
     """How long ago `at` was, in the reader's language ("3 分钟前", "3 minutes ago")."""
-    return format_timedelta(utcnow() - at, add_direction=True)
+    return format_timedelta(at - utcnow(), add_direction=True)
 
 
 @bp.get("/group-buys")

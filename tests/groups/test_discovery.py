@@ -48,3 +48,4 @@ def test_only_paid_orders_count(app, client):
         assert html.count("joined a group") == 1 and discovery.mask_name(lead_user.nickname) in html
         proof = html.split('data-testid="recent-proof"')[1].split("</ul>")[0]
         assert discovery.mask_name(lead_user.nickname) in proof and lead_user.nickname not in proof
+        assert " ago joined a group" in proof
