@@ -125,6 +125,18 @@ def _live(model, now: datetime):
 # --- price steps ------------------------------------------------------------------------
 
 
+def _best_timed(offers, product_id: int, sku_id: int, unit_minor: int) -> tuple[TimedPrice | None, int]:
+    """The offer (of those given, in id order) that prices one unit of a SKU lowest, below
+    its usual unit, and that unit: (None, unit_minor) when none does; the first on a tie."""
+    best, best_unit = None, unit_minor
+    for offer in offers:
+        if offer.product_id == product_id and offer.sku_id in (None, sku_id):
+            unit = rules.timed_unit(offer.kind, offer.price_minor, offer.percent_bp, unit_minor)
+            if unit < best_unit:
+                best, best_unit = offer, unit
+    return best, best_unit
+
+
 def timed_prices(priced: pricing.Pricing, user_id: int | None) -> list[pricing.Adjustment]:
     """Step 50: each line at its limited-time price, one adjustment per price used."""
     if priced.channel != "cart" or not priced.lines:
@@ -137,13 +149,7 @@ def timed_prices(priced: pricing.Pricing, user_id: int | None) -> list[pricing.A
     by_id = {offer.id: offer for offer in offers}
     timed = priced.context.setdefault("timed_lines", {})
     for index, line in enumerate(lines):
-        best, best_unit = None, line.unit_minor
-        for offer in offers:
-            if offer.product_id == line.product_id and offer.sku_id in (None, line.sku_id):
-                unit = rules.timed_unit(offer.kind, offer.price_minor, offer.percent_bp,
-                                        line.unit_minor)
-                if unit < best_unit:
-                    best, best_unit = offer, unit
+        best, best_unit = _best_timed(offers, line.product_id, line.sku_id, line.unit_minor)
         if best is not None:
             used.setdefault(best.id, [0] * len(lines))[index] = \
                 (line.unit_minor - best_unit) * line.quantity
@@ -515,12 +521,7 @@ def timed_price_for(product: Product, now: datetime | None = None) -> TimedOffer
         *_live(TimedPrice, now), TimedPrice.product_id == product.id).order_by(TimedPrice.id)).all()
     priced = []  # (unit, in stock, offer) per option with a timed price
     for sku in (s for s in product.skus if s.active):
-        best, best_unit = None, sku.price_minor
-        for offer in offers:
-            if offer.sku_id in (None, sku.id):
-                unit = rules.timed_unit(offer.kind, offer.price_minor, offer.percent_bp, sku.price_minor)
-                if unit < best_unit:
-                    best, best_unit = offer, unit
+        best, best_unit = _best_timed(offers, product.id, sku.id, sku.price_minor)
         if best is not None:
             priced.append((best_unit, sku.stock > 0, best))
     if not priced:
