@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from shop.cart import services as cart
 from shop.catalog.models import ProductImage, Sku, StockMovement
 from shop.catalog.services import move_stock
-from shop.db import db, ledger_move, utcnow
+from shop.db import RowsPage, db, ledger_move, utcnow
 from shop.money import allocate, format_minor
 from shop.orders import HOLD_LABELS, STATUS_LABELS, addresses, lifecycle
 from shop.orders.models import (PAID_STATUSES, Address, Order, OrderEvent, OrderLine,
@@ -630,38 +630,8 @@ class ShopperRow:
         return self.order.lines[0] if self.order.lines else None
 
 
-@dataclass
-class ListPage:
-    """A page of a list (what the pager macro reads), its total known beforehand."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 def shopper_orders(user_id: int, tab: str, counts: dict[str, int], *, page: int = 1,
-                   per_page: int = 20) -> ListPage:
+                   per_page: int = 20) -> RowsPage:
     """A page of the shopper's orders under `tab` (SHOPPER_TABS), newest first, as
     ShopperRow: a fixed number of queries whatever the page holds (the orders with their
     tab, their lines, the first lines' covers); the total comes from `counts`
@@ -676,7 +646,7 @@ def shopper_orders(user_id: int, tab: str, counts: dict[str, int], *, page: int 
     covers = _covers({order.lines[0].product_id for order, _tab in found if order.lines})
     rows = [ShopperRow(order, key, covers.get(order.lines[0].product_id) if order.lines else None)
             for order, key in found]
-    return ListPage(rows, page, per_page, counts.get(tab, 0))
+    return RowsPage(rows, page, per_page, counts.get(tab, 0))
 
 
 def _covers(product_ids) -> dict:

@@ -4,6 +4,7 @@ from datetime import timedelta
 from flask import (Response, abort, current_app, flash, redirect, request, session,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from flask_login import current_user, login_required
@@ -20,7 +21,7 @@ from shop.orders.forms import (CheckoutForm, DeclineRefundForm, OrderFilterForm,
 from shop.orders.models import Order
 from shop.payments import PAYMENT_METHOD_LABELS, gateway
 from shop.wallet import services as wallet
-from shop.web import number_arg, render, roles_required
+from shop.web import number_arg, render, roles_required, safe_next_url
 from shop.web.forms import stored
 
 
@@ -86,10 +87,73 @@ def place():
     return redirect(url_for("orders.detail", order_id=order.id))
 
 
+# The tabs of My orders (services.SHOPPER_TABS), as shops in China name them.
+ORDER_TAB_LABELS = {
+    "all": _l("All"), "unpaid": _l("Unpaid"), "unshipped": _l("To be shipped"),
+    "shipped": _l("To be received"), "pickup": _l("Awaiting pickup"), "done": _l("Completed"),
+    "refunds": _l("Refunds & after-sales"),
+}
+
+
 @bp.get("/orders")
 @login_required
 def index():
-    return render("orders/list.html", orders=services.orders_of(current_user.id))
+    """My orders, newest first, under a tab (?tab=<key>, services.SHOPPER_TABS: unpaid,
+    unshipped, shipped, pickup, done, refunds; all by default), 20 a page (?page=); for
+    htmx (a tab or page link) the list's block only."""
+    tab = request.args.get("tab", "all")
+    if tab not in services.SHOPPER_TABS:
+        tab = "all"
+    counts = services.shopper_tab_counts(current_user.id)
+    listing = services.shopper_orders(current_user.id, tab, counts,
+                                      page=number_arg("page", 1, most=10_000))
+    if listing.page > listing.pages:
+        abort(404)
+    args = {} if tab == "all" else {"tab": tab}
+    response = render("orders/list.html", block="orders", listing=listing, counts=counts,
+                      tab=tab, tabs=ORDER_TAB_LABELS, args=args,
+                      here=url_for("orders.index", **args, **(
+                          {"page": listing.page} if listing.page > 1 else {})))
+    response.cache_control.private = True
+    return response
+
+
+def _back_to(order_id: int) -> str:
+    """Where an action of a list row or the order page returns: the page it was sent
+    from (its form's `next`, a path of this site), else the order's page."""
+    return safe_next_url(request.form.get("next")) or url_for("orders.detail", order_id=order_id)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+def cancel(order_id: int):
+    """The shopper cancels an unpaid order of theirs (services.cancel_by_shopper)."""
+    order = services.order_of(current_user.id, order_id) or abort(404)
+    try:
+        services.cancel_by_shopper(order, user_id=current_user.id)
+    except services.OrderError as exc:
+        return _detail_page(services.order_of(current_user.id, order_id), 409, str(exc))
+    flash(_("Order cancelled. What it held is yours again."))
+    return redirect(_back_to(order_id), 303)
+
+
+@bp.post("/orders/<int:order_id>/buy-again")
+@login_required
+def buy_again(order_id: int):
+    """The order's items still on sale go into the cart (services.buy_again); the cart
+    then says what could not be added and why."""
+    order = services.order_of(current_user.id, order_id) or abort(404)
+    done = services.buy_again(order, user_id=current_user.id)
+    if done.added:
+        flash(ngettext("%(num)d item added to your cart.", "%(num)d items added to your cart.",
+                       len(done.added)))
+    for line, units, wanted in done.added:
+        if units < wanted:
+            flash(_("%(title)s: only %(n)d of %(wanted)d added (no more may be had now).",
+                    title=line.title, n=units, wanted=wanted))
+    for line, why in done.left_out:
+        flash(_("%(title)s was not added: %(why)s.", title=line.title, why=why))
+    return redirect(url_for("cart.view"), 303)
 
 
 def _detail_page(order, status: int = 200, message: str | None = None, refund_form=None):

@@ -1,6 +1,7 @@
 """On a phone, a signed-in shopper buys: product -> cart -> checkout -> pay from the
-wallet -> the order shows as paid. axe checks checkout and the order page. A district
-picked from the address picker's search re-prices the shipping as the selects do."""
+wallet -> the order shows as paid, and under its tab of My orders. axe checks checkout,
+the order page and the list. A district picked from the address picker's search
+re-prices the shipping as the selects do."""
 
 import pytest
 from playwright.sync_api import expect
@@ -44,3 +45,11 @@ def test_buy_and_pay_from_the_wallet_on_a_phone(app, page):
     assert page.get_by_test_id("status").inner_text() == "已付款"
     with app.app_context():
         assert wallet.balance(user.id) == 7010
+
+    page.goto("/orders")  # My orders: the paid order under 待发货, reached by htmx, 390 px wide
+    page.get_by_test_id("tab-unshipped").click()
+    page.wait_for_url("**/orders?tab=unshipped")
+    expect(page.get_by_test_id("tab-unshipped")).to_have_attribute("aria-current", "page")
+    expect(page.locator(".order-row")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page)
