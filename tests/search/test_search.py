@@ -1,0 +1,175 @@
+"""What search finds and in which order, the index following the catalogue, the bounded
+cost of a search, odd input, and recent and hot searches."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from shop.catalog.models import Category, Product
+from shop.db import db
+from shop.search.models import SearchCount, SearchDocument
+from tests.conftest import counted_queries
+from tests.factories import CategoryFactory, ProductFactory, SynonymGroupFactory
+
+ZH = {"Accept-Language": "zh-CN"}
+HTMX = {"HX-Request": "true"}
+
+
+def titles(response) -> list[str]:
+    """The titles of the results (not of the best sellers shown when nothing matched,
+    which come under a heading of their own)."""
+    html = response.get_data(as_text=True).split('<h2 class="section-title">')[0]
+    return re.findall(r'class="card-title">([^<]+)<', html)
+
+
+def found(client, q: str, **args) -> list[str]:
+    response = client.get("/search", query_string={"q": q, **args}, headers=ZH)
+    assert response.status_code == 200
+    return titles(response)
+
+
+def _category(name, parent=None, en=""):
+    return CategoryFactory(name=name, parent_id=parent.id if parent else None,
+                           translations={"en": {"name": en}} if en else {})
+
+
+@pytest.fixture
+def shelf(app):
+    """A few products under the demo's own category names, and its synonyms."""
+    fruit = _category("生鲜水果", en="Fresh fruit")
+    snacks, tea, pantry = _category("休闲零食"), _category("茶酒冲饮"), _category("粮油调味")
+    products = {
+        "mango": ProductFactory(title="海南贵妃芒 新鲜当季", subtitle="树上自然熟",
+                                category=_category("当季水果", fruit), sales_count=5,
+                                translations={"en": {"title": "Hainan Guifei mangoes"}}),
+        "apple": ProductFactory(title="烟台红富士苹果", subtitle="脆甜", category=_category("当季水果", fruit),
+                                sales_count=50),
+        "nuts": ProductFactory(title="每日坚果 混合果仁", category=_category("坚果炒货", snacks)),
+        "longjing": ProductFactory(title="明前西湖龙井 特级", category=_category("茗茶", tea)),
+        "coffee": ProductFactory(title="精品挂耳咖啡", category=_category("咖啡冲饮", tea)),
+        "oil": ProductFactory(title="有机野山茶油", category=_category("食用油", pantry)),
+    }
+    SynonymGroupFactory(terms=["芒果", "芒", "mango"])
+    SynonymGroupFactory(terms=["茶叶", "茗茶", "龙井"], one_way=True)
+    return {name: p.id for name, p in products.items()}
+
+
+def test_everyday_words_find_the_fruit_the_snacks_and_the_tea(client, shelf):
+    assert found(client, "芒果") == ["海南贵妃芒 新鲜当季"]
+    assert found(client, "mango") == ["海南贵妃芒 新鲜当季"]
+    assert found(client, "海南芒果") == ["海南贵妃芒 新鲜当季"]  # jieba: 海南 + 芒果
+    assert found(client, "水果") == ["烟台红富士苹果", "海南贵妃芒 新鲜当季"]  # by sales
+    assert found(client, "零食") == ["每日坚果 混合果仁"]
+    assert found(client, "茶叶") == ["明前西湖龙井 特级"]  # not the coffee, not the tea oil
+    assert found(client, "龙井") == ["明前西湖龙井 特级"]  # one way: 龙井 does not find 茶叶's others
+    assert found(client, "榴莲") == []
+
+
+def test_title_hits_come_first_then_sales_and_the_sort_bar_still_sorts(client, app):
+    ProductFactory(title="芒果干", sales_count=0, price_minor=900)
+    ProductFactory(title="热带果汁", subtitle="芒果风味", sales_count=500, price_minor=500)
+    ProductFactory(title="芒果蛋糕", sales_count=30, price_minor=3000)
+    assert found(client, "芒果") == ["芒果蛋糕", "芒果干", "热带果汁"]
+    assert found(client, "芒果", sort="price_asc") == ["热带果汁", "芒果干", "芒果蛋糕"]
+    assert found(client, "芒果", sort="sales") == ["热带果汁", "芒果蛋糕", "芒果干"]
+
+
+def test_the_index_follows_products_and_categories(client, app, shelf):
+    with app.app_context():
+        mango = db.session.get(Product, shelf["mango"])
+        mango.title = "三亚金煌芒"
+        db.session.get(Category, mango.category_id).name = "热带鲜果"
+        db.session.get(Product, shelf["apple"]).status = "off_sale"
+        db.session.commit()
+    assert found(client, "金煌") == ["三亚金煌芒"]
+    assert found(client, "贵妃") == []
+    assert found(client, "热带鲜果") == ["三亚金煌芒"]  # the category's new name
+    assert found(client, "当季水果") == []
+    assert found(client, "苹果") == []  # off sale
+    with app.app_context():  # a parent's new name reaches its children's products
+        fruit = db.session.scalar(select(Category).where(Category.name == "生鲜水果"))
+        fruit.name = "鲜果园"
+        db.session.commit()
+    assert found(client, "鲜果园") == ["三亚金煌芒"]
+
+
+def test_reindex_command_rebuilds_the_index(client, app, shelf):
+    with app.app_context():
+        db.session.execute(delete(SearchDocument))
+        db.session.commit()
+    assert found(client, "龙井") == []
+    result = app.test_cli_runner().invoke(args=["shop", "reindex-search"])
+    assert "6 products" in result.output
+    assert found(client, "龙井") == ["明前西湖龙井 特级"]
+
+
+def test_a_search_costs_the_same_few_statements_for_one_result_or_many(client, app):
+    ProductFactory(title="芒果一号")
+    client.get("/search?q=芒果")  # the first search of a process loads jieba and the cache
+
+    def cost():
+        with counted_queries(app) as statements:
+            response = client.get("/search?q=芒果")
+        assert response.status_code == 200
+        return len(statements), len(titles(response))
+
+    one = cost()
+    for n in range(11):
+        ProductFactory(title=f"芒果{n}号")
+    many = cost()
+    assert one[1] == 1 and many[1] == 12
+    assert one[0] == many[0] <= 6, (one, many)
+
+
+def test_odd_or_over_long_input_gets_a_clear_page_and_changes_nothing(client, app, shelf):
+    long = client.get("/search", query_string={"q": "芒" * 81}, headers=ZH)
+    body = long.get_data(as_text=True)
+    assert long.status_code == 400 and "80" in re.search(r'role="alert">([^<]+)<', body).group(1)
+    assert "search/seen" not in body and "card-title" in body  # best sellers, nothing remembered
+    for odd in ('"*(OR) NEAR^:', "%_\\", "'; DROP TABLE products; --", "！？"):
+        response = client.get("/search", query_string={"q": odd}, headers=ZH)
+        assert response.status_code == 200, odd
+    empty = client.get("/search", headers=ZH).get_data(as_text=True)
+    assert "card-title" not in empty and "search/seen" not in empty
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchCount)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Product)) == 6
+    with client.session_transaction() as session:
+        assert "search_recent" not in session
+
+
+def _seen_token(client, q: str) -> str:
+    html = client.get("/search", query_string={"q": q}).get_data(as_text=True)
+    return re.search(r'name="token" value="([^"]+)"', html).group(1)
+
+
+def test_a_search_is_remembered_by_post_counted_once_per_visitor_and_shown_as_hot(client, app, shelf):
+    token = _seen_token(client, " 芒果 ")
+    assert client.post_form("/search/seen", {"token": token}).status_code == 204
+    assert client.post_form("/search/seen", {"token": token}).status_code == 204  # a reload
+    client.post_form("/search/seen", {"token": _seen_token(client, "榴莲")})  # found nothing
+    assert client.post_form("/search/seen", {"token": "forged"}).status_code == 400
+    assert client.post("/search/seen", data={"token": token}).status_code == 400  # no CSRF token
+    with app.app_context():
+        assert db.session.execute(select(SearchCount.term, SearchCount.searches)).all() == [("芒果", 1)]
+    other = app.test_client()
+    other.post_form("/search/seen", {"token": _seen_token(other, "芒果")})
+    with app.app_context():
+        assert db.session.scalar(select(SearchCount.searches)) == 2
+    page = client.get("/search", headers=ZH).get_data(as_text=True)
+    recent = page[page.index("最近搜索") if "最近搜索" in page else page.index("Recent searches"):]
+    assert recent.index("榴莲") < recent.index("芒果")  # the latest first
+    assert 'href="/search?q=%E8%8A%92%E6%9E%9C"' in page  # hot searches link
+    assert client.post_form("/search/recent/clear").status_code == 303
+    with client.session_transaction() as session:
+        assert "search_recent" not in session
+
+
+def test_suggestions_come_as_a_fragment_and_a_direct_visit_goes_to_the_page(client, shelf):
+    fragment = client.get("/search/suggest?q=芒", headers=HTMX).get_data(as_text=True)
+    assert "海南贵妃芒 新鲜当季" in fragment and "<html" not in fragment
+    assert f'href="/p/{shelf["mango"]}"' in fragment
+    assert client.get("/search/suggest?q=芒").status_code == 302
