@@ -102,7 +102,8 @@ def test_only_the_owner_may_cancel_or_buy_again_and_only_with_the_csrf_token(app
         assert owner.post(f"/orders/{order_id}/{action}").status_code == 400  # no token
     assert _held(app, order_id) == before
     assert promotions.cart_of(app, other.id) == promotions.cart_of(app, user.id) == []
-    assert owner.get(f"/orders/{order_id}").status_code == 200
+    page = owner.get(f"/orders/{order_id}")  # the order page offers the cancel too
+    assert page.status_code == 200 and f'action="/orders/{order_id}/cancel"' in page.get_data(as_text=True)
     assert stranger.get(f"/orders/{order_id}").status_code == 404
 
 
