@@ -311,3 +311,13 @@ def test_backoffice_pages_render_in_both_languages(app, lang):
                 *(f"/admin/home/blocks/new/{kind}" for kind in services.BLOCK_LABELS),
                 f"/col/{c.id}", "/"):
         assert client.get(url).status_code == 200, url
+
+
+def test_an_editor_searches_the_home_kinds_by_name_but_not_customers(app):
+    ProductFactory(title="海南贵妃芒")
+    editor, _user = signed_in(app, "editor")
+    found = editor.get("/admin/pick/product?q=贵妃&name=product", headers={"HX-Request": "true"})
+    assert found.status_code == 200 and "海南贵妃芒" in found.get_data(as_text=True)
+    assert editor.get("/admin/pick/customer?q=a&name=c").status_code == 403
+    shopper, _user = signed_in(app)
+    assert shopper.get("/admin/pick/product?q=a&name=p").status_code == 403
