@@ -18,7 +18,8 @@ from shop.web import render, roles_required
 from shop.web.picking import is_kind, search
 
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,80}$")
-EDITOR_KINDS = frozenset({"product", "category", "article", "collection"})
+EDITOR_KINDS = frozenset({"product", "category", "article", "collection", "groupbuy", "flashitem",
+                          "bargain"})
 
 
 @bp.get("/pick/<kind>")
