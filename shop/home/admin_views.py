@@ -62,6 +62,9 @@ def block(kind: str | None = None, block_id: int | None = None):
         form = stored(BlockForm, data=BlockForm.data_of(block)) if block else stored(BlockForm)
         if block is not None and kind in ("articles", "categories"):  # in the editor's order
             getattr(form, kind).data = list(block.settings.get("ids", []))
+        if block is not None and kind == "campaigns":
+            for name in services.CAMPAIGN_KINDS:
+                getattr(form, name).data = list(block.settings.get("ids", {}).get(name, []))
         return _block_page(block, kind, form)
     form = BlockForm()
     if form.validate_on_submit():
@@ -78,7 +81,8 @@ def block(kind: str | None = None, block_id: int | None = None):
             if block is None and kind == "banner":
                 return redirect(url_for("home_admin.slide", block_id=saved.id), 303)
             return redirect(url_for("home_admin.blocks"), 303)
-    for field in (form.articles, form.categories):  # back in the order posted
+    for field in (form.articles, form.categories, form.groups, form.flash, form.bargains):
+        # back in the order posted
         if not field.errors:
             field.data = ordered_ids(field)
     return _block_page(block, kind, form, status=422)

@@ -50,6 +50,12 @@ class BlockForm(Window, FlaskForm):
         default=list(CAMPAIGN_KINDS), widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput())
     limit = CountField(_l("How many"), default=6, minimum=1, maximum=MAX_BLOCK_ITEMS)
+    groups = PickField(_l("Chosen group buys (none: all running)"), kind="groupbuy",
+                       multiple=True, most=MAX_BLOCK_ITEMS)
+    flash = PickField(_l("Chosen flash sale items (none: all running)"), kind="flashitem",
+                      multiple=True, most=MAX_BLOCK_ITEMS)
+    bargains = PickField(_l("Chosen bargains (none: all running)"), kind="bargain",
+                         multiple=True, most=MAX_BLOCK_ITEMS)
     collection = PickField(_l("Collection"), kind="collection")
     articles = PickField(_l("Articles (none chosen: the latest)"), kind="article",
                          multiple=True, most=MAX_BLOCK_ITEMS)
@@ -58,7 +64,9 @@ class BlockForm(Window, FlaskForm):
 
     def settings_for(self, kind: str) -> dict:
         if kind == "campaigns":
-            return {"kinds": list(self.campaign_kinds.data or []), "limit": self.limit.data or 6}
+            chosen = {kind: ordered_ids(getattr(self, kind)) for kind in CAMPAIGN_KINDS}
+            return {"kinds": list(self.campaign_kinds.data or []), "limit": self.limit.data or 6,
+                    "ids": {kind: ids for kind, ids in chosen.items() if ids}}
         if kind == "articles":
             return {"ids": ordered_ids(self.articles), "limit": self.limit.data or 4}
         if kind == "categories":

@@ -41,7 +41,8 @@ class _Image:
 class HomeBlock(Translatable, TimestampMixin, db.Model):
     """One block of the home page. Shown when published and within its window
     (starts_at <= now < ends_at; either end may be open). `settings` holds what its kind
-    needs: campaigns {"kinds": [...], "limit": n}; articles {"limit": n, "ids": [...]};
+    needs: campaigns {"kinds": [...], "limit": n, "ids": {kind: [chosen ids]}} (a kind
+    without chosen ids shows all its running offers); articles {"limit": n, "ids": [...]};
     categories {"ids": [...]} (empty: the top categories); a collection block names its
     collection in collection_id; a banner's slides are rows of their own."""
 

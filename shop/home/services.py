@@ -213,47 +213,73 @@ def _fill_categories(shown: list[Shown]) -> None:
 
 
 def _fill_campaigns(shown: list[Shown], now: datetime) -> None:
+    """Each strip shows, per kind of offer it takes, the ones its editor chose (those
+    still running) or, when none were chosen, all the running ones."""
     blocks = [s for s in shown if s.block.kind == "campaigns"]
     if not blocks:
         return
-    kinds = {k for s in blocks for k in s.block.settings.get("kinds", list(CAMPAIGN_KINDS))}
-    running = running_campaigns(now, kinds)
+    everything: set[str] = set()
+    chosen: dict[str, set[int]] = defaultdict(set)
     for s in blocks:
-        mine = s.block.settings.get("kinds", list(CAMPAIGN_KINDS))
-        s.campaigns = [c for c in running if c.kind in mine][:s.block.settings.get("limit", 6)]
+        for kind in s.block.settings.get("kinds", list(CAMPAIGN_KINDS)):
+            ids = s.block.settings.get("ids", {}).get(kind)
+            if ids:
+                chosen[kind].update(ids)
+            else:
+                everything.add(kind)
+    running = running_campaigns(now, everything)
+    picked = running_campaigns(now, set(chosen), chosen) if chosen else []
+    for s in blocks:
+        found = []
+        for kind in s.block.settings.get("kinds", list(CAMPAIGN_KINDS)):
+            ids = s.block.settings.get("ids", {}).get(kind)
+            if ids:
+                by_id = {c.id: c for c in picked if c.kind == kind}
+                found += [by_id[i] for i in ids if i in by_id]
+            else:
+                found += [c for c in running if c.kind == kind]
+        s.campaigns = found[:s.block.settings.get("limit", 6)]
 
 
-def running_campaigns(now: datetime, kinds: set[str]) -> list[Campaign]:
+def running_campaigns(now: datetime, kinds: set[str],
+                      only: dict[str, set[int]] | None = None) -> list[Campaign]:
     """Offers on at `now` whose product is on sale: group buys (from their lowest group
     price), flash items with stock left, bargains (down to their floor); soonest ending
-    first within a kind. A few queries per kind, each bounded."""
+    first within a kind; `only`: just these ids of a kind. A few queries per kind, each
+    bounded."""
     found: list[Campaign] = []
     if "groups" in kinds:
         lowest = (select(GroupCampaignSku.campaign_id, func.min(GroupCampaignSku.price_minor))
                   .group_by(GroupCampaignSku.campaign_id).subquery())
+        query = (select(GroupCampaign, lowest.c[1]).join(lowest, lowest.c.campaign_id == GroupCampaign.id)
+                 .join(GroupCampaign.product)
+                 .where(GroupCampaign.active.is_(True), GroupCampaign.starts_at <= now,
+                        GroupCampaign.ends_at > now, GroupCampaign.units_left > 0,
+                        Product.status == "on_sale", Product.archived_at.is_(None)))
+        if only:
+            query = query.where(GroupCampaign.id.in_(only.get("groups", ())))
         rows = db.session.execute(
-            select(GroupCampaign, lowest.c[1]).join(lowest, lowest.c.campaign_id == GroupCampaign.id)
-            .join(GroupCampaign.product)
-            .where(GroupCampaign.active.is_(True), GroupCampaign.starts_at <= now,
-                   GroupCampaign.ends_at > now, GroupCampaign.units_left > 0,
-                   Product.status == "on_sale", Product.archived_at.is_(None))
-            .options(joinedload(GroupCampaign.product).selectinload(Product.images))
+            query.options(joinedload(GroupCampaign.product).selectinload(Product.images))
             .order_by(GroupCampaign.ends_at, GroupCampaign.id).limit(MAX_BLOCK_ITEMS)).unique().all()
         found += [Campaign("groups", c.id, c.product, price, c.currency) for c, price in rows]
     if "flash" in kinds:
+        query = (select(FlashItem).join(FlashSession).join(Sku, FlashItem.sku_id == Sku.id)
+                 .join(Product, Sku.product_id == Product.id)
+                 .where(FlashSession.active.is_(True), FlashSession.starts_at <= now,
+                        FlashSession.ends_at > now, FlashItem.released.is_(False),
+                        FlashItem.stock_left > 0, Product.status == "on_sale",
+                        Product.archived_at.is_(None)))
+        if only:
+            query = query.where(FlashItem.id.in_(only.get("flash", ())))
         items = db.session.scalars(
-            select(FlashItem).join(FlashSession).join(Sku, FlashItem.sku_id == Sku.id)
-            .join(Product, Sku.product_id == Product.id)
-            .where(FlashSession.active.is_(True), FlashSession.starts_at <= now,
-                   FlashSession.ends_at > now, FlashItem.released.is_(False),
-                   FlashItem.stock_left > 0, Product.status == "on_sale",
-                   Product.archived_at.is_(None))
-            .options(joinedload(FlashItem.sku).joinedload(Sku.product).selectinload(Product.images))
+            query.options(joinedload(FlashItem.sku).joinedload(Sku.product).selectinload(Product.images))
             .order_by(FlashSession.ends_at, FlashItem.id).limit(MAX_BLOCK_ITEMS)).unique().all()
         found += [Campaign("flash", i.id, i.sku.product, i.price_minor, i.currency) for i in items]
     if "bargains" in kinds:
+        wanted = only.get("bargains", set()) if only else None
         found += [Campaign("bargains", c.id, c.product, c.floor_price_minor, c.currency)
-                  for c in bargains.running_campaigns(now)[:MAX_BLOCK_ITEMS] if c.product.on_sale]
+                  for c in bargains.running_campaigns(now)
+                  if c.product.on_sale and (wanted is None or c.id in wanted)][:MAX_BLOCK_ITEMS]
     return found
 
 

@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 
 from shop.db import db, utcnow
 from shop.home import services
+from shop.catalog.models import Product
 from shop.home.models import Collection, HomeBlock, HomeSlide
 from tests.conftest import counted_queries, signed_in
-from tests.factories import (ArticleFactory, CategoryFactory, CollectionFactory,
-                             CollectionProductFactory, HomeBlockFactory, HomeSlideFactory,
-                             ProductFactory)
+from tests.factories import (ArticleFactory, BargainCampaignFactory, CategoryFactory,
+                             CollectionFactory, CollectionProductFactory, FlashItemFactory,
+                             GroupCampaignFactory, GroupCampaignSkuFactory, HomeBlockFactory,
+                             HomeSlideFactory, ProductFactory)
 
 
 def _html(client, url="/"):
@@ -148,6 +150,32 @@ def test_queries_per_home_are_bounded_cold_and_warm(app, client):
         _html(client)
     assert len(cold) <= 16, cold
     assert len(warm) <= 2, warm
+
+
+def test_a_campaign_strip_shows_the_running_offers_or_the_chosen_ones(app):
+    groups = [GroupCampaignFactory() for _ in range(2)]
+    for campaign in groups:
+        with app.app_context():
+            sku = db.session.get(Product, campaign.product_id).skus[0]
+        GroupCampaignSkuFactory(campaign_id=campaign.id, sku_id=sku.id, price_minor=990)
+    GroupCampaignFactory(ends_at=utcnow() - timedelta(minutes=1),
+                         starts_at=utcnow() - timedelta(days=2))  # over
+    flash, bargain = FlashItemFactory(), BargainCampaignFactory()
+    client, _user = signed_in(app, "editor")
+    response = client.post_form("/admin/home/blocks/new/campaigns", {
+        "published": "y", "campaign_kinds": ["groups", "flash", "bargains"], "limit": "6",
+        "groups": [f"groupbuy:{groups[1].id}"]})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    html = _html(client)
+    assert f'href="/group-buys/{groups[1].id}"' in html and f'href="/group-buys/{groups[0].id}"' not in html
+    assert f'href="/flash/items/{flash.id}"' in html and f'href="/bargains/campaign/{bargain.id}"' in html
+    with app.app_context():
+        block = db.session.scalar(select(HomeBlock))
+        block.settings = {"kinds": ["groups"], "limit": 6}  # none chosen: all running
+        db.session.commit()
+        shown = services.home_blocks()[0].campaigns
+    assert sorted(c.id for c in shown) == sorted(c.id for c in groups)
+    assert {c.price_minor for c in shown} == {990}
 
 
 # --- the backoffice -------------------------------------------------------------------------
