@@ -127,9 +127,9 @@ class CollectionForm(FlaskForm):
                         validators=[DataRequired(), Length(max=120), PlainText()])
     title_en = StringField(_l("Title (English)"), filters=STRIP,
                            validators=[Optional(), Length(max=120), PlainText()])
-    description = TextAreaField(_l("Description (Chinese)"), filters=STRIP,
+    description = TextAreaField(_l("Introduction (Chinese)"), filters=STRIP,
                                 validators=[Optional(), Length(max=1000), PlainText()])
-    description_en = TextAreaField(_l("Description (English)"), filters=STRIP,
+    description_en = TextAreaField(_l("Introduction (English)"), filters=STRIP,
                                    validators=[Optional(), Length(max=1000), PlainText()])
     cover = FileField(_l("Cover image"))
     published = BooleanField(_l("Published (its page is open to shoppers)"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -54,7 +55,7 @@ COLLECTION = register(Kind(
 
 def describe_group_buy(c: GroupCampaign) -> Choice:
     return Choice("groupbuy", c.id, c.product.tr("title"),
-                  _("%(n)d people", n=c.group_size) + " · " + _when(c.starts_at, c.ends_at),
+                  ngettext("%(num)d person", "%(num)d people", c.group_size) + " · " + _when(c.starts_at, c.ends_at),
                   c.product.cover)
 
 
