@@ -326,6 +326,17 @@ def _translations(row, field_name: str, english: str) -> dict:
     return translations
 
 
+def _replace_image(row, prefix: str, image: StoredImage) -> None:
+    """Point `row`'s <prefix>_key/_width/_height/_widths columns at `image`; the files of
+    the one it replaces go once this commits."""
+    if getattr(row, f"{prefix}_key"):
+        forget_files(getattr(row, f"{prefix}_key"), getattr(row, f"{prefix}_widths"))
+    setattr(row, f"{prefix}_key", image.key)
+    setattr(row, f"{prefix}_width", image.width)
+    setattr(row, f"{prefix}_height", image.height)
+    setattr(row, f"{prefix}_widths", ",".join(map(str, image.widths)))
+
+
 def save_block(block: HomeBlock | None, kind: str, data: BlockData) -> HomeBlock:
     """Make (at the end of the page) or change a block."""
     if kind not in BLOCK_KINDS:
@@ -402,11 +413,7 @@ def save_slide(block: HomeBlock, slide: HomeSlide | None, data: SlideData) -> Ho
         slide = HomeSlide(block=block, position=len(block.slides) + 1, translations={})
         db.session.add(slide)
     if data.image is not None:
-        if slide.image_key:
-            forget_files(slide.image_key, slide.image_widths)
-        slide.image_key, slide.image_width = data.image.key, data.image.width
-        slide.image_height = data.image.height
-        slide.image_widths = ",".join(map(str, data.image.widths))
+        _replace_image(slide, "image", data.image)
     slide.alt = data.alt
     slide.translations = _translations(slide, "alt", data.alt_en)
     slide.link_kind, slide.link_id, slide.link_page = data.link_kind, data.link_id, data.link_page
@@ -460,19 +467,14 @@ def save_collection(collection: Collection | None, data: CollectionData) -> Coll
         collection = Collection(translations={})
         db.session.add(collection)
     collection.title, collection.description = data.title, data.description
-    translations = _translations(collection, "title", data.title_en)
-    collection.translations = translations
+    collection.translations = _translations(collection, "title", data.title_en)
     collection.translations = _translations(collection, "description", data.description_en)
     collection.published, collection.mode = data.published, data.mode
     collection.rule_category_id = data.rule_category_id
     collection.rule_keyword, collection.rule_sort = data.rule_keyword, data.rule_sort
     collection.rule_limit = data.rule_limit
     if data.cover is not None:
-        if collection.cover_key:
-            forget_files(collection.cover_key, collection.cover_widths)
-        collection.cover_key, collection.cover_width = data.cover.key, data.cover.width
-        collection.cover_height = data.cover.height
-        collection.cover_widths = ",".join(map(str, data.cover.widths))
+        _replace_image(collection, "cover", data.cover)
     kept = {item.product_id: item for item in collection.items}
     collection.items = [kept.get(pid) or CollectionProduct(product_id=pid)
                         for pid in data.product_ids]
