@@ -16,6 +16,7 @@ from shop.accounts.services import AccountError, authenticate, set_active
 from shop.analytics.models import OrderFact
 from shop.cart.models import CartItem
 from shop.db import db
+from shop.favourites.models import Favourite
 from shop.orders.models import Order, OrderEvent
 from shop.referrals import services as referrals
 from shop.wallet import services as wallet
@@ -39,6 +40,7 @@ FATE = {
     "passkeys": "erased",
     "addresses": "erased",
     "cart_items": "erased",
+    "favourites": "erased",
     "customer_tags": "erased: what staff noted about the person",
     "referral_bindings": "erased: to their referrer, and their referees' to them",
     "link_opens": "erased: the opens of their links; others' opens by their browser anonymised",
@@ -172,6 +174,7 @@ def _one_of_everything(app):
                                   to_status="refund_requested", actor_id=user.id,
                                   reason=secret["reason"]))
         db.session.add(CartItem(user_id=user.id, sku_id=sku.id, quantity=1))
+        db.session.add(Favourite(user_id=user.id, product_id=_product.id))
         db.session.commit()
         order_id = order.id
     PhoneCodeFactory(phone=person["signin_phone"])
