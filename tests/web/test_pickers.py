@@ -85,9 +85,12 @@ def test_the_fragment_is_for_admins(app):
     assert response.status_code == 302 and "/signin" in response.headers["Location"]
     assert anonymous.get("/admin/pick/product?q=a&name=p",
                          headers={"HX-Request": "true"}).status_code == 401
-    for role in ("shopper", "editor", "staff"):
+    for role in ("shopper", "staff"):
         client, _user = signed_in(app, role)
         assert client.get("/admin/pick/product?q=a&name=p").status_code == 403, role
+    editor, _user = signed_in(app, "editor")  # the kinds an editor's pages pick, no other
+    assert editor.get("/admin/pick/product?q=a&name=p").status_code == 200
+    assert editor.get("/admin/pick/customer?q=a&name=p").status_code == 403
 
 
 def test_the_fragment_refuses_unknown_kinds_and_odd_names(admin_client):
@@ -104,7 +107,9 @@ def test_each_domain_registers_the_kinds_it_owns(app):
     owners = {name: picking.lookup(name).describe.__module__ for name in picking.kinds()}
     assert owners == {"product": "shop.catalog.picking", "sku": "shop.catalog.picking",
                       "category": "shop.catalog.picking", "store": "shop.stores.picking",
-                      "customer": "shop.accounts.picking"}
+                      "customer": "shop.accounts.picking", "article": "shop.home.picking",
+                      "collection": "shop.home.picking", "groupbuy": "shop.home.picking",
+                      "flashitem": "shop.home.picking", "bargain": "shop.home.picking"}
 
 
 def test_an_unknown_kind_is_a_clear_error_in_a_form(app):
@@ -118,7 +123,8 @@ def test_an_unknown_kind_is_a_clear_error_in_a_form(app):
     with app.test_request_context(), pytest.raises(UnknownKind) as raised:
         OrderForm()
     assert "unknown picker kind 'order'" in str(raised.value)
-    assert "registered: category, customer, product, sku, store" in str(raised.value)
+    assert ("registered: article, bargain, category, collection, customer, flashitem, groupbuy, "
+            "product, sku, store") in str(raised.value)
 
 
 def test_masks():
