@@ -296,6 +296,10 @@ def test_an_editor_makes_a_slide_and_a_picked_collection_in_the_posted_order(app
     with app.app_context():
         c = db.session.scalar(select(Collection))
         assert [i.product_id for i in c.items] == [b.id, a.id]
+    assert client.post_form(f"/admin/home/collections/{c.id}/products/{b.id}/move",
+                            {"direction": "down"}).status_code == 303
+    with app.app_context():
+        assert [i.product_id for i in db.session.get(Collection, c.id).items] == [a.id, b.id]
     block = HomeBlockFactory(kind="banner")
     response = client.post_form(f"/admin/home/blocks/{block.id}/slides/new", {
         "alt": "年货节", "alt_en": "New Year fair", "link_kind": "collection",
