@@ -6,8 +6,10 @@ comparison leaves these objects out by name: shop.db.UNMODELLED):
 - SQLite: an FTS5 table, search_fts, reading its text from search_documents (external
   content) and kept in step by three triggers. A later migration that rebuilds
   search_documents in batch mode drops the triggers with it and must make them again.
-- PostgreSQL: a GIN index on to_tsvector('simple', ...) of the pre-segmented tokens
-  (no Chinese parser is needed: the tokens are already words).
+- PostgreSQL: a generated column, search_fts_vector, the 'simple' tsvector of the
+  pre-segmented tokens (no Chinese parser is needed: they are already words) weighted by
+  where they come from (title A, the product's own text B, its parent category C, so a
+  tsquery can ask for title hits alone), and a GIN index on it.
 The products a database already holds are indexed here, with the application's own
 indexing code (shop.search.indexing, Core statements only), so a deployment needs no step
 of its own; `flask shop reindex-search` rebuilds the index whenever wanted.
@@ -40,8 +42,13 @@ FTS5 = [
     "INSERT INTO search_fts(rowid, title_terms, body_terms, extra_terms) "
     "VALUES (new.product_id, new.title_terms, new.body_terms, new.extra_terms); END",
 ]
-GIN = ("CREATE INDEX search_fts_gin ON search_documents USING gin "
-       "(to_tsvector('simple'::regconfig, title_terms || ' ' || body_terms || ' ' || extra_terms))")
+POSTGRESQL = [
+    "ALTER TABLE search_documents ADD COLUMN search_fts_vector tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('simple'::regconfig, title_terms), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, body_terms), 'B') || "
+    "setweight(to_tsvector('simple'::regconfig, extra_terms), 'C')) STORED",
+    "CREATE INDEX search_fts_gin ON search_documents USING gin (search_fts_vector)",
+]
 
 
 def upgrade():
@@ -83,11 +90,8 @@ def upgrade():
         batch_op.create_index('ix_search_counts_day', ['day'], unique=False)
 
     bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        for statement in FTS5:
-            op.execute(statement)
-    else:
-        op.execute(GIN)
+    for statement in FTS5 if bind.dialect.name == "sqlite" else POSTGRESQL:
+        op.execute(statement)
     from shop.search.indexing import reindex
 
     reindex(bind)

@@ -27,19 +27,26 @@ def _keywords_form() -> KeywordsForm:
     return form
 
 
+def _saved(group: SynonymGroup | None, form: SynonymForm, message: str) -> bool:
+    """Save the posted group (a new one when None); False with the form's error if refused."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        services.save_group(group, form.terms.data, form.one_way.data)
+    except services.SearchError as exc:
+        form.terms.errors.append(str(exc))
+        return False
+    flash(message)
+    return True
+
+
 @bp.route("", methods=["GET", "POST"])
 @roles_required("admin")
 def index():
     """The page, and adding a synonym group."""
     form = SynonymForm()
-    if form.validate_on_submit():
-        try:
-            services.save_group(None, form.terms.data, form.one_way.data)
-        except services.SearchError as exc:
-            form.terms.errors.append(str(exc))
-        else:
-            flash(_("Synonyms added."))
-            return redirect(url_for("search_admin.index"), 303)
+    if _saved(None, form, _("Synonyms added.")):
+        return redirect(url_for("search_admin.index"), 303)
     return _page(form, _keywords_form(), 422 if request.method == "POST" else 200)
 
 
@@ -50,14 +57,8 @@ def edit(group_id: int):
     form = SynonymForm()
     if request.method == "GET":
         form.terms.data, form.one_way.data = " ".join(group.terms), group.one_way
-    if form.validate_on_submit():
-        try:
-            services.save_group(group, form.terms.data, form.one_way.data)
-        except services.SearchError as exc:
-            form.terms.errors.append(str(exc))
-        else:
-            flash(_("Synonyms saved."))
-            return redirect(url_for("search_admin.index"), 303)
+    if _saved(group, form, _("Synonyms saved.")):
+        return redirect(url_for("search_admin.index"), 303)
     return render("admin/search/edit.html", form=form, group=group,
                   status=422 if request.method == "POST" else 200)
 
