@@ -102,8 +102,11 @@ def _cached(key: str, load) -> list[Proof]:
 
 
 def recent_buyers(product_id: int) -> list[Proof]:
-    """The last RECENT paid orders of the product (any way it was bought), newest first:
-    one query, then PROOF_SECONDS from the cache."""
+    """The last RECENT paid orders of the product (any way it was bought), newest first,
+    each with when it was paid: one query, then PROOF_SECONDS from the cache. Newest is by
+    order id: the index of lines by (product, order) is read backwards and the query stops
+    after RECENT paid ones, however often the product sold (the time each was paid is
+    looked up for those only)."""
     def load():
         paid_at = (select(func.min(OrderEvent.created_at)).where(
             OrderEvent.order_id == Order.id, OrderEvent.to_status == "paid")
@@ -113,7 +116,7 @@ def recent_buyers(product_id: int) -> list[Proof]:
             select(User.nickname, paid_at.label("paid_at"), Order.kind)
             .join(User, User.id == Order.user_id)
             .where(Order.id.in_(bought), Order.status.in_(_PAID))
-            .order_by(paid_at.desc(), Order.id.desc()).limit(RECENT)).all()
+            .order_by(Order.id.desc()).limit(RECENT)).all()
 
     return [p for p in _cached(f"proof:product:{product_id}", load) if p.at is not None]
 

@@ -143,6 +143,8 @@ class OrderLine(db.Model):
                         name="paid_adds_up"),
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= paid_minor",
                         name="refunded_within_paid"),
+        # a product's newest orders first (its recent buyers on the product page)
+        Index("ix_order_lines_product_id_order_id", "product_id", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
