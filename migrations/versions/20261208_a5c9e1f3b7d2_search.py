@@ -48,6 +48,13 @@ POSTGRESQL = [
     "setweight(to_tsvector('simple'::regconfig, body_terms), 'B') || "
     "setweight(to_tsvector('simple'::regconfig, extra_terms), 'C')) STORED",
     "CREATE INDEX search_fts_gin ON search_documents USING gin (search_fts_vector)",
+    # A broad word is checked on the vector of every row it matches: the text columns
+    # (read by nothing at query time) go out of line, the vector stays in, so those rows
+    # take fewer pages (100 k products, a word in a quarter of them: 120 -> 85 ms).
+    "ALTER TABLE search_documents SET (toast_tuple_target = 128)",
+    "ALTER TABLE search_documents ALTER COLUMN title_terms SET STORAGE EXTERNAL, "
+    "ALTER COLUMN body_terms SET STORAGE EXTERNAL, ALTER COLUMN extra_terms SET STORAGE EXTERNAL, "
+    "ALTER COLUMN search_fts_vector SET STORAGE MAIN",
 ]
 
 

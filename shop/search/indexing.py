@@ -22,11 +22,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased, attributes
 
 from shop.catalog.models import Category, Product
+from shop.db import CacheVersion, upsert
 from shop.search.models import SearchDocument
 from shop.search.text import index_tokens
 
 BATCH = 2000
-PRODUCT_FIELDS = ("title", "subtitle", "selling_points", "translations", "category", "category_id")
+# What the index holds, and what decides whether search shows a product (status, archived):
+# a change to any of them reindexes the product and moves the "search" version.
+PRODUCT_FIELDS = ("title", "subtitle", "selling_points", "translations", "category", "category_id",
+                  "status", "archived_at", "price_minor")
 CATEGORY_FIELDS = ("name", "translations", "parent", "parent_id")
 
 _P, _C, _D = Product.__table__.c, Category.__table__.c, SearchDocument.__table__
@@ -64,7 +68,9 @@ def _rows(where):
 
 def reindex(connection: Connection, product_ids: Iterable[int] | None = None) -> int:
     """Write the index rows of these products (all products when None); returns how many.
-    Rows are replaced (DELETE then INSERT: SQLite's triggers keep its FTS5 table in step)."""
+    Rows are replaced (DELETE then INSERT: SQLite's triggers keep its FTS5 table in step),
+    and the "search" version moves (cached results are keyed by it)."""
+    bump_search(connection)
     if product_ids is not None:
         ids = sorted(set(product_ids))
         count = 0
@@ -130,3 +136,11 @@ def _apply(session, flush_context):
             _P.category_id.in_(category_ids) | _P.category_id.in_(under))).scalars())
     if ids:
         reindex(connection, ids)
+
+
+def bump_search(connection: Connection) -> None:
+    """A new version of "search" (cached results are keyed by it), in the flush: one
+    UPSERT on the connection (the session's own bump_version() cannot run mid-flush)."""
+    table = CacheVersion.__table__
+    connection.execute(upsert(CacheVersion).values(name="search", version=1).on_conflict_do_update(
+        index_elements=["name"], set_={"version": table.c.version + 1}))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.catalog import services as catalog
 from shop.catalog.models import Product
-from shop.db import RowsPage, bump_version, db, local_day, upsert, utcnow, version_of
+from shop.db import RowsPage, bump_version, db, local_day, upsert, utcnow, version_of, versions
 from shop.extensions import cache
 from shop.search.models import KEYWORD_KINDS, SearchCount, SearchDocument, SearchKeyword, SynonymGroup
 from shop.search.text import Word, normalise, split_query
@@ -46,6 +46,9 @@ class SearchError(ValueError):
 class Query:
     text: str                # as typed, trimmed
     words: tuple[Word, ...]  # what is looked for (empty: nothing searchable was typed)
+    # The catalogue's and the search words' versions when it was read: cached pages of
+    # results are keyed by them (shop.search.indexing bumps "search" as the index changes).
+    versions: tuple = ()
 
 
 # --- synonyms --------------------------------------------------------------------------
@@ -79,7 +82,9 @@ def parse(q: str) -> Query:
         raise SearchError(_("Type at most %(n)d characters.", n=MAX_QUERY))
     if not q or not any(ch.isalnum() for ch in q):
         return Query(q, ())
-    return Query(q, tuple(split_query(q, synonyms())[:MAX_WORDS]))
+    catalog_version, search_version = versions("catalog", "search")
+    return Query(q, tuple(split_query(q, synonyms(search_version or 0))[:MAX_WORDS]),
+                 (catalog_version, search_version))
 
 
 # --- matching and order ----------------------------------------------------------------
@@ -163,22 +168,43 @@ def _ranked(words, sort: str, limit: int, offset: int = 0):
             .order_by(*order).limit(limit).offset(offset))
 
 
+def _cached(query: Query, kind: str, *parts, build):
+    """What build() returns for this query, kept in the cache until the catalogue or the
+    index changes (their versions are in the key): a popular broad word is ranked once,
+    not on every request. Sales counters do not move the versions, so an order by sales
+    is at most CACHE_DEFAULT_TIMEOUT old, as on category pages."""
+    key = ":".join(str(part) for part in ("search", kind, *query.versions, *parts, normalise(query.text)))
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        cache.set(key, found)
+    return found
+
+
 def search(query: Query, *, sort: str = RELEVANCE, page: int = 1, per_page: int = 20) -> RowsPage:
-    """A page of the products on sale that hold every word of the query."""
+    """A page of the products on sale that hold every word of the query: from the cache,
+    two statements (the page's products, their images); else three more (a count capped
+    at COUNT_CAP, the page's ids in order) first."""
     if not query.words:
         return RowsPage([], 1, per_page, 0)
-    total = db.session.execute(select(func.count()).select_from(
-        _found(query.words, Product.id).limit(COUNT_CAP + 1).subquery())).scalar()
-    pages = max(1, -(-min(total, COUNT_CAP) // per_page))
-    page = min(max(page, 1), pages)
-    items = _page(query.words, sort, per_page, (page - 1) * per_page, images=True) if total else []
-    return RowsPage(items, page, per_page, min(total, COUNT_CAP), more=total > COUNT_CAP)
+
+    def build():
+        total = db.session.execute(select(func.count()).select_from(
+            _found(query.words, Product.id).limit(COUNT_CAP + 1).subquery())).scalar()
+        shown = max(1, min(page, -(-min(total, COUNT_CAP) // per_page)))
+        return total, shown, _ranked_ids(query.words, sort, per_page, (shown - 1) * per_page) if total else []
+
+    total, shown, ids = _cached(query, "page", sort, page, per_page, build=build)
+    return RowsPage(_products(ids, images=True), shown, per_page, min(total, COUNT_CAP),
+                    more=total > COUNT_CAP)
 
 
-def _page(words, sort: str, limit: int, offset: int, images: bool) -> list[Product]:
-    """The products of one page in the ranked order: their ids, then the products (and
-    their images: one IN query)."""
-    ids = list(db.session.scalars(_ranked(words, sort, limit, offset)))
+def _ranked_ids(words, sort: str, limit: int, offset: int) -> list[int]:
+    return list(db.session.scalars(_ranked(words, sort, limit, offset)))
+
+
+def _products(ids: list[int], images: bool) -> list[Product]:
+    """The products of these ids, in their order (and their images: one IN query)."""
     if not ids:
         return []
     query = select(Product).where(Product.id.in_(ids))
@@ -189,10 +215,11 @@ def _page(words, sort: str, limit: int, offset: int, images: bool) -> list[Produ
 
 
 def suggest(query: Query, limit: int = 6) -> list[Product]:
-    """The best matches' titles for the box as one types (one statement, no images)."""
+    """The best matches' titles for the box as one types (no images)."""
     if not query.words:
         return []
-    return _page(query.words, RELEVANCE, limit, 0, images=False)
+    ids = _cached(query, "suggest", limit, build=lambda: _ranked_ids(query.words, RELEVANCE, limit, 0))
+    return _products(ids, images=False)
 
 
 def best_sellers(limit: int = 6) -> list[Product]:
