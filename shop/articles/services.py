@@ -17,7 +17,7 @@ from shop.articles import markup
 from shop.articles.models import (Article, ArticleCategory, ArticleEvent, ArticleProduct,
                                   ArticleRevision, Tag, article_tags)
 from shop.catalog.models import Product
-from shop.catalog.services import on_sale, text_matches
+from shop.catalog.services import lead_sku, on_sale, text_matches
 from shop.db import RowsPage, bump_version, db, utcnow
 from shop.media.services import StoredImage
 from shop.orders.models import PAID_STATUSES, Order, OrderLine
@@ -375,8 +375,7 @@ class EmbedCard:
 
     @property
     def price_minor(self) -> int:
-        """The cheapest option in stock (of all options when every one is sold out)."""
-        return min(sku.price_minor for sku in [s for s in self.skus if s.stock > 0] or self.skus)
+        return lead_sku(self.skus).price_minor
 
 
 def embed_cards(product_ids: list[int]) -> dict[int, EmbedCard]:

@@ -164,6 +164,16 @@ def valid_choice(skus: list[LiveSku], values: list[str]) -> list[str]:
     return values if all(value in known[i] for i, value in enumerate(values)) else []
 
 
+def lead_sku(skus: list):
+    """The option a product leads with wherever one price stands for it (the product page
+    before a choice, an article's card, the distributor kit): the cheapest in stock, the
+    first of them in the given order on a tie; the cheapest of all when every one is sold
+    out (never a sold-out option's price below those in stock). None without options."""
+    def price(sku):
+        return sku.price_minor
+    return min((s for s in skus if s.stock > 0), key=price, default=None) or min(skus, key=price, default=None)
+
+
 def choose_sku(skus: list[LiveSku], values: list[str]) -> LiveSku | None:
     """The SKU whose option values are `values`; the first in stock when no choice was
     made yet."""

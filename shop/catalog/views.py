@@ -122,8 +122,8 @@ def product(product_id: int):
     chose = bool(chosen)
     if chose:
         sku = services.choose_sku(skus, chosen)
-    else:  # the cheapest in stock (the first of them in the picker's order), else the first
-        sku = min((s for s in skus if s.stock > 0), key=lambda s: s.price_minor, default=skus[0])
+    else:
+        sku = services.lead_sku(skus)
     chosen = chosen or list(sku.option_values)
 
     def load():

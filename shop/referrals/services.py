@@ -742,13 +742,12 @@ def withdrawals_of(user_id: int, limit: int = 50) -> list[Withdrawal]:
                                    .order_by(Withdrawal.id.desc()).limit(limit)))
 
 
-def per_sale_minor(user_id: int, product: Product) -> int:
-    """What one unit sold at the product's lowest price earns this user at level 1, after
+def per_sale_minor(user_id: int, sku: Sku | None) -> int:
+    """What one unit of this option sold at its price earns this user at level 1, after
     the margin guard (no discounts assumed)."""
-    sku = min((s for s in product.skus if s.active), key=lambda s: s.price_minor, default=None)
     if sku is None:
         return 0
-    earned = commission_on([(product.id, sku.id, sku.price_minor)], 1, standing(user_id))
+    earned = commission_on([(sku.product_id, sku.id, sku.price_minor)], 1, standing(user_id))
     return min(earned, margin_cap(sku.price_minor, sku.cost_minor))
 
 

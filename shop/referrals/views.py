@@ -194,6 +194,8 @@ def kit(product_id: int):
     """What a distributor needs to sell one product: its selling points, the article that
     converts best with its link, and what one sale earns."""
     product = catalog.get_product_for_shoppers(product_id) or abort(404)
+    # the price and the earnings of the option the product page leads with
+    lead = catalog.lead_sku([sku for sku in product.skus if sku.active])
     best = articles.best_converting(product_id)
     code = current_user.referral_code
     _clicks, visitors, buyers = services.link_reach([current_user.id], target=f"p{product_id}")[current_user.id]
@@ -205,7 +207,7 @@ def kit(product_id: int):
                   article_rate_bp=services.conversion_bp(best[2], best[1]) if best else None,
                   product_link=links.short_url(code, f"p{product_id}"),
                   article_link=links.short_url(code, f"a{best[0].id}") if best else None,
-                  per_sale=services.per_sale_minor(current_user.id, product),
+                  lead=lead, per_sale=services.per_sale_minor(current_user.id, lead),
                   may_earn=services.may_earn(current_user.id),
                   poster=url_for("referrals.poster_image", value=links.token(code, f"p{product_id}")))
 

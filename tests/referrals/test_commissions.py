@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from shop.catalog import services as catalog
 from shop.catalog.models import Product, Sku
 from shop.db import db
 from shop.referrals import services
@@ -113,11 +114,17 @@ def test_the_margin_guard_counts_the_cost_of_the_skus_sold(app):
         rows = {c.level: c for c in db.session.scalars(select(Commission).where(Commission.order_id == order_id))}
         assert (rows[1].uncapped_minor, rows[1].amount_minor) == (1000, 133)
         assert (rows[2].uncapped_minor, rows[2].amount_minor) == (500, 66)
-    # the distributor kit's "per sale" (the cheapest SKU, the 5斤 box once it is cheaper)
+    # the distributor kit's "per sale": of the option the product page leads with (the
+    # cheapest in stock: the 5斤 box once it is cheaper, the 1斤 again once it sells out)
+    def lead():
+        return catalog.lead_sku([s for s in db.session.get(Product, product.id).skus if s.active])
+
     with app.app_context():
-        assert services.per_sale_minor(b, db.session.get(Product, product.id)) == 1000
+        assert (lead().id, services.per_sale_minor(b, lead())) == (small.id, 1000)
         db.session.get(Sku, big.id).price_minor = 9900
-        assert services.per_sale_minor(b, db.session.get(Product, product.id)) == 110  # 99.00 - 88.00 - 9.90
+        assert (lead().id, services.per_sale_minor(b, lead())) == (big.id, 110)  # 99.00 - 88.00 - 9.90
+        db.session.get(Sku, big.id).stock = 0
+        assert (lead().id, services.per_sale_minor(b, lead())) == (small.id, 1000)
         db.session.rollback()
 
 
