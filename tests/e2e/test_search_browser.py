@@ -1,6 +1,7 @@
 """A shopper on a phone (390x844, Chinese) searches the everyday words 芒果, 水果 and 茶叶
 over the demo's category and product names with the demo's own search words, sees a
-suggestion while typing, and finds the mango, the fruit and the tea."""
+suggestion while typing, and finds the mango, the fruit and the tea; the search is
+remembered (a POST once the page has loaded) and offered again on the empty page."""
 
 import pytest
 from playwright.sync_api import expect
@@ -43,5 +44,9 @@ def test_everyday_words_find_the_mango_the_fruit_and_the_tea(page, demo_like):
     expect(results).to_have_text(["智利车厘子 JJ级", "海南贵妃芒 新鲜当季"])  # no tea, no coffee
 
     page.locator("#q").fill("茶叶")
-    page.locator("#q").press("Enter")
+    with page.expect_response("**/search/seen") as seen:  # the page remembers it by POST (htmx, CSRF header)
+        page.locator("#q").press("Enter")
     expect(results).to_have_text(["明前西湖龙井 特级"])
+    assert seen.value.status == 204
+    page.goto("/search")  # recent (and now hot) searches
+    expect(page.get_by_role("link", name="茶叶").first).to_be_visible()
