@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased, attributes
 from shop.catalog.models import Category, Product
 from shop.db import CacheVersion, upsert
 from shop.search.models import SearchDocument
-from shop.search.text import index_tokens
+from shop.search.text import index_tokens, pinyin_tokens
 
 BATCH = 2000
 # What the index holds, and what decides whether search shows a product (status, archived):
@@ -44,7 +44,7 @@ def document(row) -> dict:
     """The index row of one product from its row joined with its category and parent."""
     return {
         "product_id": row.id,
-        "title_terms": index_tokens(row.title, _en(row.translations, "title")),
+        "title_terms": index_tokens(row.title, _en(row.translations, "title")) + " " + pinyin_tokens(row.title),
         "body_terms": index_tokens(row.subtitle, row.selling_points, _en(row.translations, "subtitle"),
                                    _en(row.translations, "selling_points"),
                                    row.category_name, _en(row.category_translations, "name")),

@@ -7,6 +7,13 @@ and each word must then be found as the bigrams that spell it: "海南芒果" is
 海南贵妃芒果 holds although it never holds 南芒. A query word of one Han character is
 matched as that character; a Latin word as a prefix ("mango" finds "mangoes").
 
+Titles are also indexed by their pinyin (tone marks dropped, ü as v): every run of
+syllables from each Han character on, up to PINYIN_SPAN of them, so "mangguo", "guifei" or
+"hainanguifei" typed as Latin letters (a prefix) find 海南贵妃芒果. Each character reads as
+its first (most common) reading in pypinyin's character table, read as data (20 ms, a
+few MB) rather than through pypinyin itself (its phrase tables cost ~60 MB a process):
+a polyphone in a rare reading (重庆 read zhong-) is found by its common one only.
+
 jieba costs ~0.1 s to import and ~0.6-0.9 s (and ~65 MB) to load its dictionary, so it
 is loaded once per process at the first query that needs it (queries of one Han word or
 of Latin words only never load it). The index side never uses it: bigrams find what any
@@ -44,6 +51,38 @@ def index_tokens(*texts: str) -> str:
             seen.update(dict.fromkeys(_han_tokens(run)))
         for word in WORD.findall(HAN.sub(" ", text)):
             seen[word[:MAX_WORD]] = None
+    return " ".join(seen)
+
+
+PINYIN_SPAN = 6
+_pinyin: dict[int, str] | None = None
+
+
+def _pinyin_table() -> dict[int, str]:
+    global _pinyin
+    if _pinyin is None:
+        import importlib.util
+        import json
+        from pathlib import Path
+
+        folder = Path(importlib.util.find_spec("pypinyin").submodule_search_locations[0])
+        readings = json.loads((folder / "pinyin_dict.json").read_text(encoding="utf-8"))
+        _pinyin = {int(code): "".join(ch for ch in unicodedata.normalize(
+                       "NFKD", reading.split(",")[0]).replace("u\u0308", "v") if ch.isascii())
+                   for code, reading in readings.items()}
+    return _pinyin
+
+
+def pinyin_tokens(text: str) -> str:
+    """The pinyin tokens of `text`'s Han runs, space-separated, each once."""
+    table, seen = _pinyin_table(), {}
+    for run in HAN.findall(normalise(text)):
+        syllables = [table.get(ord(ch), "") for ch in run]
+        for i, first in enumerate(syllables):
+            if first:
+                span = syllables[i:i + PINYIN_SPAN]
+                cut = span.index("") if "" in span else len(span)
+                seen["".join(span[:cut])[:MAX_WORD]] = None
     return " ".join(seen)
 
 

@@ -61,6 +61,7 @@ def shelf(app):
 def test_everyday_words_find_the_fruit_the_snacks_and_the_tea(client, shelf):
     assert found(client, "芒果") == ["海南贵妃芒 新鲜当季"]
     assert found(client, "mango") == ["海南贵妃芒 新鲜当季"]
+    assert found(client, "guifeim") == ["海南贵妃芒 新鲜当季"]  # pinyin, as typed so far
     assert found(client, "海南芒果") == ["海南贵妃芒 新鲜当季"]  # jieba: 海南 + 芒果
     assert found(client, "水果") == ["烟台红富士苹果", "海南贵妃芒 新鲜当季"]  # by sales
     assert found(client, "零食") == ["每日坚果 混合果仁"]

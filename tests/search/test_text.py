@@ -3,7 +3,7 @@
 import pytest
 
 from shop.search.services import _fts5, _tsquery
-from shop.search.text import index_tokens, normalise, split_query
+from shop.search.text import index_tokens, normalise, pinyin_tokens, split_query
 
 pytestmark = pytest.mark.pages  # pure functions: no database behaviour changes them
 
@@ -39,3 +39,8 @@ def test_odd_characters_never_reach_the_full_text_syntax():
     assert _tsquery(words) == "(('芒')) & (('or':*)) & (('near':*)) & (('x':*))"
     assert split_query("!!! ？？", {}) == []
     assert normalise("  ＡＢＣ　１２ ") == "abc 12"
+
+
+def test_titles_are_indexed_by_pinyin_runs_that_a_latin_prefix_finds():
+    assert pinyin_tokens("海南贵妃芒 绿茶").split() == [
+        "hainanguifeimang", "nanguifeimang", "guifeimang", "feimang", "mang", "lvcha", "cha"]
