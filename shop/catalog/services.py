@@ -119,15 +119,14 @@ def featured_products(limit: int = 8) -> list[Product]:
     return list(db.session.scalars(query))
 
 
-def list_products(*, category: Category | None = None, q: str = "", sort: str = DEFAULT_SORT,
+def list_products(*, category: Category | None = None, sort: str = DEFAULT_SORT,
                   page: int = 1, per_page: int = 20):
-    """A page of products on sale (Flask-SQLAlchemy Pagination: two queries + images)."""
+    """A page of products on sale (Flask-SQLAlchemy Pagination: two queries + images).
+    (What shoppers search goes through shop.search.)"""
     query = on_sale().options(selectinload(Product.images))
     if category is not None:
         ids = [category.id] + [child.id for child in category.children if child.active]
         query = query.where(Product.category_id.in_(ids))
-    if q:
-        query = query.where(text_matches(q))
     query = query.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
     return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
 
