@@ -289,7 +289,8 @@ def run_wrk(url: str, seconds: int, connections: int, master: int,
 
 
 class Assets(HTMLParser):
-    """Collects <link rel=stylesheet href> and <script src> in .urls."""
+    """Collects <link rel=stylesheet href>, <script src> and the fragments htmx fetches as
+    the page loads (hx-get with hx-trigger "load": part of the first view) in .urls."""
 
     def __init__(self):
         super().__init__()
@@ -301,10 +302,13 @@ class Assets(HTMLParser):
             self.urls.append(a["href"])
         elif tag == "script" and a.get("src"):
             self.urls.append(a["src"])
+        elif a.get("hx-get") and "load" in (a.get("hx-trigger") or "").split(","):
+            self.urls.append(a["hx-get"])
 
 
 def page_weight(page_url: str) -> list[tuple[str, int, int]]:
-    """[(path, raw bytes, gzip -6 bytes)] for the page and its same-origin CSS and JS."""
+    """[(path, raw bytes, gzip -6 bytes)] for the page, its same-origin CSS and JS and the
+    fragments it loads."""
     html = urllib.request.urlopen(page_url, timeout=10).read()
     parser = Assets()
     parser.feed(html.decode())
@@ -327,6 +331,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians shown")
+    parser.add_argument("--weight-only", action="store_true",
+                        help="only the SQL statements and the first-view weights (no wrk)")
     args = parser.parse_args()
     tmp, env = demo_instance("shop-bench-")
     servers = []
@@ -346,8 +352,11 @@ def main() -> None:
         servers.append(shop)
         wait_until_up(*empty, tmp / "empty.log")
         wait_until_up(*shop, tmp / "shop.log")
+        weights = {name: page_weight(shop[1] + pages[name]) for name in ("home", "product")}
+        if args.weight_only:
+            args.rounds = 0
         runs = [("empty /", empty, "/")] + [(f"{n} {u}", shop, u) for n, u in pages.items()]
-        for _label, (_proc, base), path in runs:
+        for _label, (_proc, base), path in runs if args.rounds else []:
             subprocess.run(["/usr/bin/wrk", "-t1", "-c2", "-d1s", base + path],
                            capture_output=True, check=True)  # warm-up, not counted
         # Rounds interleave the pages, so a slow spell of this shared machine hits all of
@@ -362,34 +371,34 @@ def main() -> None:
                     result["problems"].insert(0, f"a single GET answered {status}, not 200")
                 rounds[label].append(result)
         results = {}
-        for label, runs_of_page in rounds.items():
+        for label, runs_of_page in rounds.items() if args.rounds else []:
             shares = [100 * r["rps"] / e["rps"] for r, e in zip(runs_of_page, rounds["empty /"])]
             results[label] = {
                 key: statistics.median(r[key] for r in runs_of_page)
                 for key in ("rps", "p50", "p99", "cpu_ms")
             } | {"share": statistics.median(shares),
                  "problems": sorted({p for r in runs_of_page for p in r["problems"]})}
-        weight = page_weight(shop[1] + product)
     finally:
         for proc, _base in servers:
             stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\nThroughput: gunicorn -w {args.workers} -k sync, "
-          f"wrk -t{min(2, args.connections)} -c{args.connections} -d{args.duration}s, "
-          f"median of {args.rounds} interleaved rounds")
-    print(f"{'page':<20}{'req/s':>9}{'% empty':>9}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'CPU ms/req':>12}  target")
-    for label, r in results.items():
-        share = r["share"]
-        target = ""
-        if label.startswith(("category", "product")):
-            target = f">= {SHARE_TARGET:.0f} %  " + ("ok" if share >= SHARE_TARGET else "MISSED")
-        print(f"{label:<20}{r['rps']:>9.0f}{share:>8.1f}%{r['p50']:>9.2f}{r['p99']:>9.2f}"
-              f"{r['cpu_ms']:>12.2f}  {target}")
-    for label, r in results.items():
-        for problem in r["problems"]:
-            print(f"  WARNING {label}: {problem}")
+    if results:
+        print(f"\nThroughput: gunicorn -w {args.workers} -k sync, "
+              f"wrk -t{min(2, args.connections)} -c{args.connections} -d{args.duration}s, "
+              f"median of {args.rounds} interleaved rounds")
+        print(f"{'page':<20}{'req/s':>9}{'% empty':>9}{'p50 ms':>9}{'p99 ms':>9}"
+              f"{'CPU ms/req':>12}  target")
+        for label, r in results.items():
+            share = r["share"]
+            target = ""
+            if label.startswith(("category", "product")):
+                target = f">= {SHARE_TARGET:.0f} %  " + ("ok" if share >= SHARE_TARGET else "MISSED")
+            print(f"{label:<20}{r['rps']:>9.0f}{share:>8.1f}%{r['p50']:>9.2f}{r['p99']:>9.2f}"
+                  f"{r['cpu_ms']:>12.2f}  {target}")
+        for label, r in results.items():
+            for problem in r["problems"]:
+                print(f"  WARNING {label}: {problem}")
 
     print("\nSQL statements per request (in-process test client): cold = fragment cache empty,"
           " warm = filled")
@@ -405,14 +414,15 @@ def main() -> None:
             target = f"ERROR: HTTP {r['status']} {r['error']}"
         print(f"{label:<36}{r['n']:>6}{r['warm']:>6}{r['shown']:>9}  {target}")
 
-    print(f"\nFirst view of the product page {product} (images aside), gzip level 6")
-    print(f"{'file':<40}{'raw B':>9}{'gzip B':>9}")
-    for path, raw, packed in weight:
-        print(f"{path:<40}{raw:>9}{packed:>9}")
-    total = sum(row[2] for row in weight)
-    verdict = "ok" if total <= WEIGHT_TARGET else "MISSED"
-    print(f"{'total':<40}{sum(row[1] for row in weight):>9}{total:>9}  "
-          f"target <= {WEIGHT_TARGET // 1000} KB ({WEIGHT_TARGET} B)  {verdict}")
+    for name, weight in weights.items():
+        print(f"\nFirst view of the {name} page {pages[name]} (images aside), gzip level 6")
+        print(f"{'file':<40}{'raw B':>9}{'gzip B':>9}")
+        for path, raw, packed in weight:
+            print(f"{path:<40}{raw:>9}{packed:>9}")
+        total = sum(row[2] for row in weight)
+        verdict = "ok" if total <= WEIGHT_TARGET else "MISSED"
+        print(f"{'total':<40}{sum(row[1] for row in weight):>9}{total:>9}  "
+              f"target <= {WEIGHT_TARGET // 1000} KB ({WEIGHT_TARGET} B)  {verdict}")
 
 
 if __name__ == "__main__":

@@ -58,31 +58,6 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   if (style.trim().startsWith("outerHTML")) detail.swapOverride = "innerHTML";
 });
 
-// Pickers (templates/_macros/picker.html): a match chosen from the search results moves to
-// the current choice (one choice: it replaces the one there; several: it is added), and
-// the search box empties, so submitting the form saves the choice rather than searching.
-// Enter in a search box searches instead of submitting (the address picker's district
-// search too: orders/_divisions.html). Without JavaScript the matches
-// come back with the form after a submit, and are chosen there.
-document.addEventListener("change", (event) => {
-  const input = event.target;
-  const results = input.closest && input.closest(".pick-results");
-  if (!results || !input.checked) return;
-  const pick = results.closest(".pick");
-  const current = pick.querySelector("[data-pick-current]");
-  const option = input.closest("[data-pick-option]");
-  for (const empty of current.querySelectorAll("[data-pick-empty]")) empty.remove();
-  if (input.type === "radio") {
-    for (const old of current.querySelectorAll("[data-pick-option]")) old.remove();
-    current.prepend(option);
-    results.replaceChildren();
-  } else {
-    const same = [...current.querySelectorAll("input")].some((i) => i.value === input.value);
-    if (same) option.remove(); else current.append(option);
-  }
-  const box = pick.querySelector("input[type=search]");
-  if (box) box.value = "";
-});
 // A district picked from the address picker's search (orders/_divisions.html, swapped
 // in marked data-picked) changes the province, city and district with no "change" of
 // their own: the picker sends one, so what follows them (the checkout's shipping) does.
@@ -92,9 +67,10 @@ document.addEventListener("htmx:load", (event) => {
     picker.dispatchEvent(new Event("change", { bubbles: true }));
   }
 });
+// Enter in the address picker's district search searches instead of submitting.
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && event.target.matches
-      && event.target.matches(".pick input[type=search], .division-search input[type=search]")) {
+      && event.target.matches(".division-search input[type=search]")) {
     event.preventDefault();
     htmx.trigger(event.target, "search");
   }
