@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from shop.accounts import sheet
 from shop.bargains import services
@@ -155,26 +156,20 @@ def buy(bargain_id: int):
     return redirect_to(url_for("orders.detail", order_id=order.id))
 
 
-@bp.get("/p/<int:product_id>/bargains")
-def for_product(product_id: int):
-    """Loaded by the product page after it shows: the campaign on now for this product
-    with the lowest floor, or nothing."""
-    campaigns = services.campaigns_for_product(product_id)
-    return render("bargains/_for_product.html", campaign=campaigns[0] if campaigns else None)
-
-
-def _bar_offer(product_id: int) -> dict:
-    """The action bar's "bargain" (catalog.views.PRODUCT_OFFERS): the campaign with the
-    lowest floor, at that floor."""
+def _product_offers(product_id: int) -> dict:
+    """For the product page (catalog.views.PRODUCT_OFFERS, cached there for all visitors):
+    the campaign on now with the lowest floor, as a section and as the action bar's
+    "bargain" at that floor; nothing without one."""
     campaigns = services.campaigns_for_product(product_id)
     if not campaigns:
         return {}
     best = campaigns[0]
     return {"way": WayToBuy("bargain", url_for("bargains.campaign", campaign_id=best.id),
-                            best.floor_price_minor, best.currency)}
+                            best.floor_price_minor, best.currency),
+            "html": Markup(render_template("bargains/_for_product.html", campaign=best))}
 
 
-PRODUCT_OFFERS["bargains"] = _bar_offer
+PRODUCT_OFFERS["bargains"] = _product_offers
 
 
 # --- share links and posters ------------------------------------------------------------

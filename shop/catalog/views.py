@@ -77,6 +77,9 @@ OFFERS_SECONDS = 30
 # a favourite; the browsing history kept in the session): its result is in `visitor`.
 PRODUCT_VISIT: dict[str, Callable[[int], object]] = {}
 WAY_ORDER = ("group", "flash", "bargain")
+# the order of the domains' sections under the price (PRODUCT_OFFERS keys): the price's own
+# offers (limited-time, flash, reductions) first, then the groups, then the bargain
+SECTION_ORDER = ("flash", "groups", "bargains")
 
 
 def _offers(product_id: int, generation) -> tuple[list[WayToBuy], Markup]:
@@ -85,7 +88,9 @@ def _offers(product_id: int, generation) -> tuple[list[WayToBuy], Markup]:
     key = f"offers:{product_id}:{generation}:{get_locale()}:{int(time.time() // OFFERS_SECONDS)}"
     found = cache.get(key)
     if found is None:
-        parts = [part(product_id) for part in PRODUCT_OFFERS.values()]
+        last = len(SECTION_ORDER)
+        names = sorted(PRODUCT_OFFERS, key=lambda n: SECTION_ORDER.index(n) if n in SECTION_ORDER else last)
+        parts = [PRODUCT_OFFERS[name](product_id) for name in names]
         ways = sorted((p["way"] for p in parts if p.get("way")), key=lambda w: WAY_ORDER.index(w.kind))
         found = (ways, "".join(str(p.get("html") or "") for p in parts))
         cache.set(key, found, timeout=OFFERS_SECONDS * 2)

@@ -78,13 +78,6 @@ def _for_product(product_id: int) -> dict:
             "joined": discovery.joined_counts(ids), "recent": discovery.recent_buyers(product_id)}
 
 
-@bp.get("/p/<int:product_id>/groups")
-def for_product(product_id: int):
-    """The product page's group section on its own (the page renders it itself now:
-    _product_offers)."""
-    return render("groups/_for_product.html", **_for_product(product_id))
-
-
 def _product_offers(product_id: int) -> dict:
     """For the product page (catalog.views.PRODUCT_OFFERS, cached there for all visitors):
     the group section under the price, and "start a group" for the action bar at the

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from shop.accounts import sheet
 from shop.catalog.views import PRODUCT_OFFERS, WayToBuy
@@ -71,31 +72,28 @@ def mine():
 # --- on the product page ----------------------------------------------------------------
 
 
-@bp.get("/p/<int:product_id>/offers")
-def for_product(product_id: int):
-    """Loaded by the product page after it shows: its limited-time price, its flash
-    sale (on or next), and the full reductions it counts toward."""
+def _product_offers(product_id: int) -> dict:
+    """For the product page (catalog.views.PRODUCT_OFFERS, cached there for all visitors):
+    its limited-time price, its flash sale (on or next) and the full reductions it counts
+    toward, under the price; and the action bar's "grab it now" while the flash sale is
+    on, at its price."""
     from shop.catalog.services import get_product_for_shoppers
 
-    product = get_product_for_shoppers(product_id) or abort(404)
-    now = utcnow()
-    return render("promotions/_for_product.html", timed=services.timed_price_for(product, now),
-                  flash_item=services.flash_for_product(product.id, now),
-                  reductions=services.full_reductions_for(product, now), now=now)
-
-
-def _bar_offer(product_id: int) -> dict:
-    """The action bar's "grab it now" (catalog.views.PRODUCT_OFFERS): the product's flash
-    sale while it is on, at its price."""
+    product = get_product_for_shoppers(product_id)
+    if product is None:
+        return {}
     now = utcnow()
     item = services.flash_for_product(product_id, now)
-    if item is None or item.session.starts_at > now:
-        return {}
-    return {"way": WayToBuy("flash", url_for("promotions.flash_page", item_id=item.id),
-                            item.price_minor, item.currency, ((item.sku_id, item.price_minor),))}
+    way = None
+    if item is not None and item.session.starts_at <= now:
+        way = WayToBuy("flash", url_for("promotions.flash_page", item_id=item.id),
+                       item.price_minor, item.currency, ((item.sku_id, item.price_minor),))
+    html = render_template("promotions/_for_product.html", timed=services.timed_price_for(product, now),
+                           flash_item=item, reductions=services.full_reductions_for(product, now), now=now)
+    return {"way": way, "html": Markup(html)}
 
 
-PRODUCT_OFFERS["flash"] = _bar_offer
+PRODUCT_OFFERS["flash"] = _product_offers
 
 
 # --- flash sales ------------------------------------------------------------------------

@@ -306,16 +306,16 @@ def test_the_product_page_offers_show_the_flash_sale_and_the_limited_time_price(
     with app.app_context():
         h.timed(product_id, kind="percent", percent_bp=2000)  # 50.00 -> 40.00
         db.session.commit()
-    offers = client.get(f"/p/{product_id}/offers", headers=EN).get_data(as_text=True)
+    offers = client.get(f"/p/{product_id}", headers=EN).get_data(as_text=True)
     assert "Flash sale at CN¥5.00, now on" in offers and f"/flash/items/{item_id}" in offers
     assert "Limited-time price CN¥40.00\n" in offers and 'class="countdown"' in offers
 
     _later, _sku, later_product = _item(app, price=800, starts_in=3 * h.HOUR)
-    offers = client.get(f"/p/{later_product}/offers", headers=EN).get_data(as_text=True)
+    offers = client.get(f"/p/{later_product}", headers=EN).get_data(as_text=True)
     assert "Flash sale at CN¥8.00 from" in offers and "Limited-time price" not in offers
 
     plain, _skus = product_with_skus()
-    assert "product-offers" not in client.get(f"/p/{plain.id}/offers").get_data(as_text=True)
+    assert "product-offers" not in client.get(f"/p/{plain.id}").get_data(as_text=True)
 
 
 

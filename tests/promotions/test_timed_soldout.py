@@ -22,7 +22,7 @@ def _offer_line(app, client, skus, **timed) -> tuple[str, str]:
         offer = h.timed(product.id, **timed)  # 20 % off every option by default
         db.session.commit()
         ends_at = offer.ends_at
-    html = client.get(f"/p/{product.id}/offers", headers=EN).get_data(as_text=True)
+    html = client.get(f"/p/{product.id}", headers=EN).get_data(as_text=True)
     line = html.split('data-testid="timed-price">', 1)[1].split("</p>", 1)[0]
     with app.test_request_context(headers=EN):
         return " ".join(line.split()), format_datetime(ends_at, "short")
@@ -52,6 +52,6 @@ def test_an_offer_on_a_sold_out_option_only_says_so(app, client):
     with app.app_context():
         h.timed(product.id, sku_id=small.id)
         db.session.commit()
-    html = client.get(f"/p/{product.id}/offers", headers=EN).get_data(as_text=True)
+    html = client.get(f"/p/{product.id}", headers=EN).get_data(as_text=True)
     line = " ".join(html.split('data-testid="timed-price">', 1)[1].split("</p>", 1)[0].split())
     assert line.startswith("Limited-time price CN¥48.00, sold out ·"), line

@@ -39,7 +39,7 @@ def test_every_kind_of_response_has_the_headers(app, client, shopper_client):
     answers = {
         "page": client.get("/"),
         "product page": client.get(f"/p/{product.id}"),
-        "htmx fragment": client.get(f"/p/{product.id}/offers", headers={"HX-Request": "true"}),
+        "htmx fragment": client.get(f"/a/featuring/{product.id}", headers={"HX-Request": "true"}),
         "static file": client.get("/static/css/app.css"),
         "uploaded image": client.get(f"/media/{stored.key}-{stored.widths[0]}.webp"),
         "redirect": client.get("/me"),
