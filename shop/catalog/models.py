@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import get_locale
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func,
+                        select)
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from shop.db import TimestampMixin, UTCDateTime, db, utcnow
 
@@ -146,6 +147,22 @@ class Sku(db.Model):
         """The SKU's own cost, else its product's (0: not known). In a query:
         func.coalesce(Sku.cost_price_minor, Product.cost_price_minor)."""
         return self.cost_price_minor if self.cost_price_minor is not None else self.product.cost_price_minor
+
+
+def _lead_price():
+    """The price a product's card shows, in the same query as the product (two correlated
+    subqueries over its SKUs, by skus.product_id's index): that of the option a product
+    leads with (catalog.services.lead_sku: the cheapest in stock, else the cheapest), not
+    the cheapest of all options (Product.price_minor, which sorts the listings), which may
+    be sold out. Cards are cached per catalogue version: an option selling out shows on
+    them within CACHE_DEFAULT_TIMEOUT, as sales counts do."""
+    def cheapest(*where):
+        return (select(func.min(Sku.price_minor)).where(Sku.product_id == Product.id, Sku.active, *where)
+                .correlate_except(Sku).scalar_subquery())
+    return func.coalesce(cheapest(Sku.stock > 0), cheapest(), Product.price_minor)
+
+
+Product.lead_price_minor = column_property(_lead_price())
 
 
 class StockMovement(db.Model):

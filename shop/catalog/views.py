@@ -99,13 +99,12 @@ def _offers(product_id: int, generation) -> tuple[list[WayToBuy], Markup]:
 
 def headline(skus: list[services.LiveSku], sku, chose: bool) -> tuple[int, bool]:
     """The price the page leads with, and whether it is a "from" price (起): the chosen
-    option's price; with no choice, the cheapest option in stock, "from" when options in
-    stock cost differently (the cheapest of all when every one is sold out, as an
-    article's card does), never a sold-out option's below those in stock."""
+    option's price; with no choice, that of the option it leads with (lead_sku: the
+    cheapest in stock, else the cheapest), "from" when the options in stock cost
+    differently (never when none is in stock: nothing is on offer from that price)."""
     if chose and sku is not None:
         return sku.price_minor, False
-    prices = {s.price_minor for s in skus if s.stock > 0} or {s.price_minor for s in skus}
-    return min(prices), len(prices) > 1
+    return services.lead_sku(skus).price_minor, len({s.price_minor for s in skus if s.stock > 0}) > 1
 
 
 @bp.get("/p/<int:product_id>")

@@ -62,16 +62,14 @@ class Listed:
     """A product as the favourites and history pages show it."""
 
     product: Product
-    price_minor: int  # the cheapest option in stock (of all when sold out)
+    price_minor: int  # its card's price (Product.lead_price_minor)
     sold_out: bool  # no option in stock, or no longer on sale
     on_sale: bool
 
 
 def _listed(product: Product) -> Listed:
-    skus = [s for s in product.skus if s.active]
-    in_stock = [s.price_minor for s in skus if s.stock > 0]
-    price = min(in_stock or [s.price_minor for s in skus] or [product.price_minor])
-    return Listed(product, price, not in_stock or not product.on_sale, product.on_sale)
+    in_stock = any(s.active and s.stock > 0 for s in product.skus)
+    return Listed(product, product.lead_price_minor, not in_stock or not product.on_sale, product.on_sale)
 
 
 def favourites_of(user_id: int) -> list[Listed]:

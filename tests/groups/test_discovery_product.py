@@ -42,7 +42,19 @@ def test_the_headline_is_the_cheapest_option_in_stock(app, client):
     assert _price(client.get(f"/p/{single.id}", headers=EN).get_data(as_text=True)) == "CN¥12.90"
     gone, _ = product_with_skus(skus=(("红", 1990, 0), ("蓝", 990, 0)))
     html = client.get(f"/p/{gone.id}", headers=EN).get_data(as_text=True)
-    assert _price(html) == "CN¥9.90 and up" and _bar(html) == {"solo": "Sold out"}
+    assert _price(html) == "CN¥9.90" and _bar(html) == {"solo": "Sold out"}  # nothing "and up" on offer
+
+
+def test_a_card_shows_the_price_its_product_page_leads_with(app, client):
+    """The cards of the listings (and of search, the home page, collections) price a
+    product as its page does: not by a sold-out option cheaper than those in stock."""
+    product, _skus = product_with_skus(skus=(("红", 990, 0), ("蓝", 2590, 4)))
+    gone, _ = product_with_skus(skus=(("红", 1990, 0), ("蓝", 990, 0)))
+    cards = {}
+    for category_id in {product.category_id, gone.category_id}:
+        listing = client.get(f"/c/{category_id}", headers=EN).get_data(as_text=True)
+        cards.update(re.findall(r'href="/p/(\d+)".*?class="price">([^<]+)<', listing, re.S))
+    assert cards[str(product.id)] == "CN¥25.90" and cards[str(gone.id)] == "CN¥9.90"
 
 
 def test_the_bar_offers_only_the_ways_that_apply_at_their_prices(app, client):
