@@ -162,6 +162,9 @@ class Config:
     SMS_FROM = os.environ.get("SMS_FROM", "")
 
     PAGE_SIZE = 20
+    # A searched word shows under hot searches once this many visitors searched it and
+    # found something (one visitor alone never makes a word hot).
+    SEARCH_HOT_MIN_VISITORS = 3
     # An unpaid order holds its stock this long; then the sweeper cancels it.
     ORDER_HOLD_MINUTES = int(os.environ.get("ORDER_HOLD_MINUTES", "30"))
     # A flash-sale order is held for less: an unpaid one gives its unit back sooner.
