@@ -135,8 +135,8 @@ def product(product_id: int):
         return {"product": full, "chosen": chosen, "groups": services.option_groups(full)}
 
     parts = cached_blocks(
-        ("product", 2, product_id, tuple(chosen), generation),
-        "catalog/_product.html", ["title", "description", "meta", "gallery", "heading", "label",
+        ("product", 3, product_id, tuple(chosen), generation),
+        "catalog/_product.html", ["title", "description", "meta", "gallery", "name", "heading", "label",
                                   "details"], load,
     )
     ways, offers_html = _offers(product_id, generation)

@@ -31,6 +31,8 @@ def test_a_shopper_finds_a_group_buy_from_home_and_joins_in_the_first_screen(app
     join_box, bar_box = join.bounding_box(), bar.bounding_box()
     assert join_box["y"] >= 0 and join_box["y"] + join_box["height"] <= bar_box["y"] <= PHONE["viewport"]["height"]
     assert bar_box["y"] + bar_box["height"] <= PHONE["viewport"]["height"]
+    title_box = page.locator("h1.product-title").bounding_box()  # what it is, above the bar
+    assert title_box["y"] + title_box["height"] <= bar_box["y"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     assert_accessible(page)
 
