@@ -38,6 +38,8 @@ def test_a_shopper_finds_a_group_buy_from_home_and_joins_in_the_first_screen(app
 
     join.click()
     page.wait_for_url(f"**/groups/{group_id}")
+    pay = page.get_by_test_id("join-group").bounding_box()  # in the first screen, however long the form
+    assert 0 <= pay["y"] and pay["y"] + pay["height"] <= PHONE["viewport"]["height"]
     browser_fill_address(page)
     page.get_by_test_id("join-group").click()
     page.wait_for_url("**/orders/*")

@@ -93,7 +93,8 @@ def test_open_groups_and_recent_buyers_come_with_the_page(app, client):
     with app.app_context():
         cache.clear()
     html = client.get(f"/p/{product_id}", headers=EN).get_data(as_text=True)
-    assert html.index('data-testid="price"') < html.index(f'href="/groups/{group_id}"') \
-        < html.index('class="product-title"')
+    # price, name, then the groups to join, before the options and the buy box
+    assert html.index('data-testid="price"') < html.index('class="product-title"') \
+        < html.index(f'href="/groups/{group_id}"') < html.index('class="sku-form"')
     assert "1 seat left" in html and html.count("joined a group") == 1
     assert '<span data-testid="joined">1 joined</span>' in html
