@@ -18,6 +18,7 @@ export FLASK_APP := wsgi:app
 # Card payments in the default run go to localstripe on loopback (no network, no keys);
 # set STRIPE_* in the environment to use Stripe instead.
 LOCALSTRIPE_PORT ?= 8420
+PORT ?= 5000
 STRIPE_SECRET_KEY ?= sk_test_localstripe
 STRIPE_PUBLISHABLE_KEY ?= pk_test_localstripe
 STRIPE_WEBHOOK_SECRET ?= whsec_localstripe_default_run
@@ -29,14 +30,14 @@ run: setup
 	$(BIN)/flask shop demo
 	@export STRIPE_SECRET_KEY=$(STRIPE_SECRET_KEY) STRIPE_PUBLISHABLE_KEY=$(STRIPE_PUBLISHABLE_KEY) \
 	  STRIPE_WEBHOOK_SECRET=$(STRIPE_WEBHOOK_SECRET) STRIPE_API_BASE=$(STRIPE_API_BASE) \
-	  STRIPE_JS_URL=$(STRIPE_JS_URL); \
+	  STRIPE_JS_URL=$(STRIPE_JS_URL) SHOP_BASE_URL=$${SHOP_BASE_URL:-http://127.0.0.1:$(PORT)}; \
 	  $(BIN)/python .ci/stripe_double.py --port $(LOCALSTRIPE_PORT) \
-	    --webhook http://127.0.0.1:5000/stripe/webhook --secret $(STRIPE_WEBHOOK_SECRET) & \
+	    --webhook http://127.0.0.1:$(PORT)/stripe/webhook --secret $(STRIPE_WEBHOOK_SECRET) & \
 	  stripe=$$!; \
 	  ( while sleep $(SWEEP_SECONDS); do $(BIN)/flask shop sweep >/dev/null 2>&1; done ) & \
 	  sweeper=$$!; \
 	  trap "kill $$stripe $$sweeper 2>/dev/null" EXIT INT TERM; \
-	  $(BIN)/flask run --host 127.0.0.1 --port 5000
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: setup-test services chromium
 	$(MAKE) --no-print-directory test-sqlite
