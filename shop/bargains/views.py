@@ -88,13 +88,14 @@ def page(bargain_id: int):
     return _page(services.bargain_page(bargain_id) or abort(404))
 
 
-def _progress(bargain, *, status: int = 200, message: str | None = None, notice: str | None = None):
+def _progress(bargain, *, status: int = 200, message: str | None = None):
     """After a cut by htmx: the progress fragment with the result and the visitor's
-    actions out of band; without htmx, the whole page."""
+    actions out of band (their cut, thanked once, announced: actions_box); without htmx,
+    the whole page."""
     if not htmx:
         return _page(bargain, status=status, message=message)
     return render("bargains/_progress.html", status=status, after_cut=True,
-                  notice=notice, **_context(bargain, message=message))
+                  **_context(bargain, message=message))
 
 
 @bp.post("/bargains/<int:bargain_id>/cut")
@@ -107,16 +108,13 @@ def cut(bargain_id: int):
         return sheet.sign_in_first(url_for("bargains.page", bargain_id=bargain_id, _anchor="bargain-help"),
                                    "bargains.cut", _("Sign in to help cut the price"))
     try:
-        row = services.cut(bargain_id, current_user.id)
+        services.cut(bargain_id, current_user.id)
     except LookupError:
         return render_error(None, 404)
     except services.BargainError as exc:
         return _progress(services.bargain_page(bargain_id), status=409, message=str(exc))
-    bargain = services.bargain_page(bargain_id)
-    done = _("You cut %(amount)s off the price!", amount=format_minor(row.amount_minor, bargain.currency))
     if htmx:
-        return _progress(bargain, notice=done)
-    flash(done)
+        return _progress(services.bargain_page(bargain_id))
     return redirect(url_for("bargains.page", bargain_id=bargain_id), 303)
 
 
