@@ -1,12 +1,14 @@
 import time
 
 from flask import abort, current_app
+from flask_babel import ngettext
 
 from shop.articles import services as articles
 from shop.catalog import services as catalog
 from shop.db import versions
 from shop.home import services
 from shop.home.blueprint import bp
+from shop.media.services import path_for
 from shop.referrals import links
 from shop.web import cached_blocks, render
 
@@ -46,4 +48,18 @@ def favicon():
     return current_app.send_static_file("img/favicon.ico")
 
 
+def _poster(collection_id: int):
+    """A collection's share poster: its cover (else its first product's picture), its
+    title, and how many things it holds."""
+    found = services.collection_page(collection_id)
+    if found is None:
+        return None
+    collection, products = found
+    cover = collection.cover or next((p.cover for p in products if p.cover), None)
+    image = path_for(cover.key, max(int(w) for w in cover.widths.split(","))) if cover else None
+    return image, collection.tr("title"), ngettext("%(num)d thing to choose from",
+                                                   "%(num)d things to choose from", len(products))
+
+
 links.register_target("c", "home.collection", "collection_id", services.collection_titles)
+links.register_poster("c", _poster)

@@ -113,6 +113,12 @@ def test_the_landing_page_is_404_unpublished_or_missing_and_shares_with_the_code
     share = client.get(f"/share/c{shown.id}")
     assert share.status_code == 200 and re.search(rf"/s/[2-9A-HJ-NP-Z]{{8}}-c{shown.id}",
                                                   share.get_data(as_text=True))
+    # and a poster of what is shared (its title and count drawn; no cover: none is drawn)
+    poster = re.search(rf'/share/poster/[^"]+-c{shown.id}\.png', share.get_data(as_text=True))
+    answer = client.get(poster.group(0))
+    assert answer.status_code == 200 and answer.data[:8] == b"\x89PNG\r\n\x1a\n"
+    answer.close()  # a file from disk
+    assert client.get(poster.group(0).replace(f"-c{shown.id}", f"-c{hidden.id}")).status_code == 404
 
 
 def test_a_slide_whose_target_is_gone_is_left_out(app, client):
