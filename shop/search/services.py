@@ -9,6 +9,16 @@ Order ("relevance", the default): products whose title holds every word first, t
 those whose own text (title, subtitle, selling points, category) holds every word, then
 the rest (found through the parent category); within each, best sellers first. The sort
 bar's other orders (newest, sales, price) apply to the same matches.
+
+Close matches: a query of several parts that finds nothing as a whole (龙井茶: no product
+holds 井茶; 芒果干 where no dried mango is sold) shows the products holding at least half
+of its characters (shop.search.text.close_units: its words, a long Han word's pairs,
+weighed by their characters), those holding more first, then title hits and sales, and
+the page says they are close matches. So 芒果干 finds the mangoes but never the biscuits
+(饼干) by 干 alone. Only tried when nothing matched: one statement more than a search that
+found something (the close matches' count after the empty one; then their page of ids),
+cached with the page. Each part is one more FTS5 look-up on SQLite (MAX_UNITS at most).
+Recorded as a search that found nothing (no hot-search count); suggestions stay exact.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, case, delete, func, literal_column, select, text
 from sqlalchemy.orm import selectinload
@@ -26,7 +37,7 @@ from shop.catalog.models import Product
 from shop.db import RowsPage, bump_version, db, local_day, upsert, utcnow, version_of, versions
 from shop.extensions import cache
 from shop.search.models import KEYWORD_KINDS, SearchCount, SearchDocument, SearchKeyword, SynonymGroup
-from shop.search.text import Word, normalise, split_query
+from shop.search.text import Unit, Word, close_units, normalise, split_query
 
 MAX_QUERY = 80        # characters a query may have (the box's maxlength)
 MAX_WORDS = 8         # words looked for; more are dropped
@@ -49,6 +60,8 @@ class Query:
     # The catalogue's and the search words' versions when it was read: cached pages of
     # results are keyed by them (shop.search.indexing bumps "search" as the index changes).
     versions: tuple = ()
+    # Its parts, for close matches when the whole finds nothing (empty: a single part).
+    close: tuple[Unit, ...] = ()
 
 
 # --- synonyms --------------------------------------------------------------------------
@@ -83,8 +96,9 @@ def parse(q: str) -> Query:
     if not q or not any(ch.isalnum() for ch in q):
         return Query(q, ())
     catalog_version, search_version = versions("catalog", "search")
-    return Query(q, tuple(split_query(q, synonyms(search_version or 0))[:MAX_WORDS]),
-                 (catalog_version, search_version))
+    known = synonyms(search_version or 0)
+    words = tuple(split_query(q, known)[:MAX_WORDS])
+    return Query(q, words, (catalog_version, search_version), close_units(words, known))
 
 
 # --- matching and order ----------------------------------------------------------------
@@ -143,8 +157,37 @@ def _tier(words):
     return case((_holds(words, TITLE), 0), (_holds(words, OWN), 1), else_=2)
 
 
-def _found(words, *columns, walk_sales: bool = True):
-    """Products on sale whose index holds every word. `walk_sales`: SQLite may walk the
+@dataclass(frozen=True)
+class _Match:
+    """What a search looks for: `where` a product matches, and the relevance order's
+    first columns (before sales). Built afresh for each statement."""
+
+    where: object
+    relevance: tuple = ()
+
+
+def _every(words) -> _Match:
+    """Every word, anywhere; relevance by tier."""
+    return _Match(_holds(words), (_tier(words),))
+
+
+def _in_titles(words) -> _Match:
+    """Every word, in the title."""
+    return _Match(_holds(words, TITLE))
+
+
+def _close(units) -> _Match:
+    """At least half of the query's characters (see the module's docstring): those that
+    hold more first, then those whose title holds any part."""
+    anywhere = [Word("", tuple(dict.fromkeys(alt for unit in units for alt in unit.word.alternatives)))]
+    held = sum((case((_holds([unit.word]), unit.weight), else_=0) for unit in units[1:]),
+               case((_holds([units[0].word]), units[0].weight), else_=0))
+    total = sum(unit.weight for unit in units)
+    return _Match(_holds(anywhere) & (held * 2 >= total), (held.desc(), _tier(anywhere)))
+
+
+def _found(match: _Match, *columns, walk_sales: bool = True):
+    """Products on sale that match. `walk_sales`: SQLite may walk the
     products by the status-and-sales index checking each against the matches, which
     finds the best sellers first at once; for any other order that walk visits every
     product on sale, so the status test is then kept off the index (`|| ''`) and SQLite
@@ -153,18 +196,18 @@ def _found(words, *columns, walk_sales: bool = True):
     on_sale = Product.status == "on_sale"
     if db.engine.dialect.name == "postgresql":
         return (select(*columns).join(SearchDocument, SearchDocument.product_id == Product.id)
-                .where(on_sale, Product.archived_at.is_(None), _holds(words)))
+                .where(on_sale, Product.archived_at.is_(None), match.where))
     if not walk_sales:
         on_sale = Product.status.concat("") == "on_sale"
-    return select(*columns).where(on_sale, Product.archived_at.is_(None), _holds(words))
+    return select(*columns).where(on_sale, Product.archived_at.is_(None), match.where)
 
 
-def _ranked(words, sort: str, limit: int, offset: int = 0):
+def _ranked(match: _Match, sort: str, limit: int, offset: int = 0):
     """The ids of a page of matches, in order: sorting ids and a few numbers, then
     loading only the page's products, costs a fraction of sorting whole rows."""
-    order = ((_tier(words), Product.sales_count.desc(), Product.id.desc())
+    order = ((*match.relevance, Product.sales_count.desc(), Product.id.desc())
              if sort not in catalog.SORTS else catalog.SORTS[sort])
-    return (_found(words, Product.id, walk_sales=sort == "sales")
+    return (_found(match, Product.id, walk_sales=sort == "sales")
             .order_by(*order).limit(limit).offset(offset))
 
 
@@ -181,26 +224,41 @@ def _cached(query: Query, kind: str, *parts, build):
     return found
 
 
-def search(query: Query, *, sort: str = RELEVANCE, page: int = 1, per_page: int = 20) -> RowsPage:
-    """A page of the products on sale that hold every word of the query: from the cache,
-    two statements (the page's products, their images); else three more (a count capped
-    at COUNT_CAP, the page's ids in order) first."""
+@dataclass
+class ResultsPage(RowsPage):
+    """A page of results; `close`: nothing held the whole query, these are close matches."""
+
+    close: bool = False
+
+
+def search(query: Query, *, sort: str = RELEVANCE, page: int = 1, per_page: int = 20) -> ResultsPage:
+    """A page of the products on sale that hold every word of the query, or else its
+    close matches: from the cache, two statements (the page's products, their images);
+    else first a count capped at COUNT_CAP and the page's ids in order (and when nothing
+    held every word and the query has parts, the same two for its close matches)."""
     if not query.words:
-        return RowsPage([], 1, per_page, 0)
+        return ResultsPage([], 1, per_page, 0)
+
+    def count(match: _Match) -> int:
+        return db.session.execute(select(func.count()).select_from(
+            _found(match, Product.id).limit(COUNT_CAP + 1).subquery())).scalar()
 
     def build():
-        total = db.session.execute(select(func.count()).select_from(
-            _found(query.words, Product.id).limit(COUNT_CAP + 1).subquery())).scalar()
+        close = False
+        total = count(_every(query.words))
+        if not total and query.close:
+            close, total = True, count(_close(query.close))
         shown = max(1, min(page, -(-min(total, COUNT_CAP) // per_page)))
-        return total, shown, _ranked_ids(query.words, sort, per_page, (shown - 1) * per_page) if total else []
+        match = _close(query.close) if close else _every(query.words)
+        return total, shown, _ranked_ids(match, sort, per_page, (shown - 1) * per_page) if total else [], close
 
-    total, shown, ids = _cached(query, "page", sort, page, per_page, build=build)
-    return RowsPage(_products(ids, images=True), shown, per_page, min(total, COUNT_CAP),
-                    more=total > COUNT_CAP)
+    total, shown, ids, close = _cached(query, "results", sort, page, per_page, build=build)
+    return ResultsPage(_products(ids, images=True), shown, per_page, min(total, COUNT_CAP),
+                       more=total > COUNT_CAP, close=close and bool(ids))
 
 
-def _ranked_ids(words, sort: str, limit: int, offset: int) -> list[int]:
-    return list(db.session.scalars(_ranked(words, sort, limit, offset)))
+def _ranked_ids(match: _Match, sort: str, limit: int, offset: int) -> list[int]:
+    return list(db.session.scalars(_ranked(match, sort, limit, offset)))
 
 
 def _products(ids: list[int], images: bool) -> list[Product]:
@@ -215,10 +273,14 @@ def _products(ids: list[int], images: bool) -> list[Product]:
 
 
 def suggest(query: Query, limit: int = 6) -> list[Product]:
-    """The best matches' titles for the box as one types (no images)."""
+    """The best matches' titles for the box as one types (no images). A query of one
+    character suggests only titles that hold it: a character is in so much text (零 in
+    零添加 of a soy sauce's selling points, in the 零食 category) that matches elsewhere
+    are noise while one is still typing."""
     if not query.words:
         return []
-    ids = _cached(query, "suggest", limit, build=lambda: _ranked_ids(query.words, RELEVANCE, limit, 0))
+    match = _in_titles if len(normalise(query.text)) == 1 else _every
+    ids = _cached(query, "suggest", limit, build=lambda: _ranked_ids(match(query.words), RELEVANCE, limit, 0))
     return _products(ids, images=False)
 
 
@@ -250,12 +312,15 @@ def keywords(kind: str) -> list[str]:
                                    .order_by(SearchKeyword.position, SearchKeyword.id)))
 
 
-def hot_report(days: int = HOT_DAYS, limit: int = 10, hidden: set[str] | frozenset = frozenset()):
-    """[(term, searches)] of the last `days` days, most searched first."""
+def hot_report(days: int = HOT_DAYS, limit: int = 10, hidden: set[str] | frozenset = frozenset(),
+               least: int = 1):
+    """[(term, searches)] of the last `days` days searched by at least `least` visitors,
+    most searched first."""
     since = local_day(utcnow()) - timedelta(days=days - 1)
     total = func.sum(SearchCount.searches)
     query = (select(SearchCount.term, total).where(SearchCount.day >= since)
-             .group_by(SearchCount.term).order_by(total.desc(), SearchCount.term).limit(limit))
+             .group_by(SearchCount.term).having(total >= least)
+             .order_by(total.desc(), SearchCount.term).limit(limit))
     if hidden:
         query = query.where(SearchCount.term.not_in(hidden))
     return [(term, int(n)) for term, n in db.session.execute(query)]
@@ -263,13 +328,15 @@ def hot_report(days: int = HOT_DAYS, limit: int = 10, hidden: set[str] | frozens
 
 def discovery(limit: int = 10) -> dict[str, list[str]]:
     """The empty search page's words: the admin's recommended ones, then hot searches
-    (hidden ones left out), kept a few minutes in the cache."""
+    (hidden ones left out, and those fewer than SEARCH_HOT_MIN_VISITORS visitors searched:
+    one visitor never makes a word hot), kept a few minutes in the cache."""
     version = _version()
     key = f"search:hot:{version}:{local_day(utcnow())}"
     found = cache.get(key)
     if found is None:
         recommended = keywords("recommended")
-        hot = [term for term, _n in hot_report(limit=limit, hidden=set(keywords("hidden")))
+        least = current_app.config["SEARCH_HOT_MIN_VISITORS"]
+        hot = [term for term, _n in hot_report(limit=limit, hidden=set(keywords("hidden")), least=least)
                if term not in recommended]
         found = {"recommended": recommended, "hot": hot}
         cache.set(key, found, timeout=300)

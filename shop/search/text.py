@@ -5,7 +5,8 @@ lower-case words (anything else), so any part of a Chinese word matches: 贵妃�
 贵妃, 妃芒, 芒... The query side cuts what was typed into words with jieba (precise mode),
 and each word must then be found as the bigrams that spell it: "海南芒果" is 海南 + 芒果, which
 海南贵妃芒果 holds although it never holds 南芒. A query word of one Han character is
-matched as that character; a Latin word as a prefix ("mango" finds "mangoes").
+matched as that character; a Latin word as a prefix ("mango" finds "mangoes"), unless it
+is short (WHOLE_WORD letters or fewer: "tea" is not "teat").
 
 Titles are also indexed by their pinyin (tone marks dropped, ü as v): every run of
 syllables from each Han character on, up to PINYIN_SPAN of them, so "mangguo", "guifei" or
@@ -89,6 +90,12 @@ def pinyin_tokens(text: str) -> str:
 # --- queries -----------------------------------------------------------------------------
 
 
+# A Latin word of this many letters or fewer is matched whole: as a prefix "tea" would
+# find "tear" and "teat" (pull-up pants, baby bottles), "man" every "mango"; longer words
+# stay prefixes ("mango" finds "mangoes", "guifeim" the pinyin being typed).
+WHOLE_WORD = 3
+
+
 @dataclass(frozen=True)
 class Alternative:
     """One way to find a query word: all these tokens; `prefix`: a Latin word, whose
@@ -114,7 +121,7 @@ def alternative(word: str) -> Alternative | None:
                            tuple(word[i:i + 2] for i in range(len(word) - 1)))
     words = WORD.findall(HAN.sub(" ", word))
     if len(words) == 1 and not HAN.search(word):
-        return Alternative((words[0][:MAX_WORD],), prefix=True)
+        return Alternative((words[0][:MAX_WORD],), prefix=len(words[0]) > WHOLE_WORD)
     tokens = [t for piece in HAN.findall(word) for t in alternative(piece).tokens]
     tokens += [w[:MAX_WORD] for w in words]
     return Alternative(tuple(dict.fromkeys(tokens))) if tokens else None
@@ -184,3 +191,35 @@ def split_query(text: str, known: dict[str, tuple[str, ...]]) -> list[Word]:
             if alts and all(w.text != word for w in words):
                 words.append(Word(word, alts))
     return words
+
+
+# --- close matches -------------------------------------------------------------------------
+
+MAX_UNITS = 8  # parts a close match weighs (each one more look-up); more are dropped
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A part of the query a close match may hold: a word, or one character pair of a
+    longer Han word; `weight`: its characters (a pair: 2)."""
+
+    word: Word
+    weight: int
+
+
+def close_units(words: list[Word] | tuple[Word, ...], known: dict[str, tuple[str, ...]]) -> tuple[Unit, ...]:
+    """The parts of a query that found nothing as a whole, for close matches: each word,
+    except that a Han word of three characters or more that is not an admin's synonym
+    term is taken apart into its pairs (龙井茶 = 龙井 + 井茶), each with the synonyms of
+    that pair (芒果 -> mango). Empty when there is only one part (nothing to relax)."""
+    units: list[Unit] = []
+    for word in words:
+        first = word.alternatives[0]
+        if len(word.alternatives) == 1 and len(first.tokens) > 1 and HAN.fullmatch(word.text):
+            for pair in first.tokens:
+                alts = tuple(dict.fromkeys(a for a in (alternative(t) for t in (pair, *known.get(pair, ()))) if a))
+                units.append(Unit(Word(pair, alts), 2))
+        else:
+            units.append(Unit(word, len(word.text)))
+    units = list(dict.fromkeys(units))[:MAX_UNITS]
+    return tuple(units) if len(units) > 1 else ()

@@ -1,9 +1,18 @@
 """Shopper side: the search page, suggestions as one types, and the small POST that
 remembers a search (recent searches in the session, hot-search counts): a GET never
 writes, so the results page posts it once it has loaded (htmx, `load`). Without
-JavaScript the search works the same and is just not remembered."""
+JavaScript the search works the same and is just not remembered.
+
+The results page puts the visitor id in the session itself. Otherwise a new visitor's
+first page posts two things at once on load, the analytics beacon (which then makes the
+id and sets the session cookie) and the search's POST (which sets it too, with the
+search in it), both sent with the cookie of before: the answer that arrives last wins,
+and when it is the beacon's the first search is lost. With the id there already the
+beacon leaves the session alone."""
 
 from __future__ import annotations
+
+import hashlib
 
 from flask import current_app, redirect, request, session, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -13,10 +22,17 @@ from shop.extensions import htmx, limiter
 from shop.search import services
 from shop.search.blueprint import bp
 from shop.web import number_arg, redirect_to, render, render_error
+from shop.web.visitor import visitor_id
 
 RECENT_KEY = "search_recent"
 RECENT_KEPT = 10
 SEEN_MAX_AGE = 3600
+# What this visitor has been counted for (short digests of the terms), kept apart from
+# the recent searches they can clear: searching a word, clearing, and searching it again
+# counts one visitor once (hot searches need SEARCH_HOT_MIN_VISITORS visitors). A new
+# session is a new visitor, as for every figure (shop.web.visitor).
+COUNTED_KEY = "search_counted"
+COUNTED_KEPT = 30
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -55,7 +71,9 @@ def results():
     }
     term = services.counted_term(q) if q and not error else None
     if term and not htmx:
-        context["seen"] = _signer().dumps({"q": term, "found": bool(pagination and pagination.items)})
+        exact = bool(pagination and pagination.items and not pagination.close)
+        context["seen"] = _signer().dumps({"q": term, "found": exact})
+        visitor_id()  # before the page's beacon makes it (see the module's docstring)
     return render("search/page.html", block="results", status=400 if error else 200, **context)
 
 
@@ -78,16 +96,21 @@ def suggest():
 @limiter.limit("600 per minute")
 def seen():
     """Remember a search the page showed: first in the visitor's recent searches, and
-    counted for hot searches when it found something and is new to the visitor's list
-    (a reload, or the same search again, counts once)."""
+    counted for hot searches when it found something (close matches do not count) and
+    this visitor was not counted for it yet (a reload, or the same search again, counts
+    once)."""
     try:
         values = _signer().loads(request.form.get("token", ""), max_age=SEEN_MAX_AGE)
         term, found = values["q"], values["found"] is True
     except (BadData, KeyError, TypeError):
         return render_error(None, 400)
     kept = recent()
-    if found and term not in kept:
+    digest = hashlib.sha256(term.encode()).hexdigest()[:8]
+    counted = session.get(COUNTED_KEY)
+    counted = [d for d in counted if isinstance(d, str)] if isinstance(counted, list) else []
+    if found and digest not in counted:
         services.count_search(term)
+        session[COUNTED_KEY] = [digest] + counted[:COUNTED_KEPT - 1]
     session[RECENT_KEY] = [term] + [t for t in kept if t != term][:RECENT_KEPT - 1]
     return "", 204
 

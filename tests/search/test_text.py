@@ -35,8 +35,8 @@ def test_synonyms_are_alternatives_and_an_admins_term_is_never_cut_apart():
 def test_odd_characters_never_reach_the_full_text_syntax():
     words = split_query('"*(OR) NEAR^: -x\' 芒"', {})
     assert [w.text for w in words] == ["芒", "or", "near", "x"]
-    assert _fts5(words) == '(("芒")) AND (("or"*)) AND (("near"*)) AND (("x"*))'
-    assert _tsquery(words) == "(('芒')) & (('or':*)) & (('near':*)) & (('x':*))"
+    assert _fts5(words) == '(("芒")) AND (("or")) AND (("near"*)) AND (("x"))'  # short words whole
+    assert _tsquery(words) == "(('芒')) & (('or')) & (('near':*)) & (('x'))"
     assert split_query("!!! ？？", {}) == []
     assert normalise("  ＡＢＣ　１２ ") == "abc 12"
 
