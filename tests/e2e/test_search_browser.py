@@ -48,5 +48,5 @@ def test_everyday_words_find_the_mango_the_fruit_and_the_tea(page, demo_like):
         page.locator("#q").press("Enter")
     expect(results).to_have_text(["明前西湖龙井 特级"])
     assert seen.value.status == 204
-    page.goto("/search")  # recent (and now hot) searches
+    page.goto("/search")  # the recent searches (hot ones need more visitors: SEARCH_HOT_MIN_VISITORS)
     expect(page.get_by_role("link", name="茶叶").first).to_be_visible()
