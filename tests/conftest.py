@@ -54,11 +54,12 @@ RUN_ID = uuid.uuid4().hex[:8]
 # Files whose tests take seconds each (real parallel requests, browsers, randomised
 # scenarios): run first, so that under xdist the two workers finish together instead of
 # one waiting on a long test dealt out last.
-LONG_FIRST = ("tests/concurrency/", "tests/e2e/", "_ledger_property.py", "_race.py")
+LONG_FIRST = ("tests/concurrency/", "_ledger_property.py", "_race.py")
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: not any(part in item.nodeid for part in LONG_FIRST))
+    items.sort(key=lambda item: not ("e2e" in item.keywords  # the browser tests, wherever they are
+                                     or any(part in item.nodeid for part in LONG_FIRST)))
     if PG_SERVER:  # the PostgreSQL pass: what PostgreSQL can change (see the docstring)
         left = [item for item in items if "pages" in item.keywords or "e2e" in item.keywords]
         config.hook.pytest_deselected(items=left)
@@ -412,13 +413,6 @@ def phone(browser, live_server):
 
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
-
-
-@pytest.fixture(params=["desktop", "phone"])
-def screen(request, phone):
-    """A page at a desktop's size (1280x800), then at a phone's (390x844): backoffice
-    tests run the same steps on both (see phone for what is watched)."""
-    return phone(size=DESKTOP if request.param == "desktop" else PHONE)
 
 
 @pytest.fixture

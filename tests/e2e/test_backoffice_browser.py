@@ -15,7 +15,7 @@ from shop.accounts.models import User
 from shop.db import db
 from shop.orders.models import Order
 from shop.stores.models import StoreStaff
-from tests.conftest import assert_accessible
+from tests.conftest import DESKTOP, assert_accessible
 from tests.factories import PASSWORD, StoreFactory, UserFactory
 from tests.orders.helpers import an_order
 
@@ -43,8 +43,11 @@ def _open_customer(page, nickname: str) -> None:
     expect(page.get_by_test_id("customer-name")).to_have_text(nickname)
 
 
-def test_an_admin_runs_the_shop_from_the_backoffice(app, screen):
-    page = screen
+def test_an_admin_runs_the_shop_from_the_backoffice(app, phone):
+    """At a desktop's size, where the shop is run from (the pickers' flow runs on a phone in
+    test_pickers_browser.py; every backoffice page's layout at 390 px is checked by
+    test_backoffice_narrow.py)."""
+    page = phone(size=DESKTOP)
     admin = UserFactory(role="admin", nickname="店长")
     editor = UserFactory(role="editor", nickname="小编阿青")
     clerk = UserFactory(nickname="店员小李")
