@@ -155,14 +155,16 @@ def _lead_price():
     leads with (catalog.services.lead_sku: the cheapest in stock, else the cheapest), not
     the cheapest of all options (Product.price_minor, which sorts the listings), which may
     be sold out. Cards are cached per catalogue version: an option selling out shows on
-    them within CACHE_DEFAULT_TIMEOUT, as sales counts do."""
+    them within CACHE_DEFAULT_TIMEOUT, as sales counts do. Deferred: loaded by the queries
+    that draw cards (catalog.services.on_sale() asks for it), not by every product load
+    (checkout, orders, the backoffice)."""
     def cheapest(*where):
         return (select(func.min(Sku.price_minor)).where(Sku.product_id == Product.id, Sku.active, *where)
                 .correlate_except(Sku).scalar_subquery())
     return func.coalesce(cheapest(Sku.stock > 0), cheapest(), Product.price_minor)
 
 
-Product.lead_price_minor = column_property(_lead_price())
+Product.lead_price_minor = column_property(_lead_price(), deferred=True)
 
 
 class StockMovement(db.Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload, undefer
 from sqlalchemy.orm.util import identity_key
 
 from shop.catalog.models import PRODUCT_STATUSES, Category, Product, ProductImage, Sku, StockMovement
@@ -52,8 +52,9 @@ def text_matches(q: str, *extra):
 
 
 def on_sale():
-    """Products shoppers may see and buy."""
-    return select(Product).where(Product.status == "on_sale", Product.archived_at.is_(None))
+    """Products shoppers may see and buy, with the price their cards show."""
+    return (select(Product).where(Product.status == "on_sale", Product.archived_at.is_(None))
+            .options(undefer(Product.lead_price_minor)))
 
 
 # The query every product page runs is built once: a constant Core statement keeps its

@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from shop.catalog.models import Product
 from shop.catalog.services import on_sale
@@ -76,7 +76,8 @@ def favourites_of(user_id: int) -> list[Listed]:
     """The shopper's saved products, the latest first, with their price now and whether
     they are sold out (three queries: favourites with products, SKUs, images)."""
     products = db.session.scalars(
-        select(Product).join(Favourite, Favourite.product_id == Product.id)
+        select(Product).options(undefer(Product.lead_price_minor))
+        .join(Favourite, Favourite.product_id == Product.id)
         .where(Favourite.user_id == user_id)
         .options(selectinload(Product.skus), selectinload(Product.images))
         .order_by(Favourite.created_at.desc(), Favourite.id.desc()).limit(LIST_SIZE))

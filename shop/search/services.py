@@ -30,7 +30,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, case, delete, func, literal_column, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from shop.catalog import services as catalog
 from shop.catalog.models import Product
@@ -265,7 +265,7 @@ def _products(ids: list[int], images: bool) -> list[Product]:
     """The products of these ids, in their order (and their images: one IN query)."""
     if not ids:
         return []
-    query = select(Product).where(Product.id.in_(ids))
+    query = select(Product).where(Product.id.in_(ids)).options(undefer(Product.lead_price_minor))
     if images:
         query = query.options(selectinload(Product.images))
     by_id = {product.id: product for product in db.session.scalars(query)}
