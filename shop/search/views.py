@@ -3,12 +3,9 @@ remembers a search (recent searches in the session, hot-search counts): a GET ne
 writes, so the results page posts it once it has loaded (htmx, `load`). Without
 JavaScript the search works the same and is just not remembered.
 
-The results page puts the visitor id in the session itself. Otherwise a new visitor's
-first page posts two things at once on load, the analytics beacon (which then makes the
-id and sets the session cookie) and the search's POST (which sets it too, with the
-search in it), both sent with the cookie of before: the answer that arrives last wins,
-and when it is the beacon's the first search is lost. With the id there already the
-beacon leaves the session alone."""
+A new visitor's first page already holds the visitor id (shop.web.visitor gives it with
+the page's first session cookie), so the analytics beacon it posts on load leaves the
+session alone, and the search's own POST is the only one that writes it."""
 
 from __future__ import annotations
 
@@ -22,7 +19,6 @@ from shop.extensions import htmx, limiter
 from shop.search import services
 from shop.search.blueprint import bp
 from shop.web import number_arg, redirect_to, render, render_error
-from shop.web.visitor import visitor_id
 
 RECENT_KEY = "search_recent"
 RECENT_KEPT = 10
@@ -73,7 +69,6 @@ def results():
     if term and not htmx:
         exact = bool(pagination and pagination.items and not pagination.close)
         context["seen"] = _signer().dumps({"q": term, "found": exact})
-        visitor_id()  # before the page's beacon makes it (see the module's docstring)
     return render("search/page.html", block="results", status=400 if error else 200, **context)
 
 

@@ -21,6 +21,7 @@ from flask import Flask, current_app, g, request, session
 from shop.db import SAFE_METHODS, db, retryable
 from shop.jobs import run_inline
 from shop.web.rendering import render_error
+from shop.web.visitor import given_with_the_session
 from shop.text import line_breaks_as_text, refused_input
 
 
@@ -91,5 +92,6 @@ def _refuse_control_characters():
 def init_lifecycle(app: Flask) -> None:
     app.before_request(_refuse_control_characters)
     app.after_request(finish_request)
+    app.after_request(given_with_the_session)
     app.teardown_request(_teardown)
     app.full_dispatch_request = _retrying(app.full_dispatch_request)

@@ -19,3 +19,13 @@ def visitor_id() -> str:
     if not (isinstance(vid, str) and len(vid) == 32):
         vid = session[VISITOR_KEY] = secrets.token_hex(16)
     return vid
+
+
+def given_with_the_session(response):
+    """After a request that writes the session anyway (a first page: its CSRF token), the
+    visitor id goes into the same cookie. Made later by the page's beacon instead, it
+    would be a second write racing the page's own POSTs (a search remembered, a cut), and
+    the last answer's cookie would drop the other's change."""
+    if session.modified and not isinstance(session.get(VISITOR_KEY), str):
+        visitor_id()
+    return response
